@@ -1,0 +1,3 @@
+from stockd.entrypoints.cli import main
+
+main()

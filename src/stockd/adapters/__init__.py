@@ -1,0 +1,1 @@
+"""Adapters: real implementations of the service ports (PostgreSQL) and fakes."""

@@ -1,0 +1,1 @@
+"""The PostgreSQL store: the only source of truth."""

@@ -1,0 +1,115 @@
+"""SKUs and locations in PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from asyncpg.pool import PoolConnectionProxy
+
+from stockd.adapters.postgres import rows
+from stockd.domain.catalog import Location, Sku
+
+
+class PostgresCatalog:
+    def __init__(self, conn: PoolConnectionProxy) -> None:
+        self.conn = conn
+
+    async def skus(self, codes: Collection[str]) -> dict[str, Sku]:
+        if not codes:
+            return {}
+        found = await self.conn.fetch(
+            f"SELECT {rows.SKU_COLUMNS} FROM skus WHERE sku = ANY($1::text[])", list(codes)
+        )
+        return {r["sku"]: rows.sku(r) for r in found}
+
+    async def add_sku(self, sku: Sku, now: datetime) -> bool:
+        status = await self.conn.execute(
+            """
+            INSERT INTO skus (sku, product_id, name, policy, backorder_cap, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (sku) DO NOTHING
+            """,
+            sku.sku,
+            sku.product_id,
+            sku.name,
+            sku.policy.kind.value,
+            sku.policy.backorder_cap,
+            now,
+        )
+        return bool(status == "INSERT 0 1")
+
+    async def lock_sku(self, code: str) -> Sku | None:
+        row = await self.conn.fetchrow(
+            f"SELECT {rows.SKU_COLUMNS} FROM skus WHERE sku = $1 FOR UPDATE", code
+        )
+        return None if row is None else rows.sku(row)
+
+    async def save_sku(self, sku: Sku, now: datetime) -> Sku:
+        row = await self.conn.fetchrow(
+            f"""
+            UPDATE skus SET product_id = $2, name = $3, policy = $4, backorder_cap = $5,
+                version = version + 1, updated_at = $6
+            WHERE sku = $1 RETURNING {rows.SKU_COLUMNS}
+            """,
+            sku.sku,
+            sku.product_id,
+            sku.name,
+            sku.policy.kind.value,
+            sku.policy.backorder_cap,
+            now,
+        )
+        assert row is not None
+        return rows.sku(row)
+
+    async def locations(self, ids: Collection[str]) -> dict[str, Location]:
+        if not ids:
+            return {}
+        found = await self.conn.fetch(
+            f"SELECT {rows.LOCATION_COLUMNS} FROM locations WHERE id = ANY($1::text[])", list(ids)
+        )
+        return {r["id"]: rows.location(r) for r in found}
+
+    async def add_location(self, location: Location, now: datetime) -> bool:
+        status = await self.conn.execute(
+            """
+            INSERT INTO locations
+                (id, name, type, region, lat, lon, priority, active, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (id) DO NOTHING
+            """,
+            location.id,
+            location.name,
+            location.type.value,
+            location.region,
+            location.lat,
+            location.lon,
+            location.priority,
+            location.active,
+            now,
+        )
+        return bool(status == "INSERT 0 1")
+
+    async def lock_location(self, location_id: str) -> Location | None:
+        row = await self.conn.fetchrow(
+            f"SELECT {rows.LOCATION_COLUMNS} FROM locations WHERE id = $1 FOR UPDATE", location_id
+        )
+        return None if row is None else rows.location(row)
+
+    async def save_location(self, location: Location, now: datetime) -> Location:
+        row = await self.conn.fetchrow(
+            f"""
+            UPDATE locations SET name = $2, type = $3, region = $4, lat = $5, lon = $6,
+                priority = $7, active = $8, version = version + 1, updated_at = $9
+            WHERE id = $1 RETURNING {rows.LOCATION_COLUMNS}
+            """,
+            location.id,
+            location.name,
+            location.type.value,
+            location.region,
+            location.lat,
+            location.lon,
+            location.priority,
+            location.active,
+            now,
+        )
+        assert row is not None
+        return rows.location(row)

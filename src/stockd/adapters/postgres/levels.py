@@ -1,0 +1,86 @@
+"""Levels in PostgreSQL: quantities change only by deltas the database checks."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from asyncpg.pool import PoolConnectionProxy
+
+from stockd.adapters.postgres import rows
+from stockd.domain.quantities import Level, LevelKey, Quantities
+
+# The WHERE clause mirrors Quantities.violations and the table's CHECK
+# constraints: a refused change returns no row instead of aborting the
+# transaction, so one bad item of a non-atomic bulk does not sink the rest.
+_APPLY = f"""
+UPDATE levels SET
+    on_hand = on_hand + $3, reserved = reserved + $4, committed = committed + $5,
+    damaged = damaged + $6, quality_control = quality_control + $7,
+    safety_stock = safety_stock + $8, incoming = incoming + $9,
+    version = version + 1, updated_at = $10
+WHERE sku = $1 AND location = $2
+  AND on_hand + $3 >= 0 AND reserved + $4 >= 0 AND committed + $5 >= 0
+  AND damaged + $6 >= 0 AND quality_control + $7 >= 0
+  AND safety_stock + $8 >= 0 AND incoming + $9 >= 0
+  AND damaged + $6 + quality_control + $7 <= on_hand + $3
+  AND (on_hand + $3) - (reserved + $4) - (committed + $5) - (damaged + $6)
+      - (quality_control + $7) - (safety_stock + $8) >= floor
+RETURNING {rows.LEVEL_COLUMNS}
+"""
+
+_LOCK = f"""
+SELECT {", ".join("l." + c for c in rows.LEVEL_COLUMNS.split(", "))}
+FROM levels l
+JOIN (SELECT sku, location FROM levels WHERE sku = ANY($3::text[])
+      UNION SELECT * FROM unnest($1::text[], $2::text[])) wanted USING (sku, location)
+ORDER BY l.sku, l.location
+FOR NO KEY UPDATE OF l
+"""
+
+_CREATE = """
+INSERT INTO levels (sku, location, floor, updated_at)
+SELECT wanted.sku, wanted.location, s.floor, $3
+FROM unnest($1::text[], $2::text[]) AS wanted (sku, location)
+JOIN skus s ON s.sku = wanted.sku
+ORDER BY wanted.sku, wanted.location
+ON CONFLICT (sku, location) DO NOTHING
+"""
+
+
+class PostgresLevels:
+    def __init__(self, conn: PoolConnectionProxy) -> None:
+        self.conn = conn
+
+    async def create_missing(self, keys: Collection[LevelKey], now: datetime) -> None:
+        if keys:
+            ordered = sorted(keys)
+            await self.conn.execute(
+                _CREATE, [k.sku for k in ordered], [k.location for k in ordered], now
+            )
+
+    async def lock(
+        self, keys: Collection[LevelKey] = (), *, skus: Collection[str] = ()
+    ) -> dict[LevelKey, Level]:
+        if not keys and not skus:
+            return {}
+        found = await self.conn.fetch(
+            _LOCK, [k.sku for k in keys], [k.location for k in keys], list(skus)
+        )
+        return {(lvl := rows.level(r)).key: lvl for r in found}
+
+    async def apply(self, key: LevelKey, delta: Quantities, now: datetime) -> Level | None:
+        row = await self.conn.fetchrow(
+            _APPLY,
+            key.sku,
+            key.location,
+            delta.on_hand,
+            delta.reserved,
+            delta.committed,
+            delta.damaged,
+            delta.quality_control,
+            delta.safety_stock,
+            delta.incoming,
+            now,
+        )
+        return None if row is None else rows.level(row)

@@ -1,0 +1,176 @@
+"""The read side in PostgreSQL. Reads run outside write transactions and take
+no locks; quantities are live (holds past their deadline do not count)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from stockd.adapters.postgres import rows
+from stockd.adapters.postgres.verify import verify
+from stockd.domain.catalog import Location, Sku
+from stockd.domain.quantities import Level, LevelKey
+from stockd.domain.reservations import Reservation
+from stockd.service.queries import LedgerRecord, LocatedLevel, VerifyReport
+
+_LIVE_COLUMNS = ", ".join(
+    "l.reserved - coalesce(o.quantity, 0) AS reserved" if c == "reserved" else f"l.{c}"
+    for c in rows.LEVEL_COLUMNS.split(", ")
+)
+
+# Units still counted in `reserved` for holds whose deadline has passed.
+_OVERDUE = """
+overdue AS (
+    SELECT rl.sku, rl.location, sum(rl.quantity)::bigint AS quantity
+    FROM reservations r JOIN reservation_lines rl ON rl.reservation_id = r.id
+    WHERE r.status = 'active' AND r.expires_at <= $1 {filter}
+    GROUP BY rl.sku, rl.location
+)
+"""
+
+
+class PostgresReadModel:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def sku(self, code: str) -> Sku | None:
+        row = await self.pool.fetchrow(f"SELECT {rows.SKU_COLUMNS} FROM skus WHERE sku = $1", code)
+        return None if row is None else rows.sku(row)
+
+    async def skus(self, after: str | None, limit: int) -> list[Sku]:
+        found = await self.pool.fetch(
+            f"SELECT {rows.SKU_COLUMNS} FROM skus WHERE sku > $1 ORDER BY sku LIMIT $2",
+            after or "",
+            limit,
+        )
+        return [rows.sku(r) for r in found]
+
+    async def location(self, location_id: str) -> Location | None:
+        row = await self.pool.fetchrow(
+            f"SELECT {rows.LOCATION_COLUMNS} FROM locations WHERE id = $1", location_id
+        )
+        return None if row is None else rows.location(row)
+
+    async def locations(self, after: str | None, limit: int) -> list[Location]:
+        found = await self.pool.fetch(
+            f"SELECT {rows.LOCATION_COLUMNS} FROM locations WHERE id > $1 ORDER BY id LIMIT $2",
+            after or "",
+            limit,
+        )
+        return [rows.location(r) for r in found]
+
+    async def levels(
+        self,
+        now: datetime,
+        *,
+        sku: str | None,
+        location: str | None,
+        after: LevelKey | None,
+        limit: int,
+    ) -> list[Level]:
+        # Conditions are added only when asked for, so each shape of query
+        # gets a plan that uses the right index.
+        args: list[object] = [now]
+        where = []
+        if sku is not None:
+            args.append(sku)
+            where.append(f"l.sku = ${len(args)}")
+        if location is not None:
+            args.append(location)
+            where.append(f"l.location = ${len(args)}")
+        if after is not None:
+            args += [after.sku, after.location]
+            where.append(f"(l.sku, l.location) > (${len(args) - 1}, ${len(args)})")
+        args.append(limit)
+        overdue_filter = "AND rl.sku = $2" if sku is not None else ""
+        found = await self.pool.fetch(
+            f"""
+            WITH {_OVERDUE.format(filter=overdue_filter)}
+            SELECT {_LIVE_COLUMNS}
+            FROM levels l LEFT JOIN overdue o USING (sku, location)
+            {"WHERE " + " AND ".join(where) if where else ""}
+            ORDER BY l.sku, l.location
+            LIMIT ${len(args)}
+            """,
+            *args,
+        )
+        return [rows.level(r) for r in found]
+
+    async def availability(self, now: datetime, sku: str) -> list[LocatedLevel]:
+        found = await self.pool.fetch(
+            f"""
+            WITH {_OVERDUE.format(filter="AND rl.sku = $2")}
+            SELECT {_LIVE_COLUMNS},
+                   {", ".join(f"loc.{c} AS loc_{c}" for c in rows.LOCATION_COLUMNS.split(", "))}
+            FROM levels l
+            JOIN locations loc ON loc.id = l.location
+            LEFT JOIN overdue o USING (sku, location)
+            WHERE l.sku = $2
+            ORDER BY loc.priority, l.location
+            """,
+            now,
+            sku,
+        )
+        return [
+            LocatedLevel(
+                rows.level(r),
+                rows.location({c: r[f"loc_{c}"] for c in rows.LOCATION_COLUMNS.split(", ")}),
+            )
+            for r in found
+        ]
+
+    async def reservation(self, reservation_id: str) -> Reservation | None:
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {rows.RESERVATION_COLUMNS} FROM reservations WHERE id = $1",
+                reservation_id,
+            )
+            if row is None:
+                return None
+            lines = await conn.fetch(
+                "SELECT sku, location, quantity FROM reservation_lines"
+                " WHERE reservation_id = $1 ORDER BY sku, location",
+                reservation_id,
+            )
+        return rows.reservation(row, lines)
+
+    async def events(
+        self, after: int, limit: int, *, sku: str | None, location: str | None
+    ) -> list[LedgerRecord]:
+        args: list[object] = [after, limit]
+        where = ["seq > $1"]
+        if sku is not None:
+            args.append(sku)
+            where.append(f"sku = ${len(args)}")
+        if location is not None:
+            args.append(location)
+            where.append(f"location = ${len(args)}")
+        found = await self.pool.fetch(
+            f"SELECT {rows.EVENT_COLUMNS} FROM ledger_events WHERE {' AND '.join(where)}"
+            " ORDER BY seq LIMIT $2",
+            *args,
+        )
+        return [LedgerRecord(r["seq"], rows.movement(r)) for r in found]
+
+    async def verify(self) -> VerifyReport:
+        return await verify(self.pool)
+
+    async def stats(self, now: datetime) -> dict[str, int]:
+        row = await self.pool.fetchrow(
+            """
+            SELECT
+                (SELECT count(*) FROM skus) AS skus,
+                (SELECT count(*) FROM locations) AS locations,
+                (SELECT count(*) FROM levels) AS levels,
+                (SELECT count(*) FROM reservations
+                  WHERE status = 'active' AND expires_at > $1) AS active_reservations,
+                (SELECT count(*) FROM reservations
+                  WHERE status = 'active' AND expires_at <= $1) AS overdue_reservations,
+                (SELECT coalesce(max(seq), 0) FROM ledger_events) AS ledger_head,
+                (SELECT count(*) FROM ledger_events WHERE seq IS NULL) AS unsequenced_events
+            """,
+            now,
+        )
+        assert row is not None
+        return dict(row)

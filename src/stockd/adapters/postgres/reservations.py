@@ -1,0 +1,103 @@
+"""Reservations (checkout holds) in PostgreSQL."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from datetime import datetime
+
+from asyncpg.pool import PoolConnectionProxy
+
+from stockd.adapters.postgres import rows
+from stockd.domain.reservations import Reservation, ReservationStatus
+
+_LINES = """
+SELECT reservation_id, sku, location, quantity FROM reservation_lines
+WHERE reservation_id = ANY($1::text[]) ORDER BY reservation_id, sku, location
+"""
+
+
+class PostgresReservations:
+    def __init__(self, conn: PoolConnectionProxy) -> None:
+        self.conn = conn
+
+    async def add(self, reservation: Reservation) -> None:
+        await self.conn.execute(
+            """
+            WITH r AS (
+                INSERT INTO reservations (id, status, reference, created_at, expires_at)
+                VALUES ($1, $2, $3, $4, $5)
+            )
+            INSERT INTO reservation_lines (reservation_id, sku, location, quantity)
+            SELECT $1, * FROM unnest($6::text[], $7::text[], $8::bigint[])
+            """,
+            reservation.id,
+            reservation.status.value,
+            reservation.reference,
+            reservation.created_at,
+            reservation.expires_at,
+            [line.sku for line in reservation.lines],
+            [line.location for line in reservation.lines],
+            [line.quantity for line in reservation.lines],
+        )
+
+    async def get(self, reservation_id: str, *, lock: bool = False) -> Reservation | None:
+        row = await self.conn.fetchrow(
+            f"SELECT {rows.RESERVATION_COLUMNS} FROM reservations WHERE id = $1"
+            + (" FOR UPDATE" if lock else ""),
+            reservation_id,
+        )
+        if row is None:
+            return None
+        lines = await self.conn.fetch(_LINES, [reservation_id])
+        return rows.reservation(row, lines)
+
+    async def close(
+        self,
+        reservation_id: str,
+        status: ReservationStatus,
+        now: datetime,
+        order_id: str | None = None,
+    ) -> None:
+        done = await self.conn.execute(
+            """
+            UPDATE reservations SET status = $2, closed_at = $3, order_id = $4
+            WHERE id = $1 AND status = 'active'
+            """,
+            reservation_id,
+            status.value,
+            now,
+            order_id,
+        )
+        if done != "UPDATE 1":
+            raise RuntimeError(f"reservation {reservation_id} was not active under lock")
+
+    async def set_deadline(self, reservation_id: str, expires_at: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE reservations SET expires_at = $2 WHERE id = $1", reservation_id, expires_at
+        )
+
+    async def lock_due(
+        self, now: datetime, limit: int, skus: Collection[str] = ()
+    ) -> list[Reservation]:
+        found = await self.conn.fetch(
+            f"""
+            SELECT {rows.RESERVATION_COLUMNS} FROM reservations r
+            WHERE status = 'active' AND expires_at <= $1
+              AND (cardinality($3::text[]) = 0 OR EXISTS (
+                  SELECT 1 FROM reservation_lines l
+                  WHERE l.reservation_id = r.id AND l.sku = ANY($3::text[])))
+            ORDER BY expires_at, id
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+            """,
+            now,
+            limit,
+            list(skus),
+        )
+        if not found:
+            return []
+        lines = defaultdict(list)
+        for line in await self.conn.fetch(_LINES, [r["id"] for r in found]):
+            lines[line["reservation_id"]].append(line)
+        return [rows.reservation(r, lines[r["id"]]) for r in found]

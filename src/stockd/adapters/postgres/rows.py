@@ -1,0 +1,101 @@
+"""Turning rows into domain objects, and the SQL column lists that go with them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import asyncpg
+
+from stockd.domain.catalog import Location, LocationType, PolicyKind, Sku, StockPolicy
+from stockd.domain.ledger import MOVEMENT_TYPES, Movement
+from stockd.domain.quantities import STATES, Level, LevelKey, Quantities
+from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
+
+Row = asyncpg.Record | Mapping[str, Any]
+
+COUNTERS = tuple(s.value for s in STATES)
+LEVEL_COLUMNS = ", ".join(("sku", "location", *COUNTERS, "floor", "version"))
+SKU_COLUMNS = "sku, product_id, name, policy, backorder_cap, version"
+LOCATION_COLUMNS = "id, name, type, region, lat, lon, priority, active, version"
+RESERVATION_COLUMNS = "id, status, reference, order_id, created_at, expires_at, closed_at"
+EVENT_COLUMNS = ", ".join(
+    (
+        "seq",
+        "type",
+        "sku",
+        "location",
+        *(f"d_{c}" for c in COUNTERS),
+        *COUNTERS,
+        "reason",
+        "reference",
+        "reservation_id",
+        "actor",
+        "idempotency_key",
+        "at",
+    )
+)
+
+
+def quantities(row: Row, prefix: str = "") -> Quantities:
+    return Quantities(*(row[prefix + c] for c in COUNTERS))
+
+
+def level(row: Row) -> Level:
+    return Level(
+        key=LevelKey(row["sku"], row["location"]),
+        quantities=quantities(row),
+        floor=row["floor"],
+        version=row["version"],
+    )
+
+
+def sku(row: Row) -> Sku:
+    return Sku(
+        sku=row["sku"],
+        product_id=row["product_id"],
+        name=row["name"],
+        policy=StockPolicy(PolicyKind(row["policy"]), row["backorder_cap"]),
+        version=row["version"],
+    )
+
+
+def location(row: Row) -> Location:
+    return Location(
+        id=row["id"],
+        name=row["name"],
+        type=LocationType(row["type"]),
+        region=row["region"],
+        lat=row["lat"],
+        lon=row["lon"],
+        priority=row["priority"],
+        active=row["active"],
+        version=row["version"],
+    )
+
+
+def reservation(row: Row, lines: Sequence[Row]) -> Reservation:
+    return Reservation(
+        id=row["id"],
+        status=ReservationStatus(row["status"]),
+        lines=tuple(HoldLine(r["sku"], r["location"], r["quantity"]) for r in lines),
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        reference=row["reference"],
+        order_id=row["order_id"],
+        closed_at=row["closed_at"],
+    )
+
+
+def movement(row: Row) -> Movement:
+    return MOVEMENT_TYPES[row["type"]](
+        key=LevelKey(row["sku"], row["location"]),
+        delta=quantities(row, "d_"),
+        after=quantities(row),
+        at=row["at"],
+        actor=row["actor"],
+        reason=row["reason"],
+        reference=row["reference"],
+        reservation_id=row["reservation_id"],
+        idempotency_key=row["idempotency_key"],
+    )

@@ -1,0 +1,77 @@
+"""One PostgreSQL transaction behind the UnitOfWork port."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from stockd import errors
+from stockd.adapters.postgres.catalog import PostgresCatalog
+from stockd.adapters.postgres.idempotency import PostgresIdempotencyStore
+from stockd.adapters.postgres.ledger import PostgresLedger
+from stockd.adapters.postgres.levels import PostgresLevels
+from stockd.adapters.postgres.reservations import PostgresReservations
+
+_RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+
+class PostgresUnitOfWork:
+    catalog: PostgresCatalog
+    levels: PostgresLevels
+    reservations: PostgresReservations
+    ledger: PostgresLedger
+    idempotency: PostgresIdempotencyStore
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._conn: PoolConnectionProxy | None = None
+        self._tx: asyncpg.transaction.Transaction | None = None
+        self._done = False
+
+    async def __aenter__(self) -> Self:
+        conn = await self._pool.acquire()
+        self._conn = conn
+        self._tx = conn.transaction()
+        await self._tx.start()
+        self.catalog = PostgresCatalog(conn)
+        self.levels = PostgresLevels(conn)
+        self.reservations = PostgresReservations(conn)
+        self.ledger = PostgresLedger(conn)
+        self.idempotency = PostgresIdempotencyStore(conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._conn is not None
+        assert self._tx is not None
+        try:
+            if not self._done:
+                await self._tx.rollback()
+        finally:
+            await self._pool.release(self._conn)
+        if isinstance(exc, _RETRYABLE):
+            raise errors.TransientConflict(str(exc)) from exc
+        if isinstance(exc, asyncpg.CheckViolationError):
+            raise errors.InvariantViolation(
+                f"refused by the store: {exc.constraint_name or exc}"
+            ) from exc
+
+    async def commit(self) -> None:
+        assert self._tx is not None
+        await self._tx.commit()
+        self._done = True
+
+
+class PostgresUnitOfWorkFactory:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    def __call__(self) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self.pool)

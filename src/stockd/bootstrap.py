@@ -1,0 +1,73 @@
+"""Wiring: adapters to ports, handlers to the bus. The only place that does it."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import asyncpg
+
+from stockd.adapters.clock import SystemClock
+from stockd.adapters.postgres.keys import PostgresApiKeyStore
+from stockd.adapters.postgres.maintenance import PostgresMaintenance
+from stockd.adapters.postgres.pool import create_pool
+from stockd.adapters.postgres.reads import PostgresReadModel
+from stockd.adapters.postgres.uow import PostgresUnitOfWorkFactory
+from stockd.config import Settings
+from stockd.domain.allocation import PriorityThenMostAvailable
+from stockd.domain.reservations import TtlPolicy
+from stockd.service.auth import ApiKeyStore, Authenticator
+from stockd.service.context import Deps
+from stockd.service.handlers import HANDLERS
+from stockd.service.maintenance import Maintenance
+from stockd.service.messagebus import MessageBus
+from stockd.service.ports import Clock
+from stockd.service.queries import ReadModel
+
+
+@dataclass
+class Container:
+    settings: Settings
+    clock: Clock
+    bus: MessageBus
+    reads: ReadModel
+    keys: ApiKeyStore
+    auth: Authenticator
+    maintenance: Maintenance
+    pool: asyncpg.Pool | None = None
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+
+
+def new_reservation_id() -> str:
+    return "res_" + secrets.token_hex(10)
+
+
+def deps_for(settings: Settings, clock: Clock) -> Deps:
+    return Deps(
+        clock=clock,
+        ttl=TtlPolicy(
+            settings.reservation_default_ttl_seconds, settings.reservation_max_ttl_seconds
+        ),
+        strategy=PriorityThenMostAvailable(),
+        new_id=new_reservation_id,
+    )
+
+
+async def build(settings: Settings, url: str, clock: Clock | None = None) -> Container:
+    """Everything the API, CLI and workers need, over PostgreSQL at `url`."""
+    clock = clock or SystemClock()
+    pool = await create_pool(url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+    keys = PostgresApiKeyStore(pool)
+    return Container(
+        settings=settings,
+        clock=clock,
+        bus=MessageBus(PostgresUnitOfWorkFactory(pool), deps_for(settings, clock), HANDLERS),
+        reads=PostgresReadModel(pool),
+        keys=keys,
+        auth=Authenticator(keys, settings.auth_cache_seconds),
+        maintenance=PostgresMaintenance(pool),
+        pool=pool,
+    )

@@ -1,0 +1,52 @@
+"""Typed settings, read from STOCKD_* environment variables (or a .env file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STOCKD_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    home: Path = Path(".stockd")
+    """Where the embedded PostgreSQL keeps its data."""
+    database_url: str | None = None
+    """PostgreSQL to use; without it `stockd serve` starts an embedded one."""
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    log_level: str = "info"
+
+    bootstrap_admin_key: SecretStr | None = None
+    """Make sure this admin key exists at start-up (for scripts and CI)."""
+
+    reservation_default_ttl_seconds: int = Field(900, ge=1)
+    reservation_max_ttl_seconds: int = Field(86_400, ge=1)
+    expiry_interval_seconds: float = Field(0.25, gt=0, le=60)
+    """How often the expiry worker looks for holds past their deadline."""
+    sequencer_interval_seconds: float = Field(0.05, gt=0, le=60)
+    idempotency_retention_hours: int = Field(24, ge=1)
+    auth_cache_seconds: float = Field(5.0, ge=0)
+
+    pool_min_size: int = Field(2, ge=1)
+    pool_max_size: int = Field(20, ge=1)
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    page_limit_max: int = Field(1000, ge=1)
+
+    @model_validator(mode="after")
+    def _safe(self) -> Self:
+        if self.reservation_default_ttl_seconds > self.reservation_max_ttl_seconds:
+            raise ValueError("reservation default TTL exceeds the maximum TTL")
+        if self.pool_min_size > self.pool_max_size:
+            raise ValueError("pool_min_size exceeds pool_max_size")
+        if self.env == "production":
+            if not self.database_url:
+                raise ValueError("production needs STOCKD_DATABASE_URL (no embedded database)")
+            key = self.bootstrap_admin_key
+            if key is not None and len(key.get_secret_value()) < 32:
+                raise ValueError("STOCKD_BOOTSTRAP_ADMIN_KEY must be at least 32 characters")
+        return self

@@ -1,0 +1,63 @@
+"""What is sold (SKUs with their selling policy) and where stock lives (locations)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class PolicyKind(StrEnum):
+    DENY = "deny"
+    BACKORDER = "backorder"
+
+
+@dataclass(frozen=True, slots=True)
+class StockPolicy:
+    """Whether a SKU may be sold beyond its stock, and how far.
+
+    Under `backorder` each level of the SKU may go down to `-backorder_cap`
+    available units; under `deny` available never goes below zero.
+    """
+
+    kind: PolicyKind = PolicyKind.DENY
+    backorder_cap: int = 0
+
+    def __post_init__(self) -> None:
+        if self.backorder_cap < 0:
+            raise ValueError("backorder_cap must not be negative")
+        if self.kind is PolicyKind.DENY and self.backorder_cap:
+            raise ValueError("backorder_cap needs policy 'backorder'")
+
+    @property
+    def floor(self) -> int:
+        return -self.backorder_cap if self.kind is PolicyKind.BACKORDER else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Sku:
+    sku: str
+    product_id: str
+    name: str
+    policy: StockPolicy = StockPolicy()
+    version: int = 1
+
+
+class LocationType(StrEnum):
+    WAREHOUSE = "warehouse"
+    STORE = "store"
+    SUPPLIER = "supplier"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place that holds stock. Lower `priority` values are preferred."""
+
+    id: str
+    name: str
+    type: LocationType = LocationType.WAREHOUSE
+    region: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    priority: int = 100
+    active: bool = True
+    version: int = 1

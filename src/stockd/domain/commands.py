@@ -1,0 +1,82 @@
+"""Commands: what a caller asks stockd to do. Imperative, small and frozen."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from stockd.domain.adjustments import Change
+from stockd.domain.catalog import Location, Sku
+
+
+class Command:
+    """Marker base class; handlers are registered per command type."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSku(Command):
+    sku: Sku
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateSku(Command):
+    sku: str
+    changes: Mapping[str, Any]
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateLocation(Command):
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateLocation(Command):
+    location_id: str
+    changes: Mapping[str, Any]
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Adjust(Command):
+    changes: tuple[Change, ...]
+    atomic: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LineRequest:
+    sku: str
+    quantity: int
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reserve(Command):
+    lines: tuple[LineRequest, ...]
+    ttl_seconds: int | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendReservation(Command):
+    reservation_id: str
+    ttl_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseReservation(Command):
+    reservation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommitReservation(Command):
+    reservation_id: str
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireDueReservations(Command):
+    limit: int = 500
+    skus: tuple[str, ...] = field(default=())
+    """Only holds with a line on one of these SKUs; all when empty."""

@@ -1,0 +1,124 @@
+"""Named quantities of one SKU at one location, and the invariants they obey.
+
+`on_hand` counts every unit physically present, including the damaged, the
+quality-control ones and those held for checkouts or orders. The other states
+say how many of those units may not be sold, so
+
+    available = on_hand - reserved - committed - damaged - quality_control - safety_stock
+
+`incoming` is expected stock that is not here yet and never counts as available.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from enum import StrEnum
+
+
+class State(StrEnum):
+    ON_HAND = "on_hand"
+    RESERVED = "reserved"
+    COMMITTED = "committed"
+    DAMAGED = "damaged"
+    QUALITY_CONTROL = "quality_control"
+    SAFETY_STOCK = "safety_stock"
+    INCOMING = "incoming"
+
+
+STATES: tuple[State, ...] = tuple(State)
+
+# Largest absolute change one request may make to one state. Far beyond any
+# real stock movement, far below what a 64-bit counter can hold.
+MAX_CHANGE = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Quantities:
+    """Seven counters; used both for the state of a level and for a delta."""
+
+    on_hand: int = 0
+    reserved: int = 0
+    committed: int = 0
+    damaged: int = 0
+    quality_control: int = 0
+    safety_stock: int = 0
+    incoming: int = 0
+
+    @property
+    def available(self) -> int:
+        return (
+            self.on_hand
+            - self.reserved
+            - self.committed
+            - self.damaged
+            - self.quality_control
+            - self.safety_stock
+        )
+
+    def get(self, state: State) -> int:
+        value: int = getattr(self, state.value)
+        return value
+
+    def with_value(self, state: State, value: int) -> Quantities:
+        return replace(self, **{state.value: value})
+
+    def __add__(self, other: Quantities) -> Quantities:
+        return Quantities(*(self.get(s) + other.get(s) for s in STATES))
+
+    def __neg__(self) -> Quantities:
+        return Quantities(*(-self.get(s) for s in STATES))
+
+    def is_zero(self) -> bool:
+        return all(self.get(s) == 0 for s in STATES)
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def of(cls, state: State, value: int) -> Quantities:
+        return cls(**{state.value: value})
+
+    def violations(self, floor: int) -> list[str]:
+        """Every invariant these quantities break at a level whose floor is `floor`.
+
+        The database enforces the same rules with CHECK constraints; keep the
+        two in step (tests/integration/test_level_contract.py checks they agree).
+        """
+        broken = [f"{s.value} would be {self.get(s)}" for s in STATES if self.get(s) < 0]
+        if self.damaged + self.quality_control > self.on_hand:
+            broken.append(
+                f"damaged + quality_control ({self.damaged + self.quality_control}) "
+                f"would exceed on_hand ({self.on_hand})"
+            )
+        if self.available < floor:
+            limit = "0" if floor == 0 else f"its backorder floor {floor}"
+            broken.append(f"available would be {self.available}, below {limit}")
+        return broken
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class LevelKey:
+    """One SKU at one location. Ordered by (sku, location): the lock order."""
+
+    sku: str
+    location: str
+
+    def __str__(self) -> str:
+        return f"{self.sku}@{self.location}"
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    key: LevelKey
+    quantities: Quantities
+    floor: int = 0
+    version: int = 1
+
+    @property
+    def available(self) -> int:
+        return self.quantities.available
+
+    @property
+    def sellable(self) -> int:
+        """Units that can still be held here, backorder allowance included."""
+        return max(self.quantities.available - self.floor, 0)

@@ -1,0 +1,88 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from stockd import __version__
+from stockd.bootstrap import Container
+from stockd.entrypoints.api import problems
+from stockd.entrypoints.api.routes import catalog, events, health, reservations, stock
+from stockd.entrypoints.workers import loops
+
+DESCRIPTION = """
+stockd knows, in real time, how much of every SKU can be sold, where, and who
+is holding it. Every change is one transaction that updates the levels and
+appends to an immutable ledger; nothing is ever oversold.
+
+Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457
+problem details with a stable `code`. Every POST accepts an `Idempotency-Key`.
+"""
+
+
+class BodyLimit:
+    """Refuse bodies larger than `limit` bytes before reading them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length")
+            if length is not None and (not length.isdigit() or int(length) > self.limit):
+                response = problems.problem(
+                    413,
+                    "payload_too_large",
+                    "Request body too large",
+                    f"bodies are limited to {self.limit} bytes",
+                    scope.get("path"),
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    container: Container | None = None,
+    *,
+    open_container: Callable[[], Awaitable[Container]] | None = None,
+    workers: bool = True,
+    max_body_bytes: int = 4 * 1024 * 1024,
+) -> FastAPI:
+    """The API over `container`, or over one `open_container` makes at start-up
+    (and closes at shutdown); `workers` runs the background workers alongside."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = None
+        if container is None:
+            assert open_container is not None
+            owned = app.state.container = await open_container()
+        tasks = loops.start_all(app.state.container) if workers else []
+        try:
+            yield
+        finally:
+            await loops.stop(tasks)
+            if owned is not None:
+                await owned.close()
+
+    app = FastAPI(
+        title="stockd",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    if container is not None:
+        app.state.container = container
+    problems.install(app)
+    for module in (health, catalog, stock, reservations, events):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
+    return app

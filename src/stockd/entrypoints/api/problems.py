@@ -1,0 +1,135 @@
+"""Errors to RFC 9457 problem details: the one place that maps them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from stockd import errors
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPE = "application/problem+json"
+
+_STATUS: tuple[tuple[type[errors.StockdError], int], ...] = (
+    (errors.InvalidRequest, 422),
+    (errors.BadCursor, 400),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.Unauthorized, 401),
+    (errors.Forbidden, 403),
+    (errors.Busy, 503),
+)
+
+_HTTP_CODES = {
+    400: ("bad_request", "Bad request"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    413: ("payload_too_large", "Request body too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+}
+
+
+def status_of(exc: errors.StockdError) -> int:
+    if isinstance(exc, errors.BulkRejected):
+        return 422 if exc.is_validation else 409
+    return next((status for cls, status in _STATUS if isinstance(exc, cls)), 400)
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body = {
+        "type": f"urn:stockd:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **({"instance": instance} if instance else {}),
+        **extra,
+    }
+    return Response(orjson.dumps(body), status, headers=headers, media_type=MEDIA_TYPE)
+
+
+def problem_for(exc: errors.StockdError, instance: str | None = None) -> Response:
+    status = status_of(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 503:
+        headers = {"Retry-After": "1"}
+    return problem(status, exc.code, exc.title, exc.detail, instance, headers, **exc.extra)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def install(app: FastAPI) -> None:
+    async def on_stockd_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, errors.StockdError)
+        return problem_for(exc, request.url.path)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        found = list(exc.errors())
+        if any(e.get("type") == "json_invalid" for e in found):
+            return problem(
+                400,
+                "malformed_json",
+                "Malformed JSON",
+                "the request body is not valid JSON",
+                request.url.path,
+            )
+        items = [
+            {
+                "field": _location(tuple(e.get("loc", ()))),
+                "message": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in found
+        ]
+        detail = "; ".join(f"{i['field']}: {i['message']}" for i in items[:10])
+        return problem(
+            422, "validation_failed", "Invalid request", detail, request.url.path, errors=items
+        )
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
+        return problem(
+            exc.status_code,
+            code,
+            title,
+            str(exc.detail),
+            request.url.path,
+            dict(exc.headers) if exc.headers else None,
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(
+            500,
+            "internal_error",
+            "Internal error",
+            "an unexpected error occurred",
+            request.url.path,
+        )
+
+    app.add_exception_handler(errors.StockdError, on_stockd_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,1 @@
+"""Request and response bodies, named for their role (SkuCreate, SkuRead, …)."""

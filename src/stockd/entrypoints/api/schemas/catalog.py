@@ -1,0 +1,155 @@
+"""SKUs and locations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from stockd.domain.catalog import Location, LocationType, PolicyKind, Sku, StockPolicy
+from stockd.entrypoints.api.schemas.common import Code, Count, Input, Name, Output
+
+PolicyName = Literal["deny", "backorder"]
+LocationTypeName = Literal["warehouse", "store", "supplier"]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+Priority = Annotated[int, Field(ge=0, le=1_000_000, description="Lower is preferred.")]
+
+
+def _policy(policy: PolicyName, cap: int) -> StockPolicy:
+    if policy == "deny" and cap:
+        raise ValueError("backorder_cap needs policy 'backorder'")
+    return StockPolicy(PolicyKind(policy), cap)
+
+
+class SkuCreate(Input):
+    sku: Code
+    product_id: Code
+    name: Name
+    policy: PolicyName = "deny"
+    backorder_cap: Count = Field(
+        0, description="With policy 'backorder': how far below zero each level may go."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> SkuCreate:
+        _policy(self.policy, self.backorder_cap)
+        return self
+
+    def to_domain(self) -> Sku:
+        return Sku(self.sku, self.product_id, self.name, _policy(self.policy, self.backorder_cap))
+
+
+class SkuUpdate(Input):
+    product_id: Code | None = None
+    name: Name | None = None
+    policy: PolicyName | None = None
+    backorder_cap: Count | None = None
+
+    def changes(self) -> dict[str, object]:
+        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if v is not None}
+
+
+class SkuRead(Output):
+    sku: str
+    product_id: str
+    name: str
+    policy: PolicyName
+    backorder_cap: int
+    version: int
+
+    @classmethod
+    def of(cls, s: Sku) -> SkuRead:
+        return cls(
+            sku=s.sku,
+            product_id=s.product_id,
+            name=s.name,
+            policy=s.policy.kind.value,
+            backorder_cap=s.policy.backorder_cap,
+            version=s.version,
+        )
+
+
+class SkuPage(Output):
+    items: list[SkuRead]
+    next_cursor: str | None
+
+
+class LocationCreate(Input):
+    id: Code
+    name: Name
+    type: LocationTypeName = "warehouse"
+    region: Code | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    priority: Priority = 100
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> LocationCreate:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon must be given together")
+        return self
+
+    def to_domain(self) -> Location:
+        return Location(
+            id=self.id,
+            name=self.name,
+            type=LocationType(self.type),
+            region=self.region,
+            lat=self.lat,
+            lon=self.lon,
+            priority=self.priority,
+            active=self.active,
+        )
+
+
+class LocationUpdate(Input):
+    """Only the fields given change; region, lat and lon may be set to null."""
+
+    name: Name | None = None
+    type: LocationTypeName | None = None
+    region: Code | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    priority: Priority | None = None
+    active: bool | None = None
+
+    def changes(self) -> dict[str, object]:
+        given = self.model_dump(exclude_unset=True)
+        nullable = {"region", "lat", "lon"}
+        out = {k: v for k, v in given.items() if v is not None or k in nullable}
+        if "type" in out:
+            out["type"] = LocationType(out["type"])
+        return out
+
+
+class LocationRead(Output):
+    id: str
+    name: str
+    type: LocationTypeName
+    region: str | None
+    lat: float | None
+    lon: float | None
+    priority: int
+    active: bool
+    version: int
+
+    @classmethod
+    def of(cls, loc: Location) -> LocationRead:
+        return cls(
+            id=loc.id,
+            name=loc.name,
+            type=loc.type.value,
+            region=loc.region,
+            lat=loc.lat,
+            lon=loc.lon,
+            priority=loc.priority,
+            active=loc.active,
+            version=loc.version,
+        )
+
+
+class LocationPage(Output):
+    items: list[LocationRead]
+    next_cursor: str | None

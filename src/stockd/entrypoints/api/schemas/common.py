@@ -1,0 +1,78 @@
+"""Field types and building blocks shared by every schema."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from stockd import errors
+
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+
+Code = Annotated[
+    str,
+    StringConstraints(pattern=CODE_PATTERN),
+    Field(
+        description="An identifier chosen by the caller: 1-128 of A-Z a-z 0-9 . _ : - ,"
+        " starting with a letter or digit.",
+        examples=["SKU-123"],
+    ),
+]
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=TEXT_PATTERN),
+    Field(description="Free text, 1-200 characters, no control characters."),
+]
+Reference = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=TEXT_PATTERN),
+    Field(
+        description="The caller's reference (cart, purchase order, ticket…), up to 200 characters."
+    ),
+]
+Count = Annotated[int, Field(ge=0, le=1_000_000_000_000)]
+Version = Annotated[int, Field(ge=1, le=2**62)]
+
+
+class Input(BaseModel):
+    """Request bodies: unknown fields and loose types are refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False)
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(Output):
+    """RFC 9457 problem details (application/problem+json)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(examples=["urn:stockd:problem:insufficient_stock"])
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="Stable, machine-readable error code.")
+    instance: str | None = None
+
+
+def encode_cursor(*parts: Any) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(parts))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list[Any]:
+    try:
+        parts = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError):
+        parts = None
+    if (
+        not isinstance(parts, list)
+        or len(parts) != size
+        or not all(isinstance(p, str) and "\x00" not in p for p in parts)
+    ):
+        raise errors.BadCursor("the cursor is not one this list handed out")
+    return parts

@@ -1,0 +1,197 @@
+"""Levels, availability and adjustments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from stockd.domain.adjustments import Change
+from stockd.domain.quantities import MAX_CHANGE, Level, LevelKey, State
+from stockd.entrypoints.api.schemas.common import Code, Count, Input, Output, Reference, Version
+from stockd.service.handlers.adjustments import AdjustResult
+from stockd.service.queries import LocatedLevel
+
+AdjustableState = Literal["on_hand", "damaged", "quality_control", "safety_stock", "incoming"]
+MovableState = Literal["on_hand", "damaged", "quality_control"]
+Delta = Annotated[int, Field(ge=-MAX_CHANGE, le=MAX_CHANGE)]
+SetValue = Annotated[int, Field(ge=0, le=MAX_CHANGE)]
+
+
+class LevelRead(Output):
+    sku: str
+    location: str
+    on_hand: int
+    reserved: int
+    committed: int
+    damaged: int
+    quality_control: int
+    safety_stock: int
+    incoming: int
+    available: int = Field(
+        description="on_hand - reserved - committed - damaged - quality_control - safety_stock"
+    )
+    floor: int = Field(description="Lowest `available` may go: 0, or -cap under backorder.")
+    version: int
+
+    @classmethod
+    def of(cls, level: Level) -> LevelRead:
+        return cls(
+            sku=level.key.sku,
+            location=level.key.location,
+            **level.quantities.as_dict(),
+            available=level.available,
+            floor=level.floor,
+            version=level.version,
+        )
+
+
+class LevelPage(Output):
+    items: list[LevelRead]
+    next_cursor: str | None
+
+
+class LocationAvailability(Output):
+    location: str
+    name: str
+    type: str
+    priority: int
+    active: bool
+    available: int
+    sellable: int = Field(description="Units that can still be held here, backorder included.")
+    on_hand: int
+    reserved: int
+    committed: int
+    incoming: int
+
+
+class Availability(Output):
+    sku: str
+    available: int = Field(description="Sum of `available` over active locations.")
+    sellable: int = Field(description="Sum of `sellable` over active locations.")
+    on_hand: int
+    reserved: int
+    committed: int
+    incoming: int
+    locations: list[LocationAvailability]
+
+    @classmethod
+    def of(cls, sku: str, levels: list[LocatedLevel]) -> Availability:
+        rows = [
+            LocationAvailability(
+                location=x.location.id,
+                name=x.location.name,
+                type=x.location.type.value,
+                priority=x.location.priority,
+                active=x.location.active,
+                available=x.level.available,
+                sellable=x.level.sellable,
+                on_hand=x.level.quantities.on_hand,
+                reserved=x.level.quantities.reserved,
+                committed=x.level.quantities.committed,
+                incoming=x.level.quantities.incoming,
+            )
+            for x in levels
+        ]
+        active = [r for r in rows if r.active]
+        return cls(
+            sku=sku,
+            available=sum(r.available for r in active),
+            sellable=sum(r.sellable for r in active),
+            on_hand=sum(r.on_hand for r in rows),
+            reserved=sum(r.reserved for r in rows),
+            committed=sum(r.committed for r in rows),
+            incoming=sum(r.incoming for r in rows),
+            locations=rows,
+        )
+
+
+class ChangeIn(Input):
+    """One change to one level: exactly one of `delta` and `set`.
+
+    - `delta`: add to `state` (negative to take away).
+    - `set`: the counted value of `state`; with `expected`, only if it still is `expected`.
+    - `from_state` + positive `delta`: move units from one state to another.
+    """
+
+    sku: Code
+    location: Code
+    state: AdjustableState
+    delta: Delta | None = None
+    set: SetValue | None = None
+    expected: Count | None = Field(
+        None, description="Apply only if `state` is exactly this now (compare-and-set)."
+    )
+    expected_version: Version | None = Field(
+        None, description="Apply only if the level is at this version."
+    )
+    from_state: MovableState | None = None
+    reason: Reference
+    reference: Reference | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> ChangeIn:
+        if (self.delta is None) == (self.set is None):
+            raise ValueError("give exactly one of 'delta' and 'set'")
+        if self.delta == 0:
+            raise ValueError("'delta' must not be 0")
+        if self.from_state is not None:
+            if self.delta is None or self.delta < 0:
+                raise ValueError("a move ('from_state') needs a positive 'delta'")
+            if self.state not in ("on_hand", "damaged", "quality_control"):
+                raise ValueError("moves go between on_hand, damaged and quality_control")
+            if self.from_state == self.state:
+                raise ValueError("'from_state' and 'state' must differ")
+        return self
+
+    def to_domain(self) -> Change:
+        return Change(
+            key=LevelKey(self.sku, self.location),
+            state=State(self.state),
+            reason=self.reason,
+            delta=self.delta,
+            set_to=self.set,
+            expected=self.expected,
+            expected_version=self.expected_version,
+            from_state=State(self.from_state) if self.from_state else None,
+            reference=self.reference,
+        )
+
+
+class AdjustmentBatch(Input):
+    changes: list[ChangeIn] = Field(min_length=1, max_length=1000)
+    atomic: bool = Field(
+        True,
+        description="All changes or none (default). With false, each change stands alone.",
+    )
+
+
+class ItemProblem(Output):
+    code: str
+    detail: str
+
+
+class ChangeResult(Output):
+    index: int
+    status: Literal["applied", "failed"]
+    level: LevelRead | None = None
+    error: ItemProblem | None = None
+
+
+class AdjustmentResults(Output):
+    applied: int
+    failed: int
+    results: list[ChangeResult]
+
+    @classmethod
+    def of(cls, result: AdjustResult) -> AdjustmentResults:
+        results = [
+            ChangeResult(
+                index=o.index,
+                status="applied" if o.error is None else "failed",
+                level=LevelRead.of(o.level) if o.level is not None else None,
+                error=ItemProblem(code=o.error.code, detail=o.error.detail) if o.error else None,
+            )
+            for o in result.outcomes
+        ]
+        return cls(applied=result.applied, failed=len(results) - result.applied, results=results)

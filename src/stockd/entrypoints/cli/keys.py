@@ -1,0 +1,67 @@
+"""`stockd keys create|list|revoke`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from stockd.adapters.clock import SystemClock
+from stockd.bootstrap import Container
+from stockd.config import Settings
+from stockd.entrypoints.cli.database import database, with_container
+from stockd.service.auth import Scope, create_key
+
+app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+out = Console()
+
+
+@app.command()
+def create(
+    scope: Annotated[
+        list[Scope], typer.Option("--scope", "-s", help="read, write or admin; repeatable.")
+    ],
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "cli",
+) -> None:
+    """Create a key and print it (shown only this once)."""
+
+    async def work(c: Container) -> str:
+        _, token = await create_key(c.keys, name, set(scope), SystemClock().now())
+        return token
+
+    settings = Settings()
+    with database(settings) as url:
+        token = with_container(settings, url, work)
+    print(token)
+
+
+@app.command("list")
+def list_keys() -> None:
+    """List keys (ids, names, scopes; never the keys themselves)."""
+    settings = Settings()
+    with database(settings) as url:
+        keys = with_container(settings, url, lambda c: c.keys.all())
+    table = Table("id", "name", "scopes", "created", "revoked")
+    for k in keys:
+        table.add_row(
+            k.id,
+            k.name,
+            ",".join(sorted(k.scopes)),
+            k.created_at.isoformat(timespec="seconds"),
+            k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
+        )
+    out.print(table)
+
+
+@app.command()
+def revoke(key_id: Annotated[str, typer.Argument(help="The key's id, from `keys list`.")]) -> None:
+    """Revoke a key; requests with it fail within seconds."""
+    settings = Settings()
+    with database(settings) as url:
+        done = with_container(settings, url, lambda c: c.keys.revoke(key_id, SystemClock().now()))
+    if not done:
+        out.print(f"no active key with id {key_id!r}")
+        raise typer.Exit(1)
+    out.print(f"revoked {key_id}")

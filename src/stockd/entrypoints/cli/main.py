@@ -1,0 +1,185 @@
+"""The `stockd` command: serve, db, keys, import, ledger, status, worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from stockd import __version__
+from stockd.adapters.postgres import migrate
+from stockd.bootstrap import Container, build
+from stockd.config import Settings
+from stockd.entrypoints.cli import importer, keys
+from stockd.entrypoints.cli.database import database, redacted, with_container
+from stockd.entrypoints.cli.startup import ensure_admin_key
+from stockd.entrypoints.workers import loops
+
+app = typer.Typer(help="stockd: the inventory service that never oversells.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The stock ledger.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys.app, name="keys")
+app.add_typer(ledger_app, name="ledger")
+out = Console()
+err = Console(stderr=True)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    if version:
+        print(__version__)
+        raise typer.Exit()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface (default STOCKD_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default STOCKD_PORT).")] = None,
+    workers: Annotated[bool, typer.Option(help="Run the background workers too.")] = True,
+) -> None:
+    """Serve the HTTP API (and the workers), migrating the database first.
+
+    Without STOCKD_DATABASE_URL an embedded PostgreSQL is started under
+    STOCKD_HOME and stopped on exit."""
+    from stockd.entrypoints.api.app import create_app
+
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    with database(settings) as url:
+        token = asyncio.run(ensure_admin_key(settings, url))
+        if token:
+            err.print(
+                "[bold]No API keys yet; created an admin key (shown only now):[/bold]\n"
+                f"  {token}\n"
+                "Keep it safe; create more with `stockd keys create --scope ...`.",
+                highlight=False,
+            )
+        sys.stdout.flush()
+
+        async def open_container() -> Container:
+            return await build(settings, url)
+
+        api = create_app(
+            open_container=open_container,
+            workers=workers,
+            max_body_bytes=settings.max_body_bytes,
+        )
+        uvicorn.run(
+            api,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level=settings.log_level,
+            loop="uvloop",
+            http="httptools",
+        )
+
+
+@app.command()
+def worker(
+    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(loops.WORKERS)}.")],
+) -> None:
+    """Run one background worker alone (scale-out: API nodes run with --no-workers)."""
+    if name not in loops.WORKERS:
+        err.print(f"unknown worker {name!r}; choose from {', '.join(loops.WORKERS)}")
+        raise typer.Exit(2)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper())
+    with database(settings) as url, contextlib.suppress(KeyboardInterrupt):
+        with_container(settings, url, lambda c: loops.run(name, c))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the schema migrations (also done by `serve`)."""
+    settings = Settings()
+    with database(settings) as url:
+        out.print(f"database {redacted(url)} is at revision {migrate.head()}")
+
+
+@app.command("import")
+def import_csv(
+    kind: Annotated[importer.Kind, typer.Argument(help="What the file holds.")],
+    path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="A CSV file with a header row.")
+    ],
+) -> None:
+    """Import SKUs, locations or levels from CSV; bad rows are reported by line.
+
+    \b
+    skus:      sku,product_id,name[,policy,backorder_cap]
+    locations: id,name[,type,region,lat,lon,priority,active]
+    levels:    sku,location and any of on_hand,damaged,quality_control,safety_stock,incoming
+    Exits 1 when any row was bad (the good ones are kept)."""
+    settings = Settings()
+    total = sum(1 for _ in importer.read_rows(path))
+    actor = f"cli:{getpass.getuser()}"
+    with (
+        database(settings) as url,
+        Progress(
+            TextColumn(f"importing {kind.value}"), BarColumn(), MofNCompleteColumn(), console=err
+        ) as progress,
+    ):
+        task = progress.add_task("rows", total=total)
+        report = with_container(
+            settings,
+            url,
+            lambda c: importer.run(c, kind, path, actor, lambda: progress.advance(task)),
+        )
+    out.print(f"{report.imported} of {report.rows} rows imported, {len(report.bad)} bad")
+    for line, problem in report.bad:
+        out.print(f"  line {line}: {problem}", highlight=False)
+    if report.bad:
+        raise typer.Exit(1)
+
+
+@ledger_app.command("verify")
+def ledger_verify() -> None:
+    """Replay the ledger against the levels and the holds; exit 1 on any discrepancy."""
+    settings = Settings()
+    with database(settings) as url:
+        report = with_container(settings, url, lambda c: c.reads.verify())
+    if report.clean:
+        out.print(f"ledger verify: {report.events} events, {report.levels} levels: clean")
+        return
+    table = Table("check", "level", "discrepancy", title="ledger verify: discrepancies")
+    for d in report.discrepancies:
+        table.add_row(d.check, d.subject, d.detail)
+    out.print(table)
+    out.print(f"{len(report.discrepancies)} discrepancies over {report.events} events")
+    raise typer.Exit(1)
+
+
+@app.command()
+def status() -> None:
+    """What the service holds: database, schema, counts, ledger head."""
+    settings = Settings()
+
+    async def work(c: Container) -> dict[str, int]:
+        stats = await c.reads.stats(c.clock.now())
+        stats["api_keys"] = await c.keys.count_active()
+        return stats
+
+    with database(settings) as url:
+        stats = with_container(settings, url, work)
+    table = Table("", "", show_header=False)
+    table.add_row("stockd", __version__)
+    table.add_row("database", redacted(url))
+    table.add_row("schema", migrate.head())
+    for name, value in stats.items():
+        table.add_row(name.replace("_", " "), str(value))
+    out.print(table)

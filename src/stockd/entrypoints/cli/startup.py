@@ -1,0 +1,27 @@
+"""What `stockd serve` makes sure of before it serves."""
+
+from __future__ import annotations
+
+from stockd.adapters.clock import SystemClock
+from stockd.bootstrap import build
+from stockd.config import Settings
+from stockd.service.auth import Scope, create_key, digest
+
+
+async def ensure_admin_key(settings: Settings, url: str) -> str | None:
+    """Install STOCKD_BOOTSTRAP_ADMIN_KEY if set; otherwise, when no key exists
+    at all, create an admin key and return it (to be printed once)."""
+    container = await build(settings, url)
+    try:
+        now = SystemClock().now()
+        if settings.bootstrap_admin_key is not None:
+            token = settings.bootstrap_admin_key.get_secret_value()
+            if await container.keys.find(digest(token)) is None:
+                await create_key(container.keys, "bootstrap", {Scope.ADMIN}, now, token)
+            return None
+        if await container.keys.count_active() == 0:
+            _, token = await create_key(container.keys, "first admin", {Scope.ADMIN}, now)
+            return token
+        return None
+    finally:
+        await container.close()

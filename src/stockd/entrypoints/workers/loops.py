@@ -1,0 +1,69 @@
+"""The worker loops: expiry, ledger sequencer, idempotency janitor."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from stockd.bootstrap import Container
+from stockd.domain.commands import ExpireDueReservations
+from stockd.service.context import Context
+
+log = logging.getLogger(__name__)
+
+EXPIRY_BATCH = 500
+
+
+async def expire_once(container: Container) -> int:
+    """Expire every hold past its deadline, in batches; how many."""
+    total = 0
+    while True:
+        n: int = await container.bus.handle(
+            ExpireDueReservations(limit=EXPIRY_BATCH), Context(actor="stockd:expiry")
+        )
+        total += n
+        if n < EXPIRY_BATCH:
+            return total
+
+
+async def sequence_once(container: Container) -> int:
+    return await container.maintenance.sequence_ledger()
+
+
+async def janitor_once(container: Container) -> int:
+    retention = timedelta(hours=container.settings.idempotency_retention_hours)
+    return await container.maintenance.forget_idempotency_keys(container.clock.now() - retention)
+
+
+WORKERS: dict[str, tuple[Callable[[Container], Awaitable[int]], Callable[[Container], float]]] = {
+    "expiry": (expire_once, lambda c: c.settings.expiry_interval_seconds),
+    "sequencer": (sequence_once, lambda c: c.settings.sequencer_interval_seconds),
+    "janitor": (janitor_once, lambda c: 3600.0),
+}
+
+
+async def run(name: str, container: Container) -> None:
+    """Run worker `name` until cancelled; a failed round is logged and retried."""
+    once, interval = WORKERS[name]
+    while True:
+        try:
+            done = await once(container)
+            if done:
+                log.debug("%s: %d", name, done)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("worker %s failed a round; retrying", name)
+        await asyncio.sleep(interval(container))
+
+
+def start_all(container: Container) -> list[asyncio.Task[None]]:
+    return [asyncio.create_task(run(name, container), name=f"stockd-{name}") for name in WORKERS]
+
+
+async def stop(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

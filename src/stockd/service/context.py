@@ -1,0 +1,26 @@
+"""What every handler gets besides its command and unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from stockd.domain.allocation import Strategy
+from stockd.domain.reservations import TtlPolicy
+from stockd.service.ports import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Who is asking, and under which idempotency key (stamped on ledger events)."""
+
+    actor: str
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    clock: Clock
+    ttl: TtlPolicy
+    strategy: Strategy
+    new_id: Callable[[], str]

@@ -1,0 +1,29 @@
+"""Command handlers: plain functions `(command, uow, context, deps) -> result`.
+
+HANDLERS is the one registry; `bootstrap.py` gives it to the message bus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from stockd.domain import commands
+from stockd.service.context import Context, Deps
+from stockd.service.handlers import adjustments, catalog, reservations
+from stockd.service.ports import UnitOfWork
+
+Handler = Callable[[Any, UnitOfWork, Context, Deps], Awaitable[Any]]
+
+HANDLERS: dict[type[commands.Command], Handler] = {
+    commands.CreateSku: catalog.create_sku,
+    commands.UpdateSku: catalog.update_sku,
+    commands.CreateLocation: catalog.create_location,
+    commands.UpdateLocation: catalog.update_location,
+    commands.Adjust: adjustments.adjust,
+    commands.Reserve: reservations.reserve,
+    commands.ExtendReservation: reservations.extend,
+    commands.ReleaseReservation: reservations.release,
+    commands.CommitReservation: reservations.commit,
+    commands.ExpireDueReservations: reservations.expire_due,
+}

@@ -1,0 +1,89 @@
+"""Creating and changing SKUs and locations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from stockd import errors
+from stockd.domain.catalog import Location, PolicyKind, Sku, StockPolicy
+from stockd.domain.commands import CreateLocation, CreateSku, UpdateLocation, UpdateSku
+from stockd.service.context import Context, Deps
+from stockd.service.ports import UnitOfWork
+
+
+async def create_sku(cmd: CreateSku, uow: UnitOfWork, ctx: Context, deps: Deps) -> Sku:
+    if not await uow.catalog.add_sku(cmd.sku, deps.clock.now()):
+        raise errors.AlreadyExists(f"SKU {cmd.sku.sku!r} already exists", sku=cmd.sku.sku)
+    return cmd.sku
+
+
+async def update_sku(cmd: UpdateSku, uow: UnitOfWork, ctx: Context, deps: Deps) -> Sku:
+    current = await uow.catalog.lock_sku(cmd.sku)
+    if current is None:
+        raise errors.NotFound(f"SKU {cmd.sku!r} does not exist")
+    _check_version(cmd.expected_version, current.version, f"SKU {cmd.sku!r}")
+    updated = replace(current, **_sku_changes(current, cmd.changes))
+    if updated.policy.floor != current.policy.floor:
+        levels = await uow.levels.lock(skus=[cmd.sku])
+        broken = [
+            f"{lvl.key}: {'; '.join(problems)}"
+            for lvl in levels.values()
+            if (problems := lvl.quantities.violations(updated.policy.floor))
+        ]
+        if broken:
+            raise errors.InvariantViolation(
+                "the new policy would leave levels below their floor: " + " | ".join(broken),
+                levels=broken,
+            )
+    return await uow.catalog.save_sku(updated, deps.clock.now())
+
+
+async def create_location(
+    cmd: CreateLocation, uow: UnitOfWork, ctx: Context, deps: Deps
+) -> Location:
+    if not await uow.catalog.add_location(cmd.location, deps.clock.now()):
+        raise errors.AlreadyExists(
+            f"location {cmd.location.id!r} already exists", location=cmd.location.id
+        )
+    return cmd.location
+
+
+async def update_location(
+    cmd: UpdateLocation, uow: UnitOfWork, ctx: Context, deps: Deps
+) -> Location:
+    current = await uow.catalog.lock_location(cmd.location_id)
+    if current is None:
+        raise errors.NotFound(f"location {cmd.location_id!r} does not exist")
+    _check_version(cmd.expected_version, current.version, f"location {cmd.location_id!r}")
+    updated = replace(current, **cmd.changes)
+    if (updated.lat is None) != (updated.lon is None):
+        raise errors.InvalidRequest("lat and lon must be given together")
+    return await uow.catalog.save_location(updated, deps.clock.now())
+
+
+def _sku_changes(current: Sku, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Field changes for `replace`; `policy` and `backorder_cap` combine with
+    the current policy (switching to 'deny' drops the cap)."""
+    out = dict(changes)
+    kind = out.pop("policy", None)
+    cap = out.pop("backorder_cap", None)
+    if kind is None and cap is None:
+        return out
+    new_kind = PolicyKind(kind) if kind is not None else current.policy.kind
+    if cap is None:
+        cap = current.policy.backorder_cap if new_kind is PolicyKind.BACKORDER else 0
+    try:
+        out["policy"] = StockPolicy(new_kind, cap)
+    except ValueError as e:
+        raise errors.InvalidRequest(str(e)) from None
+    return out
+
+
+def _check_version(expected: int | None, actual: int, what: str) -> None:
+    if expected is not None and expected != actual:
+        raise errors.VersionConflict(
+            f"{what} is at version {actual}, not {expected}; re-read it and retry",
+            current_version=actual,
+        )

@@ -1,0 +1,25 @@
+"""Checking that the SKUs and locations a request names exist."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from stockd.service.ports import UnitOfWork
+
+
+async def unknown_references(
+    uow: UnitOfWork, refs: Sequence[tuple[str, str | None]]
+) -> dict[int, str]:
+    """For each (sku, location) pair that names something missing, by index, why."""
+    skus = await uow.catalog.skus({sku for sku, _ in refs})
+    locations = await uow.catalog.locations({loc for _, loc in refs if loc is not None})
+    missing: dict[int, str] = {}
+    for index, (sku, location) in enumerate(refs):
+        problems = []
+        if sku not in skus:
+            problems.append(f"unknown SKU {sku!r}")
+        if location is not None and location not in locations:
+            problems.append(f"unknown location {location!r}")
+        if problems:
+            missing[index] = " and ".join(problems)
+    return missing

@@ -1,0 +1,310 @@
+"""Checkout holds: reserve, extend, release, commit, expire.
+
+Lock order, everywhere: the reservation row first (when there is one), then
+levels sorted by (sku, location). Reserving takes every level it may touch in
+one sorted pass before changing any, so multi-line carts cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from stockd import errors
+from stockd.domain.allocation import Candidate, Strategy
+from stockd.domain.commands import (
+    CommitReservation,
+    ExpireDueReservations,
+    ExtendReservation,
+    LineRequest,
+    ReleaseReservation,
+    Reserve,
+)
+from stockd.domain.ledger import (
+    Movement,
+    ReservationCommitted,
+    ReservationExpired,
+    ReservationExtended,
+    ReservationReleased,
+    Reserved,
+)
+from stockd.domain.quantities import Level, LevelKey, Quantities
+from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
+from stockd.service.context import Context, Deps
+from stockd.service.handlers.references import unknown_references
+from stockd.service.ports import UnitOfWork
+
+
+async def reserve(cmd: Reserve, uow: UnitOfWork, ctx: Context, deps: Deps) -> Reservation:
+    now = deps.clock.now()
+    try:
+        expires_at = deps.ttl.deadline(now, cmd.ttl_seconds)
+    except ValueError as e:
+        raise errors.InvalidRequest(str(e)) from None
+    _reject_duplicates(cmd.lines)
+    await _check_references(uow, cmd.lines)
+
+    holds = await _plan(uow, cmd.lines, deps.strategy)
+    short: list[dict[str, object]] = []
+    applied: dict[LevelKey, Level] = {}
+    for key in sorted(holds):
+        after = await uow.levels.apply(key, Quantities(reserved=holds[key]), now)
+        if after is None:
+            short.append({"sku": key.sku, "location": key.location, "requested": holds[key]})
+        else:
+            applied[key] = after
+    if short:
+        raise _insufficient(short)
+
+    reservation = Reservation(
+        id=deps.new_id(),
+        status=ReservationStatus.ACTIVE,
+        lines=tuple(HoldLine(k.sku, k.location, q) for k, q in sorted(holds.items())),
+        created_at=now,
+        expires_at=expires_at,
+        reference=cmd.reference,
+    )
+    await uow.reservations.add(reservation)
+    await uow.ledger.append(
+        [
+            Reserved(
+                key=_key(line),
+                delta=Quantities(reserved=line.quantity),
+                after=applied[_key(line)].quantities,
+                at=now,
+                actor=ctx.actor,
+                reference=reservation.reference,
+                reservation_id=reservation.id,
+                idempotency_key=ctx.idempotency_key,
+            )
+            for line in reservation.lines
+        ]
+    )
+    return reservation
+
+
+async def extend(cmd: ExtendReservation, uow: UnitOfWork, ctx: Context, deps: Deps) -> Reservation:
+    now = deps.clock.now()
+    reservation = await _active(uow, cmd.reservation_id, now, ctx)
+    try:
+        expires_at = deps.ttl.extended(reservation.expires_at, now, cmd.ttl_seconds)
+    except ValueError as e:
+        raise errors.InvalidRequest(str(e)) from None
+    await uow.reservations.set_deadline(reservation.id, expires_at)
+    levels = await uow.levels.lock([_key(line) for line in reservation.lines])
+    await uow.ledger.append(
+        [
+            ReservationExtended(
+                key=_key(line),
+                delta=Quantities(),
+                after=levels[_key(line)].quantities,
+                at=now,
+                actor=ctx.actor,
+                reason=f"extended to {expires_at.isoformat()}",
+                reference=reservation.reference,
+                reservation_id=reservation.id,
+                idempotency_key=ctx.idempotency_key,
+            )
+            for line in reservation.lines
+        ]
+    )
+    return await _reload(uow, reservation.id)
+
+
+async def release(
+    cmd: ReleaseReservation, uow: UnitOfWork, ctx: Context, deps: Deps
+) -> Reservation:
+    now = deps.clock.now()
+    reservation = await _active(uow, cmd.reservation_id, now, ctx)
+    await _close([reservation], ReservationStatus.RELEASED, uow, ctx, now)
+    return await _reload(uow, reservation.id)
+
+
+async def commit(cmd: CommitReservation, uow: UnitOfWork, ctx: Context, deps: Deps) -> Reservation:
+    now = deps.clock.now()
+    reservation = await _active(uow, cmd.reservation_id, now, ctx)
+    await _close([reservation], ReservationStatus.COMMITTED, uow, ctx, now, cmd.order_id)
+    return await _reload(uow, reservation.id)
+
+
+async def expire_due(cmd: ExpireDueReservations, uow: UnitOfWork, ctx: Context, deps: Deps) -> int:
+    """Expire up to `cmd.limit` holds past their deadline; how many were expired."""
+    now = deps.clock.now()
+    due = await uow.reservations.lock_due(now, cmd.limit, cmd.skus)
+    await _close(due, ReservationStatus.EXPIRED, uow, ctx, now)
+    return len(due)
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+def _reject_duplicates(lines: Sequence[LineRequest]) -> None:
+    seen: dict[tuple[str, str | None], int] = {}
+    dupes = []
+    for index, line in enumerate(lines):
+        first = seen.setdefault((line.sku, line.location), index)
+        if first != index:
+            where = f" at {line.location!r}" if line.location else ""
+            dupes.append(
+                {"index": index, "detail": f"same SKU {line.sku!r}{where} as line {first}"}
+            )
+    if dupes:
+        raise errors.DuplicateLines(
+            "each SKU (and location) may appear once; merge the quantities", errors=dupes
+        )
+
+
+async def _check_references(uow: UnitOfWork, lines: Sequence[LineRequest]) -> None:
+    missing = await unknown_references(uow, [(line.sku, line.location) for line in lines])
+    if missing:
+        raise errors.UnknownReference(
+            "; ".join(f"line {i}: {d}" for i, d in sorted(missing.items())),
+            errors=[{"index": i, "detail": d} for i, d in sorted(missing.items())],
+        )
+    named = {line.location for line in lines if line.location is not None}
+    inactive = sorted(
+        loc.id for loc in (await uow.catalog.locations(named)).values() if not loc.active
+    )
+    if inactive:
+        raise errors.InvalidRequest(
+            f"location(s) {', '.join(inactive)} are inactive", locations=inactive
+        )
+
+
+async def _plan(
+    uow: UnitOfWork, lines: Sequence[LineRequest], strategy: Strategy
+) -> dict[LevelKey, int]:
+    """Where each line's units are held: named locations as asked, the others
+    by the allocation strategy over the levels as they are under lock."""
+    holds: dict[LevelKey, int] = defaultdict(int)
+    direct = [line for line in lines if line.location is not None]
+    for line in direct:
+        assert line.location is not None
+        holds[LevelKey(line.sku, line.location)] += line.quantity
+    open_lines = [line for line in lines if line.location is None]
+    if not open_lines:
+        return dict(holds)
+
+    levels = await uow.levels.lock(list(holds), skus={line.sku for line in open_lines})
+    locations = await uow.catalog.locations({key.location for key in levels})
+    short: list[dict[str, object]] = []
+    for line in open_lines:
+        candidates = [
+            Candidate(
+                location=key.location,
+                priority=locations[key.location].priority,
+                available=level.available - holds.get(key, 0),
+                floor=level.floor,
+            )
+            for key, level in levels.items()
+            if key.sku == line.sku and locations[key.location].active
+        ]
+        placement = strategy.place(line.sku, line.quantity, candidates)
+        if placement.shortfall:
+            short.append(
+                {
+                    "sku": line.sku,
+                    "location": None,
+                    "requested": line.quantity,
+                    "available": placement.placed,
+                }
+            )
+            continue
+        for allocation in placement.allocations:
+            holds[LevelKey(line.sku, allocation.location)] += allocation.quantity
+    if short:
+        raise _insufficient(short)
+    return dict(holds)
+
+
+def _insufficient(short: list[dict[str, object]]) -> errors.InsufficientStock:
+    names = ", ".join(
+        f"{s['sku']}" + (f"@{s['location']}" if s.get("location") else "") for s in short
+    )
+    return errors.InsufficientStock(
+        f"not enough stock for {names}",
+        lines=short,
+        skus=sorted({str(s["sku"]) for s in short}),
+    )
+
+
+async def _active(uow: UnitOfWork, reservation_id: str, now: datetime, ctx: Context) -> Reservation:
+    """The locked hold, if it is active. A hold past its deadline is expired
+    here and now (committed first), and the caller told so."""
+    reservation = await uow.reservations.get(reservation_id, lock=True)
+    if reservation is None:
+        raise errors.NotFound(f"reservation {reservation_id!r} does not exist")
+    if reservation.status is not ReservationStatus.ACTIVE:
+        raise errors.ReservationNotActive(
+            f"reservation {reservation_id!r} is {reservation.status}",
+            status=reservation.status.value,
+        )
+    if reservation.expires_at <= now:
+        await _close([reservation], ReservationStatus.EXPIRED, uow, ctx, now)
+        await uow.commit()
+        raise errors.ReservationExpired(
+            f"reservation {reservation_id!r} expired at {reservation.expires_at.isoformat()}",
+            status=ReservationStatus.EXPIRED.value,
+            expires_at=reservation.expires_at.isoformat(),
+        )
+    return reservation
+
+
+_CLOSING_EVENT: dict[ReservationStatus, type[Movement]] = {
+    ReservationStatus.RELEASED: ReservationReleased,
+    ReservationStatus.EXPIRED: ReservationExpired,
+    ReservationStatus.COMMITTED: ReservationCommitted,
+}
+
+
+async def _close(
+    reservations: Sequence[Reservation],
+    status: ReservationStatus,
+    uow: UnitOfWork,
+    ctx: Context,
+    now: datetime,
+    order_id: str | None = None,
+) -> None:
+    """Give back (or commit) the held units of locked active holds, levels in
+    lock order across all of them, and record why."""
+    work = sorted(
+        ((_key(line), r.id, line, r) for r in reservations for line in r.lines),
+        key=lambda w: (w[0], w[1]),
+    )
+    movements: list[Movement] = []
+    for key, _, line, r in work:
+        delta = Quantities(reserved=-line.quantity)
+        if status is ReservationStatus.COMMITTED:
+            delta = Quantities(reserved=-line.quantity, committed=line.quantity)
+        after = await uow.levels.apply(key, delta, now)
+        if after is None:
+            raise errors.InvariantViolation(
+                f"{key}: cannot take {line.quantity} out of reserved for {r.id}"
+            )
+        movements.append(
+            _CLOSING_EVENT[status](
+                key=key,
+                delta=delta,
+                after=after.quantities,
+                at=now,
+                actor=ctx.actor,
+                reason=status.value if order_id is None else f"order {order_id}",
+                reference=r.reference,
+                reservation_id=r.id,
+                idempotency_key=ctx.idempotency_key,
+            )
+        )
+    for r in reservations:
+        await uow.reservations.close(r.id, status, now, order_id)
+    await uow.ledger.append(movements)
+
+
+async def _reload(uow: UnitOfWork, reservation_id: str) -> Reservation:
+    reservation = await uow.reservations.get(reservation_id)
+    assert reservation is not None
+    return reservation
+
+
+def _key(line: HoldLine) -> LevelKey:
+    return LevelKey(line.sku, line.location)

@@ -1,0 +1,20 @@
+"""Housekeeping the store needs besides commands (a port)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+
+class Maintenance(Protocol):
+    async def sequence_ledger(self) -> int:
+        """Give committed ledger events their seq (commit order); how many."""
+        ...
+
+    async def forget_idempotency_keys(self, before: datetime) -> int:
+        """Drop stored idempotent responses older than `before`; how many."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise unless the store answers."""
+        ...

@@ -1,0 +1,107 @@
+"""The message bus: one command, one transaction, one handler.
+
+It owns the transaction boundary (so handlers never commit by accident),
+retries transactions that lost a deadlock or serialization race, expires
+overdue holds that stand between a checkout and the stock it needs, and makes
+POSTs idempotent: the response is stored in the same transaction as the
+change, so a retry with the same key gets it back and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stockd import errors
+from stockd.domain.commands import Command, ExpireDueReservations, Reserve
+from stockd.service.context import Context, Deps
+from stockd.service.handlers import Handler
+from stockd.service.ports import StoredResponse, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[Any], StoredResponse]
+
+
+@dataclass(frozen=True, slots=True)
+class Idempotency:
+    scope: str
+    """Whose key it is (the API key id): keys of different callers never collide."""
+    key: str
+    fingerprint: str
+    """Digest of the request (method, path, body); the same key with another
+    request is refused."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    response: StoredResponse
+    replayed: bool
+
+
+class MessageBus:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        deps: Deps,
+        handlers: Mapping[type[Command], Handler],
+        attempts: int = 8,
+    ) -> None:
+        self.uow = uow
+        self.deps = deps
+        self.handlers = handlers
+        self.attempts = attempts
+
+    async def handle(self, cmd: Command, ctx: Context) -> Any:
+        return await self._run(cmd, ctx, None, None)
+
+    async def handle_idempotent(
+        self, cmd: Command, ctx: Context, idem: Idempotency, render: Render
+    ) -> Reply:
+        reply = await self._run(cmd, ctx, idem, render)
+        assert isinstance(reply, Reply)
+        return reply
+
+    async def _run(
+        self, cmd: Command, ctx: Context, idem: Idempotency | None, render: Render | None
+    ) -> Any:
+        handler = self.handlers[type(cmd)]
+        expired_for_retry = False
+        for attempt in range(self.attempts):
+            try:
+                async with self.uow() as uow:
+                    if idem is not None:
+                        stored = await uow.idempotency.claim(
+                            idem.scope, idem.key, idem.fingerprint, self.deps.clock.now()
+                        )
+                        if stored is not None:
+                            return Reply(stored, replayed=True)
+                    result = await handler(cmd, uow, ctx, self.deps)
+                    if idem is None or render is None:
+                        await uow.commit()
+                        return result
+                    response = render(result)
+                    await uow.idempotency.save(idem.scope, idem.key, response)
+                    await uow.commit()
+                    return Reply(response, replayed=False)
+            except errors.TransientConflict:
+                await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
+            except errors.InsufficientStock as short:
+                if expired_for_retry or not isinstance(cmd, Reserve):
+                    raise
+                expired_for_retry = True
+                if not await self._expire_overdue(short.extra.get("skus", [])):
+                    raise
+        log.warning("giving up on %s after %d attempts", type(cmd).__name__, self.attempts)
+        raise errors.Busy("the request kept colliding with others; retry shortly")
+
+    async def _expire_overdue(self, skus: list[str]) -> int:
+        """Expire holds past their deadline on these SKUs (the worker may not
+        have got to them yet); how many."""
+        cmd = ExpireDueReservations(limit=10_000, skus=tuple(skus))
+        expired: int = await self._run(cmd, Context(actor="stockd:expiry"), None, None)
+        return expired

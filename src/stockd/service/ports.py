@@ -1,0 +1,146 @@
+"""Ports: what the service layer needs from the outside world.
+
+Each has a real adapter (`stockd.adapters.postgres`) and an in-memory fake
+(`stockd.adapters.memory`); tests/integration/test_*_contract.py runs the same
+contract against both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from stockd.domain.catalog import Location, Sku
+from stockd.domain.ledger import Movement
+from stockd.domain.quantities import Level, LevelKey, Quantities
+from stockd.domain.reservations import Reservation, ReservationStatus
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class CatalogRepository(Protocol):
+    async def skus(self, codes: Collection[str]) -> dict[str, Sku]: ...
+
+    async def add_sku(self, sku: Sku, now: datetime) -> bool:
+        """Insert; False when the code is taken."""
+        ...
+
+    async def lock_sku(self, code: str) -> Sku | None: ...
+
+    async def save_sku(self, sku: Sku, now: datetime) -> Sku:
+        """Write a locked SKU back; its version goes up by one. A policy change
+        moves the floor of every level of the SKU (the store re-checks them)."""
+        ...
+
+    async def locations(self, ids: Collection[str]) -> dict[str, Location]: ...
+
+    async def add_location(self, location: Location, now: datetime) -> bool: ...
+
+    async def lock_location(self, location_id: str) -> Location | None: ...
+
+    async def save_location(self, location: Location, now: datetime) -> Location: ...
+
+
+class LevelRepository(Protocol):
+    async def create_missing(self, keys: Collection[LevelKey], now: datetime) -> None:
+        """Create zero levels for keys that have none (SKU and location must exist)."""
+        ...
+
+    async def lock(
+        self, keys: Collection[LevelKey] = (), *, skus: Collection[str] = ()
+    ) -> dict[LevelKey, Level]:
+        """Lock the given levels and every level of `skus`, in (sku, location)
+        order, in one pass; missing levels are left out."""
+        ...
+
+    async def apply(self, key: LevelKey, delta: Quantities, now: datetime) -> Level | None:
+        """Add `delta` to the level in the store, only if every invariant holds
+        afterwards; the level after, or None when it would break one (or the
+        level does not exist). Never a read-modify-write."""
+        ...
+
+
+class ReservationRepository(Protocol):
+    async def add(self, reservation: Reservation) -> None: ...
+
+    async def get(self, reservation_id: str, *, lock: bool = False) -> Reservation | None: ...
+
+    async def close(
+        self,
+        reservation_id: str,
+        status: ReservationStatus,
+        now: datetime,
+        order_id: str | None = None,
+    ) -> None:
+        """Move a locked active hold to a final status."""
+        ...
+
+    async def set_deadline(self, reservation_id: str, expires_at: datetime) -> None: ...
+
+    async def lock_due(
+        self, now: datetime, limit: int, skus: Collection[str] = ()
+    ) -> list[Reservation]:
+        """Lock up to `limit` active holds past their deadline, skipping any
+        another transaction holds; only those with a line on `skus` if given."""
+        ...
+
+
+class Ledger(Protocol):
+    async def append(self, movements: Sequence[Movement]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status: int
+    body: bytes
+
+
+class IdempotencyStore(Protocol):
+    async def claim(
+        self, scope: str, key: str, fingerprint: str, now: datetime
+    ) -> StoredResponse | None:
+        """Claim `key` for this transaction, or return the response stored for
+        it. Waits while another transaction holds the same key. Raises
+        IdempotencyKeyReused when the key was used for another request."""
+        ...
+
+    async def save(self, scope: str, key: str, response: StoredResponse) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Rolls back on exit unless `commit` was called."""
+
+    @property
+    def catalog(self) -> CatalogRepository: ...
+
+    @property
+    def levels(self) -> LevelRepository: ...
+
+    @property
+    def reservations(self) -> ReservationRepository: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...

@@ -1,0 +1,83 @@
+"""The read side: what the API and CLI show. Reads never lock and never write.
+
+Quantities are shown *live*: a hold past its deadline no longer counts as
+reserved, even before the expiry worker has closed it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from stockd.domain.catalog import Location, Sku
+from stockd.domain.ledger import Movement
+from stockd.domain.quantities import Level, LevelKey
+from stockd.domain.reservations import Reservation
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRecord:
+    seq: int
+    movement: Movement
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedLevel:
+    level: Level
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Discrepancy:
+    check: str
+    subject: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    events: int
+    levels: int
+    discrepancies: tuple[Discrepancy, ...]
+
+    @property
+    def clean(self) -> bool:
+        return not self.discrepancies
+
+
+class ReadModel(Protocol):
+    async def sku(self, code: str) -> Sku | None: ...
+
+    async def skus(self, after: str | None, limit: int) -> list[Sku]: ...
+
+    async def location(self, location_id: str) -> Location | None: ...
+
+    async def locations(self, after: str | None, limit: int) -> list[Location]: ...
+
+    async def levels(
+        self,
+        now: datetime,
+        *,
+        sku: str | None,
+        location: str | None,
+        after: LevelKey | None,
+        limit: int,
+    ) -> list[Level]: ...
+
+    async def availability(self, now: datetime, sku: str) -> list[LocatedLevel]: ...
+
+    async def reservation(self, reservation_id: str) -> Reservation | None: ...
+
+    async def events(
+        self, after: int, limit: int, *, sku: str | None, location: str | None
+    ) -> list[LedgerRecord]:
+        """Ledger records with seq > after, in seq order. Records get their seq
+        in commit order, so a reader paging by `after` never skips one."""
+        ...
+
+    async def verify(self) -> VerifyReport:
+        """Replay the ledger and compare it with the levels and the holds."""
+        ...
+
+    async def stats(self, now: datetime) -> dict[str, int]: ...
