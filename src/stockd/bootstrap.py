@@ -71,3 +71,26 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         maintenance=PostgresMaintenance(pool),
         pool=pool,
     )
+
+
+def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container:
+    """The same container over the in-memory fakes (for unit tests)."""
+    from stockd.adapters.memory import (
+        MemoryApiKeyStore,
+        MemoryMaintenance,
+        MemoryReadModel,
+        MemoryStore,
+    )
+
+    clock = clock or SystemClock()
+    store = MemoryStore()
+    keys = MemoryApiKeyStore()
+    return Container(
+        settings=settings,
+        clock=clock,
+        bus=MessageBus(store.uow, deps_for(settings, clock), HANDLERS),
+        reads=MemoryReadModel(store),
+        keys=keys,
+        auth=Authenticator(keys, settings.auth_cache_seconds),
+        maintenance=MemoryMaintenance(store),
+    )

@@ -19,6 +19,9 @@ class ManualClock:
     def now(self) -> datetime:
         return self._now
 
+    def set(self, now: datetime) -> None:
+        self._now = now
+
     def advance(self, seconds: float) -> datetime:
         self._now += timedelta(seconds=seconds)
         return self._now

@@ -1,0 +1,181 @@
+"""The data the in-memory store holds, and its repositories over one copy of it."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from stockd import errors
+from stockd.domain.catalog import Location, Sku
+from stockd.domain.ledger import Movement
+from stockd.domain.quantities import Level, LevelKey, Quantities
+from stockd.domain.reservations import Reservation, ReservationStatus
+from stockd.service.ports import StoredResponse
+
+
+@dataclass
+class State:
+    skus: dict[str, Sku] = field(default_factory=dict)
+    locations: dict[str, Location] = field(default_factory=dict)
+    levels: dict[LevelKey, Level] = field(default_factory=dict)
+    reservations: dict[str, Reservation] = field(default_factory=dict)
+    events: list[Movement] = field(default_factory=list)
+    idempotency: dict[tuple[str, str], tuple[str, StoredResponse | None, datetime]] = field(
+        default_factory=dict
+    )
+
+    def copy(self) -> State:
+        return State(
+            dict(self.skus),
+            dict(self.locations),
+            dict(self.levels),
+            dict(self.reservations),
+            list(self.events),
+            dict(self.idempotency),
+        )
+
+
+class MemoryCatalog:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    async def skus(self, codes: Collection[str]) -> dict[str, Sku]:
+        return {c: self.s.skus[c] for c in codes if c in self.s.skus}
+
+    async def add_sku(self, sku: Sku, now: datetime) -> bool:
+        if sku.sku in self.s.skus:
+            return False
+        self.s.skus[sku.sku] = replace(sku, version=1)
+        return True
+
+    async def lock_sku(self, code: str) -> Sku | None:
+        return self.s.skus.get(code)
+
+    async def save_sku(self, sku: Sku, now: datetime) -> Sku:
+        saved = replace(sku, version=self.s.skus[sku.sku].version + 1)
+        floor = saved.policy.floor
+        for key, level in list(self.s.levels.items()):
+            if key.sku == sku.sku and level.floor != floor:
+                if level.quantities.violations(floor):
+                    raise errors.InvariantViolation(f"refused by the store: {key}")
+                self.s.levels[key] = replace(level, floor=floor)
+        self.s.skus[sku.sku] = saved
+        return saved
+
+    async def locations(self, ids: Collection[str]) -> dict[str, Location]:
+        return {i: self.s.locations[i] for i in ids if i in self.s.locations}
+
+    async def add_location(self, location: Location, now: datetime) -> bool:
+        if location.id in self.s.locations:
+            return False
+        self.s.locations[location.id] = replace(location, version=1)
+        return True
+
+    async def lock_location(self, location_id: str) -> Location | None:
+        return self.s.locations.get(location_id)
+
+    async def save_location(self, location: Location, now: datetime) -> Location:
+        saved = replace(location, version=self.s.locations[location.id].version + 1)
+        self.s.locations[location.id] = saved
+        return saved
+
+
+class MemoryLevels:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    async def create_missing(self, keys: Collection[LevelKey], now: datetime) -> None:
+        for key in sorted(keys):
+            sku = self.s.skus.get(key.sku)
+            if key not in self.s.levels and sku is not None and key.location in self.s.locations:
+                self.s.levels[key] = Level(key, Quantities(), floor=sku.policy.floor)
+
+    async def lock(
+        self, keys: Collection[LevelKey] = (), *, skus: Collection[str] = ()
+    ) -> dict[LevelKey, Level]:
+        wanted = set(keys)
+        skus = set(skus)
+        return {k: v for k, v in sorted(self.s.levels.items()) if k in wanted or k.sku in skus}
+
+    async def apply(self, key: LevelKey, delta: Quantities, now: datetime) -> Level | None:
+        level = self.s.levels.get(key)
+        if level is None:
+            return None
+        after = level.quantities + delta
+        if after.violations(level.floor):
+            return None
+        self.s.levels[key] = updated = replace(level, quantities=after, version=level.version + 1)
+        return updated
+
+
+class MemoryReservations:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    async def add(self, reservation: Reservation) -> None:
+        assert reservation.id not in self.s.reservations
+        self.s.reservations[reservation.id] = reservation
+
+    async def get(self, reservation_id: str, *, lock: bool = False) -> Reservation | None:
+        return self.s.reservations.get(reservation_id)
+
+    async def close(
+        self,
+        reservation_id: str,
+        status: ReservationStatus,
+        now: datetime,
+        order_id: str | None = None,
+    ) -> None:
+        current = self.s.reservations[reservation_id]
+        if current.status is not ReservationStatus.ACTIVE:
+            raise RuntimeError(f"reservation {reservation_id} was not active under lock")
+        self.s.reservations[reservation_id] = replace(
+            current, status=status, closed_at=now, order_id=order_id
+        )
+
+    async def set_deadline(self, reservation_id: str, expires_at: datetime) -> None:
+        current = self.s.reservations[reservation_id]
+        self.s.reservations[reservation_id] = replace(current, expires_at=expires_at)
+
+    async def lock_due(
+        self, now: datetime, limit: int, skus: Collection[str] = ()
+    ) -> list[Reservation]:
+        due = [
+            r
+            for r in self.s.reservations.values()
+            if r.status is ReservationStatus.ACTIVE
+            and r.expires_at <= now
+            and (not skus or any(line.sku in skus for line in r.lines))
+        ]
+        return sorted(due, key=lambda r: (r.expires_at, r.id))[:limit]
+
+
+class MemoryLedger:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    async def append(self, movements: Sequence[Movement]) -> None:
+        self.s.events.extend(movements)
+
+
+class MemoryIdempotency:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    async def claim(
+        self, scope: str, key: str, fingerprint: str, now: datetime
+    ) -> StoredResponse | None:
+        found = self.s.idempotency.get((scope, key))
+        if found is None:
+            self.s.idempotency[(scope, key)] = (fingerprint, None, now)
+            return None
+        if found[0] != fingerprint:
+            raise errors.IdempotencyKeyReused(
+                f"Idempotency-Key {key!r} was already used for a different request"
+            )
+        return found[1]
+
+    async def save(self, scope: str, key: str, response: StoredResponse) -> None:
+        fingerprint, _, at = self.s.idempotency[(scope, key)]
+        self.s.idempotency[(scope, key)] = (fingerprint, response, at)

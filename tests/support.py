@@ -1,0 +1,92 @@
+"""Helpers shared by the test suites (not fixtures)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from stockd.domain.adjustments import Change
+from stockd.domain.catalog import Location, PolicyKind, Sku, StockPolicy
+from stockd.domain.commands import Adjust, CreateLocation, CreateSku
+from stockd.domain.quantities import LevelKey, State
+from stockd.service.context import Context
+
+T = TypeVar("T")
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+ADMIN = Context(actor="test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+TABLES = (
+    "skus, locations, levels, ledger_events, reservations, reservation_lines,"
+    " idempotency_keys, api_keys"
+)
+
+
+def database_at(server_url: str, name: str) -> str:
+    """The URL of database `name` on the server of `server_url`."""
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def create_database(server_url: str, prefix: str) -> str:
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return database_at(server_url, name)
+
+
+async def drop_database(server_url: str, url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def seed(
+    bus: Any,
+    *,
+    skus: dict[str, int] | None = None,
+    locations: dict[str, int] | None = None,
+    stock: dict[tuple[str, str], int] | None = None,
+    backorder: dict[str, int] | None = None,
+) -> None:
+    """Create SKUs (code -> backorder cap, 0 for deny), locations (id -> priority)
+    and on-hand stock."""
+    for code, priority in (locations or {}).items():
+        await bus.handle(CreateLocation(Location(code, code.title(), priority=priority)), ADMIN)
+    caps = backorder or {}
+    for code in skus or {}:
+        cap = caps.get(code, 0)
+        policy = StockPolicy(PolicyKind.BACKORDER, cap) if cap else StockPolicy()
+        await bus.handle(CreateSku(Sku(code, "P-" + code, code, policy)), ADMIN)
+    changes = tuple(
+        Change(LevelKey(sku, loc), State.ON_HAND, "seed", delta=qty)
+        for (sku, loc), qty in (stock or {}).items()
+    )
+    if changes:
+        await bus.handle(Adjust(changes), ADMIN)
+
+
+async def race(n: int, work: Callable[[int], Awaitable[T]]) -> list[T | BaseException]:
+    """Start `n` coroutines together (released by one barrier) and collect
+    each result or exception."""
+    barrier = asyncio.Barrier(n)
+
+    async def one(i: int) -> T:
+        await barrier.wait()
+        return await work(i)
+
+    return await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
