@@ -1,0 +1,161 @@
+"""Random sequences of adjust / reserve / extend / release / commit / expire.
+
+Whatever happens, no level's `available` goes below its floor, and replaying
+the ledger reproduces the levels and the holds exactly. Runs on the fake (many
+examples) and on PostgreSQL (fewer, slower examples).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stockd import errors
+from stockd.adapters.clock import ManualClock
+from stockd.bootstrap import Container, build_in_memory
+from stockd.config import Settings
+from stockd.domain.adjustments import Change
+from stockd.domain.commands import (
+    Adjust,
+    Command,
+    CommitReservation,
+    ExtendReservation,
+    LineRequest,
+    ReleaseReservation,
+    Reserve,
+)
+from stockd.domain.quantities import LevelKey, State
+from stockd.domain.reservations import Reservation
+from stockd.entrypoints.workers.loops import expire_once
+from tests.support import ADMIN, T0, TABLES, seed
+
+SKUS = ("A", "B")
+LOCATIONS = ("x", "y")
+ADJUSTABLE = (State.ON_HAND, State.DAMAGED, State.SAFETY_STOCK, State.QUALITY_CONTROL)
+
+
+@dataclass(frozen=True)
+class Step:
+    op: str
+    args: tuple[object, ...]
+
+
+lines = st.lists(
+    st.builds(
+        LineRequest,
+        st.sampled_from(SKUS),
+        st.integers(1, 6),
+        st.one_of(st.none(), st.sampled_from(LOCATIONS)),
+    ),
+    min_size=1,
+    max_size=3,
+    unique_by=lambda x: (x.sku, x.location),
+)
+steps = st.lists(
+    st.one_of(
+        st.builds(
+            lambda *a: Step("adjust", a),
+            st.sampled_from(SKUS),
+            st.sampled_from(LOCATIONS),
+            st.sampled_from(ADJUSTABLE),
+            st.integers(-8, 12).filter(bool),
+        ),
+        st.builds(lambda ls, ttl: Step("reserve", (tuple(ls), ttl)), lines, st.integers(1, 120)),
+        st.builds(lambda i, t: Step("extend", (i, t)), st.integers(0, 50), st.integers(1, 120)),
+        st.builds(lambda i: Step("release", (i,)), st.integers(0, 50)),
+        st.builds(lambda i: Step("commit", (i,)), st.integers(0, 50)),
+        st.builds(lambda s: Step("advance", (s,)), st.integers(1, 90)),
+        st.just(Step("expire", ())),
+    ),
+    max_size=30,
+)
+
+EXPECTED = (
+    errors.InsufficientStock,
+    errors.BulkRejected,
+    errors.ReservationNotActive,
+    errors.InvalidRequest,
+)
+
+
+async def run(c: Container, program: list[Step]) -> None:
+    assert isinstance(c.clock, ManualClock)
+    holds: list[Reservation] = []
+    for step in program:
+        try:
+            if step.op == "adjust":
+                sku, loc, state, delta = step.args
+                change = Change(LevelKey(sku, loc), state, "prop", delta=delta)  # type: ignore[arg-type]
+                await c.bus.handle(Adjust((change,)), ADMIN)
+            elif step.op == "reserve":
+                ls, ttl = step.args
+                holds.append(await c.bus.handle(Reserve(ls, ttl_seconds=ttl), ADMIN))  # type: ignore[arg-type]
+            elif step.op == "advance":
+                c.clock.advance(step.args[0])  # type: ignore[arg-type]
+            elif step.op == "expire":
+                await expire_once(c)
+            elif holds:
+                r = holds[step.args[0] % len(holds)]  # type: ignore[operator]
+                cmd: Command
+                if step.op == "extend":
+                    cmd = ExtendReservation(r.id, step.args[1])  # type: ignore[arg-type]
+                elif step.op == "release":
+                    cmd = ReleaseReservation(r.id)
+                else:
+                    cmd = CommitReservation(r.id, f"order-{r.id}")
+                await c.bus.handle(cmd, ADMIN)
+        except EXPECTED:
+            pass
+        await assert_floors_hold(c)
+    report = await c.reads.verify()
+    assert report.discrepancies == ()
+
+
+async def assert_floors_hold(c: Container) -> None:
+    async with c.bus.uow() as uow:
+        levels = await uow.levels.lock(skus=SKUS)
+    for level in levels.values():
+        assert level.quantities.violations(level.floor) == [], level
+
+
+async def setup(c: Container) -> None:
+    await seed(
+        c.bus,
+        skus={"A": 0, "B": 0},
+        locations={"x": 1, "y": 2},
+        stock={("A", "x"): 5, ("B", "y"): 2},
+        backorder={"B": 3},
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=steps)
+async def test_random_sequences_keep_every_invariant_on_the_fake(program: list[Step]) -> None:
+    c = build_in_memory(Settings(env="test", _env_file=None), ManualClock(T0))  # type: ignore[call-arg]
+    await setup(c)
+    await run(c, program)
+
+
+@pytest.fixture
+def pg(pg_container: Container) -> Container:
+    return pg_container
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(program=steps)
+async def test_random_sequences_keep_every_invariant_on_postgres(
+    pg: Container, program: list[Step]
+) -> None:
+    assert pg.pool is not None
+    await pg.pool.execute(f"TRUNCATE {TABLES} RESTART IDENTITY")
+    assert isinstance(pg.clock, ManualClock)
+    pg.clock.set(T0)
+    await setup(pg)
+    await run(pg, program)
