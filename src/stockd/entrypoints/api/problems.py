@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -49,16 +50,17 @@ def problem(
     detail: str,
     instance: str | None = None,
     headers: dict[str, str] | None = None,
-    **extra: Any,
+    extra: Mapping[str, Any] | None = None,
 ) -> Response:
+    """A problem document; `extra` members never override the standard ones."""
     body = {
+        **(extra or {}),
         "type": f"urn:stockd:problem:{code}",
         "title": title,
         "status": status,
         "detail": detail,
         "code": code,
         **({"instance": instance} if instance else {}),
-        **extra,
     }
     return Response(orjson.dumps(body), status, headers=headers, media_type=MEDIA_TYPE)
 
@@ -68,7 +70,7 @@ def problem_for(exc: errors.StockdError, instance: str | None = None) -> Respons
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if status == 503:
         headers = {"Retry-After": "1"}
-    return problem(status, exc.code, exc.title, exc.detail, instance, headers, **exc.extra)
+    return problem(status, exc.code, exc.title, exc.detail, instance, headers, exc.extra)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -104,7 +106,12 @@ def install(app: FastAPI) -> None:
         ]
         detail = "; ".join(f"{i['field']}: {i['message']}" for i in items[:10])
         return problem(
-            422, "validation_failed", "Invalid request", detail, request.url.path, errors=items
+            422,
+            "validation_failed",
+            "Invalid request",
+            detail,
+            request.url.path,
+            extra={"errors": items},
         )
 
     async def on_http(request: Request, exc: Exception) -> Response:

@@ -238,14 +238,14 @@ async def _active(uow: UnitOfWork, reservation_id: str, now: datetime, ctx: Cont
     if reservation.status is not ReservationStatus.ACTIVE:
         raise errors.ReservationNotActive(
             f"reservation {reservation_id!r} is {reservation.status}",
-            status=reservation.status.value,
+            reservation_status=reservation.status.value,
         )
     if reservation.expires_at <= now:
         await _close([reservation], ReservationStatus.EXPIRED, uow, ctx, now)
         await uow.commit()
         raise errors.ReservationExpired(
             f"reservation {reservation_id!r} expired at {reservation.expires_at.isoformat()}",
-            status=ReservationStatus.EXPIRED.value,
+            reservation_status=ReservationStatus.EXPIRED.value,
             expires_at=reservation.expires_at.isoformat(),
         )
     return reservation
