@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
+import pytest
 import pytest_asyncio
 
 from stockd.bootstrap import Container
 from stockd.entrypoints.api.app import create_app
 from stockd.service.auth import Scope, create_key
+from tests.e2e.server import LiveServer, cli_env, start, stop
+from tests.support import create_database, drop_database
 
 
 class Api(httpx.AsyncClient):
@@ -45,3 +50,25 @@ async def api(db: Container) -> AsyncIterator[Api]:
     ) as client:
         client.token = token
         yield client
+
+
+@pytest.fixture(scope="session")
+def live(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`stockd serve` in a subprocess, on its own database, with its workers."""
+    url = asyncio.run(create_database(pg_server_url, "stockd_e2e"))
+    home = tmp_path_factory.mktemp("live")
+    admin = "sk_e2e_" + secrets.token_urlsafe(24)
+    env = cli_env(url, home, STOCKD_BOOTSTRAP_ADMIN_KEY=admin)
+    log = home / "serve.log"
+    process, base = start(env, log)
+    try:
+        yield LiveServer(base, admin, url, process, log)
+    finally:
+        stop(process)
+        asyncio.run(drop_database(pg_server_url, url))
+
+
+@pytest.fixture
+def unique() -> str:
+    """A fresh code, so tests sharing the live server never see each other's data."""
+    return secrets.token_hex(4).upper()

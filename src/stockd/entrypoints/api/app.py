@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -47,6 +48,26 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+def _serve_problems_as_problem_json(app: FastAPI) -> None:
+    """Document 4xx/5xx bodies under application/problem+json, the media type
+    they are sent with (FastAPI would say application/json)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original()
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    for status, response in operation.get("responses", {}).items():
+                        content = response.get("content", {})
+                        if status[0] in "45" and "application/json" in content:
+                            content[problems.MEDIA_TYPE] = content.pop("application/json")
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
     container: Container | None = None,
     *,
@@ -82,6 +103,7 @@ def create_app(
     if container is not None:
         app.state.container = container
     problems.install(app)
+    _serve_problems_as_problem_json(app)
     for module in (health, catalog, stock, reservations, events):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=max_body_bytes)

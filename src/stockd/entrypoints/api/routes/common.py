@@ -21,13 +21,11 @@ _REASONS = {
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem responses of a route (served as application/problem+json;
+    see `app.problem_media_types`)."""
     return {
-        s: {
-            "model": Problem,
-            "description": _REASONS[s],
-            "content": {"application/problem+json": {}},
-        }
-        for s in (400, 401, 403, 413, 503, *statuses)
+        s: {"model": Problem, "description": _REASONS[s]}
+        for s in sorted({400, 401, 403, 404, 413, 422, 503, *statuses})
     }
 
 
