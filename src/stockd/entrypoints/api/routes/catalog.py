@@ -38,7 +38,9 @@ LocationId = Annotated[str, Path(pattern=CODE_PATTERN, description="The location
 IfMatch = Annotated[
     str | None,
     Header(
-        alias="If-Match", max_length=64, description="ETag from a GET: 409 if it changed since."
+        alias="If-Match",
+        pattern=r'^\s*(\*|(W/)?"[0-9]{1,18}")\s*$',
+        description="ETag from a GET: 409 if it changed since.",
     ),
 ]
 
