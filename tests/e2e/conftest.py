@@ -58,7 +58,7 @@ def live(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     url = asyncio.run(create_database(pg_server_url, "stockd_e2e"))
     home = tmp_path_factory.mktemp("live")
     admin = "sk_e2e_" + secrets.token_urlsafe(24)
-    env = cli_env(url, home, STOCKD_BOOTSTRAP_ADMIN_KEY=admin)
+    env = cli_env(url, home, STOCKD_BOOTSTRAP_ADMIN_KEY=admin, STOCKD_AUTH_CACHE_SECONDS="0")
     log = home / "serve.log"
     process, base = start(env, log)
     try:
