@@ -162,7 +162,24 @@ async def test_a_hold_expires_by_the_clock_without_any_sleep(api: Api, db: Conta
     r = await api.post(f"/v1/reservations/{held['id']}/commit", json={"order_id": "late"})
     assert (r.status_code, r.json()["code"]) == (409, "reservation_expired")
     r = await api.post(f"/v1/reservations/{held['id']}/release")
-    assert (r.status_code, r.json()["code"]) == (409, "reservation_not_active")
+    assert (r.status_code, r.json()["code"]) == (409, "reservation_expired")
+    assert r.json()["reservation_status"] == "expired"
+
+
+async def test_retrying_a_commit_of_an_expired_hold_with_its_key_gets_409_again(
+    api: Api, db: Container
+) -> None:
+    await api.setup_basics()
+    held = await hold(api, 1, ttl_seconds=30)
+    db.clock.advance(31)  # type: ignore[attr-defined]
+    headers = {"Idempotency-Key": "late-commit"}
+    for _ in range(2):
+        r = await api.post(
+            f"/v1/reservations/{held['id']}/commit", json={"order_id": "O"}, headers=headers
+        )
+        assert (r.status_code, r.json()["code"]) == (409, "reservation_expired")
+    found = (await api.get(f"/v1/reservations/{held['id']}")).json()
+    assert (found["status"], found["closed_at"] is not None) == ("expired", True)
 
 
 async def test_the_reservation_lifecycle_over_http(api: Api) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -54,3 +56,26 @@ def test_50_http_clients_race_for_the_last_10_units(
     verify = stockd("ledger", "verify", env=cli_env(live.database_url, tmp_path))
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "clean" in verify.stdout
+
+
+def test_the_expiry_worker_expires_a_hold_within_about_a_second(
+    live: LiveServer, unique: str
+) -> None:
+    sku, location = f"EXP-{unique}", f"ex-{unique}"
+    setup_stock(live, sku, location, 3)
+    with httpx.Client(base_url=live.url, headers=live.headers) as c:
+        held = c.post(
+            "/v1/reservations", json={"lines": [{"sku": sku, "quantity": 3}], "ttl_seconds": 1}
+        ).json()
+        deadline = datetime.fromisoformat(held["expires_at"])
+        expired = None
+        for _ in range(100):  # polls for at most ~5 s
+            events = c.get("/v1/events", params={"sku": sku}).json()["items"]
+            expired = next((e for e in events if e["type"] == "reservation.expired"), None)
+            if expired:
+                break
+            time.sleep(0.05)
+        assert expired is not None, "the hold was not expired within 5 s"
+        lag = (datetime.fromisoformat(expired["at"]) - deadline).total_seconds()
+        assert 0 <= lag < 1.5
+        assert c.get(f"/v1/reservations/{held['id']}").json()["status"] == "expired"

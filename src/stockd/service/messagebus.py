@@ -2,7 +2,8 @@
 
 It owns the transaction boundary (so handlers never commit by accident),
 retries transactions that lost a deadlock or serialization race, expires
-overdue holds that stand between a checkout and the stock it needs, and makes
+overdue holds that stand between a checkout and the stock it needs (or that a
+caller tried to use after their deadline), and makes
 POSTs idempotent: the response is stored in the same transaction as the
 change, so a retry with the same key gets it back and changes nothing.
 """
@@ -96,6 +97,10 @@ class MessageBus:
                 expired_for_retry = True
                 if not await self._expire_overdue(short.extra.get("skus", [])):
                     raise
+            except errors.ReservationExpired as expired:
+                # Close the overdue hold now rather than leave it to the worker.
+                await self._expire_overdue(expired.extra.get("skus", []))
+                raise
         log.warning("giving up on %s after %d attempts", type(cmd).__name__, self.attempts)
         raise errors.Busy("the request kept colliding with others; retry shortly")
 

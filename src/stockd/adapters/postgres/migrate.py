@@ -50,3 +50,18 @@ def run_script(sql: str) -> None:
     op.get_bind().connection.dbapi_connection.run_async(  # type: ignore[union-attr]
         lambda conn: conn.execute(sql)
     )
+
+
+async def current_revision(url: str) -> str | None:
+    """The revision the database is at (None before the first migration)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        exists = await conn.fetchval("SELECT to_regclass('alembic_version') IS NOT NULL")
+        revision: str | None = (
+            await conn.fetchval("SELECT version_num FROM alembic_version") if exists else None
+        )
+        return revision
+    finally:
+        await conn.close()

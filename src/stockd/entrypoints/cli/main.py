@@ -108,7 +108,8 @@ def db_upgrade() -> None:
     """Apply the schema migrations (also done by `serve`)."""
     settings = Settings()
     with database(settings) as url:
-        out.print(f"database {redacted(url)} is at revision {migrate.head()}")
+        revision = asyncio.run(migrate.current_revision(url))
+        out.print(f"database {redacted(url)} is at revision {revision}")
 
 
 @app.command("import")
@@ -176,10 +177,11 @@ def status() -> None:
 
     with database(settings) as url:
         stats = with_container(settings, url, work)
+        revision = asyncio.run(migrate.current_revision(url))
     table = Table("", "", show_header=False)
     table.add_row("stockd", __version__)
     table.add_row("database", redacted(url))
-    table.add_row("schema", migrate.head())
+    table.add_row("schema", f"{revision} (latest {migrate.head()})")
     for name, value in stats.items():
         table.add_row(name.replace("_", " "), str(value))
     out.print(table)

@@ -86,7 +86,7 @@ async def reserve(cmd: Reserve, uow: UnitOfWork, ctx: Context, deps: Deps) -> Re
 
 async def extend(cmd: ExtendReservation, uow: UnitOfWork, ctx: Context, deps: Deps) -> Reservation:
     now = deps.clock.now()
-    reservation = await _active(uow, cmd.reservation_id, now, ctx)
+    reservation = await _active(uow, cmd.reservation_id, now)
     try:
         expires_at = deps.ttl.extended(reservation.expires_at, now, cmd.ttl_seconds)
     except ValueError as e:
@@ -116,14 +116,14 @@ async def release(
     cmd: ReleaseReservation, uow: UnitOfWork, ctx: Context, deps: Deps
 ) -> Reservation:
     now = deps.clock.now()
-    reservation = await _active(uow, cmd.reservation_id, now, ctx)
+    reservation = await _active(uow, cmd.reservation_id, now)
     await _close([reservation], ReservationStatus.RELEASED, uow, ctx, now)
     return await _reload(uow, reservation.id)
 
 
 async def commit(cmd: CommitReservation, uow: UnitOfWork, ctx: Context, deps: Deps) -> Reservation:
     now = deps.clock.now()
-    reservation = await _active(uow, cmd.reservation_id, now, ctx)
+    reservation = await _active(uow, cmd.reservation_id, now)
     await _close([reservation], ReservationStatus.COMMITTED, uow, ctx, now, cmd.order_id)
     return await _reload(uow, reservation.id)
 
@@ -229,24 +229,29 @@ def _insufficient(short: list[dict[str, object]]) -> errors.InsufficientStock:
     )
 
 
-async def _active(uow: UnitOfWork, reservation_id: str, now: datetime, ctx: Context) -> Reservation:
-    """The locked hold, if it is active. A hold past its deadline is expired
-    here and now (committed first), and the caller told so."""
+async def _active(uow: UnitOfWork, reservation_id: str, now: datetime) -> Reservation:
+    """The locked hold, if it is active and not past its deadline. (The bus
+    expires a hold found past its deadline, in a transaction of its own.)"""
     reservation = await uow.reservations.get(reservation_id, lock=True)
     if reservation is None:
         raise errors.NotFound(f"reservation {reservation_id!r} does not exist")
+    if reservation.status is ReservationStatus.EXPIRED:
+        raise errors.ReservationExpired(
+            f"reservation {reservation_id!r} expired at {reservation.expires_at.isoformat()}",
+            reservation_status=reservation.status.value,
+            expires_at=reservation.expires_at.isoformat(),
+        )
     if reservation.status is not ReservationStatus.ACTIVE:
         raise errors.ReservationNotActive(
             f"reservation {reservation_id!r} is {reservation.status}",
             reservation_status=reservation.status.value,
         )
     if reservation.expires_at <= now:
-        await _close([reservation], ReservationStatus.EXPIRED, uow, ctx, now)
-        await uow.commit()
         raise errors.ReservationExpired(
             f"reservation {reservation_id!r} expired at {reservation.expires_at.isoformat()}",
             reservation_status=ReservationStatus.EXPIRED.value,
             expires_at=reservation.expires_at.isoformat(),
+            skus=sorted({line.sku for line in reservation.lines}),
         )
     return reservation
 
