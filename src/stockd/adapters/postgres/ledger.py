@@ -7,22 +7,10 @@ from collections.abc import Sequence
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from stockd.adapters.postgres.rows import COUNTERS
+from stockd.adapters.postgres.rows import COUNTERS, EVENT_FIELDS
 from stockd.domain.ledger import Movement
 
-_COLUMNS = (
-    "type",
-    "sku",
-    "location",
-    *(f"d_{c}" for c in COUNTERS),
-    *COUNTERS,
-    "reason",
-    "reference",
-    "reservation_id",
-    "actor",
-    "idempotency_key",
-    "at",
-)
+_COLUMNS = EVENT_FIELDS
 _TYPES = ("text",) * 3 + ("bigint",) * 14 + ("text",) * 5 + ("timestamptz",)
 _APPEND = f"""
 INSERT INTO ledger_events ({", ".join(_COLUMNS)})

@@ -19,22 +19,21 @@ LEVEL_COLUMNS = ", ".join(("sku", "location", *COUNTERS, "floor", "version"))
 SKU_COLUMNS = "sku, product_id, name, policy, backorder_cap, version"
 LOCATION_COLUMNS = "id, name, type, region, lat, lon, priority, active, version"
 RESERVATION_COLUMNS = "id, status, reference, order_id, created_at, expires_at, closed_at"
-EVENT_COLUMNS = ", ".join(
-    (
-        "seq",
-        "type",
-        "sku",
-        "location",
-        *(f"d_{c}" for c in COUNTERS),
-        *COUNTERS,
-        "reason",
-        "reference",
-        "reservation_id",
-        "actor",
-        "idempotency_key",
-        "at",
-    )
+EVENT_FIELDS = (
+    "type",
+    "sku",
+    "location",
+    *(f"d_{c}" for c in COUNTERS),
+    *COUNTERS,
+    "reason",
+    "reference",
+    "reservation_id",
+    "actor",
+    "idempotency_key",
+    "at",
 )
+"""Every column of a ledger event but its numbers (id, seq), in table order."""
+EVENT_COLUMNS = ", ".join(("seq", *EVENT_FIELDS))
 
 
 def quantities(row: Row, prefix: str = "") -> Quantities:
