@@ -14,7 +14,6 @@ from stockd.adapters.postgres.pool import create_pool
 from stockd.adapters.postgres.reads import PostgresReadModel
 from stockd.adapters.postgres.uow import PostgresUnitOfWorkFactory
 from stockd.config import Settings
-from stockd.domain.allocation import PriorityThenMostAvailable
 from stockd.domain.reservations import TtlPolicy
 from stockd.service.auth import ApiKeyStore, Authenticator
 from stockd.service.context import Deps
@@ -41,8 +40,8 @@ class Container:
             await self.pool.close()
 
 
-def new_reservation_id() -> str:
-    return "res_" + secrets.token_hex(10)
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(10)}"
 
 
 def deps_for(settings: Settings, clock: Clock) -> Deps:
@@ -51,8 +50,8 @@ def deps_for(settings: Settings, clock: Clock) -> Deps:
         ttl=TtlPolicy(
             settings.reservation_default_ttl_seconds, settings.reservation_max_ttl_seconds
         ),
-        strategy=PriorityThenMostAvailable(),
-        new_id=new_reservation_id,
+        default_strategy=settings.default_strategy,
+        new_id=new_id,
     )
 
 

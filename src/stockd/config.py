@@ -26,6 +26,10 @@ class Settings(BaseSettings):
 
     reservation_default_ttl_seconds: int = Field(900, ge=1)
     reservation_max_ttl_seconds: int = Field(86_400, ge=1)
+    default_strategy: Literal[
+        "priority", "nearest", "fewest_shipments", "lowest_cost", "most_stock"
+    ] = "priority"
+    """Allocation strategy for requests that name none."""
     expiry_interval_seconds: float = Field(0.25, gt=0, le=60)
     """How often the expiry worker looks for holds past their deadline."""
     sequencer_interval_seconds: float = Field(0.05, gt=0, le=60)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from stockd.domain.geo import Point
+
 
 class PolicyKind(StrEnum):
     DENY = "deny"
@@ -49,8 +51,23 @@ class LocationType(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ShippingCost:
+    """What a shipment from a location costs: a fixed amount per shipment plus
+    an amount per kilometre and unit."""
+
+    fixed: float = 0.0
+    per_km_unit: float = 0.0
+
+    def of(self, km: float, units: int) -> float:
+        return self.fixed + self.per_km_unit * km * units
+
+
+@dataclass(frozen=True, slots=True)
 class Location:
-    """A place that holds stock. Lower `priority` values are preferred."""
+    """A place that holds stock. Lower `priority` values are preferred.
+
+    `ships`: orders may be shipped from here; `pickup`: customers may collect
+    here (click and collect)."""
 
     id: str
     name: str
@@ -61,3 +78,10 @@ class Location:
     priority: int = 100
     active: bool = True
     version: int = 1
+    ships: bool = True
+    pickup: bool = False
+    shipping_cost: ShippingCost = ShippingCost()
+
+    @property
+    def point(self) -> Point | None:
+        return None if self.lat is None or self.lon is None else Point(self.lat, self.lon)

@@ -8,6 +8,7 @@ from typing import Any
 
 from stockd.domain.adjustments import Change
 from stockd.domain.catalog import Location, Sku
+from stockd.domain.geo import Point
 
 
 class Command:
@@ -56,6 +57,9 @@ class Reserve(Command):
     lines: tuple[LineRequest, ...]
     ttl_seconds: int | None = None
     reference: str | None = None
+    ship_to: Point | None = None
+    strategy: str | None = None
+    pickup_location: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,8 @@ class Movement:
     reference: str | None = None
     reservation_id: str | None = None
     idempotency_key: str | None = None
+    order_id: str | None = None
+    transfer_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

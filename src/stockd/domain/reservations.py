@@ -31,6 +31,7 @@ class Reservation:
     reference: str | None = None
     order_id: str | None = None
     closed_at: datetime | None = None
+    pickup_location: str | None = None
 
     def status_at(self, now: datetime) -> ReservationStatus:
         """An active hold past its deadline is expired, whether or not the

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from stockd.domain.allocation import Strategy
 from stockd.domain.reservations import TtlPolicy
 from stockd.service.ports import Clock
 
@@ -22,5 +21,6 @@ class Context:
 class Deps:
     clock: Clock
     ttl: TtlPolicy
-    strategy: Strategy
-    new_id: Callable[[], str]
+    default_strategy: str
+    new_id: Callable[[str], str]
+    """A fresh id with the given prefix ("res", "trf", …)."""

@@ -73,8 +73,10 @@ class PostgresCatalog:
         status = await self.conn.execute(
             """
             INSERT INTO locations
-                (id, name, type, region, lat, lon, priority, active, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (id) DO NOTHING
+                (id, name, type, region, lat, lon, priority, active, created_at, updated_at,
+                 ships, pickup, shipping_fixed_cost, shipping_cost_per_km_unit)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13)
+            ON CONFLICT (id) DO NOTHING
             """,
             location.id,
             location.name,
@@ -85,6 +87,10 @@ class PostgresCatalog:
             location.priority,
             location.active,
             now,
+            location.ships,
+            location.pickup,
+            location.shipping_cost.fixed,
+            location.shipping_cost.per_km_unit,
         )
         return bool(status == "INSERT 0 1")
 
@@ -98,7 +104,9 @@ class PostgresCatalog:
         row = await self.conn.fetchrow(
             f"""
             UPDATE locations SET name = $2, type = $3, region = $4, lat = $5, lon = $6,
-                priority = $7, active = $8, version = version + 1, updated_at = $9
+                priority = $7, active = $8, version = version + 1, updated_at = $9,
+                ships = $10, pickup = $11, shipping_fixed_cost = $12,
+                shipping_cost_per_km_unit = $13
             WHERE id = $1 RETURNING {rows.LOCATION_COLUMNS}
             """,
             location.id,
@@ -110,6 +118,10 @@ class PostgresCatalog:
             location.priority,
             location.active,
             now,
+            location.ships,
+            location.pickup,
+            location.shipping_cost.fixed,
+            location.shipping_cost.per_km_unit,
         )
         assert row is not None
         return rows.location(row)

@@ -11,7 +11,7 @@ from stockd.adapters.postgres.rows import COUNTERS, EVENT_FIELDS
 from stockd.domain.ledger import Movement
 
 _COLUMNS = EVENT_FIELDS
-_TYPES = ("text",) * 3 + ("bigint",) * 14 + ("text",) * 5 + ("timestamptz",)
+_TYPES = ("text",) * 3 + ("bigint",) * 14 + ("text",) * 5 + ("timestamptz", "text", "text")
 _APPEND = f"""
 INSERT INTO ledger_events ({", ".join(_COLUMNS)})
 SELECT * FROM unnest({", ".join(f"${i + 1}::{t}[]" for i, t in enumerate(_TYPES))})
@@ -54,6 +54,8 @@ class PostgresLedger:
                 m.actor,
                 m.idempotency_key,
                 m.at,
+                m.order_id,
+                m.transfer_id,
             )
             for column, value in zip(columns, values, strict=True):
                 column.append(value)

@@ -25,8 +25,9 @@ class PostgresReservations:
         await self.conn.execute(
             """
             WITH r AS (
-                INSERT INTO reservations (id, status, reference, created_at, expires_at)
-                VALUES ($1, $2, $3, $4, $5)
+                INSERT INTO reservations
+                    (id, status, reference, created_at, expires_at, pickup_location)
+                VALUES ($1, $2, $3, $4, $5, $9)
             )
             INSERT INTO reservation_lines (reservation_id, sku, location, quantity)
             SELECT $1, * FROM unnest($6::text[], $7::text[], $8::bigint[])
@@ -39,6 +40,7 @@ class PostgresReservations:
             [line.sku for line in reservation.lines],
             [line.location for line in reservation.lines],
             [line.quantity for line in reservation.lines],
+            reservation.pickup_location,
         )
 
     async def get(self, reservation_id: str, *, lock: bool = False) -> Reservation | None:

@@ -7,7 +7,14 @@ from typing import Any
 
 import asyncpg
 
-from stockd.domain.catalog import Location, LocationType, PolicyKind, Sku, StockPolicy
+from stockd.domain.catalog import (
+    Location,
+    LocationType,
+    PolicyKind,
+    ShippingCost,
+    Sku,
+    StockPolicy,
+)
 from stockd.domain.ledger import MOVEMENT_TYPES, Movement
 from stockd.domain.quantities import STATES, Level, LevelKey, Quantities
 from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
@@ -17,8 +24,13 @@ Row = asyncpg.Record | Mapping[str, Any]
 COUNTERS = tuple(s.value for s in STATES)
 LEVEL_COLUMNS = ", ".join(("sku", "location", *COUNTERS, "floor", "version"))
 SKU_COLUMNS = "sku, product_id, name, policy, backorder_cap, version"
-LOCATION_COLUMNS = "id, name, type, region, lat, lon, priority, active, version"
-RESERVATION_COLUMNS = "id, status, reference, order_id, created_at, expires_at, closed_at"
+LOCATION_COLUMNS = (
+    "id, name, type, region, lat, lon, priority, active, version, ships, pickup,"
+    " shipping_fixed_cost, shipping_cost_per_km_unit"
+)
+RESERVATION_COLUMNS = (
+    "id, status, reference, order_id, created_at, expires_at, closed_at, pickup_location"
+)
 EVENT_FIELDS = (
     "type",
     "sku",
@@ -31,6 +43,8 @@ EVENT_FIELDS = (
     "actor",
     "idempotency_key",
     "at",
+    "order_id",
+    "transfer_id",
 )
 """Every column of a ledger event but its numbers (id, seq), in table order."""
 EVENT_COLUMNS = ", ".join(("seq", *EVENT_FIELDS))
@@ -70,6 +84,9 @@ def location(row: Row) -> Location:
         priority=row["priority"],
         active=row["active"],
         version=row["version"],
+        ships=row["ships"],
+        pickup=row["pickup"],
+        shipping_cost=ShippingCost(row["shipping_fixed_cost"], row["shipping_cost_per_km_unit"]),
     )
 
 
@@ -83,6 +100,7 @@ def reservation(row: Row, lines: Sequence[Row]) -> Reservation:
         reference=row["reference"],
         order_id=row["order_id"],
         closed_at=row["closed_at"],
+        pickup_location=row["pickup_location"],
     )
 
 
@@ -97,4 +115,6 @@ def movement(row: Row) -> Movement:
         reference=row["reference"],
         reservation_id=row["reservation_id"],
         idempotency_key=row["idempotency_key"],
+        order_id=row["order_id"],
+        transfer_id=row["transfer_id"],
     )

@@ -1,11 +1,55 @@
-"""Where a line's units come from: allocation strategies.
+"""Which locations fulfil an order, and why: allocation strategies.
 
-A strategy is a pure function of the candidates it is shown; the service layer
-decides which locations are candidates (active, holding the SKU) and applies
-the plan with conditional updates, so a strategy can never oversell.
+A strategy is a pure function of the request it is shown; the service layer
+decides which locations are eligible (active, shipping, or the pickup store)
+and applies the plan with conditional updates, so a strategy can never
+oversell. Every plan explains each choice and what it passed over.
 """
 
-from stockd.domain.allocation.base import Allocation, Candidate, Placement, Strategy
-from stockd.domain.allocation.priority import PriorityThenMostAvailable
+from stockd.domain.allocation.base import (
+    Allocation,
+    LinePlan,
+    NeedsShipTo,
+    OrderLine,
+    Plan,
+    PlanRequest,
+    Rejection,
+    Site,
+    Stock,
+    Strategy,
+)
+from stockd.domain.allocation.fewest_shipments import FewestShipmentsStrategy
+from stockd.domain.allocation.lowest_cost import LowestCostStrategy
+from stockd.domain.allocation.most_stock import MostStockStrategy
+from stockd.domain.allocation.nearest import NearestStrategy
+from stockd.domain.allocation.priority import PriorityStrategy
 
-__all__ = ["Allocation", "Candidate", "Placement", "PriorityThenMostAvailable", "Strategy"]
+STRATEGIES: dict[str, Strategy] = {
+    s.name: s
+    for s in (
+        PriorityStrategy(),
+        NearestStrategy(),
+        FewestShipmentsStrategy(),
+        LowestCostStrategy(),
+        MostStockStrategy(),
+    )
+}
+
+__all__ = [
+    "STRATEGIES",
+    "Allocation",
+    "FewestShipmentsStrategy",
+    "LinePlan",
+    "LowestCostStrategy",
+    "MostStockStrategy",
+    "NearestStrategy",
+    "NeedsShipTo",
+    "OrderLine",
+    "Plan",
+    "PlanRequest",
+    "PriorityStrategy",
+    "Rejection",
+    "Site",
+    "Stock",
+    "Strategy",
+]

@@ -1,52 +1,30 @@
-"""Default strategy: the preferred location first, then the one with most stock."""
+"""`priority`: the preferred location first (lowest priority value), then the
+one with most available, then by id."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 
-from stockd.domain.allocation.base import Allocation, Candidate, Placement
+from stockd.domain.allocation.base import PlanRequest, Rejection
+from stockd.domain.allocation.ranked import RankedStrategy, holding
 
 
-class PriorityThenMostAvailable:
-    """Fill from locations in order of (priority, most available, id).
-
-    Units in stock anywhere are taken before any location goes into backorder,
-    so a split never backorders while another location still has stock.
-    """
-
+class PriorityStrategy(RankedStrategy):
     name = "priority"
 
-    def place(self, sku: str, quantity: int, candidates: Sequence[Candidate]) -> Placement:
-        ordered = sorted(candidates, key=lambda c: (c.priority, -c.available, c.location))
-        taken: dict[str, int] = {}
-        reasons: dict[str, str] = {}
-        remaining = quantity
-        for phase, capacity in (("in stock", _in_stock), ("backorder", _backorderable)):
-            for c in ordered:
-                if remaining == 0:
-                    break
-                take = min(capacity(c), remaining)
-                if take <= 0:
-                    continue
-                taken[c.location] = taken.get(c.location, 0) + take
-                reasons.setdefault(
-                    c.location, f"priority {c.priority}, {c.available} available ({phase})"
-                )
-                remaining -= take
-        allocations = tuple(
-            Allocation(loc, qty, reasons[loc])
-            for loc, qty in sorted(taken.items(), key=lambda kv: _rank(ordered, kv[0]))
+    def rank(self, sku: str, request: PlanRequest) -> tuple[list[str], list[Rejection]]:
+        stock = request.stock_of(sku)
+        sites = request.sites
+        ordered = sorted(holding(stock), key=lambda s: (sites[s].priority, -stock[s].available, s))
+        return ordered, []
+
+    def reason(self, site: str, sku: str, request: PlanRequest) -> str:
+        return (
+            f"priority {request.sites[site].priority}, "
+            f"{request.stock_of(sku)[site].available} available"
         )
-        return Placement(sku, quantity, allocations, remaining)
 
-
-def _in_stock(c: Candidate) -> int:
-    return c.in_stock
-
-
-def _backorderable(c: Candidate) -> int:
-    return c.backorderable
-
-
-def _rank(ordered: Sequence[Candidate], location: str) -> int:
-    return next(i for i, c in enumerate(ordered) if c.location == location)
+    def objective(self, shipments: Mapping[str, Mapping[str, int]], request: PlanRequest) -> float:
+        return float(
+            sum(request.sites[loc].priority * sum(u.values()) for loc, u in shipments.items())
+        )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from stockd import errors
-from stockd.domain.allocation import Candidate, Strategy
+from stockd.domain.allocation import OrderLine
 from stockd.domain.commands import (
     CommitReservation,
     ExpireDueReservations,
@@ -31,6 +31,7 @@ from stockd.domain.ledger import (
 )
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
+from stockd.service import planning
 from stockd.service.context import Context, Deps
 from stockd.service.handlers.references import unknown_references
 from stockd.service.ports import UnitOfWork
@@ -45,7 +46,7 @@ async def reserve(cmd: Reserve, uow: UnitOfWork, ctx: Context, deps: Deps) -> Re
     _reject_duplicates(cmd.lines)
     await _check_references(uow, cmd.lines)
 
-    holds = await _plan(uow, cmd.lines, deps.strategy)
+    holds = await _plan(uow, cmd, deps)
     short: list[dict[str, object]] = []
     applied: dict[LevelKey, Level] = {}
     for key in sorted(holds):
@@ -58,12 +59,13 @@ async def reserve(cmd: Reserve, uow: UnitOfWork, ctx: Context, deps: Deps) -> Re
         raise _insufficient(short)
 
     reservation = Reservation(
-        id=deps.new_id(),
+        id=deps.new_id("res"),
         status=ReservationStatus.ACTIVE,
         lines=tuple(HoldLine(k.sku, k.location, q) for k, q in sorted(holds.items())),
         created_at=now,
         expires_at=expires_at,
         reference=cmd.reference,
+        pickup_location=cmd.pickup_location,
     )
     await uow.reservations.add(reservation)
     await uow.ledger.append(
@@ -172,49 +174,45 @@ async def _check_references(uow: UnitOfWork, lines: Sequence[LineRequest]) -> No
         )
 
 
-async def _plan(
-    uow: UnitOfWork, lines: Sequence[LineRequest], strategy: Strategy
-) -> dict[LevelKey, int]:
-    """Where each line's units are held: named locations as asked, the others
-    by the allocation strategy over the levels as they are under lock."""
+async def _plan(uow: UnitOfWork, cmd: Reserve, deps: Deps) -> dict[LevelKey, int]:
+    """Where each line's units are held: named locations as asked (or the
+    pickup store), the others by the allocation strategy over the levels as
+    they are under lock."""
+    if cmd.pickup_location is not None:
+        return await _at_pickup(uow, cmd)
     holds: dict[LevelKey, int] = defaultdict(int)
-    direct = [line for line in lines if line.location is not None]
-    for line in direct:
-        assert line.location is not None
-        holds[LevelKey(line.sku, line.location)] += line.quantity
-    open_lines = [line for line in lines if line.location is None]
+    for line in cmd.lines:
+        if line.location is not None:
+            holds[LevelKey(line.sku, line.location)] += line.quantity
+    open_lines = [OrderLine(x.sku, x.quantity) for x in cmd.lines if x.location is None]
     if not open_lines:
         return dict(holds)
-
-    levels = await uow.levels.lock(list(holds), skus={line.sku for line in open_lines})
+    strategy = planning.strategy_named(cmd.strategy, deps.default_strategy)
+    levels = await uow.levels.lock(list(holds), skus={x.sku for x in open_lines})
     locations = await uow.catalog.locations({key.location for key in levels})
-    short: list[dict[str, object]] = []
-    for line in open_lines:
-        candidates = [
-            Candidate(
-                location=key.location,
-                priority=locations[key.location].priority,
-                available=level.available - holds.get(key, 0),
-                floor=level.floor,
-            )
-            for key, level in levels.items()
-            if key.sku == line.sku and locations[key.location].active
-        ]
-        placement = strategy.place(line.sku, line.quantity, candidates)
-        if placement.shortfall:
-            short.append(
-                {
-                    "sku": line.sku,
-                    "location": None,
-                    "requested": line.quantity,
-                    "available": placement.placed,
-                }
-            )
-            continue
-        for allocation in placement.allocations:
-            holds[LevelKey(line.sku, allocation.location)] += allocation.quantity
-    if short:
-        raise _insufficient(short)
+    placement = planning.Placement(cmd.ship_to, cmd.strategy)
+    request = planning.plan_request(open_lines, levels.values(), locations, placement, holds)
+    plan = planning.run(strategy, request)
+    if not plan.feasible:
+        raise planning.shortfall(plan)
+    for line_plan in plan.lines:
+        for a in line_plan.allocations:
+            holds[LevelKey(line_plan.sku, a.location)] += a.quantity
+    return dict(holds)
+
+
+async def _at_pickup(uow: UnitOfWork, cmd: Reserve) -> dict[LevelKey, int]:
+    pickup = cmd.pickup_location
+    assert pickup is not None
+    planning.check_pickup((await uow.catalog.locations([pickup])).get(pickup), pickup)
+    elsewhere = sorted({x.location for x in cmd.lines if x.location not in (None, pickup)})
+    if elsewhere:
+        raise errors.InvalidRequest(
+            f"a pickup at {pickup!r} holds only there; lines name {', '.join(elsewhere)}"
+        )
+    holds: dict[LevelKey, int] = defaultdict(int)
+    for line in cmd.lines:
+        holds[LevelKey(line.sku, pickup)] += line.quantity
     return dict(holds)
 
 

@@ -6,7 +6,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from stockd.domain.catalog import Location, LocationType, PolicyKind, Sku, StockPolicy
+from stockd.domain.catalog import (
+    Location,
+    LocationType,
+    PolicyKind,
+    ShippingCost,
+    Sku,
+    StockPolicy,
+)
 from stockd.entrypoints.api.schemas.common import Code, Count, Input, Name, Output
 
 PolicyName = Literal["deny", "backorder"]
@@ -14,6 +21,22 @@ LocationTypeName = Literal["warehouse", "store", "supplier"]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 Priority = Annotated[int, Field(ge=0, le=1_000_000, description="Lower is preferred.")]
+Money = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+
+
+class ShippingCostIn(Input):
+    """Cost of one shipment from a location: `fixed` + `per_km_unit` x km x units."""
+
+    fixed: Money = 0.0
+    per_km_unit: Money = 0.0
+
+    def to_domain(self) -> ShippingCost:
+        return ShippingCost(self.fixed, self.per_km_unit)
+
+
+class ShippingCostRead(Output):
+    fixed: float
+    per_km_unit: float
 
 
 def _policy(policy: PolicyName, cap: int) -> StockPolicy:
@@ -84,6 +107,11 @@ class LocationCreate(Input):
     lon: Longitude | None = None
     priority: Priority = 100
     active: bool = True
+    ships: bool = Field(True, description="Orders may be shipped from here.")
+    pickup: bool | None = Field(
+        None, description="Customers may collect here; defaults to true for stores."
+    )
+    shipping_cost: ShippingCostIn = ShippingCostIn()
 
     @model_validator(mode="after")
     def _check(self) -> LocationCreate:
@@ -101,6 +129,9 @@ class LocationCreate(Input):
             lon=self.lon,
             priority=self.priority,
             active=self.active,
+            ships=self.ships,
+            pickup=self.type == "store" if self.pickup is None else self.pickup,
+            shipping_cost=self.shipping_cost.to_domain(),
         )
 
 
@@ -114,6 +145,9 @@ class LocationUpdate(Input):
     lon: Longitude | None = None
     priority: Priority | None = None
     active: bool | None = None
+    ships: bool | None = None
+    pickup: bool | None = None
+    shipping_cost: ShippingCostIn | None = None
 
     def changes(self) -> dict[str, object]:
         given = self.model_dump(exclude_unset=True)
@@ -121,6 +155,8 @@ class LocationUpdate(Input):
         out = {k: v for k, v in given.items() if v is not None or k in nullable}
         if "type" in out:
             out["type"] = LocationType(out["type"])
+        if self.shipping_cost is not None:
+            out["shipping_cost"] = self.shipping_cost.to_domain()
         return out
 
 
@@ -133,6 +169,9 @@ class LocationRead(Output):
     lon: float | None
     priority: int
     active: bool
+    ships: bool
+    pickup: bool
+    shipping_cost: ShippingCostRead
     version: int
 
     @classmethod
@@ -146,6 +185,11 @@ class LocationRead(Output):
             lon=loc.lon,
             priority=loc.priority,
             active=loc.active,
+            ships=loc.ships,
+            pickup=loc.pickup,
+            shipping_cost=ShippingCostRead(
+                fixed=loc.shipping_cost.fixed, per_km_unit=loc.shipping_cost.per_km_unit
+            ),
             version=loc.version,
         )
 

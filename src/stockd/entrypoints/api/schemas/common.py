@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from stockd import errors
+from stockd.domain.geo import Point
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
@@ -76,3 +77,17 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
     ):
         raise errors.BadCursor("the cursor is not one this list handed out")
     return parts
+
+
+StrategyName = Literal["priority", "nearest", "fewest_shipments", "lowest_cost", "most_stock"]
+
+
+class ShipTo(Input):
+    """Where the order goes: a point (for distance and cost), optionally a region."""
+
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+    region: Code | None = None
+
+    def to_domain(self) -> Point:
+        return Point(self.lat, self.lon)

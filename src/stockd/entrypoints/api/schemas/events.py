@@ -18,6 +18,8 @@ class EventRead(Output):
     reason: str | None
     reference: str | None
     reservation_id: str | None
+    order_id: str | None
+    transfer_id: str | None
     actor: str
     idempotency_key: str | None
     at: datetime
@@ -35,6 +37,8 @@ class EventRead(Output):
             reason=m.reason,
             reference=m.reference,
             reservation_id=m.reservation_id,
+            order_id=m.order_id,
+            transfer_id=m.transfer_id,
             actor=m.actor,
             idempotency_key=m.idempotency_key,
             at=m.at,

@@ -9,7 +9,14 @@ from pydantic import Field
 
 from stockd.domain.commands import LineRequest, Reserve
 from stockd.domain.reservations import Reservation
-from stockd.entrypoints.api.schemas.common import Code, Input, Output, Reference
+from stockd.entrypoints.api.schemas.common import (
+    Code,
+    Input,
+    Output,
+    Reference,
+    ShipTo,
+    StrategyName,
+)
 
 LineQuantity = Annotated[int, Field(ge=1, le=1_000_000)]
 TtlSeconds = Annotated[int, Field(ge=1, le=31_536_000)]
@@ -29,12 +36,24 @@ class ReservationCreate(Input):
         None, description="Seconds until the hold expires; the server's default when absent."
     )
     reference: Reference | None = None
+    ship_to: ShipTo | None = Field(
+        None, description="Where the goods will go; needed by 'nearest' and 'lowest_cost'."
+    )
+    strategy: StrategyName | None = Field(
+        None, description="How lines without a location are placed; the server's default if absent."
+    )
+    pickup_location: Code | None = Field(
+        None, description="Collect in this store: every line is held there and only there."
+    )
 
     def to_command(self) -> Reserve:
         return Reserve(
             lines=tuple(LineRequest(x.sku, x.quantity, x.location) for x in self.lines),
             ttl_seconds=self.ttl_seconds,
             reference=self.reference,
+            ship_to=self.ship_to.to_domain() if self.ship_to else None,
+            strategy=self.strategy,
+            pickup_location=self.pickup_location,
         )
 
 
@@ -60,6 +79,7 @@ class ReservationRead(Output):
     closed_at: datetime | None
     reference: str | None
     order_id: str | None
+    pickup_location: str | None
     lines: list[LineRead]
 
     @classmethod
@@ -72,5 +92,6 @@ class ReservationRead(Output):
             closed_at=r.closed_at,
             reference=r.reference,
             order_id=r.order_id,
+            pickup_location=r.pickup_location,
             lines=[LineRead(sku=x.sku, quantity=x.quantity, location=x.location) for x in r.lines],
         )
