@@ -18,6 +18,8 @@ RFC 9457 problem document, in that one place.
     │   ├── InvariantViolation    the change would break a level invariant
     │   ├── ReservationNotActive  the hold is committed, released or expired
     │   │   └── ReservationExpired
+    │   ├── OrderClosed           the order is cancelled or has nothing left to do
+    │   ├── BeyondRecorded        shipping, returning or receiving more than there is
     │   └── BulkRejected          an atomic bulk with failing items (409 or 422)
     ├── Unauthorized              no or unknown API key (401)
     ├── Forbidden                 the key lacks the scope (403)
@@ -104,6 +106,20 @@ class ReservationNotActive(Conflict):
 class ReservationExpired(ReservationNotActive):
     code = "reservation_expired"
     title = "Reservation has expired"
+
+
+class OrderClosed(Conflict):
+    code = "order_closed"
+    title = "Order is closed"
+
+
+class BeyondRecorded(Conflict):
+    """More units than the order or transfer has in that state; `errors`
+    lists each line (codes: not_in_order, exceeds_committed, exceeds_shipped,
+    exceeds_in_transit)."""
+
+    code = "beyond_recorded"
+    title = "More units than recorded"
 
 
 @dataclass(frozen=True, slots=True)

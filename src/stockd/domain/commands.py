@@ -84,3 +84,77 @@ class ExpireDueReservations(Command):
     limit: int = 500
     skus: tuple[str, ...] = field(default=())
     """Only holds with a line on one of these SKUs; all when empty."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShipTo:
+    point: Point
+    region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder(Command):
+    """Place an order from direct `lines` or from an active reservation."""
+
+    order_id: str
+    fingerprint: str
+    """Digest of the request: placing the same order again is a replay."""
+    lines: tuple[LineRequest, ...] = ()
+    reservation_id: str | None = None
+    ship_to: ShipTo | None = None
+    strategy: str | None = None
+    pickup_location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkuQuantity:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShipOrder(Command):
+    order_id: str
+    location: str
+    lines: tuple[SkuQuantity, ...]
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder(Command):
+    order_id: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnItems(Command):
+    order_id: str
+    location: str
+    condition: str
+    lines: tuple[SkuQuantity, ...]
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateTransfer(Command):
+    source: str
+    destination: str
+    lines: tuple[SkuQuantity, ...]
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveTransfer(Command):
+    transfer_id: str
+    lines: tuple[SkuQuantity, ...] = ()
+    """What arrived; everything still in transit when empty."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSale(Command):
+    """A point-of-sale sale: units leave a store's stock, once per external id."""
+
+    location: str
+    external_id: str
+    lines: tuple[SkuQuantity, ...]
+    fingerprint: str

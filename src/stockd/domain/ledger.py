@@ -70,6 +70,48 @@ class ReservationCommitted(Movement):
     type: ClassVar[str] = "reservation.committed"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderAllocated(Movement):
+    """Units committed to an order (directly, or re-planned from a hold)."""
+
+    type: ClassVar[str] = "order.allocated"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderShipped(Movement):
+    type: ClassVar[str] = "order.shipped"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderCancelled(Movement):
+    type: ClassVar[str] = "order.cancelled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderReturned(Movement):
+    type: ClassVar[str] = "order.returned"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferSent(Movement):
+    type: ClassVar[str] = "transfer.sent"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferIncoming(Movement):
+    type: ClassVar[str] = "transfer.incoming"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferReceived(Movement):
+    type: ClassVar[str] = "transfer.received"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaleRecorded(Movement):
+    type: ClassVar[str] = "sale.recorded"
+
+
 MOVEMENT_TYPES: dict[str, type[Movement]] = {
     cls.type: cls
     for cls in (
@@ -81,5 +123,13 @@ MOVEMENT_TYPES: dict[str, type[Movement]] = {
         ReservationReleased,
         ReservationExpired,
         ReservationCommitted,
+        OrderAllocated,
+        OrderShipped,
+        OrderCancelled,
+        OrderReturned,
+        TransferSent,
+        TransferIncoming,
+        TransferReceived,
+        SaleRecorded,
     )
 }

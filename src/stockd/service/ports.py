@@ -14,9 +14,12 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from stockd.domain.catalog import Location, Sku
+from stockd.domain.commands import SkuQuantity
 from stockd.domain.ledger import Movement
+from stockd.domain.orders import Order, OrderStatus, ReturnCondition
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
+from stockd.domain.transfers import Transfer, TransferStatus
 
 
 class Clock(Protocol):
@@ -90,6 +93,73 @@ class ReservationRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OrderLineChange:
+    """Units moving between an order line's counters (deltas)."""
+
+    committed: int = 0
+    shipped: int = 0
+    cancelled: int = 0
+    returned: int = 0
+
+
+class OrderRepository(Protocol):
+    async def add(self, order: Order, now: datetime) -> bool:
+        """Insert the order and its lines; False when the id is taken."""
+        ...
+
+    async def get(self, order_id: str, *, lock: bool = False) -> Order | None: ...
+
+    async def change_line(
+        self, order_id: str, sku: str, location: str, change: OrderLineChange
+    ) -> bool:
+        """Apply `change` only if the line's units stay conserved and within
+        bounds (nothing negative, no more returned than shipped)."""
+        ...
+
+    async def set_status(self, order_id: str, status: OrderStatus, now: datetime) -> None: ...
+
+    async def add_return(self, record: ReturnRecord) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnRecord:
+    id: str
+    order_id: str
+    location: str
+    condition: ReturnCondition
+    lines: tuple[SkuQuantity, ...]
+    created_at: datetime
+
+
+class TransferRepository(Protocol):
+    async def add(self, transfer: Transfer) -> None: ...
+
+    async def get(self, transfer_id: str, *, lock: bool = False) -> Transfer | None: ...
+
+    async def receive(self, transfer_id: str, sku: str, quantity: int) -> bool:
+        """Count `quantity` more as received, only if no more than were sent."""
+        ...
+
+    async def set_status(self, transfer_id: str, status: TransferStatus, now: datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SaleRecord:
+    location: str
+    external_id: str
+    fingerprint: str
+    lines: tuple[SkuQuantity, ...]
+    created_at: datetime
+
+
+class SalesRepository(Protocol):
+    async def claim(self, sale: SaleRecord) -> SaleRecord | None:
+        """Record the sale, or return the one already recorded under its
+        (location, external id); waits while another transaction holds it."""
+        ...
+
+
 class Ledger(Protocol):
     async def append(self, movements: Sequence[Movement]) -> None: ...
 
@@ -129,6 +199,15 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def transfers(self) -> TransferRepository: ...
+
+    @property
+    def sales(self) -> SalesRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -9,9 +9,11 @@ from datetime import datetime
 from stockd import errors
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.ledger import Movement
+from stockd.domain.orders import Order, OrderStatus
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
-from stockd.service.ports import StoredResponse
+from stockd.domain.transfers import Transfer, TransferStatus
+from stockd.service.ports import OrderLineChange, ReturnRecord, SaleRecord, StoredResponse
 
 
 @dataclass
@@ -24,6 +26,10 @@ class State:
     idempotency: dict[tuple[str, str], tuple[str, StoredResponse | None, datetime]] = field(
         default_factory=dict
     )
+    orders: dict[str, Order] = field(default_factory=dict)
+    returns: dict[str, ReturnRecord] = field(default_factory=dict)
+    transfers: dict[str, Transfer] = field(default_factory=dict)
+    sales: dict[tuple[str, str], SaleRecord] = field(default_factory=dict)
 
     def copy(self) -> State:
         return State(
@@ -33,6 +39,10 @@ class State:
             dict(self.reservations),
             list(self.events),
             dict(self.idempotency),
+            dict(self.orders),
+            dict(self.returns),
+            dict(self.transfers),
+            dict(self.sales),
         )
 
 
@@ -179,3 +189,85 @@ class MemoryIdempotency:
     async def save(self, scope: str, key: str, response: StoredResponse) -> None:
         fingerprint, _, at = self.s.idempotency[(scope, key)]
         self.s.idempotency[(scope, key)] = (fingerprint, response, at)
+
+
+class MemoryOrders:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    async def add(self, order: Order, now: datetime) -> bool:
+        if order.id in self.s.orders:
+            return False
+        self.s.orders[order.id] = replace(
+            order, lines=tuple(sorted(order.lines, key=lambda x: (x.sku, x.location)))
+        )
+        return True
+
+    async def get(self, order_id: str, *, lock: bool = False) -> Order | None:
+        return self.s.orders.get(order_id)
+
+    async def change_line(
+        self, order_id: str, sku: str, location: str, change: OrderLineChange
+    ) -> bool:
+        order = self.s.orders.get(order_id)
+        line = order.line(sku, location) if order else None
+        if order is None or line is None:
+            return False
+        after = replace(
+            line,
+            committed=line.committed + change.committed,
+            shipped=line.shipped + change.shipped,
+            cancelled=line.cancelled + change.cancelled,
+            returned=line.returned + change.returned,
+        )
+        if (
+            min(after.committed, after.shipped, after.cancelled, after.returned) < 0
+            or after.returned > after.shipped
+            or after.committed + after.shipped + after.cancelled != after.ordered
+        ):
+            return False
+        lines = tuple(after if x is line else x for x in order.lines)
+        self.s.orders[order_id] = replace(order, lines=lines)
+        return True
+
+    async def set_status(self, order_id: str, status: OrderStatus, now: datetime) -> None:
+        self.s.orders[order_id] = replace(self.s.orders[order_id], status=status)
+
+    async def add_return(self, record: ReturnRecord) -> None:
+        self.s.returns[record.id] = record
+
+
+class MemoryTransfers:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    async def add(self, transfer: Transfer) -> None:
+        self.s.transfers[transfer.id] = transfer
+
+    async def get(self, transfer_id: str, *, lock: bool = False) -> Transfer | None:
+        return self.s.transfers.get(transfer_id)
+
+    async def receive(self, transfer_id: str, sku: str, quantity: int) -> bool:
+        transfer = self.s.transfers.get(transfer_id)
+        line = transfer.line(sku) if transfer else None
+        if transfer is None or line is None or line.received + quantity > line.quantity:
+            return False
+        after = replace(line, received=line.received + quantity)
+        lines = tuple(after if x is line else x for x in transfer.lines)
+        self.s.transfers[transfer_id] = replace(transfer, lines=lines)
+        return True
+
+    async def set_status(self, transfer_id: str, status: TransferStatus, now: datetime) -> None:
+        self.s.transfers[transfer_id] = replace(self.s.transfers[transfer_id], status=status)
+
+
+class MemorySales:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    async def claim(self, sale: SaleRecord) -> SaleRecord | None:
+        key = (sale.location, sale.external_id)
+        if key in self.s.sales:
+            return self.s.sales[key]
+        self.s.sales[key] = sale
+        return None

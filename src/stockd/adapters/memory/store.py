@@ -14,7 +14,10 @@ from stockd.adapters.memory.state import (
     MemoryIdempotency,
     MemoryLedger,
     MemoryLevels,
+    MemoryOrders,
     MemoryReservations,
+    MemorySales,
+    MemoryTransfers,
     State,
 )
 from stockd.domain.catalog import Location, Sku
@@ -45,6 +48,9 @@ class MemoryUnitOfWork:
     reservations: MemoryReservations
     ledger: MemoryLedger
     idempotency: MemoryIdempotency
+    orders: MemoryOrders
+    transfers: MemoryTransfers
+    sales: MemorySales
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
@@ -58,6 +64,9 @@ class MemoryUnitOfWork:
         self.reservations = MemoryReservations(self.work)
         self.ledger = MemoryLedger(self.work)
         self.idempotency = MemoryIdempotency(self.work)
+        self.orders = MemoryOrders(self.work)
+        self.transfers = MemoryTransfers(self.work)
+        self.sales = MemorySales(self.work)
         return self
 
     async def __aexit__(
@@ -77,6 +86,7 @@ class MemoryUnitOfWork:
     def _rebind(self) -> None:
         self.catalog.s = self.levels.s = self.reservations.s = self.work
         self.ledger.s = self.idempotency.s = self.work
+        self.orders.s = self.transfers.s = self.sales.s = self.work
 
 
 def _overdue(state: State, now: datetime) -> dict[LevelKey, int]:

@@ -13,7 +13,9 @@ from stockd.adapters.postgres.catalog import PostgresCatalog
 from stockd.adapters.postgres.idempotency import PostgresIdempotencyStore
 from stockd.adapters.postgres.ledger import PostgresLedger
 from stockd.adapters.postgres.levels import PostgresLevels
+from stockd.adapters.postgres.orders import PostgresOrders
 from stockd.adapters.postgres.reservations import PostgresReservations
+from stockd.adapters.postgres.transfers import PostgresSales, PostgresTransfers
 
 _RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
@@ -24,6 +26,9 @@ class PostgresUnitOfWork:
     reservations: PostgresReservations
     ledger: PostgresLedger
     idempotency: PostgresIdempotencyStore
+    orders: PostgresOrders
+    transfers: PostgresTransfers
+    sales: PostgresSales
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -41,6 +46,9 @@ class PostgresUnitOfWork:
         self.reservations = PostgresReservations(conn)
         self.ledger = PostgresLedger(conn)
         self.idempotency = PostgresIdempotencyStore(conn)
+        self.orders = PostgresOrders(conn)
+        self.transfers = PostgresTransfers(conn)
+        self.sales = PostgresSales(conn)
         return self
 
     async def __aexit__(

@@ -125,6 +125,8 @@ def upgrade() -> None:
             location text NOT NULL REFERENCES locations (id),
             external_id text NOT NULL,
             fingerprint text NOT NULL,
+            skus text[] NOT NULL,
+            quantities bigint[] NOT NULL,
             created_at timestamptz NOT NULL,
             PRIMARY KEY (location, external_id)
         );

@@ -1,0 +1,119 @@
+"""Transfers and store sales in PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from asyncpg.pool import PoolConnectionProxy
+
+from stockd import errors
+from stockd.domain.commands import SkuQuantity
+from stockd.domain.transfers import Transfer, TransferLine, TransferStatus
+from stockd.service.ports import SaleRecord
+
+
+class PostgresTransfers:
+    def __init__(self, conn: PoolConnectionProxy) -> None:
+        self.conn = conn
+
+    async def add(self, transfer: Transfer) -> None:
+        await self.conn.execute(
+            """
+            WITH t AS (
+                INSERT INTO transfers
+                    (id, source, destination, status, reference, created_at, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $6)
+            )
+            INSERT INTO transfer_lines (transfer_id, sku, quantity)
+            SELECT $1, * FROM unnest($7::text[], $8::bigint[])
+            """,
+            transfer.id,
+            transfer.source,
+            transfer.destination,
+            transfer.status.value,
+            transfer.reference,
+            transfer.created_at,
+            [x.sku for x in transfer.lines],
+            [x.quantity for x in transfer.lines],
+        )
+
+    async def get(self, transfer_id: str, *, lock: bool = False) -> Transfer | None:
+        row = await self.conn.fetchrow(
+            "SELECT id, source, destination, status, reference, created_at FROM transfers"
+            " WHERE id = $1" + (" FOR UPDATE" if lock else ""),
+            transfer_id,
+        )
+        if row is None:
+            return None
+        lines = await self.conn.fetch(
+            "SELECT sku, quantity, received FROM transfer_lines WHERE transfer_id = $1"
+            " ORDER BY sku",
+            transfer_id,
+        )
+        return Transfer(
+            id=row["id"],
+            source=row["source"],
+            destination=row["destination"],
+            status=TransferStatus(row["status"]),
+            lines=tuple(TransferLine(**dict(x)) for x in lines),
+            created_at=row["created_at"],
+            reference=row["reference"],
+        )
+
+    async def receive(self, transfer_id: str, sku: str, quantity: int) -> bool:
+        done = await self.conn.execute(
+            """
+            UPDATE transfer_lines SET received = received + $3
+            WHERE transfer_id = $1 AND sku = $2 AND received + $3 <= quantity
+            """,
+            transfer_id,
+            sku,
+            quantity,
+        )
+        return bool(done == "UPDATE 1")
+
+    async def set_status(self, transfer_id: str, status: TransferStatus, now: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE transfers SET status = $2, updated_at = $3 WHERE id = $1",
+            transfer_id,
+            status.value,
+            now,
+        )
+
+
+class PostgresSales:
+    def __init__(self, conn: PoolConnectionProxy) -> None:
+        self.conn = conn
+
+    async def claim(self, sale: SaleRecord) -> SaleRecord | None:
+        # A concurrent sale with the same receipt waits here on the key.
+        inserted = await self.conn.execute(
+            """
+            INSERT INTO sales (location, external_id, fingerprint, skus, quantities, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING
+            """,
+            sale.location,
+            sale.external_id,
+            sale.fingerprint,
+            [x.sku for x in sale.lines],
+            [x.quantity for x in sale.lines],
+            sale.created_at,
+        )
+        if inserted == "INSERT 0 1":
+            return None
+        row = await self.conn.fetchrow(
+            "SELECT * FROM sales WHERE location = $1 AND external_id = $2",
+            sale.location,
+            sale.external_id,
+        )
+        if row is None:  # pragma: no cover - the conflicting row committed, so it exists
+            raise errors.TransientConflict("sale vanished")
+        return SaleRecord(
+            location=row["location"],
+            external_id=row["external_id"],
+            fingerprint=row["fingerprint"],
+            lines=tuple(
+                SkuQuantity(s, q) for s, q in zip(row["skus"], row["quantities"], strict=True)
+            ),
+            created_at=row["created_at"],
+        )

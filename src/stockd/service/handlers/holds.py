@@ -1,0 +1,99 @@
+"""Helpers shared by everything that closes checkout holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from stockd import errors
+from stockd.domain.ledger import (
+    Movement,
+    ReservationCommitted,
+    ReservationExpired,
+    ReservationReleased,
+)
+from stockd.domain.quantities import LevelKey, Quantities
+from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
+from stockd.service.context import Context
+from stockd.service.ports import UnitOfWork
+
+
+async def active_hold(uow: UnitOfWork, reservation_id: str, now: datetime) -> Reservation:
+    """The locked hold, if it is active and not past its deadline. (The bus
+    expires a hold found past its deadline, in a transaction of its own.)"""
+    reservation = await uow.reservations.get(reservation_id, lock=True)
+    if reservation is None:
+        raise errors.NotFound(f"reservation {reservation_id!r} does not exist")
+    if reservation.status is ReservationStatus.EXPIRED:
+        raise errors.ReservationExpired(
+            f"reservation {reservation_id!r} expired at {reservation.expires_at.isoformat()}",
+            reservation_status=reservation.status.value,
+            expires_at=reservation.expires_at.isoformat(),
+        )
+    if reservation.status is not ReservationStatus.ACTIVE:
+        raise errors.ReservationNotActive(
+            f"reservation {reservation_id!r} is {reservation.status}",
+            reservation_status=reservation.status.value,
+        )
+    if reservation.expires_at <= now:
+        raise errors.ReservationExpired(
+            f"reservation {reservation_id!r} expired at {reservation.expires_at.isoformat()}",
+            reservation_status=ReservationStatus.EXPIRED.value,
+            expires_at=reservation.expires_at.isoformat(),
+            skus=sorted({line.sku for line in reservation.lines}),
+        )
+    return reservation
+
+
+_CLOSING_EVENT: dict[ReservationStatus, type[Movement]] = {
+    ReservationStatus.RELEASED: ReservationReleased,
+    ReservationStatus.EXPIRED: ReservationExpired,
+    ReservationStatus.COMMITTED: ReservationCommitted,
+}
+
+
+async def close_holds(
+    reservations: Sequence[Reservation],
+    status: ReservationStatus,
+    uow: UnitOfWork,
+    ctx: Context,
+    now: datetime,
+    order_id: str | None = None,
+) -> None:
+    """Give back (or commit) the held units of locked active holds, levels in
+    lock order across all of them, and record why."""
+    work = sorted(
+        ((hold_key(line), r.id, line, r) for r in reservations for line in r.lines),
+        key=lambda w: (w[0], w[1]),
+    )
+    movements: list[Movement] = []
+    for key, _, line, r in work:
+        delta = Quantities(reserved=-line.quantity)
+        if status is ReservationStatus.COMMITTED:
+            delta = Quantities(reserved=-line.quantity, committed=line.quantity)
+        after = await uow.levels.apply(key, delta, now)
+        if after is None:
+            raise errors.InvariantViolation(
+                f"{key}: cannot take {line.quantity} out of reserved for {r.id}"
+            )
+        movements.append(
+            _CLOSING_EVENT[status](
+                key=key,
+                delta=delta,
+                after=after.quantities,
+                at=now,
+                actor=ctx.actor,
+                reason=status.value if order_id is None else f"order {order_id}",
+                order_id=order_id,
+                reference=r.reference,
+                reservation_id=r.id,
+                idempotency_key=ctx.idempotency_key,
+            )
+        )
+    for r in reservations:
+        await uow.reservations.close(r.id, status, now, order_id)
+    await uow.ledger.append(movements)
+
+
+def hold_key(line: HoldLine) -> LevelKey:
+    return LevelKey(line.sku, line.location)

@@ -1,0 +1,94 @@
+"""Deciding where a request's units are held or committed: named locations,
+the pickup store, or the allocation strategy over the levels under lock."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from stockd import errors
+from stockd.domain.allocation import OrderLine, Plan
+from stockd.domain.commands import LineRequest
+from stockd.domain.quantities import LevelKey
+from stockd.service import planning
+from stockd.service.handlers.references import unknown_references
+from stockd.service.ports import UnitOfWork
+
+
+def reject_duplicates(lines: Sequence[LineRequest]) -> None:
+    seen: dict[tuple[str, str | None], int] = {}
+    dupes = []
+    for index, line in enumerate(lines):
+        first = seen.setdefault((line.sku, line.location), index)
+        if first != index:
+            where = f" at {line.location!r}" if line.location else ""
+            detail = f"same SKU {line.sku!r}{where} as line {first}"
+            dupes.append({"index": index, "detail": detail})
+    if dupes:
+        raise errors.DuplicateLines(
+            "each SKU (and location) may appear once; merge the quantities", errors=dupes
+        )
+
+
+async def check_references(uow: UnitOfWork, lines: Sequence[LineRequest]) -> None:
+    missing = await unknown_references(uow, [(line.sku, line.location) for line in lines])
+    if missing:
+        raise errors.UnknownReference(
+            "; ".join(f"line {i}: {d}" for i, d in sorted(missing.items())),
+            errors=[{"index": i, "detail": d} for i, d in sorted(missing.items())],
+        )
+    named = {line.location for line in lines if line.location is not None}
+    found = await uow.catalog.locations(named)
+    inactive = sorted(loc.id for loc in found.values() if not loc.active)
+    if inactive:
+        raise errors.InvalidRequest(
+            f"location(s) {', '.join(inactive)} are inactive", locations=inactive
+        )
+
+
+async def place(
+    uow: UnitOfWork,
+    lines: Sequence[LineRequest],
+    placement: planning.Placement,
+    default_strategy: str,
+) -> tuple[dict[LevelKey, int], Plan | None]:
+    """Units per level for `lines`, and the strategy's plan if one was needed.
+
+    Lines naming a location take it; with a pickup store every line goes
+    there; the rest are placed by the strategy over the locked levels, after
+    the named lines have taken their share. A shortfall raises."""
+    if placement.pickup_location is not None:
+        return await _at_pickup(uow, lines, placement.pickup_location), None
+    units: dict[LevelKey, int] = defaultdict(int)
+    for line in lines:
+        if line.location is not None:
+            units[LevelKey(line.sku, line.location)] += line.quantity
+    open_lines = [OrderLine(x.sku, x.quantity) for x in lines if x.location is None]
+    if not open_lines:
+        return dict(units), None
+    strategy = planning.strategy_named(placement.strategy, default_strategy)
+    levels = await uow.levels.lock(list(units), skus={x.sku for x in open_lines})
+    locations = await uow.catalog.locations({key.location for key in levels})
+    request = planning.plan_request(open_lines, levels.values(), locations, placement, units)
+    plan = planning.run(strategy, request)
+    if not plan.feasible:
+        raise planning.shortfall(plan)
+    for line_plan in plan.lines:
+        for a in line_plan.allocations:
+            units[LevelKey(line_plan.sku, a.location)] += a.quantity
+    return dict(units), plan
+
+
+async def _at_pickup(
+    uow: UnitOfWork, lines: Sequence[LineRequest], pickup: str
+) -> dict[LevelKey, int]:
+    planning.check_pickup((await uow.catalog.locations([pickup])).get(pickup), pickup)
+    elsewhere = sorted({x.location for x in lines if x.location not in (None, pickup)})
+    if elsewhere:
+        raise errors.InvalidRequest(
+            f"a pickup at {pickup!r} holds only there; lines name {', '.join(elsewhere)}"
+        )
+    units: dict[LevelKey, int] = defaultdict(int)
+    for line in lines:
+        units[LevelKey(line.sku, pickup)] += line.quantity
+    return dict(units)
