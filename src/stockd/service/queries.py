@@ -6,14 +6,17 @@ reserved, even before the expiry worker has closed it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.ledger import Movement
+from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
+from stockd.domain.transfers import Transfer
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,20 @@ class ReadModel(Protocol):
     ) -> list[Level]: ...
 
     async def availability(self, now: datetime, sku: str) -> list[LocatedLevel]: ...
+
+    async def levels_of(self, now: datetime, skus: Collection[str]) -> list[Level]:
+        """Every level of these SKUs, live."""
+        ...
+
+    async def locations_by_id(self, ids: Collection[str]) -> dict[str, Location]: ...
+
+    async def order(self, order_id: str) -> Order | None: ...
+
+    async def order_events(self, order_id: str) -> list[LedgerRecord]:
+        """The order's ledger events in seq order (sequenced ones only)."""
+        ...
+
+    async def transfer(self, transfer_id: str) -> Transfer | None: ...
 
     async def reservation(self, reservation_id: str) -> Reservation | None: ...
 

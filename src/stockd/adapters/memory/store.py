@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
@@ -21,9 +22,11 @@ from stockd.adapters.memory.state import (
     State,
 )
 from stockd.domain.catalog import Location, Sku
+from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.quantities import State as QState
 from stockd.domain.reservations import Reservation, ReservationStatus
+from stockd.domain.transfers import Transfer
 from stockd.service.auth import ApiKey
 from stockd.service.queries import (
     Discrepancy,
@@ -154,6 +157,26 @@ class MemoryReadModel:
             if k.sku == sku
         ]
         return sorted(found, key=lambda x: (x.location.priority, x.location.id))
+
+    async def levels_of(self, now: datetime, skus: Collection[str]) -> list[Level]:
+        overdue = _overdue(self.s, now)
+        return [_live(v, overdue) for k, v in sorted(self.s.levels.items()) if k.sku in skus]
+
+    async def locations_by_id(self, ids: Collection[str]) -> dict[str, Location]:
+        return {i: self.s.locations[i] for i in ids if i in self.s.locations}
+
+    async def order(self, order_id: str) -> Order | None:
+        return self.s.orders.get(order_id)
+
+    async def order_events(self, order_id: str) -> list[LedgerRecord]:
+        return [
+            LedgerRecord(seq, m)
+            for seq, m in enumerate(self.s.events, start=1)
+            if m.order_id == order_id
+        ]
+
+    async def transfer(self, transfer_id: str) -> Transfer | None:
+        return self.s.transfers.get(transfer_id)
 
     async def reservation(self, reservation_id: str) -> Reservation | None:
         return self.s.reservations.get(reservation_id)

@@ -3,15 +3,20 @@ no locks; quantities are live (holds past their deadline do not count)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 import asyncpg
 
 from stockd.adapters.postgres import rows
+from stockd.adapters.postgres.orders import PostgresOrders
+from stockd.adapters.postgres.transfers import PostgresTransfers
 from stockd.adapters.postgres.verify import verify
 from stockd.domain.catalog import Location, Sku
+from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
+from stockd.domain.transfers import Transfer
 from stockd.service.queries import LedgerRecord, LocatedLevel, VerifyReport
 
 _LIVE_COLUMNS = ", ".join(
@@ -119,6 +124,41 @@ class PostgresReadModel:
             )
             for r in found
         ]
+
+    async def levels_of(self, now: datetime, skus: Collection[str]) -> list[Level]:
+        found = await self.pool.fetch(
+            f"""
+            WITH {_OVERDUE.format(filter="AND rl.sku = ANY($2::text[])")}
+            SELECT {_LIVE_COLUMNS}
+            FROM levels l LEFT JOIN overdue o USING (sku, location)
+            WHERE l.sku = ANY($2::text[])
+            """,
+            now,
+            list(skus),
+        )
+        return [rows.level(r) for r in found]
+
+    async def locations_by_id(self, ids: Collection[str]) -> dict[str, Location]:
+        found = await self.pool.fetch(
+            f"SELECT {rows.LOCATION_COLUMNS} FROM locations WHERE id = ANY($1::text[])", list(ids)
+        )
+        return {r["id"]: rows.location(r) for r in found}
+
+    async def order(self, order_id: str) -> Order | None:
+        async with self.pool.acquire() as conn:
+            return await PostgresOrders(conn).get(order_id)
+
+    async def order_events(self, order_id: str) -> list[LedgerRecord]:
+        found = await self.pool.fetch(
+            f"SELECT {rows.EVENT_COLUMNS} FROM ledger_events"
+            " WHERE order_id = $1 AND seq IS NOT NULL ORDER BY seq",
+            order_id,
+        )
+        return [LedgerRecord(r["seq"], rows.movement(r)) for r in found]
+
+    async def transfer(self, transfer_id: str) -> Transfer | None:
+        async with self.pool.acquire() as conn:
+            return await PostgresTransfers(conn).get(transfer_id)
 
     async def reservation(self, reservation_id: str) -> Reservation | None:
         async with self.pool.acquire() as conn:

@@ -12,7 +12,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from stockd import __version__
 from stockd.bootstrap import Container
 from stockd.entrypoints.api import problems
-from stockd.entrypoints.api.routes import catalog, events, health, reservations, stock
+from stockd.entrypoints.api.routes import (
+    catalog,
+    events,
+    health,
+    orders,
+    reservations,
+    stock,
+    transfers,
+)
 from stockd.entrypoints.workers import loops
 
 DESCRIPTION = """
@@ -104,7 +112,7 @@ def create_app(
         app.state.container = container
     problems.install(app)
     _serve_problems_as_problem_json(app)
-    for module in (health, catalog, stock, reservations, events):
+    for module in (health, catalog, stock, reservations, orders, transfers, events):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=max_body_bytes)
     return app

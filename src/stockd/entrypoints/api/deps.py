@@ -78,3 +78,10 @@ def idempotency(
         orjson.dumps([request.method, request.url.path, payload], option=orjson.OPT_SORT_KEYS)
     ).hexdigest()
     return Idempotency(scope=principal.id, key=key, fingerprint=digest)
+
+
+def fingerprint(body: BaseModel) -> str:
+    """A digest of a request body, for domain-level idempotency (order ids,
+    receipt ids): the same body gives the same digest."""
+    payload = body.model_dump(mode="json", by_alias=True)
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()

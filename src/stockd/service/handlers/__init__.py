@@ -10,7 +10,15 @@ from typing import Any
 
 from stockd.domain import commands
 from stockd.service.context import Context, Deps
-from stockd.service.handlers import adjustments, catalog, reservations
+from stockd.service.handlers import (
+    adjustments,
+    catalog,
+    orders,
+    reservations,
+    returns,
+    sales,
+    transfers,
+)
 from stockd.service.ports import UnitOfWork
 
 Handler = Callable[[Any, UnitOfWork, Context, Deps], Awaitable[Any]]
@@ -26,4 +34,11 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.ReleaseReservation: reservations.release,
     commands.CommitReservation: reservations.commit,
     commands.ExpireDueReservations: reservations.expire_due,
+    commands.PlaceOrder: orders.place_order,
+    commands.ShipOrder: orders.ship_order,
+    commands.CancelOrder: orders.cancel_order,
+    commands.ReturnItems: returns.return_items,
+    commands.CreateTransfer: transfers.create_transfer,
+    commands.ReceiveTransfer: transfers.receive_transfer,
+    commands.RecordSale: sales.record_sale,
 }

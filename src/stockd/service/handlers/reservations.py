@@ -23,7 +23,7 @@ from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
 from stockd.service import planning
 from stockd.service.context import Context, Deps
-from stockd.service.handlers import holds, placing
+from stockd.service.handlers import holds, orders, placing
 from stockd.service.ports import UnitOfWork
 
 
@@ -114,10 +114,9 @@ async def release(
 
 
 async def commit(cmd: CommitReservation, uow: UnitOfWork, ctx: Context, deps: Deps) -> Reservation:
-    now = deps.clock.now()
-    reservation = await holds.active_hold(uow, cmd.reservation_id, now)
-    await holds.close_holds([reservation], ReservationStatus.COMMITTED, uow, ctx, now, cmd.order_id)
-    return await _reload(uow, reservation.id)
+    """The hold becomes an order (`order_id`): held units move to committed."""
+    await orders.commit_reservation(cmd.reservation_id, cmd.order_id, uow, ctx, deps)
+    return await _reload(uow, cmd.reservation_id)
 
 
 async def expire_due(cmd: ExpireDueReservations, uow: UnitOfWork, ctx: Context, deps: Deps) -> int:

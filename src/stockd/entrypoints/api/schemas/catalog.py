@@ -107,7 +107,9 @@ class LocationCreate(Input):
     lon: Longitude | None = None
     priority: Priority = 100
     active: bool = True
-    ships: bool = Field(True, description="Orders may be shipped from here.")
+    ships: bool | None = Field(
+        None, description="Orders may be shipped from here; defaults to false for stores."
+    )
     pickup: bool | None = Field(
         None, description="Customers may collect here; defaults to true for stores."
     )
@@ -129,7 +131,7 @@ class LocationCreate(Input):
             lon=self.lon,
             priority=self.priority,
             active=self.active,
-            ships=self.ships,
+            ships=self.type != "store" if self.ships is None else self.ships,
             pickup=self.type == "store" if self.pickup is None else self.pickup,
             shipping_cost=self.shipping_cost.to_domain(),
         )

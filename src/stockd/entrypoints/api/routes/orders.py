@@ -1,0 +1,185 @@
+"""Allocation quotes, orders and their shipments, cancellations and returns."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from starlette.responses import Response
+
+from stockd import errors
+from stockd.domain.allocation import OrderLine
+from stockd.domain.commands import CancelOrder, PlaceOrder, ReturnItems, ShipOrder, ShipTo
+from stockd.entrypoints.api.deps import (
+    AppContainer,
+    Bus,
+    IdempotencyKey,
+    Now,
+    ReadKey,
+    WriteKey,
+    fingerprint,
+    idempotency,
+)
+from stockd.entrypoints.api.routes.common import problems
+from stockd.entrypoints.api.schemas.common import CODE_PATTERN
+from stockd.entrypoints.api.schemas.orders import (
+    CancelRequest,
+    OrderCreate,
+    OrderRead,
+    PlanRead,
+    QuoteRequest,
+    ReturnCreate,
+    ReturnRead,
+    ShipmentCreate,
+)
+from stockd.entrypoints.api.writes import execute
+from stockd.service import planning, quotes
+from stockd.service.handlers.orders import OrderPlaced
+
+router = APIRouter(prefix="/v1", tags=["orders"])
+
+OrderId = Annotated[str, Path(pattern=CODE_PATTERN, description="The order id.")]
+
+
+@router.post(
+    "/allocations/quote",
+    response_model=PlanRead,
+    responses=problems(),
+    summary="Which locations would fulfil these lines, and why (holds nothing)",
+)
+async def quote(body: QuoteRequest, key: ReadKey, container: AppContainer, clock: Now) -> PlanRead:
+    placement = planning.Placement(
+        body.ship_to.to_domain() if body.ship_to else None, body.strategy, body.pickup_location
+    )
+    plan, request = await quotes.quote(
+        container.reads,
+        clock.now(),
+        [OrderLine(x.sku, x.quantity) for x in body.lines],
+        placement,
+        container.settings.default_strategy,
+    )
+    return PlanRead.of(plan, request)
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=OrderRead,
+    responses=problems(409, 422),
+    summary="Place an order (from lines or a reservation); idempotent by order_id",
+)
+async def place(
+    body: OrderCreate,
+    key: WriteKey,
+    bus: Bus,
+    request: Request,
+    idem_key: IdempotencyKey = None,
+) -> Response:
+    """Direct lines are allocated by the strategy (or at the location they
+    name) and committed atomically. From a reservation, the held units are
+    committed where they are held — or where the strategy now finds a strictly
+    better feasible placement. Placing the same order again returns it (200);
+    the same order_id with another request is a 409."""
+    cmd = PlaceOrder(
+        order_id=body.order_id,
+        fingerprint=fingerprint(body),
+        lines=body.line_requests(),
+        reservation_id=body.reservation_id,
+        ship_to=ShipTo(body.ship_to.to_domain(), body.ship_to.region) if body.ship_to else None,
+        strategy=body.strategy,
+        pickup_location=body.pickup_location,
+    )
+
+    def render(placed: OrderPlaced) -> tuple[int, OrderRead]:
+        plan = PlanRead.of(placed.plan) if placed.plan else None
+        replanned = placed.replanned if body.reservation_id else None
+        read = OrderRead.of(placed.order, plan=plan, replanned=replanned)
+        return (200 if placed.replayed else 201), read
+
+    return await execute(bus, cmd, key, idempotency(idem_key, key, request, body), render)
+
+
+@router.get("/orders/{order_id}", response_model=OrderRead, responses=problems())
+async def get_order(order_id: OrderId, key: ReadKey, container: AppContainer) -> OrderRead:
+    order = await container.reads.order(order_id)
+    if order is None:
+        raise errors.NotFound(f"order {order_id!r} does not exist")
+    await container.maintenance.sequence_ledger()
+    return OrderRead.of(order, events=await container.reads.order_events(order_id))
+
+
+@router.post(
+    "/orders/{order_id}/shipments",
+    response_model=OrderRead,
+    responses=problems(409, 422),
+    summary="Ship some or all committed units from one location",
+)
+async def ship(
+    order_id: OrderId,
+    body: ShipmentCreate,
+    key: WriteKey,
+    bus: Bus,
+    request: Request,
+    idem_key: IdempotencyKey = None,
+) -> Response:
+    """`committed` and `on_hand` go down at the location. Shipping more than
+    is committed there is a 409 `beyond_recorded`."""
+    cmd = ShipOrder(
+        order_id, body.location, tuple(x.to_domain() for x in body.lines), body.reference
+    )
+    return await execute(
+        bus, cmd, key, idempotency(idem_key, key, request, body), lambda o: (200, OrderRead.of(o))
+    )
+
+
+@router.post(
+    "/orders/{order_id}/cancel",
+    response_model=OrderRead,
+    responses=problems(409),
+    summary="Cancel what is not yet shipped",
+)
+async def cancel(
+    order_id: OrderId,
+    key: WriteKey,
+    bus: Bus,
+    request: Request,
+    body: CancelRequest | None = None,
+    idem_key: IdempotencyKey = None,
+) -> Response:
+    cmd = CancelOrder(order_id, body.reason if body else None)
+    return await execute(
+        bus, cmd, key, idempotency(idem_key, key, request, body), lambda o: (200, OrderRead.of(o))
+    )
+
+
+@router.post(
+    "/returns",
+    status_code=201,
+    response_model=ReturnRead,
+    responses=problems(409, 422),
+    summary="Restock returned units (resellable, damaged or for quality control)",
+)
+async def create_return(
+    body: ReturnCreate,
+    key: WriteKey,
+    bus: Bus,
+    request: Request,
+    idem_key: IdempotencyKey = None,
+) -> Response:
+    """Units come back to `location`: `on_hand` goes up, and `damaged` or
+    `quality_control` too for those conditions. Returning more than was
+    shipped (and not yet returned) is a 409 `beyond_recorded`."""
+    cmd = ReturnItems(
+        body.order_id,
+        body.location,
+        body.condition,
+        tuple(x.to_domain() for x in body.lines),
+        body.reference,
+    )
+    return await execute(
+        bus,
+        cmd,
+        key,
+        idempotency(idem_key, key, request, body),
+        lambda r: (201, ReturnRead.of(r)),
+    )

@@ -1,0 +1,124 @@
+"""Transfers between locations, and store sales from a point of sale."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from starlette.responses import Response
+
+from stockd import errors
+from stockd.domain.commands import CreateTransfer, ReceiveTransfer, RecordSale
+from stockd.entrypoints.api.deps import (
+    AppContainer,
+    Bus,
+    IdempotencyKey,
+    ReadKey,
+    WriteKey,
+    fingerprint,
+    idempotency,
+)
+from stockd.entrypoints.api.routes.common import problems
+from stockd.entrypoints.api.schemas.common import CODE_PATTERN
+from stockd.entrypoints.api.schemas.orders import (
+    SaleCreate,
+    SaleRead,
+    TransferCreate,
+    TransferRead,
+    TransferReceive,
+)
+from stockd.entrypoints.api.writes import execute
+from stockd.service.handlers.sales import SaleResult
+
+router = APIRouter(prefix="/v1", tags=["transfers and sales"])
+
+TransferId = Annotated[str, Path(pattern=CODE_PATTERN, description="The transfer id.")]
+
+
+@router.post(
+    "/transfers",
+    status_code=201,
+    response_model=TransferRead,
+    responses=problems(409, 422),
+    summary="Send units from one location to another",
+)
+async def create(
+    body: TransferCreate,
+    key: WriteKey,
+    bus: Bus,
+    request: Request,
+    idem_key: IdempotencyKey = None,
+) -> Response:
+    """Units leave `on_hand` at the source now (they must be available) and
+    appear as `incoming` at the destination until received."""
+    cmd = CreateTransfer(
+        body.source, body.destination, tuple(x.to_domain() for x in body.lines), body.reference
+    )
+    return await execute(
+        bus,
+        cmd,
+        key,
+        idempotency(idem_key, key, request, body),
+        lambda t: (201, TransferRead.of(t)),
+    )
+
+
+@router.get("/transfers/{transfer_id}", response_model=TransferRead, responses=problems())
+async def get(transfer_id: TransferId, key: ReadKey, container: AppContainer) -> TransferRead:
+    found = await container.reads.transfer(transfer_id)
+    if found is None:
+        raise errors.NotFound(f"transfer {transfer_id!r} does not exist")
+    return TransferRead.of(found)
+
+
+@router.post(
+    "/transfers/{transfer_id}/receive",
+    response_model=TransferRead,
+    responses=problems(409, 422),
+    summary="Receive what arrived (partial receipts allowed)",
+)
+async def receive(
+    transfer_id: TransferId,
+    key: WriteKey,
+    bus: Bus,
+    request: Request,
+    body: TransferReceive | None = None,
+    idem_key: IdempotencyKey = None,
+) -> Response:
+    """Received units move from `incoming` to `on_hand` at the destination.
+    Without lines, everything still in transit is received."""
+    lines = tuple(x.to_domain() for x in body.lines) if body and body.lines else ()
+    return await execute(
+        bus,
+        ReceiveTransfer(transfer_id, lines),
+        key,
+        idempotency(idem_key, key, request, body),
+        lambda t: (200, TransferRead.of(t)),
+    )
+
+
+@router.post(
+    "/sales",
+    status_code=201,
+    response_model=SaleRead,
+    responses=problems(409, 422),
+    summary="Record a store sale from a point of sale; idempotent by external_id",
+)
+async def sale(
+    body: SaleCreate,
+    key: WriteKey,
+    bus: Bus,
+    request: Request,
+    idem_key: IdempotencyKey = None,
+) -> Response:
+    """Sold units leave `on_hand` at the store at once; they must be
+    available (not held for online orders). The same receipt sent again
+    returns the first result (200, `replayed: true`) and changes nothing."""
+    cmd = RecordSale(
+        body.location, body.external_id, tuple(x.to_domain() for x in body.lines), fingerprint(body)
+    )
+
+    def render(result: SaleResult) -> tuple[int, SaleRead]:
+        return (200 if result.replayed else 201), SaleRead.of(result.sale, result.replayed)
+
+    return await execute(bus, cmd, key, idempotency(idem_key, key, request, body), render)

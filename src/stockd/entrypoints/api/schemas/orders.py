@@ -1,0 +1,342 @@
+"""Allocation quotes, orders, shipments, returns, transfers and store sales."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, model_validator
+
+from stockd.domain.allocation import Plan, PlanRequest
+from stockd.domain.commands import LineRequest, SkuQuantity
+from stockd.domain.orders import Order
+from stockd.domain.transfers import Transfer
+from stockd.entrypoints.api.schemas.common import (
+    Code,
+    Input,
+    Output,
+    Reference,
+    ShipTo,
+    StrategyName,
+)
+from stockd.entrypoints.api.schemas.events import EventRead
+from stockd.entrypoints.api.schemas.reservations import LineIn, LineQuantity
+from stockd.service.ports import ReturnRecord, SaleRecord
+from stockd.service.queries import LedgerRecord
+
+
+class UnitsIn(Input):
+    sku: Code
+    quantity: LineQuantity
+
+    def to_domain(self) -> SkuQuantity:
+        return SkuQuantity(self.sku, self.quantity)
+
+
+class Units(Output):
+    sku: str
+    quantity: int
+
+
+Lines = Annotated[list[UnitsIn], Field(min_length=1, max_length=1000)]
+
+
+# -- allocation plans -------------------------------------------------------------
+
+
+class QuoteRequest(Input):
+    lines: Lines
+    ship_to: ShipTo | None = None
+    strategy: StrategyName | None = None
+    pickup_location: Code | None = None
+
+
+class AllocationRead(Output):
+    location: str
+    quantity: int
+    reason: str
+
+
+class RejectionRead(Output):
+    location: str
+    reason: str
+
+
+class LinePlanRead(Output):
+    sku: str
+    quantity: int
+    placed: int
+    shortfall: int
+    allocations: list[AllocationRead]
+    rejected: list[RejectionRead] = Field(
+        description="The next-best locations passed over, and why."
+    )
+    others_rejected: int = Field(description="How many more were passed over, unnamed.")
+
+
+class ShipmentPlanRead(Output):
+    location: str
+    lines: list[Units]
+
+
+class PlanRead(Output):
+    strategy: str
+    feasible: bool
+    note: str
+    lines: list[LinePlanRead]
+    shipments: list[ShipmentPlanRead]
+    distance_km: float | None = Field(description="Sum of units x km to the ship-to point.")
+    shipping_cost: float | None = Field(description="Under each location's shipping cost.")
+
+    @classmethod
+    def of(cls, plan: Plan, request: PlanRequest | None = None) -> PlanRead:
+        distance = plan.distance_units(request) if request else None
+        cost = plan.cost(request) if request else None
+        return cls(
+            strategy=plan.strategy,
+            feasible=plan.feasible,
+            note=plan.note,
+            lines=[
+                LinePlanRead(
+                    sku=line.sku,
+                    quantity=line.requested,
+                    placed=line.placed,
+                    shortfall=line.shortfall,
+                    allocations=[
+                        AllocationRead(location=a.location, quantity=a.quantity, reason=a.reason)
+                        for a in line.allocations
+                    ],
+                    rejected=[
+                        RejectionRead(location=r.location, reason=r.reason) for r in line.rejected
+                    ],
+                    others_rejected=line.others_rejected,
+                )
+                for line in plan.lines
+            ],
+            shipments=[
+                ShipmentPlanRead(
+                    location=loc,
+                    lines=[Units(sku=s, quantity=q) for s, q in units.items()],
+                )
+                for loc, units in plan.shipments.items()
+            ],
+            distance_km=None if distance is None else round(distance, 3),
+            shipping_cost=None if cost is None else round(cost, 2),
+        )
+
+
+# -- orders -------------------------------------------------------------------------
+
+
+class OrderCreate(Input):
+    """Place an order from `lines` or from an active `reservation_id` (not both)."""
+
+    order_id: Code
+    lines: list[LineIn] | None = Field(None, min_length=1, max_length=1000)
+    reservation_id: Code | None = None
+    ship_to: ShipTo | None = None
+    strategy: StrategyName | None = None
+    pickup_location: Code | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> OrderCreate:
+        if (self.lines is None) == (self.reservation_id is None):
+            raise ValueError("give either 'lines' or 'reservation_id'")
+        return self
+
+    def line_requests(self) -> tuple[LineRequest, ...]:
+        return tuple(LineRequest(x.sku, x.quantity, x.location) for x in self.lines or ())
+
+
+class OrderLineRead(Output):
+    sku: str
+    ordered: int
+    committed: int = Field(description="Still to ship.")
+    shipped: int
+    cancelled: int
+    returned: int
+
+
+class ShipmentRead(Output):
+    location: str
+    lines: list[OrderLineRead]
+
+
+class ShipToRead(Output):
+    lat: float
+    lon: float
+    region: str | None
+
+
+class OrderRead(Output):
+    order_id: str
+    status: Literal["open", "partially_shipped", "shipped", "cancelled"]
+    reservation_id: str | None
+    strategy: str | None
+    ship_to: ShipToRead | None
+    pickup_location: str | None
+    created_at: datetime
+    shipments: list[ShipmentRead] = Field(description="What each location ships, line by line.")
+    replanned: bool | None = Field(
+        None, description="Placing from a reservation: whether the holds were moved."
+    )
+    plan: PlanRead | None = Field(None, description="How the strategy placed the lines.")
+    events: list[EventRead] | None = Field(None, description="The order's ledger events.")
+
+    @classmethod
+    def of(
+        cls,
+        order: Order,
+        *,
+        plan: PlanRead | None = None,
+        replanned: bool | None = None,
+        events: list[LedgerRecord] | None = None,
+    ) -> OrderRead:
+        by_location: dict[str, list[OrderLineRead]] = {}
+        for x in order.lines:
+            by_location.setdefault(x.location, []).append(
+                OrderLineRead(
+                    sku=x.sku,
+                    ordered=x.ordered,
+                    committed=x.committed,
+                    shipped=x.shipped,
+                    cancelled=x.cancelled,
+                    returned=x.returned,
+                )
+            )
+        point = order.ship_to
+        return cls(
+            order_id=order.id,
+            status=order.status.value,
+            reservation_id=order.reservation_id,
+            strategy=order.strategy,
+            ship_to=ShipToRead(lat=point.lat, lon=point.lon, region=order.region)
+            if point
+            else None,
+            pickup_location=order.pickup_location,
+            created_at=order.created_at,
+            shipments=[ShipmentRead(location=loc, lines=ls) for loc, ls in by_location.items()],
+            replanned=replanned,
+            plan=plan,
+            events=[EventRead.of(e) for e in events] if events is not None else None,
+        )
+
+
+class ShipmentCreate(Input):
+    location: Code
+    lines: Lines
+    reference: Reference | None = None
+
+
+class CancelRequest(Input):
+    reason: Reference | None = None
+
+
+# -- returns ------------------------------------------------------------------------
+
+
+class ReturnCreate(Input):
+    order_id: Code
+    location: Code = Field(description="Where the units are restocked.")
+    condition: Literal["resellable", "damaged", "quality_control"]
+    lines: Lines
+    reference: Reference | None = None
+
+
+class ReturnRead(Output):
+    id: str
+    order_id: str
+    location: str
+    condition: str
+    lines: list[Units]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, r: ReturnRecord) -> ReturnRead:
+        return cls(
+            id=r.id,
+            order_id=r.order_id,
+            location=r.location,
+            condition=r.condition.value,
+            lines=[Units(sku=x.sku, quantity=x.quantity) for x in r.lines],
+            created_at=r.created_at,
+        )
+
+
+# -- transfers ----------------------------------------------------------------------
+
+
+class TransferCreate(Input):
+    source: Code = Field(alias="from")
+    destination: Code = Field(alias="to")
+    lines: Lines
+    reference: Reference | None = None
+
+
+class TransferReceive(Input):
+    lines: list[UnitsIn] | None = Field(
+        None, min_length=1, max_length=1000, description="What arrived; all in transit if absent."
+    )
+
+
+class TransferLineRead(Output):
+    sku: str
+    quantity: int
+    received: int
+    in_transit: int
+
+
+class TransferRead(Output):
+    model_config = ConfigDict(extra="forbid", serialize_by_alias=True)
+
+    id: str
+    source: str = Field(serialization_alias="from")
+    destination: str = Field(serialization_alias="to")
+    status: Literal["in_transit", "partially_received", "received"]
+    reference: str | None
+    created_at: datetime
+    lines: list[TransferLineRead]
+
+    @classmethod
+    def of(cls, t: Transfer) -> TransferRead:
+        return cls(
+            id=t.id,
+            source=t.source,
+            destination=t.destination,
+            status=t.status.value,
+            reference=t.reference,
+            created_at=t.created_at,
+            lines=[
+                TransferLineRead(
+                    sku=x.sku, quantity=x.quantity, received=x.received, in_transit=x.in_transit
+                )
+                for x in t.lines
+            ],
+        )
+
+
+# -- store sales --------------------------------------------------------------------
+
+
+class SaleCreate(Input):
+    location: Code
+    external_id: Code = Field(description="The receipt id from the point of sale.")
+    lines: Lines
+
+
+class SaleRead(Output):
+    location: str
+    external_id: str
+    lines: list[Units]
+    recorded_at: datetime
+    replayed: bool = Field(description="True when this receipt had been recorded before.")
+
+    @classmethod
+    def of(cls, sale: SaleRecord, replayed: bool) -> SaleRead:
+        return cls(
+            location=sale.location,
+            external_id=sale.external_id,
+            lines=[Units(sku=x.sku, quantity=x.quantity) for x in sale.lines],
+            recorded_at=sale.created_at,
+            replayed=replayed,
+        )

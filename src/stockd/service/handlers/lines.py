@@ -1,0 +1,50 @@
+"""Checks on the (sku, quantity) lines of shipments, returns, transfers and sales."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from stockd import errors
+from stockd.domain.commands import SkuQuantity
+from stockd.service.ports import UnitOfWork
+
+
+def unique_skus(lines: Sequence[SkuQuantity]) -> None:
+    first: dict[str, int] = {}
+    dupes = []
+    for i, line in enumerate(lines):
+        if first.setdefault(line.sku, i) != i:
+            dupes.append({"index": i, "detail": f"same SKU {line.sku!r} as line {first[line.sku]}"})
+    if dupes:
+        raise errors.DuplicateLines("each SKU may appear once; merge the quantities", errors=dupes)
+
+
+async def known_skus(uow: UnitOfWork, lines: Sequence[SkuQuantity]) -> None:
+    found = await uow.catalog.skus({x.sku for x in lines})
+    missing = [
+        {"index": i, "detail": f"unknown SKU {x.sku!r}"}
+        for i, x in enumerate(lines)
+        if x.sku not in found
+    ]
+    if missing:
+        raise errors.UnknownReference(
+            "; ".join(f"line {m['index']}: {m['detail']}" for m in missing), errors=missing
+        )
+
+
+async def usable_location(uow: UnitOfWork, location_id: str, role: str = "location") -> None:
+    """The location exists (else 422 unknown_reference) and is active (else 422)."""
+    found = (await uow.catalog.locations([location_id])).get(location_id)
+    if found is None:
+        raise errors.UnknownReference(f"unknown {role} {location_id!r}")
+    if not found.active:
+        raise errors.InvalidRequest(f"{role} {location_id!r} is inactive")
+
+
+def problem(index: int, code: str, detail: str) -> dict[str, object]:
+    return {"index": index, "code": code, "detail": detail}
+
+
+def raise_beyond(problems: list[dict[str, object]]) -> None:
+    if problems:
+        raise errors.BeyondRecorded("; ".join(str(p["detail"]) for p in problems), errors=problems)

@@ -1,0 +1,343 @@
+"""Orders: place (from lines or from a hold), ship, cancel.
+
+Lock order: the reservation or order row first, then levels sorted by
+(sku, location), as everywhere else.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from stockd import errors
+from stockd.domain.allocation import OrderLine as PlanLine
+from stockd.domain.allocation import Plan
+from stockd.domain.commands import CancelOrder, PlaceOrder, ShipOrder
+from stockd.domain.ledger import (
+    Movement,
+    OrderAllocated,
+    OrderCancelled,
+    OrderShipped,
+    ReservationCommitted,
+)
+from stockd.domain.orders import Order, OrderLine, OrderStatus, status_after
+from stockd.domain.quantities import LevelKey, Quantities
+from stockd.domain.reservations import Reservation, ReservationStatus
+from stockd.service import planning
+from stockd.service.context import Context, Deps
+from stockd.service.handlers import holds, lines, placing
+from stockd.service.ports import OrderLineChange, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPlaced:
+    order: Order
+    plan: Plan | None = None
+    replanned: bool = False
+    replayed: bool = False
+
+
+async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> OrderPlaced:
+    existing = await uow.orders.get(cmd.order_id)
+    if existing is not None:
+        if existing.fingerprint != cmd.fingerprint:
+            raise errors.AlreadyExists(
+                f"order {cmd.order_id!r} was already placed with a different request",
+                order_id=cmd.order_id,
+            )
+        return OrderPlaced(existing, replayed=True)
+    if (cmd.reservation_id is None) == (not cmd.lines):
+        raise errors.InvalidRequest("give either 'lines' or 'reservation_id'")
+    if cmd.reservation_id is not None:
+        reservation = await _hold_for(uow, cmd.reservation_id, deps.clock.now())
+        placed = await _from_reservation(cmd, reservation, uow, ctx, deps, replan=True)
+    else:
+        placed = await _from_lines(cmd, uow, ctx, deps)
+    if not await uow.orders.add(placed.order, deps.clock.now()):
+        # Placed concurrently under the same id: retrying replays that one.
+        raise errors.TransientConflict(f"order {cmd.order_id} placed concurrently")
+    return placed
+
+
+async def commit_reservation(
+    reservation_id: str, order_id: str, uow: UnitOfWork, ctx: Context, deps: Deps
+) -> Order:
+    """The hold becomes order `order_id`, its units committed where they are."""
+    cmd = PlaceOrder(order_id, f"reservation:{reservation_id}", reservation_id=reservation_id)
+    reservation = await holds.active_hold(uow, reservation_id, deps.clock.now())
+    placed = await _from_reservation(cmd, reservation, uow, ctx, deps, replan=False)
+    if not await uow.orders.add(placed.order, deps.clock.now()):
+        raise errors.AlreadyExists(f"order {order_id!r} already exists", order_id=order_id)
+    return placed.order
+
+
+async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> OrderPlaced:
+    now = deps.clock.now()
+    placing.reject_duplicates(cmd.lines)
+    await placing.check_references(uow, cmd.lines)
+    placement = _placement(cmd)
+    units, plan = await placing.place(uow, cmd.lines, placement, deps.default_strategy)
+    short = []
+    movements: list[Movement] = []
+    for key in sorted(units):
+        delta = Quantities(committed=units[key])
+        after = await uow.levels.apply(key, delta, now)
+        if after is None:
+            short.append({"sku": key.sku, "location": key.location, "requested": units[key]})
+            continue
+        movements.append(
+            OrderAllocated(
+                key=key,
+                delta=delta,
+                after=after.quantities,
+                at=now,
+                actor=ctx.actor,
+                reason=f"order {cmd.order_id}" + (f" ({plan.strategy})" if plan else ""),
+                order_id=cmd.order_id,
+                idempotency_key=ctx.idempotency_key,
+            )
+        )
+    if short:
+        raise errors.InsufficientStock(
+            "not enough stock for " + ", ".join(f"{s['sku']}@{s['location']}" for s in short),
+            lines=short,
+            skus=sorted({str(s["sku"]) for s in short}),
+        )
+    await uow.ledger.append(movements)
+    order = _new_order(cmd, units, now, plan.strategy if plan else None)
+    return OrderPlaced(order, plan)
+
+
+async def _from_reservation(
+    cmd: PlaceOrder,
+    reservation: Reservation,
+    uow: UnitOfWork,
+    ctx: Context,
+    deps: Deps,
+    *,
+    replan: bool,
+) -> OrderPlaced:
+    """Commit a hold's units for the order — where they are held, or, when
+    `replan` and the strategy finds a strictly better feasible placement, where
+    it says (the held units are given back in the same transaction)."""
+    now = deps.clock.now()
+    held = {holds.hold_key(x): x.quantity for x in reservation.lines}
+    pickup = reservation.pickup_location or cmd.pickup_location
+    target, plan = dict(held), None
+    if replan and pickup is None:
+        target, plan = await _better_placement(cmd, uow, deps, held)
+    replanned = target != held
+
+    movements: list[Movement] = []
+    for key in sorted(held.keys() | target.keys()):
+        delta = Quantities(reserved=-held.get(key, 0), committed=target.get(key, 0))
+        after = await uow.levels.apply(key, delta, now)
+        if after is None:
+            raise errors.InvariantViolation(f"{key}: could not commit the held units")
+        event = OrderAllocated if replanned else ReservationCommitted
+        movements.append(
+            event(
+                key=key,
+                delta=delta,
+                after=after.quantities,
+                at=now,
+                actor=ctx.actor,
+                reason=(
+                    f"order {cmd.order_id}, re-planned by {plan.strategy}"
+                    if replanned and plan
+                    else f"order {cmd.order_id}"
+                ),
+                reference=reservation.reference,
+                reservation_id=reservation.id,
+                order_id=cmd.order_id,
+                idempotency_key=ctx.idempotency_key,
+            )
+        )
+    await uow.reservations.close(reservation.id, ReservationStatus.COMMITTED, now, cmd.order_id)
+    await uow.ledger.append(movements)
+    order = _new_order(
+        cmd, target, now, plan.strategy if plan else None, reservation, pickup=pickup
+    )
+    return OrderPlaced(order, plan, replanned=replanned)
+
+
+async def _hold_for(uow: UnitOfWork, reservation_id: str, now: datetime) -> Reservation:
+    try:
+        return await holds.active_hold(uow, reservation_id, now)
+    except errors.NotFound:
+        raise errors.UnknownReference(f"unknown reservation {reservation_id!r}") from None
+
+
+async def _better_placement(
+    cmd: PlaceOrder, uow: UnitOfWork, deps: Deps, held: Mapping[LevelKey, int]
+) -> tuple[dict[LevelKey, int], Plan | None]:
+    """Where the strategy would put the held units now, counting them as
+    available; the held placement unless that is strictly better."""
+    strategy = planning.strategy_named(cmd.strategy, deps.default_strategy)
+    per_sku: dict[str, int] = defaultdict(int)
+    for key, q in held.items():
+        per_sku[key.sku] += q
+    levels = await uow.levels.lock(skus=per_sku)
+    locations = await uow.catalog.locations({key.location for key in levels})
+    request = planning.plan_request(
+        [PlanLine(sku, q) for sku, q in sorted(per_sku.items())],
+        levels.values(),
+        locations,
+        _placement(cmd),
+        returned=held,
+    )
+    plan = planning.run(strategy, request)
+    current: dict[str, dict[str, int]] = defaultdict(dict)
+    for key, q in held.items():
+        current[key.location][key.sku] = q
+    if plan.feasible and strategy.objective(plan.shipments, request) < strategy.objective(
+        current, request
+    ):
+        target = {
+            LevelKey(line.sku, a.location): a.quantity
+            for line in plan.lines
+            for a in line.allocations
+        }
+        return target, plan
+    return dict(held), plan
+
+
+def _placement(cmd: PlaceOrder) -> planning.Placement:
+    return planning.Placement(
+        cmd.ship_to.point if cmd.ship_to else None, cmd.strategy, cmd.pickup_location
+    )
+
+
+def _new_order(
+    cmd: PlaceOrder,
+    units: Mapping[LevelKey, int],
+    now: datetime,
+    strategy: str | None,
+    reservation: Reservation | None = None,
+    pickup: str | None = None,
+) -> Order:
+    return Order(
+        id=cmd.order_id,
+        status=OrderStatus.OPEN,
+        lines=tuple(OrderLine(k.sku, k.location, q, q) for k, q in sorted(units.items())),
+        created_at=now,
+        fingerprint=cmd.fingerprint,
+        reservation_id=reservation.id if reservation else None,
+        strategy=strategy,
+        ship_to=cmd.ship_to.point if cmd.ship_to else None,
+        region=cmd.ship_to.region if cmd.ship_to else None,
+        pickup_location=pickup if pickup is not None else cmd.pickup_location,
+    )
+
+
+async def ship_order(cmd: ShipOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> Order:
+    now = deps.clock.now()
+    order = await _order(uow, cmd.order_id)
+    if order.status is OrderStatus.CANCELLED:
+        raise errors.OrderClosed(f"order {order.id!r} is cancelled")
+    lines.unique_skus(cmd.lines)
+    problems = []
+    for i, line in enumerate(cmd.lines):
+        found = order.line(line.sku, cmd.location)
+        if found is None:
+            detail = f"{line.sku} is not in this order at {cmd.location}"
+            problems.append(lines.problem(i, "not_in_order", detail))
+        elif line.quantity > found.committed:
+            detail = (
+                f"{line.sku}@{cmd.location}: {line.quantity} to ship, {found.committed} committed"
+            )
+            problems.append(lines.problem(i, "exceeds_committed", detail))
+    lines.raise_beyond(problems)
+    shipment = deps.new_id("shp")
+    movements: list[Movement] = []
+    for line in sorted(cmd.lines, key=lambda x: x.sku):
+        key = LevelKey(line.sku, cmd.location)
+        q = line.quantity
+        if not await uow.orders.change_line(
+            order.id, key.sku, key.location, OrderLineChange(committed=-q, shipped=q)
+        ):
+            raise errors.InvariantViolation(f"{key}: order line refused the shipment")
+        delta = Quantities(on_hand=-q, committed=-q)
+        after = await uow.levels.apply(key, delta, now)
+        if after is None:
+            raise errors.InsufficientStock(
+                f"{key}: {q} units are not physically on hand yet (backordered)",
+                lines=[{"sku": key.sku, "location": key.location, "requested": q}],
+            )
+        movements.append(
+            OrderShipped(
+                key=key,
+                delta=delta,
+                after=after.quantities,
+                at=now,
+                actor=ctx.actor,
+                reason=f"shipment {shipment}",
+                reference=cmd.reference or shipment,
+                order_id=order.id,
+                idempotency_key=ctx.idempotency_key,
+            )
+        )
+    await uow.ledger.append(movements)
+    return await _restatus(uow, order.id, now)
+
+
+async def cancel_order(cmd: CancelOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> Order:
+    now = deps.clock.now()
+    order = await _order(uow, cmd.order_id)
+    if order.status is OrderStatus.CANCELLED:
+        raise errors.OrderClosed(f"order {order.id!r} is already cancelled")
+    if order.outstanding == 0:
+        raise errors.OrderClosed(f"order {order.id!r} has nothing left to cancel: all shipped")
+    movements: list[Movement] = []
+    for line in sorted(order.lines, key=lambda x: (x.sku, x.location)):
+        if not line.committed:
+            continue
+        c = line.committed
+        if not await uow.orders.change_line(
+            order.id, line.sku, line.location, OrderLineChange(committed=-c, cancelled=c)
+        ):
+            raise errors.InvariantViolation(f"{line.sku}@{line.location}: cancel refused")
+        key = LevelKey(line.sku, line.location)
+        delta = Quantities(committed=-c)
+        after = await uow.levels.apply(key, delta, now)
+        if after is None:
+            raise errors.InvariantViolation(f"{key}: cannot release {c} committed units")
+        movements.append(
+            OrderCancelled(
+                key=key,
+                delta=delta,
+                after=after.quantities,
+                at=now,
+                actor=ctx.actor,
+                reason=cmd.reason or "cancelled",
+                order_id=order.id,
+                idempotency_key=ctx.idempotency_key,
+            )
+        )
+    await uow.ledger.append(movements)
+    await uow.orders.set_status(order.id, OrderStatus.CANCELLED, now)
+    return await _reload(uow, order.id)
+
+
+async def _order(uow: UnitOfWork, order_id: str) -> Order:
+    order = await uow.orders.get(order_id, lock=True)
+    if order is None:
+        raise errors.NotFound(f"order {order_id!r} does not exist")
+    return order
+
+
+async def _reload(uow: UnitOfWork, order_id: str) -> Order:
+    order = await uow.orders.get(order_id)
+    assert order is not None
+    return order
+
+
+async def _restatus(uow: UnitOfWork, order_id: str, now: datetime) -> Order:
+    order = await _reload(uow, order_id)
+    status = status_after(order.lines)
+    if status is not order.status:
+        await uow.orders.set_status(order_id, status, now)
+        order = await _reload(uow, order_id)
+    return order

@@ -1,0 +1,77 @@
+"""Store sales from a point of sale: units leave the shelf, once per receipt."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from stockd import errors
+from stockd.domain.commands import RecordSale
+from stockd.domain.ledger import Movement, SaleRecorded
+from stockd.domain.quantities import Level, LevelKey, Quantities
+from stockd.service.context import Context, Deps
+from stockd.service.handlers import lines
+from stockd.service.ports import SaleRecord, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class SaleResult:
+    sale: SaleRecord
+    replayed: bool = False
+
+
+async def record_sale(cmd: RecordSale, uow: UnitOfWork, ctx: Context, deps: Deps) -> SaleResult:
+    """Take sold units out of `on_hand` at the store. They must be available:
+    units held for checkouts or orders are not on the shelf to sell. The same
+    receipt (location, external id) recorded again changes nothing."""
+    now = deps.clock.now()
+    lines.unique_skus(cmd.lines)
+    await lines.usable_location(uow, cmd.location)
+    await lines.known_skus(uow, cmd.lines)
+    record = SaleRecord(cmd.location, cmd.external_id, cmd.fingerprint, cmd.lines, now)
+    prior = await uow.sales.claim(record)
+    if prior is not None:
+        if prior.fingerprint != cmd.fingerprint:
+            raise errors.AlreadyExists(
+                f"receipt {cmd.external_id!r} at {cmd.location!r} was recorded with other lines",
+                external_id=cmd.external_id,
+            )
+        return SaleResult(prior, replayed=True)
+
+    keys = {LevelKey(x.sku, cmd.location): x.quantity for x in cmd.lines}
+    levels = await uow.levels.lock(keys)
+    short = [
+        {"sku": k.sku, "location": k.location, "requested": q, "available": _available(levels, k)}
+        for k, q in keys.items()
+        if _available(levels, k) < q
+    ]
+    if short:
+        raise errors.InsufficientStock(
+            "not enough available on the shelf for " + ", ".join(str(s["sku"]) for s in short),
+            lines=short,
+        )
+    movements: list[Movement] = []
+    for key in sorted(keys):
+        delta = Quantities(on_hand=-keys[key])
+        after = await uow.levels.apply(key, delta, now)
+        if after is None:
+            raise errors.InvariantViolation(f"{key}: the store refused the sale")
+        movements.append(
+            SaleRecorded(
+                key=key,
+                delta=delta,
+                after=after.quantities,
+                at=now,
+                actor=ctx.actor,
+                reason="store sale",
+                reference=cmd.external_id,
+                idempotency_key=ctx.idempotency_key,
+            )
+        )
+    await uow.ledger.append(movements)
+    return SaleResult(record)
+
+
+def _available(levels: Mapping[LevelKey, Level], key: LevelKey) -> int:
+    level = levels.get(key)
+    return 0 if level is None else level.available

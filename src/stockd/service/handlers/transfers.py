@@ -1,0 +1,140 @@
+"""Transfers between locations: sent from on_hand, received from incoming."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from stockd import errors
+from stockd.domain.commands import CreateTransfer, ReceiveTransfer, SkuQuantity
+from stockd.domain.ledger import Movement, TransferIncoming, TransferReceived, TransferSent
+from stockd.domain.quantities import Level, LevelKey, Quantities
+from stockd.domain.transfers import Transfer, TransferLine, TransferStatus, transfer_status
+from stockd.service.context import Context, Deps
+from stockd.service.handlers import lines
+from stockd.service.ports import UnitOfWork
+
+
+async def create_transfer(
+    cmd: CreateTransfer, uow: UnitOfWork, ctx: Context, deps: Deps
+) -> Transfer:
+    now = deps.clock.now()
+    if cmd.source == cmd.destination:
+        raise errors.InvalidRequest(f"a transfer needs two locations, not {cmd.source!r} twice")
+    lines.unique_skus(cmd.lines)
+    await lines.usable_location(uow, cmd.source, "source")
+    await lines.usable_location(uow, cmd.destination, "destination")
+    await lines.known_skus(uow, cmd.lines)
+
+    sent = {LevelKey(x.sku, cmd.source): x.quantity for x in cmd.lines}
+    arriving = {LevelKey(x.sku, cmd.destination): x.quantity for x in cmd.lines}
+    await uow.levels.create_missing(arriving.keys(), now)
+    levels = await uow.levels.lock([*sent, *arriving])
+    short = [
+        {"sku": k.sku, "location": k.location, "requested": q, "available": _available(levels, k)}
+        for k, q in sent.items()
+        if _available(levels, k) < q
+    ]
+    if short:
+        raise errors.InsufficientStock(
+            "not enough available to send: " + ", ".join(str(s["sku"]) for s in short),
+            lines=short,
+        )
+    transfer_id = deps.new_id("trf")
+    movements: list[Movement] = []
+    for key in sorted(sent.keys() | arriving.keys()):
+        delta = (
+            Quantities(on_hand=-sent[key]) if key in sent else Quantities(incoming=arriving[key])
+        )
+        after = await uow.levels.apply(key, delta, now)
+        if after is None:
+            raise errors.InvariantViolation(f"{key}: the store refused the transfer")
+        event = TransferSent if key in sent else TransferIncoming
+        movements.append(
+            event(
+                key=key,
+                delta=delta,
+                after=after.quantities,
+                at=now,
+                actor=ctx.actor,
+                reason=f"transfer {cmd.source} -> {cmd.destination}",
+                reference=cmd.reference,
+                transfer_id=transfer_id,
+                idempotency_key=ctx.idempotency_key,
+            )
+        )
+    transfer = Transfer(
+        transfer_id,
+        cmd.source,
+        cmd.destination,
+        TransferStatus.IN_TRANSIT,
+        tuple(TransferLine(x.sku, x.quantity) for x in sorted(cmd.lines, key=lambda x: x.sku)),
+        now,
+        cmd.reference,
+    )
+    await uow.transfers.add(transfer)
+    await uow.ledger.append(movements)
+    return transfer
+
+
+async def receive_transfer(
+    cmd: ReceiveTransfer, uow: UnitOfWork, ctx: Context, deps: Deps
+) -> Transfer:
+    now = deps.clock.now()
+    transfer = await uow.transfers.get(cmd.transfer_id, lock=True)
+    if transfer is None:
+        raise errors.NotFound(f"transfer {cmd.transfer_id!r} does not exist")
+    arrived = cmd.lines or tuple(
+        SkuQuantity(x.sku, x.in_transit) for x in transfer.lines if x.in_transit
+    )
+    if not arrived:
+        raise errors.Conflict(f"transfer {transfer.id!r} has nothing left in transit")
+    lines.unique_skus(arrived)
+    problems = []
+    for i, line in enumerate(arrived):
+        found = transfer.line(line.sku)
+        if found is None:
+            problems.append(
+                lines.problem(i, "not_in_transfer", f"{line.sku} is not in this transfer")
+            )
+        elif line.quantity > found.in_transit:
+            detail = f"{line.sku}: {line.quantity} received, {found.in_transit} in transit"
+            problems.append(lines.problem(i, "exceeds_in_transit", detail))
+    lines.raise_beyond(problems)
+
+    movements: list[Movement] = []
+    for line in sorted(arrived, key=lambda x: x.sku):
+        if not await uow.transfers.receive(transfer.id, line.sku, line.quantity):
+            raise errors.InvariantViolation(f"{line.sku}: transfer line refused the receipt")
+        key = LevelKey(line.sku, transfer.destination)
+        delta = Quantities(incoming=-line.quantity, on_hand=line.quantity)
+        after = await uow.levels.apply(key, delta, now)
+        if after is None:
+            raise errors.InvariantViolation(f"{key}: the store refused the receipt")
+        movements.append(
+            TransferReceived(
+                key=key,
+                delta=delta,
+                after=after.quantities,
+                at=now,
+                actor=ctx.actor,
+                reason=f"received from {transfer.source}",
+                reference=transfer.reference,
+                transfer_id=transfer.id,
+                idempotency_key=ctx.idempotency_key,
+            )
+        )
+    await uow.ledger.append(movements)
+    updated = await uow.transfers.get(transfer.id)
+    assert updated is not None
+    status = transfer_status(updated.lines)
+    if status is not updated.status:
+        await uow.transfers.set_status(transfer.id, status, now)
+        updated = await uow.transfers.get(transfer.id)
+        assert updated is not None
+    return updated
+
+
+def _available(levels: Mapping[LevelKey, Level], key: LevelKey) -> int:
+    """Units free to send: a transfer never takes held units or backorders."""
+    level = levels.get(key)
+    return 0 if level is None else level.available
