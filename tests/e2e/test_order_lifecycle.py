@@ -1,4 +1,3 @@
-
 """Orders over HTTP: reserve -> order -> partial ship -> cancel rest -> return,
 with quantities and the ledger checked at each step; transfers, store sales,
 pickup, quotes, and bad input."""

@@ -10,10 +10,11 @@ import asyncpg
 from stockd import errors
 from stockd.bootstrap import Container
 from stockd.domain.adjustments import Change
-from stockd.domain.commands import Adjust, CommitReservation, LineRequest, Reserve
+from stockd.domain.commands import Adjust, CommitReservation, LineRequest, PlaceOrder, Reserve
 from stockd.domain.quantities import LevelKey, State
 from stockd.domain.reservations import Reservation
 from stockd.entrypoints.workers.loops import expire_once
+from stockd.service.handlers.orders import OrderPlaced
 from stockd.service.messagebus import Idempotency
 from stockd.service.ports import StoredResponse
 from tests.support import ADMIN, race, seed
@@ -185,3 +186,43 @@ async def test_a_reader_paging_the_ledger_during_writes_sees_every_event_once(
     for sku in skus:
         afters = [r.movement.after.on_hand for r in records if r.movement.key.sku == sku]
         assert afters == sorted(afters)
+
+
+async def test_orders_racing_across_locations_never_oversell_any_of_them(
+    db: Container, raw: asyncpg.Connection
+) -> None:
+    stock = {("A", "x"): 7, ("A", "y"): 5, ("A", "z"): 3, ("B", "y"): 6, ("B", "z"): 6}
+    await seed(db.bus, skus={"A": 0, "B": 0}, locations={"x": 1, "y": 2, "z": 3}, stock=stock)
+    before = await deadlocks(raw)
+    rng = random.Random(11)
+    orders = []
+    for i in range(40):
+        lines = [LineRequest("A", rng.randint(1, 4))]
+        if i % 3:
+            lines.append(LineRequest("B", rng.randint(1, 3), rng.choice([None, "y", "z"])))
+        strategy = rng.choice(["priority", "most_stock", "fewest_shipments"])
+        orders.append(
+            PlaceOrder(
+                f"O{i}", "f", lines=tuple(lines[::-1] if i % 2 else lines), strategy=strategy
+            )
+        )
+
+    async def place(i: int) -> object:
+        return await db.bus.handle(orders[i], ADMIN)
+
+    results = await race(len(orders), place)
+    assert all(isinstance(r, OrderPlaced | errors.InsufficientStock) for r in results), results
+    assert await deadlocks(raw) == before
+    committed: dict[tuple[str, str], int] = {}
+    for r in results:
+        if isinstance(r, OrderPlaced):
+            for line in r.order.lines:
+                key = (line.sku, line.location)
+                committed[key] = committed.get(key, 0) + line.committed
+    levels = await db.reads.levels(db.clock.now(), sku=None, location=None, after=None, limit=100)
+    for lvl in levels:
+        assert lvl.available >= 0
+        assert lvl.quantities.committed == committed.get((lvl.key.sku, lvl.key.location), 0)
+        assert lvl.quantities.committed <= stock[(lvl.key.sku, lvl.key.location)]
+    assert sum(isinstance(r, OrderPlaced) for r in results) > 0
+    assert (await db.reads.verify()).clean

@@ -1,7 +1,8 @@
-"""Random sequences of adjust / reserve / extend / release / commit / expire.
+"""Random sequences of adjust / reserve / extend / release / commit / expire,
+and of orders, shipments, cancellations, returns, transfers and store sales.
 
 Whatever happens, no level's `available` goes below its floor, and replaying
-the ledger reproduces the levels and the holds exactly. Runs on the fake (many
+the ledger reproduces the levels, the holds and the orders exactly. Runs on the fake (many
 examples) and on PostgreSQL (fewer, slower examples).
 """
 
@@ -20,12 +21,20 @@ from stockd.config import Settings
 from stockd.domain.adjustments import Change
 from stockd.domain.commands import (
     Adjust,
+    CancelOrder,
     Command,
     CommitReservation,
+    CreateTransfer,
     ExtendReservation,
     LineRequest,
+    PlaceOrder,
+    ReceiveTransfer,
+    RecordSale,
     ReleaseReservation,
     Reserve,
+    ReturnItems,
+    ShipOrder,
+    SkuQuantity,
 )
 from stockd.domain.quantities import LevelKey, State
 from stockd.domain.reservations import Reservation
@@ -69,6 +78,38 @@ steps = st.lists(
         st.builds(lambda i: Step("commit", (i,)), st.integers(0, 50)),
         st.builds(lambda s: Step("advance", (s,)), st.integers(1, 90)),
         st.just(Step("expire", ())),
+        st.builds(lambda ls: Step("order", (tuple(ls),)), lines),
+        st.builds(lambda i: Step("order_hold", (i,)), st.integers(0, 50)),
+        st.builds(
+            lambda i, loc, sku, q: Step("ship", (i, loc, sku, q)),
+            st.integers(0, 50),
+            st.sampled_from(LOCATIONS),
+            st.sampled_from(SKUS),
+            st.integers(1, 5),
+        ),
+        st.builds(lambda i: Step("cancel", (i,)), st.integers(0, 50)),
+        st.builds(
+            lambda i, loc, sku, q, cond: Step("return", (i, loc, sku, q, cond)),
+            st.integers(0, 50),
+            st.sampled_from(LOCATIONS),
+            st.sampled_from(SKUS),
+            st.integers(1, 4),
+            st.sampled_from(["resellable", "damaged", "quality_control"]),
+        ),
+        st.builds(
+            lambda sku, q, forward: Step("transfer", (sku, q, forward)),
+            st.sampled_from(SKUS),
+            st.integers(1, 5),
+            st.booleans(),
+        ),
+        st.builds(lambda i: Step("receive", (i,)), st.integers(0, 50)),
+        st.builds(
+            lambda loc, sku, q, receipt: Step("sale", (loc, sku, q, receipt)),
+            st.sampled_from(LOCATIONS),
+            st.sampled_from(SKUS),
+            st.integers(1, 4),
+            st.integers(0, 5),
+        ),
     ),
     max_size=30,
 )
@@ -78,15 +119,23 @@ EXPECTED = (
     errors.BulkRejected,
     errors.ReservationNotActive,
     errors.InvalidRequest,
+    errors.BeyondRecorded,
+    errors.OrderClosed,
+    errors.AlreadyExists,
+    errors.Conflict,
 )
 
 
 async def run(c: Container, program: list[Step]) -> None:
     assert isinstance(c.clock, ManualClock)
     holds: list[Reservation] = []
-    for step in program:
+    orders: list[str] = []
+    transfers: list[str] = []
+    for n, step in enumerate(program):
         try:
-            if step.op == "adjust":
+            if step.op in ORDER_OPS:
+                await order_step(c, step, n, holds, orders, transfers)
+            elif step.op == "adjust":
                 sku, loc, state, delta = step.args
                 change = Change(LevelKey(sku, loc), state, "prop", delta=delta)  # type: ignore[arg-type]
                 await c.bus.handle(Adjust((change,)), ADMIN)
@@ -112,6 +161,44 @@ async def run(c: Container, program: list[Step]) -> None:
         await assert_floors_hold(c)
     report = await c.reads.verify()
     assert report.discrepancies == ()
+
+
+ORDER_OPS = {"order", "order_hold", "ship", "cancel", "return", "transfer", "receive", "sale"}
+
+
+async def order_step(
+    c: Container,
+    step: Step,
+    n: int,
+    holds: list[Reservation],
+    orders: list[str],
+    transfers: list[str],
+) -> None:
+    a = step.args
+    if step.op == "order":
+        orders.append((await c.bus.handle(PlaceOrder(f"O{n}", "f", lines=a[0]), ADMIN)).order.id)  # type: ignore[arg-type]
+    elif step.op == "order_hold" and holds:
+        hold = holds[a[0] % len(holds)]  # type: ignore[operator]
+        placed = await c.bus.handle(PlaceOrder(f"O{n}", "f", reservation_id=hold.id), ADMIN)
+        orders.append(placed.order.id)
+    elif step.op == "ship" and orders:
+        order = orders[a[0] % len(orders)]  # type: ignore[operator]
+        await c.bus.handle(ShipOrder(order, a[1], (SkuQuantity(a[2], a[3]),)), ADMIN)  # type: ignore[arg-type]
+    elif step.op == "cancel" and orders:
+        await c.bus.handle(CancelOrder(orders[a[0] % len(orders)]), ADMIN)  # type: ignore[operator]
+    elif step.op == "return" and orders:
+        order = orders[a[0] % len(orders)]  # type: ignore[operator]
+        cmd = ReturnItems(order, a[1], a[4], (SkuQuantity(a[2], a[3]),))  # type: ignore[arg-type]
+        await c.bus.handle(cmd, ADMIN)
+    elif step.op == "transfer":
+        source, destination = LOCATIONS if a[2] else LOCATIONS[::-1]
+        cmd2 = CreateTransfer(source, destination, (SkuQuantity(a[0], a[1]),))  # type: ignore[arg-type]
+        transfers.append((await c.bus.handle(cmd2, ADMIN)).id)
+    elif step.op == "receive" and transfers:
+        await c.bus.handle(ReceiveTransfer(transfers[a[0] % len(transfers)]), ADMIN)  # type: ignore[operator]
+    elif step.op == "sale":
+        sale = RecordSale(a[0], f"R{a[3]}", (SkuQuantity(a[1], a[2]),), f"{a[1]}:{a[2]}")  # type: ignore[arg-type]
+        await c.bus.handle(sale, ADMIN)
 
 
 async def assert_floors_hold(c: Container) -> None:

@@ -212,6 +212,14 @@ class MemoryReadModel:
             reserved = self.s.levels[key].quantities.reserved if key in self.s.levels else 0
             if reserved != held.get(key, 0):
                 found.append(Discrepancy("holds", str(key), "reserved differs from holds"))
+        owed: dict[LevelKey, int] = defaultdict(int)
+        for order in self.s.orders.values():
+            for line in order.lines:
+                owed[LevelKey(line.sku, line.location)] += line.committed
+        for key in sorted(set(owed) | set(self.s.levels)):
+            committed = self.s.levels[key].quantities.committed if key in self.s.levels else 0
+            if committed != owed.get(key, 0):
+                found.append(Discrepancy("orders", str(key), "committed differs from orders"))
         return VerifyReport(len(self.s.events), len(self.s.levels), tuple(found))
 
     async def stats(self, now: datetime) -> dict[str, int]:

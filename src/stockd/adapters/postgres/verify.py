@@ -5,7 +5,8 @@ cause false alarms:
 
 - replay: the sum of every level's deltas equals the level;
 - chain: each event's "after" quantities equal the running sum up to it;
-- holds: each level's `reserved` equals the units of its active holds.
+- holds: each level's `reserved` equals the units of its active holds;
+- orders: each level's `committed` equals the units its orders still have to ship.
 """
 
 from __future__ import annotations
@@ -52,6 +53,19 @@ ORDER BY 1, 2 LIMIT 1000
 """
 
 
+_ORDERS = """
+WITH owed AS (
+    SELECT sku, location, sum(committed)::bigint AS quantity
+    FROM order_lines GROUP BY sku, location
+)
+SELECT coalesce(l.sku, o.sku) AS sku, coalesce(l.location, o.location) AS location,
+       coalesce(l.committed, 0) AS committed, coalesce(o.quantity, 0) AS owed
+FROM levels l FULL JOIN owed o ON o.sku = l.sku AND o.location = l.location
+WHERE coalesce(l.committed, 0) <> coalesce(o.quantity, 0)
+ORDER BY 1, 2 LIMIT 1000
+"""
+
+
 async def verify(pool: asyncpg.Pool) -> VerifyReport:
     found: list[Discrepancy] = []
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
@@ -82,6 +96,14 @@ async def verify(pool: asyncpg.Pool) -> VerifyReport:
                     "holds",
                     f"{r['sku']}@{r['location']}",
                     f"reserved {r['reserved']} but active holds total {r['held']}",
+                )
+            )
+        for r in await conn.fetch(_ORDERS):
+            found.append(
+                Discrepancy(
+                    "orders",
+                    f"{r['sku']}@{r['location']}",
+                    f"committed {r['committed']} but orders still owe {r['owed']}",
                 )
             )
         events = await conn.fetchval("SELECT count(*) FROM ledger_events")
