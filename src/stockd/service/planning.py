@@ -75,25 +75,39 @@ def plan_request(
     request itself gives back if re-planned (`returned`)."""
     consumed = consumed or {}
     returned = returned or {}
+    adjust = bool(consumed or returned)
     skus = {line.sku for line in lines}
     sites: dict[str, Site] = {}
     excluded: dict[str, str] = {}
     stock: dict[str, dict[str, Stock]] = {sku: {} for sku in skus}
+    # Hot loop (a quote may see tens of thousands of levels): decide each
+    # location once, and read counters directly.
+    eligible: dict[str, bool] = {}
     for level in levels:
         key = level.key
-        if key.sku not in skus:
+        sku, location_id = key.sku, key.location
+        if sku not in skus:
             continue
-        location = locations[key.location]
-        why = exclusion(location, placement)
-        if why is not None:
-            excluded[key.location] = why
+        ok = eligible.get(location_id)
+        if ok is None:
+            location = locations[location_id]
+            why = exclusion(location, placement)
+            ok = eligible[location_id] = why is None
+            if why is not None:
+                excluded[location_id] = why
+            else:
+                sites[location_id] = Site(
+                    location.id, location.priority, location.point, location.shipping_cost
+                )
+        if not ok:
             continue
-        if key.location not in sites:
-            sites[key.location] = Site(
-                location.id, location.priority, location.point, location.shipping_cost
-            )
-        available = level.available - consumed.get(key, 0) + returned.get(key, 0)
-        stock[key.sku][key.location] = Stock(available, level.floor)
+        q = level.quantities
+        available = (
+            q.on_hand - q.reserved - q.committed - q.damaged - q.quality_control - q.safety_stock
+        )
+        if adjust:
+            available += returned.get(key, 0) - consumed.get(key, 0)
+        stock[sku][location_id] = Stock(available, level.floor)
     return PlanRequest(tuple(lines), sites, stock, placement.ship_to, excluded)
 
 

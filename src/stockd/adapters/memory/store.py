@@ -214,8 +214,8 @@ class MemoryReadModel:
                 found.append(Discrepancy("holds", str(key), "reserved differs from holds"))
         owed: dict[LevelKey, int] = defaultdict(int)
         for order in self.s.orders.values():
-            for line in order.lines:
-                owed[LevelKey(line.sku, line.location)] += line.committed
+            for owed_line in order.lines:
+                owed[LevelKey(owed_line.sku, owed_line.location)] += owed_line.committed
         for key in sorted(set(owed) | set(self.s.levels)):
             committed = self.s.levels[key].quantities.committed if key in self.s.levels else 0
             if committed != owed.get(key, 0):

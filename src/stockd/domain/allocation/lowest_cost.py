@@ -10,6 +10,7 @@ coordinates cannot be priced and are not used.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Mapping
 
@@ -79,26 +80,32 @@ class LowestCostStrategy:
     def _greedy(self, request: PlanRequest) -> Plan:
         km = request.distances
         sites = request.sites
+        per_unit = {site: sites[site].cost.per_km_unit * km[site] for site in sites}
         opened: set[str] = set()
         lines = []
         for line in sorted(request.lines, key=lambda x: -x.quantity):
-            left = {s: st.in_stock for s, st in request.stock_of(line.sku).items() if st.in_stock}
+            stock = request.stock_of(line.sku)
+            left = {s: st.available for s, st in stock.items() if st.available > 0}
             taken: dict[str, int] = {}
             remaining = line.quantity
             while remaining and left:
-                best, best_key = "", (math.inf, 0, "")
-                for s, units in left.items():
-                    take = min(units, remaining)
-                    c = sites[s].cost
-                    total = (0.0 if s in opened else c.fixed) + c.per_km_unit * km[s] * take
-                    key = (total / take, sites[s].priority, s)
-                    if key < best_key:
-                        best, best_key = s, key
+                # Cost per unit of taking what a site can give: its per-unit
+                # rate, plus its fixed cost spread over those units if the
+                # order does not ship from it yet.
+                _, _, best = min(
+                    (
+                        per_unit[s]
+                        + (0.0 if s in opened else sites[s].cost.fixed / min(a, remaining)),
+                        sites[s].priority,
+                        s,
+                    )
+                    for s, a in left.items()
+                )
                 take = min(left.pop(best), remaining)
                 taken[best] = taken.get(best, 0) + take
                 remaining -= take
                 opened.add(best)
-            for s, st in sorted(request.stock_of(line.sku).items(), key=lambda kv: km[kv[0]]):
+            for s, st in sorted(stock.items(), key=lambda kv: km[kv[0]]):
                 if remaining == 0:
                     break
                 extra = min(st.backorderable, remaining)
@@ -117,6 +124,7 @@ class LowestCostStrategy:
 
     def _explain(self, plan: Plan, request: PlanRequest, note: str, cost: float) -> Plan:
         km = request.distances
+        sites = request.sites
         units = {loc: sum(u.values()) for loc, u in plan.shipments.items()}
         lines = []
         for line in plan.lines:
@@ -126,29 +134,33 @@ class LowestCostStrategy:
                 Allocation(a.location, a.quantity, _priced(a.location, units, request))
                 for a in line.allocations
             )
-            passed = sorted(
-                (s for s, st in stock.items() if st.in_stock > 0 and s not in used),
-                key=lambda s: (request.sites[s].cost.of(km[s], line.requested), s),
+            q = line.requested
+            cheapest = heapq.nsmallest(
+                REJECTIONS_SHOWN,
+                (
+                    (sites[s].cost.fixed + sites[s].cost.per_km_unit * km[s] * q, s)
+                    for s, st in stock.items()
+                    if st.available > 0 and s not in used
+                ),
             )
             rejected = [
                 Rejection(
-                    s,
-                    f"costlier: {request.sites[s].cost.of(km[s], line.requested):.2f} "
-                    f"for these {line.requested} units alone, {km[s]:.1f} km away",
+                    s, f"costlier: {price:.2f} for these {q} units alone, {km[s]:.1f} km away"
                 )
-                for s in passed
+                for price, s in cheapest
             ]
             ruled_out = [
                 Rejection(s, why) for s, why in request.excluded.items() if why == "no coordinates"
             ]
-            rejected = ruled_out + rejected
+            shown = (ruled_out + rejected)[:REJECTIONS_SHOWN]
+            passed_over = len(ruled_out) + len(stock) - len(used)
             lines.append(
                 LinePlan(
                     line.sku,
                     line.requested,
                     allocations,
-                    tuple(rejected[:REJECTIONS_SHOWN]),
-                    max(len(rejected) - REJECTIONS_SHOWN, 0),
+                    tuple(shown),
+                    max(passed_over - len(shown), 0),
                 )
             )
         return Plan(self.name, tuple(lines), f"{note}: total {cost:.2f}")

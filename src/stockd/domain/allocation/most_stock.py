@@ -3,20 +3,19 @@ and id (spreads picks towards full shelves)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
-from stockd.domain.allocation.base import PlanRequest, Rejection
-from stockd.domain.allocation.ranked import RankedStrategy, holding
+from stockd.domain.allocation.base import PlanRequest
+from stockd.domain.allocation.ranked import RankedStrategy, ranked_lazily
 
 
 class MostStockStrategy(RankedStrategy):
     name = "most_stock"
 
-    def rank(self, sku: str, request: PlanRequest) -> tuple[list[str], list[Rejection]]:
+    def candidates(self, sku: str, request: PlanRequest, prepared: object) -> Iterator[str]:
         stock = request.stock_of(sku)
         sites = request.sites
-        ordered = sorted(holding(stock), key=lambda s: (-stock[s].available, sites[s].priority, s))
-        return ordered, []
+        yield from ranked_lazily([(-st.available, sites[s].priority, s) for s, st in stock.items()])
 
     def reason(self, site: str, sku: str, request: PlanRequest) -> str:
         return f"{request.stock_of(sku)[site].available} available"

@@ -3,20 +3,29 @@ one with most available, then by id."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from itertools import groupby
 
-from stockd.domain.allocation.base import PlanRequest, Rejection
-from stockd.domain.allocation.ranked import RankedStrategy, holding
+from stockd.domain.allocation.base import PlanRequest
+from stockd.domain.allocation.ranked import RankedStrategy, ranked_lazily
+
+Groups = list[list[str]]
 
 
 class PriorityStrategy(RankedStrategy):
     name = "priority"
 
-    def rank(self, sku: str, request: PlanRequest) -> tuple[list[str], list[Rejection]]:
-        stock = request.stock_of(sku)
+    def prepare(self, request: PlanRequest) -> Groups:
+        """Sites grouped by priority, best group first (sorted once per request)."""
         sites = request.sites
-        ordered = sorted(holding(stock), key=lambda s: (sites[s].priority, -stock[s].available, s))
-        return ordered, []
+        ordered = sorted(sites, key=lambda s: sites[s].priority)
+        return [list(g) for _, g in groupby(ordered, key=lambda s: sites[s].priority)]
+
+    def candidates(self, sku: str, request: PlanRequest, prepared: Groups) -> Iterator[str]:
+        stock = request.stock_of(sku)
+        for group in prepared:
+            keys = [(-stock[s].available, s) for s in group if s in stock]
+            yield from ranked_lazily(keys)
 
     def reason(self, site: str, sku: str, request: PlanRequest) -> str:
         return (

@@ -1,8 +1,15 @@
-"""Filling lines from locations in a ranked order (the per-line strategies)."""
+"""Filling lines from locations in a ranked order (the per-line strategies).
+
+Strategies yield candidate sites lazily, best first, so a line that the
+first few sites fill never ranks the other two thousand; rejections are
+explained for the next few sites only, and the rest are counted.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import heapq
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from stockd.domain.allocation.base import (
     REJECTIONS_SHOWN,
@@ -18,41 +25,72 @@ from stockd.domain.allocation.base import (
 
 def fill(
     line: OrderLine,
-    ordered: Sequence[str],
+    candidates: Iterable[str],
     stock: Mapping[str, Stock],
     reason: Callable[[str], str],
-    rejected_first: Sequence[Rejection] = (),
+    ruled_out: Sequence[Rejection] = (),
 ) -> LinePlan:
-    """Take `line` from `ordered` sites: units in stock at every site first,
-    then backorder allowances in the same order, so no site backorders while
-    another still has stock."""
+    """Take `line` from `candidates` (sites holding the SKU, best first):
+    units in stock first, then backorder allowances in the same order, so no
+    site backorders while another still has stock."""
     taken: dict[str, int] = {}
+    seen: list[str] = []
     remaining = line.quantity
-    for backorder in (False, True):
-        for site in ordered:
+    rest = iter(candidates)
+    for site in rest:
+        seen.append(site)
+        capacity = stock[site].in_stock
+        if capacity > 0:
+            take = min(capacity, remaining)
+            taken[site] = take
+            remaining -= take
             if remaining == 0:
                 break
-            s = stock[site]
-            capacity = s.backorderable if backorder else s.in_stock
+    if remaining:
+        seen.extend(rest)
+        for site in seen:
+            capacity = stock[site].backorderable
             if capacity > 0:
                 take = min(capacity, remaining)
                 taken[site] = taken.get(site, 0) + take
                 remaining -= take
-        if remaining == 0:
-            break
+                if remaining == 0:
+                    break
     allocations = tuple(
         Allocation(site, qty, reason(site) + (" (backorder)" if stock[site].in_stock < qty else ""))
         for site, qty in taken.items()
     )
-    passed = [Rejection(s, "passed over: " + reason(s)) for s in ordered if s not in taken]
-    rejected = (*rejected_first, *passed)
-    shown = rejected[:REJECTIONS_SHOWN]
-    return LinePlan(line.sku, line.quantity, allocations, tuple(shown), len(rejected) - len(shown))
+    shown = list(ruled_out[:REJECTIONS_SHOWN])
+    passed = (s for s in _chain(seen, rest) if s not in taken)
+    for site in passed:
+        if len(shown) >= REJECTIONS_SHOWN:
+            break
+        shown.append(Rejection(site, "passed over: " + reason(site)))
+    others = len(ruled_out) + len(stock) - len(taken) - len(shown)
+    return LinePlan(line.sku, line.quantity, allocations, tuple(shown), max(others, 0))
 
 
-def holding(stock: Mapping[str, Stock]) -> list[str]:
-    """Sites that can give at least one unit (stock or backorder allowance)."""
-    return [site for site, s in stock.items() if s.available > s.floor]
+FIRST_RANKED = 16
+"""`ranked_lazily` orders this many candidates first; the rest only if needed."""
+
+
+def ranked_lazily(keys: list[tuple[Any, ...]]) -> Iterator[str]:
+    """The last element of each key tuple, in key order, sorting the whole
+    list only if more than the best few are wanted (most lines are filled by
+    the first two or three candidates)."""
+    if len(keys) <= FIRST_RANKED:
+        keys.sort()
+        yield from (k[-1] for k in keys)
+        return
+    first = heapq.nsmallest(FIRST_RANKED, keys)
+    yield from (k[-1] for k in first)
+    keys.sort()
+    yield from (k[-1] for k in keys[FIRST_RANKED:])
+
+
+def _chain(first: list[str], then: Iterable[str]) -> Iterable[str]:
+    yield from first
+    yield from then
 
 
 class RankedStrategy:
@@ -60,22 +98,31 @@ class RankedStrategy:
 
     name = "ranked"
 
-    def rank(self, sku: str, request: PlanRequest) -> tuple[list[str], list[Rejection]]:
-        """The sites to draw from, best first, and those ruled out for this line."""
+    def prepare(self, request: PlanRequest) -> Any:
+        """Work done once per request (e.g. ordering the sites)."""
+        return None
+
+    def candidates(self, sku: str, request: PlanRequest, prepared: Any) -> Iterable[str]:
+        """Sites holding `sku` that may be used, best first (lazily)."""
         raise NotImplementedError
+
+    def ruled_out(self, sku: str, request: PlanRequest, prepared: Any) -> list[Rejection]:
+        return []
 
     def reason(self, site: str, sku: str, request: PlanRequest) -> str:
         raise NotImplementedError
 
     def plan(self, request: PlanRequest) -> Plan:
-        return Plan(self.name, tuple(self.fill_line(line, request) for line in request.lines))
+        prepared = self.prepare(request)
+        return Plan(
+            self.name, tuple(self.fill_line(line, request, prepared) for line in request.lines)
+        )
 
-    def fill_line(self, line: OrderLine, request: PlanRequest) -> LinePlan:
-        ordered, ruled_out = self.rank(line.sku, request)
+    def fill_line(self, line: OrderLine, request: PlanRequest, prepared: Any = None) -> LinePlan:
         return fill(
             line,
-            ordered,
+            self.candidates(line.sku, request, prepared),
             request.stock_of(line.sku),
             lambda site: self.reason(site, line.sku, request),
-            ruled_out,
+            self.ruled_out(line.sku, request, prepared),
         )

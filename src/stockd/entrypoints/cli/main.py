@@ -20,7 +20,7 @@ from stockd import __version__
 from stockd.adapters.postgres import migrate
 from stockd.bootstrap import Container, build
 from stockd.config import Settings
-from stockd.entrypoints.cli import importer, keys
+from stockd.entrypoints.cli import bench, importer, keys
 from stockd.entrypoints.cli.database import database, redacted, with_container
 from stockd.entrypoints.cli.startup import ensure_admin_key
 from stockd.entrypoints.workers import loops
@@ -31,6 +31,7 @@ ledger_app = typer.Typer(help="The stock ledger.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(bench.app, name="bench")
 out = Console()
 err = Console(stderr=True)
 

@@ -1,0 +1,1 @@
+"""Benchmarks (`stockd bench …`, `make bench`): figures, never asserted in tests."""
