@@ -111,9 +111,12 @@ class Row:
     p90_ms: float
 
 
-def run(runs: int = 50) -> list[Row]:
+def run(runs: int = 50, n_locations: int = 2000) -> list[Row]:
     rows = []
-    for s in (scenario("stock everywhere"), scenario("sparse (10%)", density=0.1)):
+    for s in (
+        scenario("stock everywhere", n_locations),
+        scenario("sparse (10%)", n_locations, density=0.1),
+    ):
 
         def build(s: Scenario = s) -> object:
             return planning.plan_request(s.lines, s.levels, s.locations, s.placement)
