@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from tests.e2e.server import LiveServer
 
 README = Path(__file__).parents[2] / "README.md"
 
 
-def walkthrough() -> str:
+def block(name: str) -> str:
     text = README.read_text()
-    block = re.search(r"<!-- walkthrough -->\s*```sh\n(.*?)```\s*<!-- /walkthrough -->", text, re.S)
-    assert block, "README lost its walk-through markers"
-    return block.group(1)
+    found = re.search(rf"<!-- {name} -->\s*```sh\n(.*?)```\s*<!-- /{name} -->", text, re.S)
+    assert found, f"README lost its {name} markers"
+    return found.group(1)
+
+
+def documents(out: str) -> list[dict[str, Any]]:
+    """The JSON documents curl printed back to back."""
+    decoder, found, at = json.JSONDecoder(), [], 0
+    while at < len(out):
+        if out[at].isspace():
+            at += 1
+            continue
+        doc, at = decoder.raw_decode(out, at)
+        found.append(doc)
+    return found
 
 
 def test_the_readme_walkthrough_runs_as_written(live: LiveServer, tmp_path: Path) -> None:
     run = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", walkthrough()],
+        ["bash", "-euo", "pipefail", "-c", block("walkthrough") + block("orders")],
         cwd=tmp_path,
         env={"STOCKD": live.url, "KEY": live.admin_key, "PATH": "/usr/bin:/bin"},
         capture_output=True,
@@ -34,3 +48,16 @@ def test_the_readme_walkthrough_runs_as_written(live: LiveServer, tmp_path: Path
     assert '"committed":2' in out
     for event in ("stock.adjusted", "reservation.created", "reservation.committed"):
         assert f'"type":"{event}"' in out
+    assert '"reason":"3.0 km away, 3 available"' in out
+    final = documents(out)[-1]
+    assert final["status"] == "cancelled"
+    line = {s["location"]: s["lines"][0] for s in final["shipments"]}
+    assert (line["hamburg"]["shipped"], line["hamburg"]["returned"]) == (3, 1)
+    assert line["berlin"]["cancelled"] == 2
+    assert [e["type"] for e in final["events"]] == [
+        "order.allocated",
+        "order.allocated",
+        "order.shipped",
+        "order.cancelled",
+        "order.returned",
+    ]
