@@ -387,3 +387,16 @@ async def test_returning_for_an_unknown_order_or_to_an_inactive_location_is_a_42
         "/v1/returns", json={**body, "order_id": "O", "lines": [{"sku": "B", "quantity": 1}]}
     )
     assert (r.status_code, r.json()["detail"]) == (422, "location 'ber' is inactive")
+
+
+async def test_an_order_from_a_hold_cannot_switch_to_another_pickup_store(api: Api) -> None:
+    await network(api)
+    hold = (
+        await api.post("/v1/reservations", json={"lines": [{"sku": "A", "quantity": 1}]})
+    ).json()
+    for pickup in ("00", "store"):
+        r = await api.post(
+            "/v1/orders",
+            json={"order_id": "P", "reservation_id": hold["id"], "pickup_location": pickup},
+        )
+        assert (r.status_code, r.json()["code"]) == (422, "invalid_request"), r.text

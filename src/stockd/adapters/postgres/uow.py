@@ -70,6 +70,12 @@ class PostgresUnitOfWork:
             raise errors.InvariantViolation(
                 f"refused by the store: {exc.constraint_name or exc}"
             ) from exc
+        if isinstance(exc, asyncpg.ForeignKeyViolationError):
+            # A reference the handlers should have checked: still the caller's
+            # mistake, never a 500.
+            raise errors.UnknownReference(
+                f"refers to something that does not exist ({exc.constraint_name})"
+            ) from exc
 
     async def commit(self) -> None:
         assert self._tx is not None

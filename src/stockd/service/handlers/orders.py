@@ -124,7 +124,11 @@ async def _from_reservation(
     it says (the held units are given back in the same transaction)."""
     now = deps.clock.now()
     held = {holds.hold_key(x): x.quantity for x in reservation.lines}
-    pickup = reservation.pickup_location or cmd.pickup_location
+    if cmd.pickup_location is not None and cmd.pickup_location != reservation.pickup_location:
+        raise errors.InvalidRequest(
+            f"reservation {reservation.id!r} is not held for pickup at {cmd.pickup_location!r}"
+        )
+    pickup = reservation.pickup_location
     target, plan = dict(held), None
     if replan and pickup is None:
         target, plan = await _better_placement(cmd, uow, deps, held)
