@@ -55,6 +55,10 @@ def deps_for(settings: Settings, clock: Clock) -> Deps:
     )
 
 
+def group_commit(settings: Settings) -> tuple[int, float]:
+    return settings.group_commit_max_batch, settings.group_commit_wait_ms / 1000
+
+
 async def build(settings: Settings, url: str, clock: Clock | None = None) -> Container:
     """Everything the API, CLI and workers need, over PostgreSQL at `url`."""
     clock = clock or SystemClock()
@@ -63,7 +67,12 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
     return Container(
         settings=settings,
         clock=clock,
-        bus=MessageBus(PostgresUnitOfWorkFactory(pool), deps_for(settings, clock), HANDLERS),
+        bus=MessageBus(
+            PostgresUnitOfWorkFactory(pool),
+            deps_for(settings, clock),
+            HANDLERS,
+            group_commit=group_commit(settings),
+        ),
         reads=PostgresReadModel(pool),
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
@@ -87,7 +96,9 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
     return Container(
         settings=settings,
         clock=clock,
-        bus=MessageBus(store.uow, deps_for(settings, clock), HANDLERS),
+        bus=MessageBus(
+            store.uow, deps_for(settings, clock), HANDLERS, group_commit=group_commit(settings)
+        ),
         reads=MemoryReadModel(store),
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
         "priority", "nearest", "fewest_shipments", "lowest_cost", "most_stock"
     ] = "priority"
     """Allocation strategy for requests that name none."""
+    group_commit_max_batch: int = Field(64, ge=1, le=1000)
+    """Most reservations written in one transaction (1 turns group commit off)."""
+    group_commit_wait_ms: float = Field(1.0, ge=0, le=100)
+    """How long an idle batch waits for more requests before it is written."""
     expiry_interval_seconds: float = Field(0.25, gt=0, le=60)
     """How often the expiry worker looks for holds past their deadline."""
     sequencer_interval_seconds: float = Field(0.05, gt=0, le=60)

@@ -13,14 +13,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from stockd import errors
 from stockd.domain.commands import Command, ExpireDueReservations, Reserve
+from stockd.service.batching import GroupCommit, Pending
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import Handler
+from stockd.service.handlers.reserve_batch import Request as BatchRequest
+from stockd.service.handlers.reserve_batch import reserve_batch
 from stockd.service.ports import StoredResponse, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -51,21 +54,102 @@ class MessageBus:
         deps: Deps,
         handlers: Mapping[type[Command], Handler],
         attempts: int = 8,
+        group_commit: tuple[int, float] | None = (64, 0.001),
     ) -> None:
+        """`group_commit`: (most requests per batch, seconds an idle batch waits
+        for company) for reservations; None to write each on its own."""
         self.uow = uow
         self.deps = deps
         self.handlers = handlers
         self.attempts = attempts
+        self.group = (
+            GroupCommit(self._reserve_batch, *group_commit)
+            if group_commit and group_commit[0] > 1
+            else None
+        )
 
     async def handle(self, cmd: Command, ctx: Context) -> Any:
+        if self.group is not None and isinstance(cmd, Reserve):
+            return await self.group.submit(cmd, ctx, None, None)
         return await self._run(cmd, ctx, None, None)
 
     async def handle_idempotent(
         self, cmd: Command, ctx: Context, idem: Idempotency, render: Render
     ) -> Reply:
-        reply = await self._run(cmd, ctx, idem, render)
+        if self.group is not None and isinstance(cmd, Reserve):
+            reply = await self.group.submit(cmd, ctx, idem, render)
+        else:
+            reply = await self._run(cmd, ctx, idem, render)
         assert isinstance(reply, Reply)
         return reply
+
+    async def _reserve_batch(self, batch: Sequence[Pending]) -> list[Any]:
+        """One transaction for a batch of reservations; each keeps its own
+        result (a Reservation, a Reply, or the error it would have had)."""
+        outcomes: list[Any] = [None] * len(batch)
+        later: list[int] = []
+        for attempt in range(self.attempts):
+            outcomes = [None] * len(batch)
+            later = []
+            try:
+                async with self.uow() as uow:
+                    todo: list[int] = []
+                    keys: set[tuple[str, str]] = set()
+                    for i, p in enumerate(batch):
+                        if p.idem is not None:
+                            if (p.idem.scope, p.idem.key) in keys:
+                                later.append(i)  # same key twice: the second replays the first
+                                continue
+                            keys.add((p.idem.scope, p.idem.key))
+                            try:
+                                stored = await uow.idempotency.claim(
+                                    p.idem.scope,
+                                    p.idem.key,
+                                    p.idem.fingerprint,
+                                    self.deps.clock.now(),
+                                )
+                            except errors.IdempotencyKeyReused as e:
+                                outcomes[i] = e
+                                continue
+                            if stored is not None:
+                                outcomes[i] = Reply(stored, replayed=True)
+                                continue
+                        todo.append(i)
+                    results = await reserve_batch(
+                        [BatchRequest(batch[i].cmd, batch[i].ctx) for i in todo], uow, self.deps
+                    )
+                    for i, result in zip(todo, results, strict=True):
+                        p = batch[i]
+                        if isinstance(result, errors.StockdError):
+                            outcomes[i] = result
+                            if p.idem is not None:
+                                await uow.idempotency.release(p.idem.scope, p.idem.key)
+                        elif p.idem is not None and p.render is not None:
+                            response = p.render(result)
+                            await uow.idempotency.save(p.idem.scope, p.idem.key, response)
+                            outcomes[i] = Reply(response, replayed=False)
+                        else:
+                            outcomes[i] = result
+                    await uow.commit()
+                break
+            except errors.TransientConflict:
+                await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
+        else:
+            return [errors.Busy("the request kept colliding with others; retry shortly")] * len(
+                batch
+            )
+        short = [i for i, o in enumerate(outcomes) if isinstance(o, errors.InsufficientStock)]
+        if short:
+            skus = sorted({s for i in short for s in outcomes[i].extra.get("skus", [])})
+            if await self._expire_overdue(skus):
+                later += short
+        for i in later:
+            p = batch[i]
+            try:
+                outcomes[i] = await self._run(p.cmd, p.ctx, p.idem, p.render)
+            except errors.StockdError as e:
+                outcomes[i] = e
+        return outcomes
 
     async def _run(
         self, cmd: Command, ctx: Context, idem: Idempotency | None, render: Render | None

@@ -7,7 +7,7 @@ contract against both.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -67,9 +67,19 @@ class LevelRepository(Protocol):
         level does not exist). Never a read-modify-write."""
         ...
 
+    async def apply_many(
+        self, deltas: Mapping[LevelKey, tuple[Quantities, int]], now: datetime
+    ) -> dict[LevelKey, Level] | None:
+        """`apply` for many levels in one go: each gets its summed delta and its
+        version goes up by the count of changes folded into it. All or none:
+        None when any level would break an invariant (nothing is changed)."""
+        ...
+
 
 class ReservationRepository(Protocol):
     async def add(self, reservation: Reservation) -> None: ...
+
+    async def add_many(self, reservations: Sequence[Reservation]) -> None: ...
 
     async def get(self, reservation_id: str, *, lock: bool = False) -> Reservation | None: ...
 
@@ -180,6 +190,10 @@ class IdempotencyStore(Protocol):
         ...
 
     async def save(self, scope: str, key: str, response: StoredResponse) -> None: ...
+
+    async def release(self, scope: str, key: str) -> None:
+        """Give up a key claimed in this transaction (its request failed)."""
+        ...
 
 
 class UnitOfWork(Protocol):

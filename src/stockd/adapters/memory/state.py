@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -108,6 +108,21 @@ class MemoryLevels:
         skus = set(skus)
         return {k: v for k, v in sorted(self.s.levels.items()) if k in wanted or k.sku in skus}
 
+    async def apply_many(
+        self, deltas: Mapping[LevelKey, tuple[Quantities, int]], now: datetime
+    ) -> dict[LevelKey, Level] | None:
+        after: dict[LevelKey, Level] = {}
+        for key in sorted(deltas):
+            level = self.s.levels.get(key)
+            delta, touches = deltas[key]
+            if level is None or (level.quantities + delta).violations(level.floor):
+                return None
+            after[key] = replace(
+                level, quantities=level.quantities + delta, version=level.version + touches
+            )
+        self.s.levels.update(after)
+        return after
+
     async def apply(self, key: LevelKey, delta: Quantities, now: datetime) -> Level | None:
         level = self.s.levels.get(key)
         if level is None:
@@ -126,6 +141,10 @@ class MemoryReservations:
     async def add(self, reservation: Reservation) -> None:
         assert reservation.id not in self.s.reservations
         self.s.reservations[reservation.id] = reservation
+
+    async def add_many(self, reservations: Sequence[Reservation]) -> None:
+        for r in reservations:
+            await self.add(r)
 
     async def get(self, reservation_id: str, *, lock: bool = False) -> Reservation | None:
         return self.s.reservations.get(reservation_id)
@@ -185,6 +204,9 @@ class MemoryIdempotency:
                 f"Idempotency-Key {key!r} was already used for a different request"
             )
         return found[1]
+
+    async def release(self, scope: str, key: str) -> None:
+        self.s.idempotency.pop((scope, key), None)
 
     async def save(self, scope: str, key: str, response: StoredResponse) -> None:
         fingerprint, _, at = self.s.idempotency[(scope, key)]

@@ -45,6 +45,11 @@ class PostgresIdempotencyStore:
             )
         return StoredResponse(row["status"], bytes(row["body"]))
 
+    async def release(self, scope: str, key: str) -> None:
+        await self.conn.execute(
+            "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2", scope, key
+        )
+
     async def save(self, scope: str, key: str, response: StoredResponse) -> None:
         await self.conn.execute(
             "UPDATE idempotency_keys SET status = $3, body = $4 WHERE scope = $1 AND key = $2",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from asyncpg.pool import PoolConnectionProxy
@@ -48,6 +48,23 @@ ON CONFLICT (sku, location) DO NOTHING
 """
 
 
+_COUNTER_ARRAYS = ", ".join(f"${i + 4}::bigint[]" for i in range(len(rows.COUNTERS)))
+_APPLY_MANY = f"""
+UPDATE levels l SET
+    {", ".join(f"{c} = l.{c} + d.{c}" for c in rows.COUNTERS)},
+    version = l.version + d.touches, updated_at = $1
+FROM unnest($2::text[], $3::text[], {_COUNTER_ARRAYS}, ${len(rows.COUNTERS) + 4}::bigint[])
+     AS d (sku, location, {", ".join(rows.COUNTERS)}, touches)
+WHERE l.sku = d.sku AND l.location = d.location
+  AND {" AND ".join(f"l.{c} + d.{c} >= 0" for c in rows.COUNTERS)}
+  AND l.damaged + d.damaged + l.quality_control + d.quality_control <= l.on_hand + d.on_hand
+  AND (l.on_hand + d.on_hand) - (l.reserved + d.reserved) - (l.committed + d.committed)
+      - (l.damaged + d.damaged) - (l.quality_control + d.quality_control)
+      - (l.safety_stock + d.safety_stock) >= l.floor
+RETURNING {", ".join("l." + c for c in rows.LEVEL_COLUMNS.split(", "))}
+"""
+
+
 class PostgresLevels:
     def __init__(self, conn: PoolConnectionProxy) -> None:
         self.conn = conn
@@ -67,6 +84,25 @@ class PostgresLevels:
         found = await self.conn.fetch(
             _LOCK, [k.sku for k in keys], [k.location for k in keys], list(skus)
         )
+        return {(lvl := rows.level(r)).key: lvl for r in found}
+
+    async def apply_many(
+        self, deltas: Mapping[LevelKey, tuple[Quantities, int]], now: datetime
+    ) -> dict[LevelKey, Level] | None:
+        if not deltas:
+            return {}
+        keys = sorted(deltas)
+        columns = [[getattr(deltas[k][0], c) for k in keys] for c in rows.COUNTERS]
+        found = await self.conn.fetch(
+            _APPLY_MANY,
+            now,
+            [k.sku for k in keys],
+            [k.location for k in keys],
+            *columns,
+            [deltas[k][1] for k in keys],
+        )
+        if len(found) != len(keys):
+            return None
         return {(lvl := rows.level(r)).key: lvl for r in found}
 
     async def apply(self, key: LevelKey, delta: Quantities, now: datetime) -> Level | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from asyncpg.pool import PoolConnectionProxy
@@ -41,6 +41,33 @@ class PostgresReservations:
             [line.location for line in reservation.lines],
             [line.quantity for line in reservation.lines],
             reservation.pickup_location,
+        )
+
+    async def add_many(self, reservations: Sequence[Reservation]) -> None:
+        if not reservations:
+            return
+        lines = [(r.id, x) for r in reservations for x in r.lines]
+        await self.conn.execute(
+            """
+            WITH r AS (
+                INSERT INTO reservations
+                    (id, status, reference, created_at, expires_at, pickup_location)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[],
+                                     $5::timestamptz[], $6::text[])
+            )
+            INSERT INTO reservation_lines (reservation_id, sku, location, quantity)
+            SELECT * FROM unnest($7::text[], $8::text[], $9::text[], $10::bigint[])
+            """,
+            [r.id for r in reservations],
+            [r.status.value for r in reservations],
+            [r.reference for r in reservations],
+            [r.created_at for r in reservations],
+            [r.expires_at for r in reservations],
+            [r.pickup_location for r in reservations],
+            [rid for rid, _ in lines],
+            [x.sku for _, x in lines],
+            [x.location for _, x in lines],
+            [x.quantity for _, x in lines],
         )
 
     async def get(self, reservation_id: str, *, lock: bool = False) -> Reservation | None:

@@ -4,12 +4,13 @@ the pickup store, or the allocation strategy over the levels under lock."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from stockd import errors
 from stockd.domain.allocation import OrderLine, Plan
+from stockd.domain.catalog import Location
 from stockd.domain.commands import LineRequest
-from stockd.domain.quantities import LevelKey
+from stockd.domain.quantities import Level, LevelKey
 from stockd.service import planning
 from stockd.service.handlers.references import unknown_references
 from stockd.service.ports import UnitOfWork
@@ -58,31 +59,33 @@ async def place(
     there; the rest are placed by the strategy over the locked levels, after
     the named lines have taken their share. A shortfall raises."""
     if placement.pickup_location is not None:
-        return await _at_pickup(uow, lines, placement.pickup_location), None
+        pickup = placement.pickup_location
+        return pickup_units(
+            lines, pickup, (await uow.catalog.locations([pickup])).get(pickup)
+        ), None
+    named = named_units(lines)
+    open_skus = {x.sku for x in lines if x.location is None}
+    if not open_skus:
+        return named, None
+    levels = await uow.levels.lock(list(named), skus=open_skus)
+    locations = await uow.catalog.locations({key.location for key in levels})
+    return planned_units(lines, named, levels, locations, placement, default_strategy)
+
+
+def named_units(lines: Sequence[LineRequest]) -> dict[LevelKey, int]:
+    """Units of the lines that name their location."""
     units: dict[LevelKey, int] = defaultdict(int)
     for line in lines:
         if line.location is not None:
             units[LevelKey(line.sku, line.location)] += line.quantity
-    open_lines = [OrderLine(x.sku, x.quantity) for x in lines if x.location is None]
-    if not open_lines:
-        return dict(units), None
-    strategy = planning.strategy_named(placement.strategy, default_strategy)
-    levels = await uow.levels.lock(list(units), skus={x.sku for x in open_lines})
-    locations = await uow.catalog.locations({key.location for key in levels})
-    request = planning.plan_request(open_lines, levels.values(), locations, placement, units)
-    plan = planning.run(strategy, request)
-    if not plan.feasible:
-        raise planning.shortfall(plan)
-    for line_plan in plan.lines:
-        for a in line_plan.allocations:
-            units[LevelKey(line_plan.sku, a.location)] += a.quantity
-    return dict(units), plan
+    return dict(units)
 
 
-async def _at_pickup(
-    uow: UnitOfWork, lines: Sequence[LineRequest], pickup: str
+def pickup_units(
+    lines: Sequence[LineRequest], pickup: str, location: Location | None
 ) -> dict[LevelKey, int]:
-    planning.check_pickup((await uow.catalog.locations([pickup])).get(pickup), pickup)
+    """Every line at the pickup store, which must exist, be active and offer pickup."""
+    planning.check_pickup(location, pickup)
     elsewhere = sorted({x.location for x in lines if x.location not in (None, pickup)})
     if elsewhere:
         raise errors.InvalidRequest(
@@ -92,3 +95,32 @@ async def _at_pickup(
     for line in lines:
         units[LevelKey(line.sku, pickup)] += line.quantity
     return dict(units)
+
+
+def planned_units(
+    lines: Sequence[LineRequest],
+    named: Mapping[LevelKey, int],
+    levels: Mapping[LevelKey, Level],
+    locations: Mapping[str, Location],
+    placement: planning.Placement,
+    default_strategy: str,
+) -> tuple[dict[LevelKey, int], Plan | None]:
+    """Place the lines without a location by the strategy over `levels` (as
+    seen under lock), after the `named` units have taken their share."""
+    units = dict(named)
+    open_lines = [OrderLine(x.sku, x.quantity) for x in lines if x.location is None]
+    if not open_lines:
+        return units, None
+    strategy = planning.strategy_named(placement.strategy, default_strategy)
+    skus = {x.sku for x in open_lines}
+    request = planning.plan_request(
+        open_lines, (lvl for k, lvl in levels.items() if k.sku in skus), locations, placement, named
+    )
+    plan = planning.run(strategy, request)
+    if not plan.feasible:
+        raise planning.shortfall(plan)
+    for line_plan in plan.lines:
+        for a in line_plan.allocations:
+            key = LevelKey(line_plan.sku, a.location)
+            units[key] = units.get(key, 0) + a.quantity
+    return units, plan

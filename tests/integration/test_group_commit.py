@@ -1,0 +1,113 @@
+"""Group commit: concurrent reservations share a transaction, each keeping its
+own all-or-nothing result, its own events and its own idempotency."""
+
+from __future__ import annotations
+
+import asyncio
+
+from stockd import errors
+from stockd.bootstrap import Container
+from stockd.domain.commands import LineRequest, Reserve
+from stockd.domain.reservations import Reservation
+from stockd.service.messagebus import Idempotency
+from stockd.service.ports import StoredResponse
+from tests.support import ADMIN, seed
+
+
+async def test_one_batch_many_outcomes(backend: Container) -> None:
+    await seed(
+        backend.bus,
+        skus={"A": 0, "B": 0},
+        locations={"x": 1, "y": 2},
+        stock={("A", "x"): 5, ("B", "x"): 1},
+    )
+    commands = [
+        Reserve((LineRequest("A", 2),)),  # fits
+        Reserve((LineRequest("A", 2, "x"), LineRequest("B", 2, "x"))),  # B short: nothing held
+        Reserve((LineRequest("NOPE", 1),)),  # unknown SKU
+        Reserve((LineRequest("A", 1), LineRequest("A", 1))),  # duplicate lines
+        Reserve((LineRequest("A", 3, "x"),)),  # fits exactly what is left
+        Reserve((LineRequest("A", 1),)),  # nothing left
+        Reserve((LineRequest("A", 1),), pickup_location="y"),  # y offers no pickup
+    ]
+    results = await asyncio.gather(
+        *(backend.bus.handle(c, ADMIN) for c in commands), return_exceptions=True
+    )
+    kinds = [type(r).__name__ for r in results]
+    assert kinds == [
+        "Reservation",
+        "InsufficientStock",
+        "UnknownReference",
+        "DuplicateLines",
+        "Reservation",
+        "InsufficientStock",
+        "InvalidRequest",
+    ]
+    [a] = await backend.reads.levels(
+        backend.clock.now(), sku="A", location="x", after=None, limit=1
+    )
+    [b] = await backend.reads.levels(
+        backend.clock.now(), sku="B", location="x", after=None, limit=1
+    )
+    assert (a.quantities.reserved, a.available, b.quantities.reserved) == (5, 0, 0)
+    assert (await backend.reads.verify()).discrepancies == ()
+
+
+async def test_the_same_key_twice_in_one_batch_reserves_once(backend: Container) -> None:
+    await seed(backend.bus, skus={"A": 0}, locations={"x": 1}, stock={("A", "x"): 10})
+    idem = Idempotency("caller", "k", "fingerprint")
+
+    def render(r: Reservation) -> StoredResponse:
+        return StoredResponse(201, r.id.encode())
+
+    cmd = Reserve((LineRequest("A", 4),))
+    replies = await asyncio.gather(
+        *(backend.bus.handle_idempotent(cmd, ADMIN, idem, render) for _ in range(3))
+    )
+    assert len({r.response.body for r in replies}) == 1
+    assert sorted(r.replayed for r in replies) == [False, True, True]
+    [a] = await backend.reads.levels(
+        backend.clock.now(), sku="A", location="x", after=None, limit=1
+    )
+    assert a.quantities.reserved == 4
+
+
+async def test_a_failed_request_in_a_batch_leaves_its_key_free(backend: Container) -> None:
+    await seed(backend.bus, skus={"A": 0}, locations={"x": 1}, stock={("A", "x"): 1})
+    idem = Idempotency("caller", "k2", "fingerprint")
+
+    def render(r: Reservation) -> StoredResponse:
+        return StoredResponse(201, r.id.encode())
+
+    big = Reserve((LineRequest("A", 2),))
+    small = Reserve((LineRequest("A", 1),))
+    results = await asyncio.gather(
+        backend.bus.handle_idempotent(big, ADMIN, idem, render),
+        backend.bus.handle(small, ADMIN),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], errors.InsufficientStock)
+    assert isinstance(results[1], Reservation)
+    await seed(backend.bus, stock={("A", "x"): 5})
+    reply = await backend.bus.handle_idempotent(big, ADMIN, idem, render)
+    assert not reply.replayed
+
+
+async def test_every_hold_in_a_batch_moves_the_level_version(backend: Container) -> None:
+    await seed(backend.bus, skus={"A": 0}, locations={"x": 1}, stock={("A", "x"): 10})
+    [before] = await backend.reads.levels(
+        backend.clock.now(), sku="A", location="x", after=None, limit=1
+    )
+    await asyncio.gather(
+        *(backend.bus.handle(Reserve((LineRequest("A", 1),)), ADMIN) for _ in range(6))
+    )
+    [after] = await backend.reads.levels(
+        backend.clock.now(), sku="A", location="x", after=None, limit=1
+    )
+    assert after.version == before.version + 6
+    await backend.maintenance.sequence_ledger()
+    events = await backend.reads.events(0, 100, sku="A", location=None)
+    reserved_after = [
+        e.movement.after.reserved for e in events if e.movement.type == "reservation.created"
+    ]
+    assert reserved_after == [1, 2, 3, 4, 5, 6]
