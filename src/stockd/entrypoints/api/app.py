@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from stockd import __version__
 from stockd.bootstrap import Container
-from stockd.entrypoints.api import problems
+from stockd.entrypoints.api import fast, problems
 from stockd.entrypoints.api.routes import (
     catalog,
     events,
@@ -42,7 +42,7 @@ class BodyLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length")
+            length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
             if length is not None and (not length.isdigit() or int(length) > self.limit):
                 response = problems.problem(
                     413,
@@ -114,5 +114,6 @@ def create_app(
     _serve_problems_as_problem_json(app)
     for module in (health, catalog, stock, reservations, orders, transfers, events):
         app.include_router(module.router)
+    app.router.routes[:0] = fast.ROUTES
     app.add_middleware(BodyLimit, limit=max_body_bytes)
     return app

@@ -20,21 +20,27 @@ from stockd.service.queries import ReadModel
 _bearer = HTTPBearer(auto_error=False, description="An API key: `stockd keys create`.")
 
 
-def _container(request: Request) -> Container:
+def _of(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
 
-def _bus(request: Request) -> MessageBus:
-    return _container(request).bus
+# Dependencies are coroutines: FastAPI runs plain functions in a thread pool,
+# which costs more than the lookups themselves.
+async def _container(request: Request) -> Container:
+    return _of(request)
 
 
-def _reads(request: Request) -> ReadModel:
-    return _container(request).reads
+async def _bus(request: Request) -> MessageBus:
+    return _of(request).bus
 
 
-def _clock(request: Request) -> Clock:
-    return _container(request).clock
+async def _reads(request: Request) -> ReadModel:
+    return _of(request).reads
+
+
+async def _clock(request: Request) -> Clock:
+    return _of(request).clock
 
 
 def _require(scope: Scope) -> Callable[..., Awaitable[ApiKey]]:
@@ -43,7 +49,7 @@ def _require(scope: Scope) -> Callable[..., Awaitable[ApiKey]]:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> ApiKey:
         token = credentials.credentials if credentials is not None else None
-        return await _container(request).auth.authenticate(token, scope)
+        return await _of(request).auth.authenticate(token, scope)
 
     return authenticate
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -81,6 +81,27 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+def invalid(found: Sequence[Any], instance: str, prefix: tuple[str, ...] = ()) -> Response:
+    """The problem for validation errors (Pydantic's error dicts); a body that
+    is not JSON at all is a 400."""
+    if any(e.get("type") == "json_invalid" for e in found):
+        return problem(
+            400, "malformed_json", "Malformed JSON", "the request body is not valid JSON", instance
+        )
+    items = [
+        {
+            "field": _location((*prefix, *e.get("loc", ()))),
+            "message": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in found
+    ]
+    detail = "; ".join(f"{i['field']}: {i['message']}" for i in items[:10])
+    return problem(
+        422, "validation_failed", "Invalid request", detail, instance, extra={"errors": items}
+    )
+
+
 def _allowed_methods(request: Request) -> list[str]:
     """Every method any route serves at this path (Starlette's 405 names only
     the first route's)."""
@@ -98,32 +119,7 @@ def install(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        found = list(exc.errors())
-        if any(e.get("type") == "json_invalid" for e in found):
-            return problem(
-                400,
-                "malformed_json",
-                "Malformed JSON",
-                "the request body is not valid JSON",
-                request.url.path,
-            )
-        items = [
-            {
-                "field": _location(tuple(e.get("loc", ()))),
-                "message": str(e.get("msg", "")),
-                "type": str(e.get("type", "")),
-            }
-            for e in found
-        ]
-        detail = "; ".join(f"{i['field']}: {i['message']}" for i in items[:10])
-        return problem(
-            422,
-            "validation_failed",
-            "Invalid request",
-            detail,
-            request.url.path,
-            extra={"errors": items},
-        )
+        return invalid(list(exc.errors()), request.url.path)
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

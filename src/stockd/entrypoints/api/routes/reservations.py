@@ -58,7 +58,9 @@ async def create(
     request: Request,
     idem_key: IdempotencyKey = None,
 ) -> Response:
-    """All lines or none. A line without `location` is placed by location
+    """Served by `stockd.entrypoints.api.fast` (same model, same semantics).
+
+    All lines or none. A line without `location` is placed by location
     priority, then most available, and split across locations when one cannot
     fill it. A shortfall is 409 `insufficient_stock` listing the short lines."""
     return await execute(
