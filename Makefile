@@ -30,6 +30,7 @@ test: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/stockd bench quote
+	$(BIN)/stockd bench run --markdown bench-results.md
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

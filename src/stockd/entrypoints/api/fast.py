@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from pydantic import ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -61,6 +61,8 @@ async def create_reservation(request: Request) -> Response:
             body = ReservationCreate.model_validate_json(await request.body())
         except ValidationError as e:
             return problems.invalid(e.errors(), path, ("body",))
+        except ClientDisconnect:
+            return Response(status_code=499)  # nobody is listening
         return await execute(
             container.bus,
             body.to_command(),

@@ -35,3 +35,69 @@ def quote(
     for row in rows:
         table.add_row(row.scenario, row.strategy, f"{row.median_ms:.2f}", f"{row.p90_ms:.2f}")
     out.print(table)
+
+
+@app.command("run")
+def run_workloads(
+    workload: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--workload", "-w", help="flash_sale, flash_sale_exact, spread, mixed, reads."
+        ),
+    ] = None,
+    seconds: Annotated[int, typer.Option(help="Seconds per run.")] = 15,
+    processes: Annotated[int, typer.Option(help="Server worker processes (both systems).")] = 2,
+    connections: Annotated[int, typer.Option(help="Concurrent HTTP connections.")] = 64,
+    skus: Annotated[
+        int, typer.Option(help="SKUs for spread/mixed/reads (x 10 locations).")
+    ] = 100_000,
+) -> None:
+    """stockd against naive, occ_retry and for_update baselines, over HTTP with wrk."""
+    from stockd.bench.data import Shape
+    from stockd.bench.run import WORKLOADS, run
+
+    chosen = tuple(workload or WORKLOADS)
+    rows = run(chosen, seconds, processes, connections, Shape(skus=skus), say=out.print)
+    header = (
+        "workload",
+        "system",
+        "rate",
+        "vs stockd",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        "oversold",
+        "ledger",
+        "wrk cpu",
+        "notes",
+    )
+    title = f"stockd bench ({machine()}, {processes} server processes, {connections} connections)"
+    table = Table(*header, title=title)
+    lines = []
+    for row in rows:
+        ours = next(r for r in rows if r.workload == row.workload and r.system == "stockd")
+        ratio = f"{ours.rate / row.rate:.1f}x" if row.system != "stockd" and row.rate else ""
+        cells = (
+            row.workload,
+            row.system,
+            f"{row.rate:,.0f} {row.unit}",
+            ratio,
+            f"{row.p50_ms:.1f}",
+            f"{row.p99_ms:.1f}",
+            f"{row.max_ms:.0f}",
+            str(row.errors),
+            "" if row.oversold is None else str(row.oversold),
+            row.ledger,
+            f"{row.generator_cpu:.2f}",
+            "; ".join(row.notes),
+        )
+        table.add_row(*cells)
+        lines.append("| " + " | ".join(cells) + " |")
+    Console(width=220).print(table)
+    if markdown is not None:
+        markdown.write_text(
+            f"{title}\n\n| {' | '.join(header)} |\n|{'---|' * len(header)}\n"
+            + "\n".join(lines)
+            + "\n"
+        )

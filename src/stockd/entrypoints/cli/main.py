@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -50,11 +52,15 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface (default STOCKD_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default STOCKD_PORT).")] = None,
     workers: Annotated[bool, typer.Option(help="Run the background workers too.")] = True,
+    processes: Annotated[
+        int, typer.Option("--processes", "-p", min=1, help="API worker processes.")
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (and the workers), migrating the database first.
 
     Without STOCKD_DATABASE_URL an embedded PostgreSQL is started under
-    STOCKD_HOME and stopped on exit."""
+    STOCKD_HOME and stopped on exit. With several processes the background
+    workers run in one process of their own."""
     from stockd.entrypoints.api.app import create_app
 
     settings = Settings()
@@ -71,6 +77,30 @@ def serve(
                 highlight=False,
             )
         sys.stdout.flush()
+        bind_host, bind_port = host or settings.host, port or settings.port
+        if processes > 1:
+            os.environ["STOCKD_DATABASE_URL"] = url
+            os.environ["STOCKD_API_RUNS_WORKERS"] = "0"
+            background = (
+                subprocess.Popen([sys.executable, "-m", "stockd", "worker", "all"])
+                if workers
+                else None
+            )
+            try:
+                uvicorn.run(
+                    "stockd.entrypoints.api.asgi:app",
+                    workers=processes,
+                    host=bind_host,
+                    port=bind_port,
+                    log_level=settings.log_level,
+                    loop="uvloop",
+                    http="httptools",
+                )
+            finally:
+                if background is not None:
+                    background.terminate()
+                    background.wait(10)
+            return
 
         async def open_container() -> Container:
             return await build(settings, url)
@@ -82,8 +112,8 @@ def serve(
         )
         uvicorn.run(
             api,
-            host=host or settings.host,
-            port=port or settings.port,
+            host=bind_host,
+            port=bind_port,
             log_level=settings.log_level,
             loop="uvloop",
             http="httptools",
@@ -92,16 +122,22 @@ def serve(
 
 @app.command()
 def worker(
-    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(loops.WORKERS)}.")],
+    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(loops.WORKERS)}, or all.")],
 ) -> None:
-    """Run one background worker alone (scale-out: API nodes run with --no-workers)."""
-    if name not in loops.WORKERS:
-        err.print(f"unknown worker {name!r}; choose from {', '.join(loops.WORKERS)}")
+    """Run one background worker alone, or all of them (scale-out: API nodes
+    run with --no-workers)."""
+    if name != "all" and name not in loops.WORKERS:
+        err.print(f"unknown worker {name!r}; choose from {', '.join(loops.WORKERS)} or all")
         raise typer.Exit(2)
+    names = list(loops.WORKERS) if name == "all" else [name]
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper())
+
+    async def run(c: Container) -> None:
+        await asyncio.gather(*(loops.run(n, c) for n in names))
+
     with database(settings) as url, contextlib.suppress(KeyboardInterrupt):
-        with_container(settings, url, lambda c: loops.run(name, c))
+        with_container(settings, url, run)
 
 
 @db_app.command("upgrade")

