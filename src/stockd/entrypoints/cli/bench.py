@@ -51,6 +51,9 @@ def run_workloads(
     skus: Annotated[
         int, typer.Option(help="SKUs for spread/mixed/reads (x 10 locations).")
     ] = 100_000,
+    markdown: Annotated[
+        Path | None, typer.Option(help="Also write the table as Markdown to this file.")
+    ] = None,
 ) -> None:
     """stockd against naive, occ_retry and for_update baselines, over HTTP with wrk."""
     from stockd.bench.data import Shape
