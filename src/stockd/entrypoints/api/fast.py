@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+import orjson
 from pydantic import ValidationError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -24,7 +25,9 @@ from stockd.bootstrap import Container
 from stockd.entrypoints.api import problems
 from stockd.entrypoints.api.deps import idempotency
 from stockd.entrypoints.api.routes.reservations import _render
+from stockd.entrypoints.api.schemas.common import CODE_PATTERN
 from stockd.entrypoints.api.schemas.reservations import ReservationCreate
+from stockd.entrypoints.api.schemas.stock import availability_document
 from stockd.entrypoints.api.writes import execute
 from stockd.service.auth import Scope
 
@@ -74,4 +77,39 @@ async def create_reservation(request: Request) -> Response:
         return problems.problem_for(e, path)
 
 
-ROUTES = [Route("/v1/reservations", create_reservation, methods=["POST"])]
+_CODE = re.compile(CODE_PATTERN)
+
+
+async def availability(request: Request) -> Response:
+    """`GET /v1/availability/{sku}`: the hot read path."""
+    path = request.url.path
+    container: Container = request.app.state.container
+    try:
+        await container.auth.authenticate(bearer(request), Scope.READ)
+        sku = request.path_params["sku"]
+        if not _CODE.match(sku):
+            return problems.invalid(
+                [
+                    {
+                        "loc": ("sku",),
+                        "msg": f"String should match pattern '{CODE_PATTERN}'",
+                        "type": "string_pattern_mismatch",
+                    }
+                ],
+                path,
+                ("path",),
+            )
+        levels = await container.reads.availability(container.clock.now(), sku)
+        if not levels and await container.reads.sku(sku) is None:
+            raise errors.NotFound(f"SKU {sku!r} does not exist")
+        return Response(
+            orjson.dumps(availability_document(sku, levels)), media_type="application/json"
+        )
+    except errors.StockdError as e:
+        return problems.problem_for(e, path)
+
+
+ROUTES = [
+    Route("/v1/reservations", create_reservation, methods=["POST"]),
+    Route("/v1/availability/{sku}", availability, methods=["GET"]),
+]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -77,33 +77,39 @@ class Availability(Output):
 
     @classmethod
     def of(cls, sku: str, levels: list[LocatedLevel]) -> Availability:
-        rows = [
-            LocationAvailability(
-                location=x.location.id,
-                name=x.location.name,
-                type=x.location.type.value,
-                priority=x.location.priority,
-                active=x.location.active,
-                available=x.level.available,
-                sellable=x.level.sellable,
-                on_hand=x.level.quantities.on_hand,
-                reserved=x.level.quantities.reserved,
-                committed=x.level.quantities.committed,
-                incoming=x.level.quantities.incoming,
-            )
-            for x in levels
-        ]
-        active = [r for r in rows if r.active]
-        return cls(
-            sku=sku,
-            available=sum(r.available for r in active),
-            sellable=sum(r.sellable for r in active),
-            on_hand=sum(r.on_hand for r in rows),
-            reserved=sum(r.reserved for r in rows),
-            committed=sum(r.committed for r in rows),
-            incoming=sum(r.incoming for r in rows),
-            locations=rows,
-        )
+        return cls.model_validate(availability_document(sku, levels))
+
+
+def availability_document(sku: str, levels: list[LocatedLevel]) -> dict[str, Any]:
+    """The `Availability` document as plain data (the hot read path serialises
+    it directly; `Availability.of` validates the same data)."""
+    rows = [
+        {
+            "location": x.location.id,
+            "name": x.location.name,
+            "type": x.location.type.value,
+            "priority": x.location.priority,
+            "active": x.location.active,
+            "available": x.level.available,
+            "sellable": x.level.sellable,
+            "on_hand": x.level.quantities.on_hand,
+            "reserved": x.level.quantities.reserved,
+            "committed": x.level.quantities.committed,
+            "incoming": x.level.quantities.incoming,
+        }
+        for x in levels
+    ]
+    active = [r for r in rows if r["active"]]
+    return {
+        "sku": sku,
+        "available": sum(r["available"] for r in active),
+        "sellable": sum(r["sellable"] for r in active),
+        "on_hand": sum(r["on_hand"] for r in rows),
+        "reserved": sum(r["reserved"] for r in rows),
+        "committed": sum(r["committed"] for r in rows),
+        "incoming": sum(r["incoming"] for r in rows),
+        "locations": rows,
+    }
 
 
 class ChangeIn(Input):
