@@ -3,9 +3,10 @@
 It owns the transaction boundary (so handlers never commit by accident),
 retries transactions that lost a deadlock or serialization race, expires
 overdue holds that stand between a checkout and the stock it needs (or that a
-caller tried to use after their deadline), and makes
-POSTs idempotent: the response is stored in the same transaction as the
-change, so a retry with the same key gets it back and changes nothing.
+caller tried to use after their deadline), group-commits concurrent
+reservations (see `handlers.reserve_batch`), and makes POSTs idempotent: the
+response is stored in the same transaction as the change, so a retry with the
+same key gets it back and changes nothing.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def run_workloads(
         "workload",
         "system",
         "rate",
-        "vs stockd",
+        "stockd ×",
         "p50 ms",
         "p99 ms",
         "max ms",
