@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class State(StrEnum):
@@ -120,9 +121,11 @@ class Quantities:
         return broken
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class LevelKey:
-    """One SKU at one location. Ordered by (sku, location): the lock order."""
+class LevelKey(NamedTuple):
+    """One SKU at one location. Ordered by (sku, location): the lock order.
+
+    A named tuple, not a dataclass: it keys every dict on the hot paths, and a
+    tuple hashes and compares in C."""
 
     sku: str
     location: str

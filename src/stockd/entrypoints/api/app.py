@@ -82,7 +82,7 @@ def create_app(
     open_container: Callable[[], Awaitable[Container]] | None = None,
     workers: bool = True,
     max_body_bytes: int = 4 * 1024 * 1024,
-) -> FastAPI:
+) -> fast.HotPaths:
     """The API over `container`, or over one `open_container` makes at start-up
     (and closes at shutdown); `workers` runs the background workers alongside."""
 
@@ -114,6 +114,5 @@ def create_app(
     _serve_problems_as_problem_json(app)
     for module in (health, catalog, stock, reservations, orders, transfers, events):
         app.include_router(module.router)
-    app.router.routes[:0] = fast.ROUTES
     app.add_middleware(BodyLimit, limit=max_body_bytes)
-    return app
+    return fast.HotPaths(app, max_body_bytes)

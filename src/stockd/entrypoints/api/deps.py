@@ -81,7 +81,7 @@ def idempotency(
         return None
     payload = body.model_dump(mode="json", by_alias=True) if body is not None else None
     digest = hashlib.sha256(
-        orjson.dumps([request.method, request.url.path, payload], option=orjson.OPT_SORT_KEYS)
+        orjson.dumps([request.method, request.scope["path"], payload], option=orjson.OPT_SORT_KEYS)
     ).hexdigest()
     return Idempotency(scope=principal.id, key=key, fingerprint=digest)
 
