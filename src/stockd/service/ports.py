@@ -93,6 +93,16 @@ class ReservationRepository(Protocol):
         """Move a locked active hold to a final status."""
         ...
 
+    async def close_many(
+        self,
+        reservation_ids: Sequence[str],
+        status: ReservationStatus,
+        now: datetime,
+        order_id: str | None = None,
+    ) -> None:
+        """`close` for many locked active holds at once."""
+        ...
+
     async def set_deadline(self, reservation_id: str, expires_at: datetime) -> None: ...
 
     async def lock_due(

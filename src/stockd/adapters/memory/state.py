@@ -163,6 +163,16 @@ class MemoryReservations:
             current, status=status, closed_at=now, order_id=order_id
         )
 
+    async def close_many(
+        self,
+        reservation_ids: Sequence[str],
+        status: ReservationStatus,
+        now: datetime,
+        order_id: str | None = None,
+    ) -> None:
+        for reservation_id in reservation_ids:
+            await self.close(reservation_id, status, now, order_id)
+
     async def set_deadline(self, reservation_id: str, expires_at: datetime) -> None:
         current = self.s.reservations[reservation_id]
         self.s.reservations[reservation_id] = replace(current, expires_at=expires_at)

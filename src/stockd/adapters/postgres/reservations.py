@@ -101,6 +101,28 @@ class PostgresReservations:
         if done != "UPDATE 1":
             raise RuntimeError(f"reservation {reservation_id} was not active under lock")
 
+    async def close_many(
+        self,
+        reservation_ids: Sequence[str],
+        status: ReservationStatus,
+        now: datetime,
+        order_id: str | None = None,
+    ) -> None:
+        if not reservation_ids:
+            return
+        done = await self.conn.execute(
+            """
+            UPDATE reservations SET status = $2, closed_at = $3, order_id = $4
+            WHERE id = ANY($1::text[]) AND status = 'active'
+            """,
+            list(reservation_ids),
+            status.value,
+            now,
+            order_id,
+        )
+        if done != f"UPDATE {len(set(reservation_ids))}":
+            raise RuntimeError("a reservation to close was not active under lock")
+
     async def set_deadline(self, reservation_id: str, expires_at: datetime) -> None:
         await self.conn.execute(
             "UPDATE reservations SET expires_at = $2 WHERE id = $1", reservation_id, expires_at

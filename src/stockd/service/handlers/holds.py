@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from stockd import errors
@@ -60,27 +61,35 @@ async def close_holds(
     now: datetime,
     order_id: str | None = None,
 ) -> None:
-    """Give back (or commit) the held units of locked active holds, levels in
-    lock order across all of them, and record why."""
+    """Give back (or commit) the held units of locked active holds and record
+    why: levels locked once in (sku, location) order across all of them, each
+    line checked against the levels as the lines before it left them, and the
+    sums written in one conditional UPDATE — so expiring 500 holds of a hot
+    SKU holds its row for one statement, not five hundred."""
     work = sorted(
         ((hold_key(line), r.id, line, r) for r in reservations for line in r.lines),
         key=lambda w: (w[0], w[1]),
     )
+    view = dict(await uow.levels.lock({key for key, *_ in work}))
+    deltas: dict[LevelKey, tuple[Quantities, int]] = {}
     movements: list[Movement] = []
     for key, _, line, r in work:
         delta = Quantities(reserved=-line.quantity)
         if status is ReservationStatus.COMMITTED:
             delta = Quantities(reserved=-line.quantity, committed=line.quantity)
-        after = await uow.levels.apply(key, delta, now)
-        if after is None:
+        level = view.get(key)
+        if level is None or (level.quantities + delta).violations(level.floor):
             raise errors.InvariantViolation(
                 f"{key}: cannot take {line.quantity} out of reserved for {r.id}"
             )
+        view[key] = replace(level, quantities=level.quantities + delta, version=level.version + 1)
+        summed, touches = deltas.get(key, (Quantities(), 0))
+        deltas[key] = (summed + delta, touches + 1)
         movements.append(
             _CLOSING_EVENT[status](
                 key=key,
                 delta=delta,
-                after=after.quantities,
+                after=view[key].quantities,
                 at=now,
                 actor=ctx.actor,
                 reason=status.value if order_id is None else f"order {order_id}",
@@ -90,8 +99,10 @@ async def close_holds(
                 idempotency_key=ctx.idempotency_key,
             )
         )
-    for r in reservations:
-        await uow.reservations.close(r.id, status, now, order_id)
+    written = await uow.levels.apply_many(deltas, now)
+    if written is None or any(written[k].quantities != view[k].quantities for k in deltas):
+        raise errors.InvariantViolation("the store refused to close the holds")
+    await uow.reservations.close_many([r.id for r in reservations], status, now, order_id)
     await uow.ledger.append(movements)
 
 
