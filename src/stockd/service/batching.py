@@ -1,9 +1,10 @@
 """Gathering concurrent reservation requests into group commits.
 
-Requests that arrive while a batch is being written wait for the next one;
+Requests that arrive while batches are being written wait for the next one;
 a request that finds the queue idle waits `max_wait` seconds for company
-first. One batch per process is in flight at a time, so under load batches
-grow by themselves and each costs one lock, one write and one commit.
+first. At most `in_flight` batches per process are written at a time (two by
+default: one can prepare while the other waits for its commit), so under load
+batches grow by themselves and each costs one lock, one write and one commit.
 """
 
 from __future__ import annotations
@@ -33,19 +34,28 @@ RunBatch = Callable[[Sequence[Pending]], Awaitable[list[Any]]]
 
 
 class GroupCommit:
-    def __init__(self, run_batch: RunBatch, max_batch: int = 64, max_wait: float = 0.001) -> None:
+    def __init__(
+        self,
+        run_batch: RunBatch,
+        max_batch: int = 64,
+        max_wait: float = 0.001,
+        in_flight: int = 2,
+    ) -> None:
         self.run_batch = run_batch
         self.max_batch = max_batch
         self.max_wait = max_wait
+        self.in_flight = in_flight
         self._queue: list[Pending] = []
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def submit(self, cmd: Reserve, ctx: Context, idem: Any, render: Any) -> Any:
         loop = asyncio.get_running_loop()
         pending = Pending(cmd, ctx, idem, render, loop.create_future())
         self._queue.append(pending)
-        if self._task is None or self._task.done():
-            self._task = loop.create_task(self._drain(), name="stockd-group-commit")
+        if len(self._tasks) < self.in_flight:
+            task = loop.create_task(self._drain(), name="stockd-group-commit")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await pending.future
 
     async def _drain(self) -> None:
