@@ -150,9 +150,11 @@ class HotPaths:
         if method == "POST" and path == "/v1/reservations":
             scope["path_params"] = {}
             return create_reservation
-        if method == "GET" and path.startswith(_AVAILABILITY) and "/" not in path[17:]:
-            scope["path_params"] = {"sku": path[len(_AVAILABILITY) :]}
-            return availability
+        if method == "GET" and path.startswith(_AVAILABILITY):
+            sku = path[len(_AVAILABILITY) :]
+            if sku and "/" not in sku:
+                scope["path_params"] = {"sku": sku}
+                return availability
         return None
 
     async def _serve(
