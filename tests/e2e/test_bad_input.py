@@ -160,3 +160,18 @@ async def test_a_read_key_cannot_write(api: Api, db: Container) -> None:
 async def test_health_endpoints_need_no_key(api: Api) -> None:
     assert (await api.get("/healthz", headers={"Authorization": ""})).json() == {"status": "ok"}
     assert (await api.get("/readyz", headers={"Authorization": ""})).status_code == 200
+
+
+async def test_the_hot_paths_refuse_oversize_bodies_and_bad_paths_like_the_rest(api: Api) -> None:
+    r = await api.post("/v1/reservations", content=b"x" * (300 * 1024))
+    assert (r.status_code, r.json()["code"]) == (413, "payload_too_large")
+    r = await api.get("/v1/availability/")
+    assert r.status_code == 404
+    r = await api.get("/v1/availability/bad%20sku")
+    assert (r.status_code, r.json()["code"]) == (422, "validation_failed")
+    r = await api.post("/v1/reservations", json={"lines": [line()]}, headers={"Authorization": ""})
+    assert (r.status_code, r.headers["www-authenticate"]) == (401, "Bearer")
+    r = await api.post(
+        "/v1/reservations", json={"lines": [line()]}, headers={"Idempotency-Key": "bad key"}
+    )
+    assert (r.status_code, r.json()["code"]) == (422, "validation_failed")
