@@ -28,6 +28,7 @@ from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.service import planning
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import holds, lines, placing
+from stockd.service.handlers.moves import move
 from stockd.service.ports import OrderLineChange, UnitOfWork
 
 
@@ -263,24 +264,22 @@ async def ship_order(cmd: ShipOrder, uow: UnitOfWork, ctx: Context, deps: Deps) 
             order.id, key.sku, key.location, OrderLineChange(committed=-q, shipped=q)
         ):
             raise errors.InvariantViolation(f"{key}: order line refused the shipment")
-        delta = Quantities(on_hand=-q, committed=-q)
-        after = await uow.levels.apply(key, delta, now)
-        if after is None:
-            raise errors.InsufficientStock(
-                f"{key}: {q} units are not physically on hand yet (backordered)",
-                lines=[{"sku": key.sku, "location": key.location, "requested": q}],
-            )
+        not_on_hand = errors.InsufficientStock(
+            f"{key}: {q} units are not physically on hand yet (backordered)",
+            lines=[{"sku": key.sku, "location": key.location, "requested": q}],
+        )
         movements.append(
-            OrderShipped(
-                key=key,
-                delta=delta,
-                after=after.quantities,
-                at=now,
-                actor=ctx.actor,
+            await move(
+                uow,
+                OrderShipped,
+                key,
+                Quantities(on_hand=-q, committed=-q),
+                now,
+                ctx,
+                not_on_hand,
                 reason=f"shipment {shipment}",
                 reference=cmd.reference or shipment,
                 order_id=order.id,
-                idempotency_key=ctx.idempotency_key,
             )
         )
     await uow.ledger.append(movements)
@@ -303,21 +302,17 @@ async def cancel_order(cmd: CancelOrder, uow: UnitOfWork, ctx: Context, deps: De
             order.id, line.sku, line.location, OrderLineChange(committed=-c, cancelled=c)
         ):
             raise errors.InvariantViolation(f"{line.sku}@{line.location}: cancel refused")
-        key = LevelKey(line.sku, line.location)
-        delta = Quantities(committed=-c)
-        after = await uow.levels.apply(key, delta, now)
-        if after is None:
-            raise errors.InvariantViolation(f"{key}: cannot release {c} committed units")
         movements.append(
-            OrderCancelled(
-                key=key,
-                delta=delta,
-                after=after.quantities,
-                at=now,
-                actor=ctx.actor,
+            await move(
+                uow,
+                OrderCancelled,
+                LevelKey(line.sku, line.location),
+                Quantities(committed=-c),
+                now,
+                ctx,
+                f"cannot release {c} committed units",
                 reason=cmd.reason or "cancelled",
                 order_id=order.id,
-                idempotency_key=ctx.idempotency_key,
             )
         )
     await uow.ledger.append(movements)

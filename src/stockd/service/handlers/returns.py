@@ -11,6 +11,7 @@ from stockd.domain.orders import ReturnCondition, split_return
 from stockd.domain.quantities import LevelKey, Quantities, State
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import lines
+from stockd.service.handlers.moves import move
 from stockd.service.ports import OrderLineChange, ReturnRecord, UnitOfWork
 
 _RESTOCK_AS = {
@@ -64,20 +65,18 @@ async def return_items(cmd: ReturnItems, uow: UnitOfWork, ctx: Context, deps: De
         restock_as = _RESTOCK_AS[condition]
         if restock_as is not None:
             delta = delta + Quantities.of(restock_as, line.quantity)
-        after = await uow.levels.apply(key, delta, now)
-        if after is None:
-            raise errors.InvariantViolation(f"{key}: the store refused the restock")
         movements.append(
-            OrderReturned(
-                key=key,
-                delta=delta,
-                after=after.quantities,
-                at=now,
-                actor=ctx.actor,
+            await move(
+                uow,
+                OrderReturned,
+                key,
+                delta,
+                now,
+                ctx,
+                "the store refused the restock",
                 reason=f"returned {condition.value}",
                 reference=cmd.reference or record.id,
                 order_id=order.id,
-                idempotency_key=ctx.idempotency_key,
             )
         )
     await uow.orders.add_return(record)

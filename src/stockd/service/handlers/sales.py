@@ -11,6 +11,7 @@ from stockd.domain.ledger import Movement, SaleRecorded
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import lines
+from stockd.service.handlers.moves import move
 from stockd.service.ports import SaleRecord, UnitOfWork
 
 
@@ -52,20 +53,17 @@ async def record_sale(cmd: RecordSale, uow: UnitOfWork, ctx: Context, deps: Deps
         )
     movements: list[Movement] = []
     for key in sorted(keys):
-        delta = Quantities(on_hand=-keys[key])
-        after = await uow.levels.apply(key, delta, now)
-        if after is None:
-            raise errors.InvariantViolation(f"{key}: the store refused the sale")
         movements.append(
-            SaleRecorded(
-                key=key,
-                delta=delta,
-                after=after.quantities,
-                at=now,
-                actor=ctx.actor,
+            await move(
+                uow,
+                SaleRecorded,
+                key,
+                Quantities(on_hand=-keys[key]),
+                now,
+                ctx,
+                "the store refused the sale",
                 reason="store sale",
                 reference=cmd.external_id,
-                idempotency_key=ctx.idempotency_key,
             )
         )
     await uow.ledger.append(movements)

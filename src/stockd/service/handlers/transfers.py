@@ -11,6 +11,7 @@ from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.transfers import Transfer, TransferLine, TransferStatus, transfer_status
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import lines
+from stockd.service.handlers.moves import move
 from stockd.service.ports import UnitOfWork
 
 
@@ -45,21 +46,18 @@ async def create_transfer(
         delta = (
             Quantities(on_hand=-sent[key]) if key in sent else Quantities(incoming=arriving[key])
         )
-        after = await uow.levels.apply(key, delta, now)
-        if after is None:
-            raise errors.InvariantViolation(f"{key}: the store refused the transfer")
-        event = TransferSent if key in sent else TransferIncoming
         movements.append(
-            event(
-                key=key,
-                delta=delta,
-                after=after.quantities,
-                at=now,
-                actor=ctx.actor,
+            await move(
+                uow,
+                TransferSent if key in sent else TransferIncoming,
+                key,
+                delta,
+                now,
+                ctx,
+                "the store refused the transfer",
                 reason=f"transfer {cmd.source} -> {cmd.destination}",
                 reference=cmd.reference,
                 transfer_id=transfer_id,
-                idempotency_key=ctx.idempotency_key,
             )
         )
     transfer = Transfer(
@@ -105,22 +103,18 @@ async def receive_transfer(
     for line in sorted(arrived, key=lambda x: x.sku):
         if not await uow.transfers.receive(transfer.id, line.sku, line.quantity):
             raise errors.InvariantViolation(f"{line.sku}: transfer line refused the receipt")
-        key = LevelKey(line.sku, transfer.destination)
-        delta = Quantities(incoming=-line.quantity, on_hand=line.quantity)
-        after = await uow.levels.apply(key, delta, now)
-        if after is None:
-            raise errors.InvariantViolation(f"{key}: the store refused the receipt")
         movements.append(
-            TransferReceived(
-                key=key,
-                delta=delta,
-                after=after.quantities,
-                at=now,
-                actor=ctx.actor,
+            await move(
+                uow,
+                TransferReceived,
+                LevelKey(line.sku, transfer.destination),
+                Quantities(incoming=-line.quantity, on_hand=line.quantity),
+                now,
+                ctx,
+                "the store refused the receipt",
                 reason=f"received from {transfer.source}",
                 reference=transfer.reference,
                 transfer_id=transfer.id,
-                idempotency_key=ctx.idempotency_key,
             )
         )
     await uow.ledger.append(movements)
