@@ -187,7 +187,6 @@ def servers(shape: Shape, processes: int, say: Callable[[str], None]) -> Iterato
                     p.wait(20)
                 except subprocess.TimeoutExpired:
                     p.kill()
-            subprocess.run(["pkill", "-f", "stockd worker all"], check=False)
             asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
