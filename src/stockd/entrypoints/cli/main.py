@@ -95,6 +95,8 @@ def serve(
                     log_level=settings.log_level,
                     loop="uvloop",
                     http="httptools",
+                    access_log=settings.log_level in ("debug", "info", "trace"),
+                    proxy_headers=False,
                 )
             finally:
                 if background is not None:
@@ -117,6 +119,8 @@ def serve(
             log_level=settings.log_level,
             loop="uvloop",
             http="httptools",
+            access_log=settings.log_level in ("debug", "info", "trace"),
+            proxy_headers=False,
         )
 
 
