@@ -96,7 +96,9 @@ class MessageBus:
                 async with self.uow() as uow:
                     todo: list[int] = []
                     keys: set[tuple[str, str]] = set()
-                    for i, p in enumerate(batch):
+                    # Keys are claimed in one order everywhere, so two batches
+                    # claiming the same keys cannot deadlock on them.
+                    for i, p in sorted(enumerate(batch), key=_claim_order):
                         if p.idem is not None:
                             if (p.idem.scope, p.idem.key) in keys:
                                 later.append(i)  # same key twice: the second replays the first
@@ -116,6 +118,7 @@ class MessageBus:
                                 outcomes[i] = Reply(stored, replayed=True)
                                 continue
                         todo.append(i)
+                    todo.sort()  # decide in arrival order
                     results = await reserve_batch(
                         [BatchRequest(batch[i].cmd, batch[i].ctx) for i in todo], uow, self.deps
                     )
@@ -195,3 +198,10 @@ class MessageBus:
         cmd = ExpireDueReservations(limit=10_000, skus=tuple(skus))
         expired: int = await self._run(cmd, Context(actor="stockd:expiry"), None, None)
         return expired
+
+
+def _claim_order(item: tuple[int, Pending]) -> tuple[int, str, str, int]:
+    index, pending = item
+    if pending.idem is None:
+        return (1, "", "", index)
+    return (0, pending.idem.scope, pending.idem.key, index)
