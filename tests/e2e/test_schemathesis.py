@@ -36,6 +36,7 @@ def test_no_generated_request_gets_a_server_error(live: LiveServer, tmp_path: Pa
             "--report-dir",
             str(tmp_path),
         ],
+        cwd=tmp_path,  # schemathesis keeps a cache in the working directory
         capture_output=True,
         text=True,
         timeout=600,
