@@ -57,6 +57,17 @@ class Servers:
     stockd: str
     baselines: str
     key: str
+    stockd_pid: int
+
+    def worker_rss_mb(self) -> list[float]:
+        """Resident memory of each stockd API worker process, in MB."""
+        import psutil
+
+        serve = psutil.Process(self.stockd_pid)
+        workers = [
+            p for p in serve.children(recursive=True) if "worker" not in " ".join(p.cmdline())
+        ]
+        return sorted(p.memory_info().rss / 2**20 for p in (workers or [serve]))
 
 
 def free_port() -> int:
@@ -178,7 +189,13 @@ def servers(shape: Shape, processes: int, say: Callable[[str], None]) -> Iterato
                 baselines,
                 logs / "baselines.log",
             )
-            yield Servers(db_url, f"http://127.0.0.1:{s_port}", f"http://127.0.0.1:{b_port}", key)
+            yield Servers(
+                db_url,
+                f"http://127.0.0.1:{s_port}",
+                f"http://127.0.0.1:{b_port}",
+                key,
+                stockd.pid,
+            )
         finally:
             for p in procs:
                 p.terminate()
@@ -337,4 +354,19 @@ def run(
             for row in found:
                 row.workload = workload
             rows += found
+        rss = s.worker_rss_mb()
+        rows.append(
+            Row(
+                workload="memory",
+                system="stockd",
+                rate=max(rss),
+                unit="MB RSS (largest API worker)",
+                p50_ms=0,
+                p99_ms=0,
+                max_ms=0,
+                errors=0,
+                generator_cpu=0,
+                notes=[f"API workers after all runs: {', '.join(f'{m:.0f} MB' for m in rss)}"],
+            )
+        )
     return rows
