@@ -65,7 +65,9 @@ class Servers:
 
         serve = psutil.Process(self.stockd_pid)
         workers = [
-            p for p in serve.children(recursive=True) if "worker" not in " ".join(p.cmdline())
+            p
+            for p in serve.children(recursive=True)
+            if not any(part in " ".join(p.cmdline()) for part in ("worker", "resource_tracker"))
         ]
         return sorted(p.memory_info().rss / 2**20 for p in (workers or [serve]))
 
