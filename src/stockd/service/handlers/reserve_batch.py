@@ -63,11 +63,14 @@ async def reserve_batch(requests: Sequence[Request], uow: UnitOfWork, deps: Deps
                 named_keys.add(LevelKey(line.sku, line.location))
             else:
                 open_skus.add(line.sku)
+    # Look up what can be looked up before the levels are locked: every round
+    # trip under the lock is time the hot rows are held.
+    pickups = {c.pickup_location for c in (requests[i].cmd for i in live) if c.pickup_location}
+    locations = dict(await uow.catalog.locations(pickups)) if pickups else {}
     view: dict[LevelKey, Level] = dict(await uow.levels.lock(named_keys, skus=open_skus))
-    wanted = {k.location for k in view} | {
-        c.pickup_location for c in (requests[i].cmd for i in live) if c.pickup_location
-    }
-    locations = await uow.catalog.locations(wanted) if wanted else {}
+    if open_skus:
+        # The strategy needs every location holding an open line's SKU.
+        locations |= await uow.catalog.locations({k.location for k in view} - locations.keys())
 
     deltas: dict[LevelKey, tuple[Quantities, int]] = {}
     movements: list[Movement] = []
