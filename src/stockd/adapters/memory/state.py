@@ -138,13 +138,10 @@ class MemoryReservations:
     def __init__(self, state: State) -> None:
         self.s = state
 
-    async def add(self, reservation: Reservation) -> None:
-        assert reservation.id not in self.s.reservations
-        self.s.reservations[reservation.id] = reservation
-
     async def add_many(self, reservations: Sequence[Reservation]) -> None:
         for r in reservations:
-            await self.add(r)
+            assert r.id not in self.s.reservations
+            self.s.reservations[r.id] = r
 
     async def get(self, reservation_id: str, *, lock: bool = False) -> Reservation | None:
         return self.s.reservations.get(reservation_id)

@@ -21,28 +21,6 @@ class PostgresReservations:
     def __init__(self, conn: PoolConnectionProxy) -> None:
         self.conn = conn
 
-    async def add(self, reservation: Reservation) -> None:
-        await self.conn.execute(
-            """
-            WITH r AS (
-                INSERT INTO reservations
-                    (id, status, reference, created_at, expires_at, pickup_location)
-                VALUES ($1, $2, $3, $4, $5, $9)
-            )
-            INSERT INTO reservation_lines (reservation_id, sku, location, quantity)
-            SELECT $1, * FROM unnest($6::text[], $7::text[], $8::bigint[])
-            """,
-            reservation.id,
-            reservation.status.value,
-            reservation.reference,
-            reservation.created_at,
-            reservation.expires_at,
-            [line.sku for line in reservation.lines],
-            [line.location for line in reservation.lines],
-            [line.quantity for line in reservation.lines],
-            reservation.pickup_location,
-        )
-
     async def add_many(self, reservations: Sequence[Reservation]) -> None:
         if not reservations:
             return

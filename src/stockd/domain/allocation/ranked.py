@@ -8,6 +8,7 @@ explained for the next few sites only, and the rest are counted.
 from __future__ import annotations
 
 import heapq
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -93,7 +94,7 @@ def _chain(first: list[str], then: Iterable[str]) -> Iterable[str]:
     yield from then
 
 
-class RankedStrategy:
+class RankedStrategy(ABC):
     """Base of strategies that rank sites per line and fill greedily."""
 
     name = "ranked"
@@ -102,15 +103,16 @@ class RankedStrategy:
         """Work done once per request (e.g. ordering the sites)."""
         return None
 
+    @abstractmethod
     def candidates(self, sku: str, request: PlanRequest, prepared: Any) -> Iterable[str]:
         """Sites holding `sku` that may be used, best first (lazily)."""
-        raise NotImplementedError
 
     def ruled_out(self, sku: str, request: PlanRequest, prepared: Any) -> list[Rejection]:
         return []
 
+    @abstractmethod
     def reason(self, site: str, sku: str, request: PlanRequest) -> str:
-        raise NotImplementedError
+        """Why `site` ranks where it does, for the plan's explanation."""
 
     def plan(self, request: PlanRequest) -> Plan:
         prepared = self.prepare(request)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from stockd import errors
@@ -16,6 +15,7 @@ from stockd.domain.ledger import (
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
 from stockd.service.context import Context
+from stockd.service.handlers.level_batch import LevelBatch
 from stockd.service.ports import UnitOfWork
 
 
@@ -70,26 +70,21 @@ async def close_holds(
         ((hold_key(line), r.id, line, r) for r in reservations for line in r.lines),
         key=lambda w: (w[0], w[1]),
     )
-    view = dict(await uow.levels.lock({key for key, *_ in work}))
-    deltas: dict[LevelKey, tuple[Quantities, int]] = {}
+    batch = LevelBatch(await uow.levels.lock({key for key, *_ in work}))
     movements: list[Movement] = []
     for key, _, line, r in work:
         delta = Quantities(reserved=-line.quantity)
         if status is ReservationStatus.COMMITTED:
             delta = Quantities(reserved=-line.quantity, committed=line.quantity)
-        level = view.get(key)
-        if level is None or (level.quantities + delta).violations(level.floor):
+        if not batch.fits(key, delta):
             raise errors.InvariantViolation(
                 f"{key}: cannot take {line.quantity} out of reserved for {r.id}"
             )
-        view[key] = replace(level, quantities=level.quantities + delta, version=level.version + 1)
-        summed, touches = deltas.get(key, (Quantities(), 0))
-        deltas[key] = (summed + delta, touches + 1)
         movements.append(
             _CLOSING_EVENT[status](
                 key=key,
                 delta=delta,
-                after=view[key].quantities,
+                after=batch.take(key, delta),
                 at=now,
                 actor=ctx.actor,
                 reason=status.value if order_id is None else f"order {order_id}",
@@ -99,9 +94,7 @@ async def close_holds(
                 idempotency_key=ctx.idempotency_key,
             )
         )
-    written = await uow.levels.apply_many(deltas, now)
-    if written is None or any(written[k].quantities != view[k].quantities for k in deltas):
-        raise errors.InvariantViolation("the store refused to close the holds")
+    await batch.write(uow, now, "to close the holds")
     await uow.reservations.close_many([r.id for r in reservations], status, now, order_id)
     await uow.ledger.append(movements)
 

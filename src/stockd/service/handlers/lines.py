@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from stockd import errors
 from stockd.domain.commands import SkuQuantity
+from stockd.domain.quantities import Level, LevelKey
 from stockd.service.ports import UnitOfWork
 
 
@@ -48,3 +49,10 @@ def problem(index: int, code: str, detail: str) -> dict[str, object]:
 def raise_beyond(problems: list[dict[str, object]]) -> None:
     if problems:
         raise errors.BeyondRecorded("; ".join(str(p["detail"]) for p in problems), errors=problems)
+
+
+def available(levels: Mapping[LevelKey, Level], key: LevelKey) -> int:
+    """Units free to sell or send at a locked level (never held units, never
+    backorder allowance); 0 where there is no level."""
+    level = levels.get(key)
+    return 0 if level is None else level.available

@@ -80,13 +80,13 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
     await placing.check_references(uow, cmd.lines)
     placement = _placement(cmd)
     units, plan = await placing.place(uow, cmd.lines, placement, deps.default_strategy)
-    short = []
+    short: dict[LevelKey, int] = {}
     movements: list[Movement] = []
     for key in sorted(units):
         delta = Quantities(committed=units[key])
         after = await uow.levels.apply(key, delta, now)
         if after is None:
-            short.append({"sku": key.sku, "location": key.location, "requested": units[key]})
+            short[key] = units[key]
             continue
         movements.append(
             OrderAllocated(
@@ -101,11 +101,7 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
             )
         )
     if short:
-        raise errors.InsufficientStock(
-            "not enough stock for " + ", ".join(f"{s['sku']}@{s['location']}" for s in short),
-            lines=short,
-            skus=sorted({str(s["sku"]) for s in short}),
-        )
+        raise placing.short_of(short)
     await uow.ledger.append(movements)
     order = _new_order(cmd, units, now, plan.strategy if plan else None)
     return OrderPlaced(order, plan)

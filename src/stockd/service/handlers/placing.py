@@ -4,7 +4,7 @@ the pickup store, or the allocation strategy over the levels under lock."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from stockd import errors
 from stockd.domain.allocation import OrderLine, Plan
@@ -12,7 +12,7 @@ from stockd.domain.catalog import Location
 from stockd.domain.commands import LineRequest
 from stockd.domain.quantities import Level, LevelKey
 from stockd.service import planning
-from stockd.service.handlers.references import unknown_references
+from stockd.service.handlers.references import missing_references
 from stockd.service.ports import UnitOfWork
 
 
@@ -32,19 +32,44 @@ def reject_duplicates(lines: Sequence[LineRequest]) -> None:
 
 
 async def check_references(uow: UnitOfWork, lines: Sequence[LineRequest]) -> None:
-    missing = await unknown_references(uow, [(line.sku, line.location) for line in lines])
+    skus = await uow.catalog.skus({line.sku for line in lines})
+    named = {line.location for line in lines if line.location is not None}
+    problem = reference_problem(lines, skus, await uow.catalog.locations(named) if named else {})
+    if problem is not None:
+        raise problem
+
+
+def reference_problem(
+    lines: Sequence[LineRequest], skus: Collection[str], locations: Mapping[str, Location]
+) -> errors.StockdError | None:
+    """Unknown SKUs or locations, or inactive named locations, against a
+    catalog already looked up (a batch looks it up once for all requests)."""
+    missing = missing_references([(x.sku, x.location) for x in lines], skus, locations)
     if missing:
-        raise errors.UnknownReference(
+        return errors.UnknownReference(
             "; ".join(f"line {i}: {d}" for i, d in sorted(missing.items())),
             errors=[{"index": i, "detail": d} for i, d in sorted(missing.items())],
         )
-    named = {line.location for line in lines if line.location is not None}
-    found = await uow.catalog.locations(named)
-    inactive = sorted(loc.id for loc in found.values() if not loc.active)
+    inactive = sorted(
+        {x.location for x in lines if x.location is not None and not locations[x.location].active}
+    )
     if inactive:
-        raise errors.InvalidRequest(
+        return errors.InvalidRequest(
             f"location(s) {', '.join(inactive)} are inactive", locations=inactive
         )
+    return None
+
+
+def short_of(units: Mapping[LevelKey, int]) -> errors.InsufficientStock:
+    """The shortfall of units asked for at named levels."""
+    lines = [
+        {"sku": k.sku, "location": k.location, "requested": q} for k, q in sorted(units.items())
+    ]
+    return errors.InsufficientStock(
+        "not enough stock for " + ", ".join(f"{k.sku}@{k.location}" for k in sorted(units)),
+        lines=lines,
+        skus=sorted({k.sku for k in units}),
+    )
 
 
 async def place(

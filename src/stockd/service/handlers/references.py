@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from stockd.service.ports import UnitOfWork
 
@@ -13,6 +13,13 @@ async def unknown_references(
     """For each (sku, location) pair that names something missing, by index, why."""
     skus = await uow.catalog.skus({sku for sku, _ in refs})
     locations = await uow.catalog.locations({loc for _, loc in refs if loc is not None})
+    return missing_references(refs, skus, locations)
+
+
+def missing_references(
+    refs: Sequence[tuple[str, str | None]], skus: Collection[str], locations: Collection[str]
+) -> dict[int, str]:
+    """`unknown_references` against SKUs and locations already looked up."""
     missing: dict[int, str] = {}
     for index, (sku, location) in enumerate(refs):
         problems = []

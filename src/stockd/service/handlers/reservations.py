@@ -17,63 +17,23 @@ from stockd.domain.commands import (
 )
 from stockd.domain.ledger import (
     ReservationExtended,
-    Reserved,
 )
-from stockd.domain.quantities import Level, LevelKey, Quantities
-from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
-from stockd.service import planning
+from stockd.domain.quantities import Quantities
+from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.service.context import Context, Deps
-from stockd.service.handlers import holds, orders, placing
+from stockd.service.handlers import holds, orders
+from stockd.service.handlers.reserve_batch import Request as BatchRequest
+from stockd.service.handlers.reserve_batch import reserve_batch
 from stockd.service.ports import UnitOfWork
 
 
 async def reserve(cmd: Reserve, uow: UnitOfWork, ctx: Context, deps: Deps) -> Reservation:
-    now = deps.clock.now()
-    try:
-        expires_at = deps.ttl.deadline(now, cmd.ttl_seconds)
-    except ValueError as e:
-        raise errors.InvalidRequest(str(e)) from None
-    placing.reject_duplicates(cmd.lines)
-    await placing.check_references(uow, cmd.lines)
-    placement = planning.Placement(cmd.ship_to, cmd.strategy, cmd.pickup_location)
-    units, _ = await placing.place(uow, cmd.lines, placement, deps.default_strategy)
-    short: list[dict[str, object]] = []
-    applied: dict[LevelKey, Level] = {}
-    for key in sorted(units):
-        after = await uow.levels.apply(key, Quantities(reserved=units[key]), now)
-        if after is None:
-            short.append({"sku": key.sku, "location": key.location, "requested": units[key]})
-        else:
-            applied[key] = after
-    if short:
-        raise _insufficient(short)
-
-    reservation = Reservation(
-        id=deps.new_id("res"),
-        status=ReservationStatus.ACTIVE,
-        lines=tuple(HoldLine(k.sku, k.location, q) for k, q in sorted(units.items())),
-        created_at=now,
-        expires_at=expires_at,
-        reference=cmd.reference,
-        pickup_location=cmd.pickup_location,
-    )
-    await uow.reservations.add(reservation)
-    await uow.ledger.append(
-        [
-            Reserved(
-                key=holds.hold_key(line),
-                delta=Quantities(reserved=line.quantity),
-                after=applied[holds.hold_key(line)].quantities,
-                at=now,
-                actor=ctx.actor,
-                reference=reservation.reference,
-                reservation_id=reservation.id,
-                idempotency_key=ctx.idempotency_key,
-            )
-            for line in reservation.lines
-        ]
-    )
-    return reservation
+    """One hold: a group commit of one (see `reserve_batch`), so a request
+    gets exactly the same decision whichever way it arrives."""
+    [outcome] = await reserve_batch([BatchRequest(cmd, ctx)], uow, deps)
+    if isinstance(outcome, errors.StockdError):
+        raise outcome
+    return outcome
 
 
 async def extend(cmd: ExtendReservation, uow: UnitOfWork, ctx: Context, deps: Deps) -> Reservation:
@@ -128,17 +88,6 @@ async def expire_due(cmd: ExpireDueReservations, uow: UnitOfWork, ctx: Context, 
 
 
 # -- helpers ------------------------------------------------------------------
-
-
-def _insufficient(short: list[dict[str, object]]) -> errors.InsufficientStock:
-    names = ", ".join(
-        f"{s['sku']}" + (f"@{s['location']}" if s.get("location") else "") for s in short
-    )
-    return errors.InsufficientStock(
-        f"not enough stock for {names}",
-        lines=short,
-        skus=sorted({str(s["sku"]) for s in short}),
-    )
 
 
 async def _reload(uow: UnitOfWork, reservation_id: str) -> Reservation:

@@ -14,17 +14,18 @@ which is what lets a hot SKU take thousands of holds a second.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from stockd import errors
 from stockd.domain.commands import Reserve
 from stockd.domain.ledger import Movement, Reserved
-from stockd.domain.quantities import Level, LevelKey, Quantities
+from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
 from stockd.service import planning
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import placing
+from stockd.service.handlers.level_batch import LevelBatch
 from stockd.service.ports import UnitOfWork
 
 Outcome = Reservation | errors.StockdError
@@ -49,7 +50,15 @@ async def reserve_batch(requests: Sequence[Request], uow: UnitOfWork, deps: Deps
         except errors.StockdError as e:
             outcomes[i] = e
     live = [i for i in range(len(requests)) if outcomes[i] is None]
-    await _check_references(requests, live, outcomes, uow)
+    skus = await uow.catalog.skus({x.sku for i in live for x in requests[i].cmd.lines})
+    named = {x.location for i in live for x in requests[i].cmd.lines if x.location is not None}
+    pickups = {c.pickup_location for c in (requests[i].cmd for i in live) if c.pickup_location}
+    # Look up what can be looked up before the levels are locked: every round
+    # trip under the lock is time the hot rows are held.
+    wanted = named | pickups
+    locations = dict(await uow.catalog.locations(wanted)) if wanted else {}
+    for i in live:
+        outcomes[i] = placing.reference_problem(requests[i].cmd.lines, skus, locations)
     live = [i for i in live if outcomes[i] is None]
 
     named_keys: set[LevelKey] = set()
@@ -63,16 +72,13 @@ async def reserve_batch(requests: Sequence[Request], uow: UnitOfWork, deps: Deps
                 named_keys.add(LevelKey(line.sku, line.location))
             else:
                 open_skus.add(line.sku)
-    # Look up what can be looked up before the levels are locked: every round
-    # trip under the lock is time the hot rows are held.
-    pickups = {c.pickup_location for c in (requests[i].cmd for i in live) if c.pickup_location}
-    locations = dict(await uow.catalog.locations(pickups)) if pickups else {}
-    view: dict[LevelKey, Level] = dict(await uow.levels.lock(named_keys, skus=open_skus))
+    batch = LevelBatch(await uow.levels.lock(named_keys, skus=open_skus))
     if open_skus:
         # The strategy needs every location holding an open line's SKU.
-        locations |= await uow.catalog.locations({k.location for k in view} - locations.keys())
+        locations |= await uow.catalog.locations(
+            {k.location for k in batch.view} - locations.keys()
+        )
 
-    deltas: dict[LevelKey, tuple[Quantities, int]] = {}
     movements: list[Movement] = []
     held: list[Reservation] = []
     for i in live:
@@ -82,26 +88,17 @@ async def reserve_batch(requests: Sequence[Request], uow: UnitOfWork, deps: Deps
                 pickup = cmd.pickup_location
                 units = placing.pickup_units(cmd.lines, pickup, locations.get(pickup))
             else:
-                named = placing.named_units(cmd.lines)
+                named_units = placing.named_units(cmd.lines)
                 placement = planning.Placement(cmd.ship_to, cmd.strategy)
                 units, _ = placing.planned_units(
-                    cmd.lines, named, view, locations, placement, deps.default_strategy
+                    cmd.lines, named_units, batch.view, locations, placement, deps.default_strategy
                 )
         except errors.StockdError as e:
             outcomes[i] = e
             continue
-        short = [
-            {"sku": k.sku, "location": k.location, "requested": q}
-            for k, q in sorted(units.items())
-            if k not in view
-            or (view[k].quantities + Quantities(reserved=q)).violations(view[k].floor)
-        ]
+        short = {k: q for k, q in units.items() if not batch.fits(k, Quantities(reserved=q))}
         if short:
-            outcomes[i] = errors.InsufficientStock(
-                "not enough stock for " + ", ".join(f"{s['sku']}@{s['location']}" for s in short),
-                lines=short,
-                skus=sorted({str(s["sku"]) for s in short}),
-            )
+            outcomes[i] = placing.short_of(short)
             continue
         reservation = Reservation(
             id=deps.new_id("res"),
@@ -114,17 +111,11 @@ async def reserve_batch(requests: Sequence[Request], uow: UnitOfWork, deps: Deps
         )
         for key, q in sorted(units.items()):
             delta = Quantities(reserved=q)
-            before = view[key]
-            view[key] = replace(
-                before, quantities=before.quantities + delta, version=before.version + 1
-            )
-            summed, touches = deltas.get(key, (Quantities(), 0))
-            deltas[key] = (summed + delta, touches + 1)
             movements.append(
                 Reserved(
                     key=key,
                     delta=delta,
-                    after=view[key].quantities,
+                    after=batch.take(key, delta),
                     at=now,
                     actor=ctx.actor,
                     reference=cmd.reference,
@@ -135,52 +126,9 @@ async def reserve_batch(requests: Sequence[Request], uow: UnitOfWork, deps: Deps
         held.append(reservation)
         outcomes[i] = reservation
 
-    if deltas:
-        written = await uow.levels.apply_many(deltas, now)
-        if written is None or any(written[k].quantities != view[k].quantities for k in deltas):
-            # Cannot happen under the locks we hold; refuse the batch rather
-            # than record holds the store does not agree with.
-            raise errors.InvariantViolation("the store refused a reservation batch")
+    if held:
+        await batch.write(uow, now, "a reservation batch")
         await uow.reservations.add_many(held)
         await uow.ledger.append(movements)
     assert all(o is not None for o in outcomes)
     return [o for o in outcomes if o is not None]
-
-
-async def _check_references(
-    requests: Sequence[Request], live: list[int], outcomes: list[Outcome | None], uow: UnitOfWork
-) -> None:
-    """Unknown SKUs or locations, and inactive named locations, per request,
-    from one lookup of each for the whole batch."""
-    skus = await uow.catalog.skus({line.sku for i in live for line in requests[i].cmd.lines})
-    named = {
-        line.location for i in live for line in requests[i].cmd.lines if line.location is not None
-    }
-    locations = await uow.catalog.locations(named) if named else {}
-    for i in live:
-        missing = []
-        for n, line in enumerate(requests[i].cmd.lines):
-            problems = []
-            if line.sku not in skus:
-                problems.append(f"unknown SKU {line.sku!r}")
-            if line.location is not None and line.location not in locations:
-                problems.append(f"unknown location {line.location!r}")
-            if problems:
-                missing.append((n, " and ".join(problems)))
-        if missing:
-            outcomes[i] = errors.UnknownReference(
-                "; ".join(f"line {n}: {d}" for n, d in missing),
-                errors=[{"index": n, "detail": d} for n, d in missing],
-            )
-            continue
-        inactive = sorted(
-            {
-                line.location
-                for line in requests[i].cmd.lines
-                if line.location is not None and not locations[line.location].active
-            }
-        )
-        if inactive:
-            outcomes[i] = errors.InvalidRequest(
-                f"location(s) {', '.join(inactive)} are inactive", locations=inactive
-            )

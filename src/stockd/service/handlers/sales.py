@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stockd import errors
 from stockd.domain.commands import RecordSale
 from stockd.domain.ledger import Movement, SaleRecorded
-from stockd.domain.quantities import Level, LevelKey, Quantities
+from stockd.domain.quantities import LevelKey, Quantities
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import lines
 from stockd.service.handlers.moves import move
@@ -42,9 +41,14 @@ async def record_sale(cmd: RecordSale, uow: UnitOfWork, ctx: Context, deps: Deps
     keys = {LevelKey(x.sku, cmd.location): x.quantity for x in cmd.lines}
     levels = await uow.levels.lock(keys)
     short = [
-        {"sku": k.sku, "location": k.location, "requested": q, "available": _available(levels, k)}
+        {
+            "sku": k.sku,
+            "location": k.location,
+            "requested": q,
+            "available": lines.available(levels, k),
+        }
         for k, q in keys.items()
-        if _available(levels, k) < q
+        if lines.available(levels, k) < q
     ]
     if short:
         raise errors.InsufficientStock(
@@ -68,8 +72,3 @@ async def record_sale(cmd: RecordSale, uow: UnitOfWork, ctx: Context, deps: Deps
         )
     await uow.ledger.append(movements)
     return SaleResult(record)
-
-
-def _available(levels: Mapping[LevelKey, Level], key: LevelKey) -> int:
-    level = levels.get(key)
-    return 0 if level is None else level.available

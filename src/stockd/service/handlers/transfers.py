@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from stockd import errors
 from stockd.domain.commands import CreateTransfer, ReceiveTransfer, SkuQuantity
 from stockd.domain.ledger import Movement, TransferIncoming, TransferReceived, TransferSent
-from stockd.domain.quantities import Level, LevelKey, Quantities
+from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.transfers import Transfer, TransferLine, TransferStatus, transfer_status
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import lines
@@ -31,9 +29,14 @@ async def create_transfer(
     await uow.levels.create_missing(arriving.keys(), now)
     levels = await uow.levels.lock([*sent, *arriving])
     short = [
-        {"sku": k.sku, "location": k.location, "requested": q, "available": _available(levels, k)}
+        {
+            "sku": k.sku,
+            "location": k.location,
+            "requested": q,
+            "available": lines.available(levels, k),
+        }
         for k, q in sent.items()
-        if _available(levels, k) < q
+        if lines.available(levels, k) < q
     ]
     if short:
         raise errors.InsufficientStock(
@@ -126,9 +129,3 @@ async def receive_transfer(
         updated = await uow.transfers.get(transfer.id)
         assert updated is not None
     return updated
-
-
-def _available(levels: Mapping[LevelKey, Level], key: LevelKey) -> int:
-    """Units free to send: a transfer never takes held units or backorders."""
-    level = levels.get(key)
-    return 0 if level is None else level.available
