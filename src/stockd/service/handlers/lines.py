@@ -51,8 +51,23 @@ def raise_beyond(problems: list[dict[str, object]]) -> None:
         raise errors.BeyondRecorded("; ".join(str(p["detail"]) for p in problems), errors=problems)
 
 
-def available(levels: Mapping[LevelKey, Level], key: LevelKey) -> int:
-    """Units free to sell or send at a locked level (never held units, never
-    backorder allowance); 0 where there is no level."""
+def require_available(
+    levels: Mapping[LevelKey, Level], wanted: Mapping[LevelKey, int], what: str
+) -> None:
+    """Raise InsufficientStock unless every wanted level (locked) has the units
+    free: never held units, never backorder allowance."""
+    short = [
+        {"sku": k.sku, "location": k.location, "requested": q, "available": _free(levels, k)}
+        for k, q in wanted.items()
+        if _free(levels, k) < q
+    ]
+    if short:
+        raise errors.InsufficientStock(
+            f"not enough available {what}: " + ", ".join(str(s["sku"]) for s in short),
+            lines=short,
+        )
+
+
+def _free(levels: Mapping[LevelKey, Level], key: LevelKey) -> int:
     level = levels.get(key)
     return 0 if level is None else level.available

@@ -40,21 +40,7 @@ async def record_sale(cmd: RecordSale, uow: UnitOfWork, ctx: Context, deps: Deps
 
     keys = {LevelKey(x.sku, cmd.location): x.quantity for x in cmd.lines}
     levels = await uow.levels.lock(keys)
-    short = [
-        {
-            "sku": k.sku,
-            "location": k.location,
-            "requested": q,
-            "available": lines.available(levels, k),
-        }
-        for k, q in keys.items()
-        if lines.available(levels, k) < q
-    ]
-    if short:
-        raise errors.InsufficientStock(
-            "not enough available on the shelf for " + ", ".join(str(s["sku"]) for s in short),
-            lines=short,
-        )
+    lines.require_available(levels, keys, "on the shelf")
     movements: list[Movement] = []
     for key in sorted(keys):
         movements.append(

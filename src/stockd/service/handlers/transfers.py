@@ -28,21 +28,7 @@ async def create_transfer(
     arriving = {LevelKey(x.sku, cmd.destination): x.quantity for x in cmd.lines}
     await uow.levels.create_missing(arriving.keys(), now)
     levels = await uow.levels.lock([*sent, *arriving])
-    short = [
-        {
-            "sku": k.sku,
-            "location": k.location,
-            "requested": q,
-            "available": lines.available(levels, k),
-        }
-        for k, q in sent.items()
-        if lines.available(levels, k) < q
-    ]
-    if short:
-        raise errors.InsufficientStock(
-            "not enough available to send: " + ", ".join(str(s["sku"]) for s in short),
-            lines=short,
-        )
+    lines.require_available(levels, sent, "to send")
     transfer_id = deps.new_id("trf")
     movements: list[Movement] = []
     for key in sorted(sent.keys() | arriving.keys()):
