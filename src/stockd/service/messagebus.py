@@ -85,13 +85,54 @@ class MessageBus:
         return reply
 
     async def _reserve_batch(self, batch: Sequence[Pending]) -> list[Any]:
-        """One transaction for a batch of reservations; each keeps its own
-        result (a Reservation, a Reply, or the error it would have had)."""
+        """A batch of reservations, each with its own result (a Reservation, a
+        Reply, or the error it would have had).
+
+        Requests without an idempotency key are first decided on the levels
+        as last committed and written in one atomic step (the hot rows are
+        held only while it runs); if the levels moved under them, and for
+        keyed requests (whose claims must share a transaction with the
+        change), the batch is decided under lock in one transaction."""
         outcomes: list[Any] = [None] * len(batch)
+        keyless = [i for i, p in enumerate(batch) if p.idem is None]
+        if keyless:
+            requests = [BatchRequest(batch[i].cmd, batch[i].ctx) for i in keyless]
+            try:
+                async with self.uow(autocommit=True) as uow:
+                    results = await reserve_batch(requests, uow, self.deps, locked=False)
+                    await uow.commit()
+            except errors.TransientConflict:
+                results = None  # decided again under lock, below
+            if results is not None:
+                for i, result in zip(keyless, results, strict=True):
+                    outcomes[i] = result
+        todo = [i for i, o in enumerate(outcomes) if o is None]
         later: list[int] = []
+        if todo:
+            decided, later = await self._reserve_locked([batch[i] for i in todo])
+            for i, outcome in zip(todo, decided, strict=True):
+                outcomes[i] = outcome
+            later = [todo[j] for j in later]
+        short = [i for i, o in enumerate(outcomes) if isinstance(o, errors.InsufficientStock)]
+        if short:
+            skus = sorted({s for i in short for s in outcomes[i].extra.get("skus", [])})
+            if await self._expire_overdue(skus):
+                later += short
+        for i in later:
+            p = batch[i]
+            try:
+                outcomes[i] = await self._run(p.cmd, p.ctx, p.idem, p.render)
+            except errors.StockdError as e:
+                outcomes[i] = e
+        return outcomes
+
+    async def _reserve_locked(self, batch: Sequence[Pending]) -> tuple[list[Any], list[int]]:
+        """One transaction: idempotency keys claimed, the batch decided under
+        lock and written. The outcomes, and which requests to run again on
+        their own (a key repeated within the batch replays its first use)."""
         for attempt in range(self.attempts):
-            outcomes = [None] * len(batch)
-            later = []
+            outcomes: list[Any] = [None] * len(batch)
+            later: list[int] = []
             try:
                 async with self.uow() as uow:
                     todo: list[int] = []
@@ -122,6 +163,7 @@ class MessageBus:
                     results = await reserve_batch(
                         [BatchRequest(batch[i].cmd, batch[i].ctx) for i in todo], uow, self.deps
                     )
+                    assert results is not None  # only an unlocked batch can be refused
                     for i, result in zip(todo, results, strict=True):
                         p = batch[i]
                         if isinstance(result, errors.StockdError):
@@ -135,25 +177,11 @@ class MessageBus:
                         else:
                             outcomes[i] = result
                     await uow.commit()
-                break
+                return outcomes, later
             except errors.TransientConflict:
                 await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
-        else:
-            return [errors.Busy("the request kept colliding with others; retry shortly")] * len(
-                batch
-            )
-        short = [i for i, o in enumerate(outcomes) if isinstance(o, errors.InsufficientStock)]
-        if short:
-            skus = sorted({s for i in short for s in outcomes[i].extra.get("skus", [])})
-            if await self._expire_overdue(skus):
-                later += short
-        for i in later:
-            p = batch[i]
-            try:
-                outcomes[i] = await self._run(p.cmd, p.ctx, p.idem, p.render)
-            except errors.StockdError as e:
-                outcomes[i] = e
-        return outcomes
+        busy = errors.Busy("the request kept colliding with others; retry shortly")
+        return [busy] * len(batch), []
 
     async def _run(
         self, cmd: Command, ctx: Context, idem: Idempotency | None, render: Render | None

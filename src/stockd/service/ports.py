@@ -61,6 +61,12 @@ class LevelRepository(Protocol):
         order, in one pass; missing levels are left out."""
         ...
 
+    async def read(
+        self, keys: Collection[LevelKey] = (), *, skus: Collection[str] = ()
+    ) -> dict[LevelKey, Level]:
+        """`lock` without the locks: the levels as last committed."""
+        ...
+
     async def apply(self, key: LevelKey, delta: Quantities, now: datetime) -> Level | None:
         """Add `delta` to the level in the store, only if every invariant holds
         afterwards; the level after, or None when it would break one (or the
@@ -78,6 +84,20 @@ class LevelRepository(Protocol):
 
 class ReservationRepository(Protocol):
     async def add_many(self, reservations: Sequence[Reservation]) -> None: ...
+
+    async def place(
+        self,
+        reservations: Sequence[Reservation],
+        deltas: Mapping[LevelKey, tuple[Quantities, int]],
+        movements: Sequence[Movement],
+        now: datetime,
+    ) -> bool:
+        """Holds decided on an unlocked read, written in one atomic step:
+        `apply_many(deltas)`, the reservations stored and the movements
+        appended with the quantities after each as the store has them then
+        (their own `after` is ignored). All or nothing: False when a level no
+        longer takes its delta, and nothing is written."""
+        ...
 
     async def get(self, reservation_id: str, *, lock: bool = False) -> Reservation | None: ...
 
@@ -244,4 +264,8 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self, *, autocommit: bool = False) -> UnitOfWork:
+        """A unit of work; with `autocommit`, each write commits by itself (for
+        work written in one atomic call, such as `ReservationRepository.place`)
+        and `commit` has nothing left to do."""
+        ...

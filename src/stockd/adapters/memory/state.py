@@ -108,6 +108,11 @@ class MemoryLevels:
         skus = set(skus)
         return {k: v for k, v in sorted(self.s.levels.items()) if k in wanted or k.sku in skus}
 
+    async def read(
+        self, keys: Collection[LevelKey] = (), *, skus: Collection[str] = ()
+    ) -> dict[LevelKey, Level]:
+        return await self.lock(keys, skus=skus)
+
     async def apply_many(
         self, deltas: Mapping[LevelKey, tuple[Quantities, int]], now: datetime
     ) -> dict[LevelKey, Level] | None:
@@ -142,6 +147,25 @@ class MemoryReservations:
         for r in reservations:
             assert r.id not in self.s.reservations
             self.s.reservations[r.id] = r
+
+    async def place(
+        self,
+        reservations: Sequence[Reservation],
+        deltas: Mapping[LevelKey, tuple[Quantities, int]],
+        movements: Sequence[Movement],
+        now: datetime,
+    ) -> bool:
+        if await MemoryLevels(self.s).apply_many(deltas, now) is None:
+            return False
+        await self.add_many(reservations)
+        # The quantities after each movement, as the store now has them.
+        after = {k: level.quantities for k, level in self.s.levels.items() if k in deltas}
+        written: list[Movement] = []
+        for m in reversed(movements):
+            written.append(replace(m, after=after[m.key]))
+            after[m.key] = after[m.key] + -m.delta
+        self.s.events.extend(reversed(written))
+        return True
 
     async def get(self, reservation_id: str, *, lock: bool = False) -> Reservation | None:
         return self.s.reservations.get(reservation_id)

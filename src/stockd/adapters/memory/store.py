@@ -41,7 +41,9 @@ class MemoryStore:
         self.state = State()
         self.lock = asyncio.Lock()
 
-    def uow(self) -> MemoryUnitOfWork:
+    def uow(self, *, autocommit: bool = False) -> MemoryUnitOfWork:
+        """Every unit of work here is atomic under one lock, so `autocommit`
+        changes nothing."""
         return MemoryUnitOfWork(self)
 
 

@@ -29,14 +29,14 @@ WHERE sku = $1 AND location = $2
 RETURNING {rows.LEVEL_COLUMNS}
 """
 
-_LOCK = f"""
+_READ = f"""
 SELECT {", ".join("l." + c for c in rows.LEVEL_COLUMNS.split(", "))}
 FROM levels l
 JOIN (SELECT sku, location FROM levels WHERE sku = ANY($3::text[])
       UNION SELECT * FROM unnest($1::text[], $2::text[])) wanted USING (sku, location)
 ORDER BY l.sku, l.location
-FOR NO KEY UPDATE OF l
 """
+_LOCK = _READ + "FOR NO KEY UPDATE OF l\n"
 
 _CREATE = """
 INSERT INTO levels (sku, location, floor, updated_at)
@@ -79,10 +79,20 @@ class PostgresLevels:
     async def lock(
         self, keys: Collection[LevelKey] = (), *, skus: Collection[str] = ()
     ) -> dict[LevelKey, Level]:
+        return await self._select(_LOCK, keys, skus)
+
+    async def read(
+        self, keys: Collection[LevelKey] = (), *, skus: Collection[str] = ()
+    ) -> dict[LevelKey, Level]:
+        return await self._select(_READ, keys, skus)
+
+    async def _select(
+        self, sql: str, keys: Collection[LevelKey], skus: Collection[str]
+    ) -> dict[LevelKey, Level]:
         if not keys and not skus:
             return {}
         found = await self.conn.fetch(
-            _LOCK, [k.sku for k in keys], [k.location for k in keys], list(skus)
+            sql, [k.sku for k in keys], [k.location for k in keys], list(skus)
         )
         return {(lvl := rows.level(r)).key: lvl for r in found}
 

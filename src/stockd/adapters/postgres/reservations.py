@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
+import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from stockd.adapters.postgres import rows
+from stockd.adapters.postgres import holds, rows
+from stockd.domain.ledger import Movement
+from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 
 _LINES = """
@@ -47,6 +50,21 @@ class PostgresReservations:
             [x.location for _, x in lines],
             [x.quantity for _, x in lines],
         )
+
+    async def place(
+        self,
+        reservations: Sequence[Reservation],
+        deltas: Mapping[LevelKey, tuple[Quantities, int]],
+        movements: Sequence[Movement],
+        now: datetime,
+    ) -> bool:
+        try:
+            await holds.place(self.conn, reservations, deltas, movements, now)
+        except asyncpg.PostgresError as e:
+            if e.sqlstate == holds.REFUSED:
+                return False
+            raise
+        return True
 
     async def get(self, reservation_id: str, *, lock: bool = False) -> Reservation | None:
         row = await self.conn.fetchrow(

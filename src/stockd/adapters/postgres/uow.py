@@ -21,6 +21,9 @@ _RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 
 class PostgresUnitOfWork:
+    """A transaction on a pooled connection; with `autocommit`, none: each
+    statement commits by itself (for work written in one statement)."""
+
     catalog: PostgresCatalog
     levels: PostgresLevels
     reservations: PostgresReservations
@@ -30,8 +33,9 @@ class PostgresUnitOfWork:
     transfers: PostgresTransfers
     sales: PostgresSales
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, autocommit: bool = False) -> None:
         self._pool = pool
+        self._autocommit = autocommit
         self._conn: PoolConnectionProxy | None = None
         self._tx: asyncpg.transaction.Transaction | None = None
         self._done = False
@@ -39,8 +43,9 @@ class PostgresUnitOfWork:
     async def __aenter__(self) -> Self:
         conn = await self._pool.acquire()
         self._conn = conn
-        self._tx = conn.transaction()
-        await self._tx.start()
+        if not self._autocommit:
+            self._tx = conn.transaction()
+            await self._tx.start()
         self.catalog = PostgresCatalog(conn)
         self.levels = PostgresLevels(conn)
         self.reservations = PostgresReservations(conn)
@@ -58,9 +63,8 @@ class PostgresUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         assert self._conn is not None
-        assert self._tx is not None
         try:
-            if not self._done:
+            if self._tx is not None and not self._done:
                 await self._tx.rollback()
         finally:
             await self._pool.release(self._conn)
@@ -78,8 +82,8 @@ class PostgresUnitOfWork:
             ) from exc
 
     async def commit(self) -> None:
-        assert self._tx is not None
-        await self._tx.commit()
+        if self._tx is not None:
+            await self._tx.commit()
         self._done = True
 
 
@@ -87,5 +91,5 @@ class PostgresUnitOfWorkFactory:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    def __call__(self) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self.pool)
+    def __call__(self, *, autocommit: bool = False) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self.pool, autocommit=autocommit)

@@ -23,6 +23,11 @@ class LevelBatch:
         """The locked levels as the changes taken so far leave them."""
         self._deltas: dict[LevelKey, tuple[Quantities, int]] = {}
 
+    @property
+    def deltas(self) -> Mapping[LevelKey, tuple[Quantities, int]]:
+        """Per level: the summed delta and how many changes went into it."""
+        return self._deltas
+
     def fits(self, key: LevelKey, delta: Quantities) -> bool:
         level = self.view.get(key)
         return level is not None and not (level.quantities + delta).violations(level.floor)

@@ -30,7 +30,9 @@ from stockd.service.ports import UnitOfWork
 async def reserve(cmd: Reserve, uow: UnitOfWork, ctx: Context, deps: Deps) -> Reservation:
     """One hold: a group commit of one (see `reserve_batch`), so a request
     gets exactly the same decision whichever way it arrives."""
-    [outcome] = await reserve_batch([BatchRequest(cmd, ctx)], uow, deps)
+    decided = await reserve_batch([BatchRequest(cmd, ctx)], uow, deps)
+    assert decided is not None  # decided under lock: never refused
+    [outcome] = decided
     if isinstance(outcome, errors.StockdError):
         raise outcome
     return outcome

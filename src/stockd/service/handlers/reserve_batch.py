@@ -9,6 +9,14 @@ the same invariants as a single change (and the CHECK constraints behind it).
 Each request keeps its own result and its own ledger events, with the
 quantities after it. One lock, one write and one commit serve the whole batch,
 which is what lets a hot SKU take thousands of holds a second.
+
+Unlocked (`locked=False`), the batch is decided on the levels as last
+committed and written with `ReservationRepository.place`, one atomic step
+that re-checks every level's invariants as it writes: the hot rows are then
+held only while that step runs. The decisions stay sound because a hold only
+takes units: if the batch's sum still fits a level, so does every request's
+share of it. When the store refuses (the levels moved), nothing is written and
+the result is None: decide again under lock.
 """
 
 from __future__ import annotations
@@ -37,7 +45,9 @@ class Request:
     ctx: Context
 
 
-async def reserve_batch(requests: Sequence[Request], uow: UnitOfWork, deps: Deps) -> list[Outcome]:
+async def reserve_batch(
+    requests: Sequence[Request], uow: UnitOfWork, deps: Deps, *, locked: bool = True
+) -> list[Outcome] | None:
     now = deps.clock.now()
     outcomes: list[Outcome | None] = [None] * len(requests)
     deadlines: dict[int, datetime] = {}
@@ -72,7 +82,8 @@ async def reserve_batch(requests: Sequence[Request], uow: UnitOfWork, deps: Deps
                 named_keys.add(LevelKey(line.sku, line.location))
             else:
                 open_skus.add(line.sku)
-    batch = LevelBatch(await uow.levels.lock(named_keys, skus=open_skus))
+    read = uow.levels.lock if locked else uow.levels.read
+    batch = LevelBatch(await read(named_keys, skus=open_skus))
     if open_skus:
         # The strategy needs every location holding an open line's SKU.
         locations |= await uow.catalog.locations(
@@ -127,8 +138,12 @@ async def reserve_batch(requests: Sequence[Request], uow: UnitOfWork, deps: Deps
         outcomes[i] = reservation
 
     if held:
-        await batch.write(uow, now, "a reservation batch")
-        await uow.reservations.add_many(held)
-        await uow.ledger.append(movements)
+        if not locked:
+            if not await uow.reservations.place(held, batch.deltas, movements, now):
+                return None
+        else:
+            await batch.write(uow, now, "a reservation batch")
+            await uow.reservations.add_many(held)
+            await uow.ledger.append(movements)
     assert all(o is not None for o in outcomes)
     return [o for o in outcomes if o is not None]
