@@ -180,9 +180,11 @@ async def test_a_reader_paging_the_ledger_during_writes_sees_every_event_once(
     await db.maintenance.sequence_ledger()
     writers_done.set()
     await asyncio.gather(*tasks)
-    total = 10 * 20
-    assert seen == list(range(1, total + 1))
     records = await db.reads.events(0, 1000, sku=None, location=None)
+    # Every event seen once, in seq order (numbers may skip where a
+    # transaction failed after numbering its events, so they are not counted).
+    assert len(records) == 10 * 20
+    assert seen == [r.seq for r in records]
     for sku in skus:
         afters = [r.movement.after.on_hand for r in records if r.movement.key.sku == sku]
         assert afters == sorted(afters)

@@ -90,6 +90,9 @@ async def load(url: str, shape: Shape) -> dict[str, int]:
                 for n, (s, loc, q) in enumerate(stock(), start=1)
             ),
         )
+        # Numbered above (the insert trigger leaves given numbers alone): the
+        # ledger's own numbering carries on after them.
+        await conn.execute("SELECT setval('ledger_seq', (SELECT max(seq) FROM ledger_events))")
         await conn.copy_records_to_table(
             "bench_levels",
             columns=["sku", "location", "on_hand"],

@@ -5,9 +5,10 @@ then writes it here: one statement that locks the levels in (sku, location)
 order, adds the summed deltas only where every invariant still holds (the
 same conditional UPDATE as `apply_many`), stores the reservations and their
 lines, and appends the ledger events with the quantities after each as the
-locked rows now have them. Run outside a transaction, the statement is its
-own: the hot rows are locked for its execution and its commit only, with no
-round trip to the client in between.
+locked rows now have them (numbered by the insert trigger, migration 0003).
+Run outside a transaction, the statement is its own: the hot rows are locked
+for its execution and its commit only, with no round trip to the client in
+between.
 
 If any level no longer takes its delta (another writer got there first), the
 statement calls `stockd_refuse` (migration 0003), which aborts it: nothing is
@@ -75,6 +76,10 @@ WITH d AS (
     SELECT m.type, m.sku, m.location, {", ".join("m." + c for c in deltas)}, {after},
            {", ".join("m." + c for c in texts)}, m.at, m.order_id, m.transfer_id
     FROM m JOIN u USING (sku, location)
+    -- Evaluated before the first event is written, so every level is locked
+    -- before the numbering lock is taken (the trigger takes it): taking it
+    -- earlier could deadlock with a writer that holds it and wants a level.
+    WHERE (SELECT count(*) FROM u) = cardinality({level_count}::text[])
     WINDOW later AS (PARTITION BY m.sku, m.location ORDER BY m.ord
                      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
     ORDER BY m.ord

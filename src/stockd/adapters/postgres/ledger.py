@@ -21,23 +21,26 @@ SEQUENCER_LOCK = 0x5709_C0DE
 """Advisory lock id held by whoever is numbering ledger events."""
 
 _SEQUENCE = """
-WITH pending AS (
-    SELECT id FROM ledger_events WHERE seq IS NULL ORDER BY id LIMIT $1
-), head AS (
-    SELECT coalesce(max(seq), 0) AS seq FROM ledger_events
-), numbered AS (
-    SELECT pending.id, head.seq + row_number() OVER (ORDER BY pending.id) AS seq
-    FROM pending, head
-)
-UPDATE ledger_events e SET seq = numbered.seq FROM numbered WHERE e.id = numbered.id
+UPDATE ledger_events e SET seq = nextval('ledger_seq')
+FROM (SELECT id FROM ledger_events WHERE seq IS NULL ORDER BY id LIMIT $1) pending
+WHERE e.id = pending.id
 """
 
 
 class PostgresLedger:
+    """Appends are written when the unit of work commits (`flush`): inserting
+    an event takes the numbering lock (migration 0003), held until commit, so
+    it is taken last, after every row lock of the transaction."""
+
     def __init__(self, conn: PoolConnectionProxy) -> None:
         self.conn = conn
+        self._pending: list[Movement] = []
 
     async def append(self, movements: Sequence[Movement]) -> None:
+        self._pending.extend(movements)
+
+    async def flush(self) -> None:
+        movements, self._pending = self._pending, []
         if not movements:
             return
         records = [
@@ -74,14 +77,12 @@ COPY_FROM = 8
 
 
 async def sequence_pending(pool: asyncpg.Pool, batch: int = 50_000) -> int:
-    """Number committed, unnumbered events in commit order; how many.
+    """Number committed, unnumbered events; how many.
 
-    Events are inserted with an id in insertion order, but transactions commit
-    in another order, so a reader paging by id could skip an event that
-    commits late. The sequencer numbers only events it can see committed,
-    under a lock only one sequencer holds, so seq order is commit order: a
-    reader that has seen seq N will never later find an event below N. Per
-    level, id order is lock order, and the sequencer keeps it.
+    Events are numbered as they are inserted (the trigger of migration 0003,
+    under the lock this takes too), so this finds only events written
+    before that migration. It stays as the safety net that readers of the
+    ledger call before paging by seq, and as the `sequencer` worker.
     """
     total = 0
     while True:

@@ -82,6 +82,7 @@ class PostgresUnitOfWork:
             ) from exc
 
     async def commit(self) -> None:
+        await self.ledger.flush()
         if self._tx is not None:
             await self._tx.commit()
         self._done = True
