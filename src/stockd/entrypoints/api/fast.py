@@ -32,10 +32,11 @@ from stockd.entrypoints.api import problems
 from stockd.entrypoints.api.deps import idempotency
 from stockd.entrypoints.api.routes.reservations import _render
 from stockd.entrypoints.api.schemas.common import CODE_PATTERN
-from stockd.entrypoints.api.schemas.reservations import ReservationCreate
+from stockd.entrypoints.api.schemas.reservations import ReservationCreate, reservation_document
 from stockd.entrypoints.api.schemas.stock import availability_document
 from stockd.entrypoints.api.writes import execute
 from stockd.service.auth import Scope
+from stockd.service.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +49,51 @@ def _path(request: Request) -> str:
     return path
 
 
+def header(request: Request, name: bytes) -> str | None:
+    """A request header (`name` in lower case), straight from the ASGI scope."""
+    for k, v in request.scope["headers"]:
+        if k == name:
+            return str(v.decode("latin-1"))
+    return None
+
+
 def bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if not header:
+    value = header(request, b"authorization")
+    if not value:
         return None
-    scheme, _, token = header.partition(" ")
+    scheme, _, token = value.partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def create_reservation(request: Request) -> Response:
+class Json:
+    """A JSON response sent as two ASGI messages, without a Response object."""
+
+    __slots__ = ("body", "status")
+
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status = status
+        self.body = body
+
+    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(self.body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": self.body})
+
+
+async def create_reservation(request: Request) -> Reply:
     path = _path(request)
     container: Container = request.app.state.container
     try:
         key = await container.auth.authenticate(bearer(request), Scope.WRITE)
-        idem_key = request.headers.get("idempotency-key")
+        idem_key = header(request, b"idempotency-key")
         if idem_key is not None and not _KEY.match(idem_key):
             return problems.invalid(
                 [
@@ -80,6 +112,12 @@ async def create_reservation(request: Request) -> Response:
             return problems.invalid(e.errors(), path, ("body",))
         except ClientDisconnect:
             return Response(status_code=499)  # nobody is listening
+        if idem_key is None:
+            # What `execute` does for a request without a key, minus the
+            # Pydantic model and the Response object.
+            held = await container.bus.handle(body.to_command(), Context(actor=f"key:{key.id}"))
+            document = reservation_document(held, container.clock.now())
+            return Json(201, orjson.dumps(document, option=orjson.OPT_UTC_Z))
         return await execute(
             container.bus,
             body.to_command(),
@@ -94,7 +132,7 @@ async def create_reservation(request: Request) -> Response:
 _CODE = re.compile(CODE_PATTERN)
 
 
-async def availability(request: Request) -> Response:
+async def availability(request: Request) -> Reply:
     """`GET /v1/availability/{sku}`: the hot read path."""
     path = _path(request)
     container: Container = request.app.state.container
@@ -116,9 +154,7 @@ async def availability(request: Request) -> Response:
         levels = await container.reads.availability(container.clock.now(), sku)
         if not levels and await container.reads.sku(sku) is None:
             raise errors.NotFound(f"SKU {sku!r} does not exist")
-        return Response(
-            orjson.dumps(availability_document(sku, levels)), media_type="application/json"
-        )
+        return Json(200, orjson.dumps(availability_document(sku, levels)))
     except errors.StockdError as e:
         return problems.problem_for(e, path)
 
@@ -162,7 +198,7 @@ class HotPaths:
     ) -> None:
         length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         if length is not None and (not length.isdigit() or int(length) > self.limit):
-            response = problems.problem(
+            response: Reply = problems.problem(
                 413,
                 "payload_too_large",
                 "Request body too large",
@@ -181,4 +217,5 @@ class HotPaths:
         await response(scope, receive, send)
 
 
-Handler = Callable[[Request], Awaitable[Response]]
+Reply = Response | Json
+Handler = Callable[[Request], Awaitable[Reply]]

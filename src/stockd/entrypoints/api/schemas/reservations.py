@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -84,14 +84,20 @@ class ReservationRead(Output):
 
     @classmethod
     def of(cls, r: Reservation, now: datetime) -> ReservationRead:
-        return cls(
-            id=r.id,
-            status=r.status_at(now).value,
-            created_at=r.created_at,
-            expires_at=r.expires_at,
-            closed_at=r.closed_at,
-            reference=r.reference,
-            order_id=r.order_id,
-            pickup_location=r.pickup_location,
-            lines=[LineRead(sku=x.sku, quantity=x.quantity, location=x.location) for x in r.lines],
-        )
+        return cls.model_validate(reservation_document(r, now))
+
+
+def reservation_document(r: Reservation, now: datetime) -> dict[str, Any]:
+    """The `ReservationRead` document as plain data (the hot path serialises
+    it directly; `ReservationRead.of` validates the same data)."""
+    return {
+        "id": r.id,
+        "status": r.status_at(now).value,
+        "created_at": r.created_at,
+        "expires_at": r.expires_at,
+        "closed_at": r.closed_at,
+        "reference": r.reference,
+        "order_id": r.order_id,
+        "pickup_location": r.pickup_location,
+        "lines": [{"sku": x.sku, "quantity": x.quantity, "location": x.location} for x in r.lines],
+    }
