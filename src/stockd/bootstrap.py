@@ -21,7 +21,7 @@ from stockd.service.handlers import HANDLERS
 from stockd.service.maintenance import Maintenance
 from stockd.service.messagebus import MessageBus
 from stockd.service.ports import Clock
-from stockd.service.queries import ReadModel
+from stockd.service.queries import Availability, ReadModel
 
 
 @dataclass
@@ -33,6 +33,7 @@ class Container:
     keys: ApiKeyStore
     auth: Authenticator
     maintenance: Maintenance
+    availability: Availability
     pool: asyncpg.Pool | None = None
 
     async def close(self) -> None:
@@ -55,8 +56,12 @@ def deps_for(settings: Settings, clock: Clock) -> Deps:
     )
 
 
-def group_commit(settings: Settings) -> tuple[int, float]:
-    return settings.group_commit_max_batch, settings.group_commit_wait_ms / 1000
+def group_commit(settings: Settings) -> tuple[int, float, int]:
+    return (
+        settings.group_commit_max_batch,
+        settings.group_commit_wait_ms / 1000,
+        settings.group_commit_in_flight,
+    )
 
 
 async def build(settings: Settings, url: str, clock: Clock | None = None) -> Container:
@@ -73,10 +78,11 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
             HANDLERS,
             group_commit=group_commit(settings),
         ),
-        reads=PostgresReadModel(pool),
+        reads=(reads := PostgresReadModel(pool)),
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
         maintenance=PostgresMaintenance(pool),
+        availability=Availability(reads, clock),
         pool=pool,
     )
 
@@ -99,8 +105,9 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
         bus=MessageBus(
             store.uow, deps_for(settings, clock), HANDLERS, group_commit=group_commit(settings)
         ),
-        reads=MemoryReadModel(store),
+        reads=(reads := MemoryReadModel(store)),
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
         maintenance=MemoryMaintenance(store),
+        availability=Availability(reads, clock),
     )

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     """Most reservations written in one transaction (1 turns group commit off)."""
     group_commit_wait_ms: float = Field(1.0, ge=0, le=100)
     """How long an idle batch waits for more requests before it is written."""
+    group_commit_in_flight: int = Field(2, ge=1, le=16)
+    """Batches one process writes at a time (more overlap; fewer, bigger batches)."""
     expiry_interval_seconds: float = Field(0.25, gt=0, le=60)
     """How often the expiry worker looks for holds past their deadline."""
     sequencer_interval_seconds: float = Field(0.05, gt=0, le=60)

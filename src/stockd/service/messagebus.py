@@ -55,7 +55,7 @@ class MessageBus:
         deps: Deps,
         handlers: Mapping[type[Command], Handler],
         attempts: int = 8,
-        group_commit: tuple[int, float] | None = (64, 0.001),
+        group_commit: tuple[int, float, int] | None = (64, 0.001, 2),
     ) -> None:
         """`group_commit`: (most requests per batch, seconds an idle batch waits
         for company) for reservations; None to write each on its own."""

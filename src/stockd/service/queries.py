@@ -17,6 +17,8 @@ from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
 from stockd.domain.transfers import Transfer
+from stockd.service.batching import GroupRead
+from stockd.service.ports import Clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +70,12 @@ class ReadModel(Protocol):
         limit: int,
     ) -> list[Level]: ...
 
-    async def availability(self, now: datetime, sku: str) -> list[LocatedLevel]: ...
+    async def availability_of(
+        self, now: datetime, skus: Collection[str]
+    ) -> dict[str, list[LocatedLevel]]:
+        """Per SKU, its levels live with their locations, by location
+        priority then id (an empty list for a SKU without levels)."""
+        ...
 
     async def levels_of(self, now: datetime, skus: Collection[str]) -> list[Level]:
         """Every level of these SKUs, live."""
@@ -98,3 +105,18 @@ class ReadModel(Protocol):
         ...
 
     async def stats(self, now: datetime) -> dict[str, int]: ...
+
+
+class Availability:
+    """Availability of one SKU at a time; concurrent asks share one query."""
+
+    def __init__(self, reads: ReadModel, clock: Clock) -> None:
+        self.reads = reads
+        self.clock = clock
+        self._group: GroupRead[str, list[LocatedLevel]] = GroupRead(self._fetch)
+
+    async def of(self, sku: str) -> list[LocatedLevel]:
+        return await self._group.get(sku)
+
+    async def _fetch(self, skus: list[str]) -> dict[str, list[LocatedLevel]]:
+        return await self.reads.availability_of(self.clock.now(), skus)

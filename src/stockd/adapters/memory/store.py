@@ -151,14 +151,17 @@ class MemoryReadModel:
             and (after is None or k > after)
         ][:limit]
 
-    async def availability(self, now: datetime, sku: str) -> list[LocatedLevel]:
+    async def availability_of(
+        self, now: datetime, skus: Collection[str]
+    ) -> dict[str, list[LocatedLevel]]:
         overdue = _overdue(self.s, now)
-        found = [
-            LocatedLevel(_live(v, overdue), self.s.locations[k.location])
-            for k, v in self.s.levels.items()
-            if k.sku == sku
-        ]
-        return sorted(found, key=lambda x: (x.location.priority, x.location.id))
+        found: dict[str, list[LocatedLevel]] = {sku: [] for sku in skus}
+        for k, v in self.s.levels.items():
+            if k.sku in found:
+                found[k.sku].append(LocatedLevel(_live(v, overdue), self.s.locations[k.location]))
+        for located in found.values():
+            located.sort(key=lambda x: (x.location.priority, x.location.id))
+        return found
 
     async def levels_of(self, now: datetime, skus: Collection[str]) -> list[Level]:
         overdue = _overdue(self.s, now)

@@ -35,9 +35,13 @@ overdue AS (
 """
 
 
+_LOCATION_COLUMNS = rows.LOCATION_COLUMNS.split(", ")
+
+
 class PostgresReadModel:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self._locations: dict[str, Location] = {}
 
     async def sku(self, code: str) -> Sku | None:
         row = await self.pool.fetchrow(f"SELECT {rows.SKU_COLUMNS} FROM skus WHERE sku = $1", code)
@@ -102,28 +106,39 @@ class PostgresReadModel:
         )
         return [rows.level(r) for r in found]
 
-    async def availability(self, now: datetime, sku: str) -> list[LocatedLevel]:
+    async def availability_of(
+        self, now: datetime, skus: Collection[str]
+    ) -> dict[str, list[LocatedLevel]]:
         found = await self.pool.fetch(
             f"""
-            WITH {_OVERDUE.format(filter="AND rl.sku = $2")}
+            WITH {_OVERDUE.format(filter="AND rl.sku = ANY($2::text[])")}
             SELECT {_LIVE_COLUMNS},
-                   {", ".join(f"loc.{c} AS loc_{c}" for c in rows.LOCATION_COLUMNS.split(", "))}
+                   {", ".join(f"loc.{c} AS loc_{c}" for c in _LOCATION_COLUMNS)}
             FROM levels l
             JOIN locations loc ON loc.id = l.location
             LEFT JOIN overdue o USING (sku, location)
-            WHERE l.sku = $2
-            ORDER BY loc.priority, l.location
+            WHERE l.sku = ANY($2::text[])
+            ORDER BY l.sku, loc.priority, l.location
             """,
             now,
-            sku,
+            list(skus),
         )
-        return [
-            LocatedLevel(
-                rows.level(r),
-                rows.location({c: r[f"loc_{c}"] for c in rows.LOCATION_COLUMNS.split(", ")}),
-            )
-            for r in found
-        ]
+        located: dict[str, list[LocatedLevel]] = {sku: [] for sku in skus}
+        for r in found:
+            located[r["sku"]].append(LocatedLevel(rows.level(r), self._location(r)))
+        return located
+
+    def _location(self, r: asyncpg.Record) -> Location:
+        """The level row's location, built once per location version (a row
+        per level would otherwise build the same Location again and again)."""
+        known = self._locations.get(r["loc_id"])
+        if known is not None and known.version == r["loc_version"]:
+            return known
+        if len(self._locations) > 10_000:
+            self._locations.clear()
+        location = rows.location({c: r[f"loc_{c}"] for c in _LOCATION_COLUMNS})
+        self._locations[location.id] = location
+        return location
 
     async def levels_of(self, now: datetime, skus: Collection[str]) -> list[Level]:
         found = await self.pool.fetch(

@@ -151,7 +151,7 @@ async def availability(request: Request) -> Reply:
                 path,
                 ("path",),
             )
-        levels = await container.reads.availability(container.clock.now(), sku)
+        levels = await container.availability.of(sku)
         if not levels and await container.reads.sku(sku) is None:
             raise errors.NotFound(f"SKU {sku!r} does not exist")
         return Json(200, orjson.dumps(availability_document(sku, levels)))

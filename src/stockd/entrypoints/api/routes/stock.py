@@ -64,7 +64,8 @@ async def availability(
 ) -> Availability:
     if await reads.sku(sku) is None:
         raise errors.NotFound(f"SKU {sku!r} does not exist")
-    return Availability.of(sku, await reads.availability(clock.now(), sku))
+    found = await reads.availability_of(clock.now(), [sku])
+    return Availability.of(sku, found[sku])
 
 
 @router.post(
