@@ -172,7 +172,11 @@ end
     )
 
 
-def reads(key: str, path: str, skus: int) -> str:
+def reads(key: str, path: str, skus: int, pause_ms: float = 0) -> str:
+    """Availability reads of random SKUs; with `pause_ms`, each connection
+    waits that long between a response and its next request (a paced load:
+    about connections / (pause + latency) requests a second)."""
+    paced = f"function delay() return {pause_ms:.3f} end\n" if pause_ms > 0 else ""
     return (
         _COMMON.format(key=key)
         + f"""
@@ -180,6 +184,7 @@ function request()
   return wrk.format("GET", string.format("{path}/SKU-%06d", math.random(0, {skus} - 1)))
 end
 """
+        + paced
     )
 
 
