@@ -4,10 +4,16 @@ own all-or-nothing result, its own events and its own idempotency."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
+
+import asyncpg
+import pytest
 
 from stockd import errors
 from stockd.bootstrap import Container
-from stockd.domain.commands import LineRequest, Reserve
+from stockd.domain.adjustments import Change
+from stockd.domain.commands import Adjust, LineRequest, Reserve
+from stockd.domain.quantities import LevelKey, State
 from stockd.domain.reservations import Reservation
 from stockd.service.messagebus import Idempotency
 from stockd.service.ports import StoredResponse
@@ -111,3 +117,58 @@ async def test_every_hold_in_a_batch_moves_the_level_version(backend: Container)
         e.movement.after.reserved for e in events if e.movement.type == "reservation.created"
     ]
     assert reserved_after == [1, 2, 3, 4, 5, 6]
+
+
+async def _taken_behind_the_read(
+    db: Container, monkeypatch: pytest.MonkeyPatch, units: int
+) -> None:
+    """Make the next unlocked read of levels stale: right after it, another
+    transaction takes `units` of A at x (and commits)."""
+    from stockd.adapters.postgres.levels import PostgresLevels
+
+    read = PostgresLevels.read
+    fired = False
+
+    async def stale_read(self: PostgresLevels, *args: Any, **kwargs: Any) -> Any:
+        nonlocal fired
+        found = await read(self, *args, **kwargs)
+        if not fired:
+            fired = True
+            change = Change(LevelKey("A", "x"), State.ON_HAND, "shrinkage", delta=-units)
+            await db.bus.handle(Adjust((change,)), ADMIN)
+        return found
+
+    monkeypatch.setattr(PostgresLevels, "read", stale_read)
+
+
+async def test_a_batch_decided_on_a_stale_read_writes_nothing_and_is_decided_again(
+    db: Container, monkeypatch: pytest.MonkeyPatch, raw: asyncpg.Connection
+) -> None:
+    await seed(db.bus, skus={"A": 0}, locations={"x": 1}, stock={("A", "x"): 5})
+    await _taken_behind_the_read(db, monkeypatch, units=4)
+    # The read said 5 were free; by the write only 1 is: the one-statement
+    # write refuses the whole batch, and under lock the request is short.
+    with pytest.raises(errors.InsufficientStock):
+        await db.bus.handle(Reserve((LineRequest("A", 3, "x"),)), ADMIN)
+    assert await raw.fetchval("SELECT count(*) FROM reservations") == 0
+    assert await raw.fetchval("SELECT reserved FROM levels WHERE sku = 'A'") == 0
+    assert (await db.reads.verify()).discrepancies == ()
+
+
+async def test_a_batch_that_still_fits_after_a_concurrent_change_is_written_once(
+    db: Container, monkeypatch: pytest.MonkeyPatch, raw: asyncpg.Connection
+) -> None:
+    await seed(db.bus, skus={"A": 0}, locations={"x": 1}, stock={("A", "x"): 5})
+    await _taken_behind_the_read(db, monkeypatch, units=2)
+    held = await db.bus.handle(Reserve((LineRequest("A", 3, "x"),)), ADMIN)
+    assert isinstance(held, Reservation)
+    assert await raw.fetchval("SELECT count(*) FROM reservations") == 1
+    level = await raw.fetchrow("SELECT on_hand, reserved FROM levels WHERE sku = 'A'")
+    assert (level["on_hand"], level["reserved"]) == (3, 3)
+    # The hold's event records the quantities as the locked row had them,
+    # after the concurrent shrinkage, not as the stale read saw them.
+    await db.maintenance.sequence_ledger()
+    events = await db.reads.events(0, 100, sku="A", location=None)
+    created = [e.movement for e in events if e.movement.type == "reservation.created"]
+    assert [(m.after.on_hand, m.after.reserved) for m in created] == [(3, 3)]
+    assert (await db.reads.verify()).discrepancies == ()
