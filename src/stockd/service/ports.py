@@ -92,11 +92,12 @@ class ReservationRepository(Protocol):
         movements: Sequence[Movement],
         now: datetime,
     ) -> bool:
-        """Holds decided on an unlocked read, written in one atomic step:
-        `apply_many(deltas)`, the reservations stored and the movements
-        appended with the quantities after each as the store has them then
-        (their own `after` is ignored). All or nothing: False when a level no
-        longer takes its delta, and nothing is written."""
+        """New holds decided on an unlocked read, written in one atomic step:
+        `apply_many(deltas)` (deltas that only hold units), the reservations
+        stored, and their `reservation.created` movements (one per line, in
+        line order) appended with the quantities after each as the store has
+        them then (their own `after` is ignored). All or nothing: False when
+        a level no longer takes its delta, and nothing is written."""
         ...
 
     async def get(self, reservation_id: str, *, lock: bool = False) -> Reservation | None: ...

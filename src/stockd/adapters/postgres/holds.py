@@ -2,101 +2,143 @@
 
 Group commit decides a batch against the levels as they were read (no lock),
 then writes it here: one statement that locks the levels in (sku, location)
-order, adds the summed deltas only where every invariant still holds (the
-same conditional UPDATE as `apply_many`), stores the reservations and their
-lines, and appends the ledger events with the quantities after each as the
-locked rows now have them (numbered by the insert trigger, migration 0003).
-Run outside a transaction, the statement is its own: the hot rows are locked
-for its execution and its commit only, with no round trip to the client in
-between.
+order, adds the summed holds only where every invariant still holds (the same
+conditions as `apply_many`), stores the reservations and their lines, and
+appends a `reservation.created` event per line with the quantities after it
+as the locked rows now have them (numbered by the insert trigger, migration
+0003). Run outside a transaction, the statement is its own: the hot rows are
+locked for its execution and its commit only, with no round trip to the
+client in between.
 
-If any level no longer takes its delta (another writer got there first), the
+If any level no longer takes its sum (another writer got there first), the
 statement calls `stockd_refuse` (migration 0003), which aborts it: nothing is
 written, and the caller decides the batch again under lock.
+
+The parameters are only what varies: asyncpg checks and encodes every element
+of an array parameter, the largest client cost of a batch (measured in
+docs/benchmarks.md), so each line's event is built in SQL from the line and
+its reservation rather than sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from itertools import count
 
 from asyncpg.pool import PoolConnectionProxy
 
 from stockd.adapters.postgres.rows import COUNTERS, EVENT_FIELDS
-from stockd.domain.ledger import Movement
+from stockd.domain.ledger import Movement, Reserved
 from stockd.domain.quantities import LevelKey, Quantities
-from stockd.domain.reservations import Reservation
+from stockd.domain.reservations import Reservation, ReservationStatus
 
 REFUSED = "SD409"
 """SQLSTATE raised by `stockd_refuse`."""
 
+_AFTER = {c: f"u.{c}" for c in COUNTERS} | {
+    "reserved": "u.reserved - coalesce(sum(x.quantity) OVER later, 0)"
+}
+_EVENT_VALUES = {
+    "type": f"'{Reserved.type}'",
+    "sku": "x.sku",
+    "location": "x.location",
+    **{f"d_{c}": "x.quantity" if c == "reserved" else "0" for c in COUNTERS},
+    **_AFTER,
+    "reason": "NULL",
+    "reference": "r.reference",
+    "reservation_id": "x.reservation_id",
+    "actor": "r.actor",
+    "idempotency_key": "r.idempotency_key",
+    "at": "$1",
+    "order_id": "NULL",
+    "transfer_id": "NULL",
+}
+assert tuple(_EVENT_VALUES) == EVENT_FIELDS
 
-def _statement() -> str:
-    n = count(1)
-
-    def arrays(*types: str) -> str:
-        return ", ".join(f"${next(n)}::{t}[]" for t in types)
-
-    now = f"${next(n)}::timestamptz"
-    level_arrays = arrays("text", "text", *("bigint",) * len(COUNTERS), "bigint")
-    level_count = "$2"  # the level skus: one per level
-    event_types = ("text",) * 3 + ("bigint",) * len(COUNTERS) + ("text",) * 5
-    event_arrays = arrays(*event_types, "timestamptz", "text", "text")
-    hold_arrays = arrays("text", "text", "text", "timestamptz", "timestamptz", "text")
-    line_arrays = arrays("text", "text", "text", "bigint")
-    deltas = [f"d_{c}" for c in COUNTERS]
-    texts = ("reason", "reference", "reservation_id", "actor", "idempotency_key")
-    after = ", ".join(f"u.{c} - coalesce(sum(m.d_{c}) OVER later, 0)" for c in COUNTERS)
-    return f"""
+PLACE = f"""
 WITH d AS (
-    SELECT * FROM unnest({level_arrays}) AS d (sku, location, {", ".join(COUNTERS)}, touches)
+    SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[])
+        AS d (sku, location, reserved, touches)
 ), locked AS (
     SELECT l.sku, l.location FROM levels l JOIN d USING (sku, location)
     ORDER BY l.sku, l.location
     FOR NO KEY UPDATE OF l
 ), u AS (
     UPDATE levels l SET
-        {", ".join(f"{c} = l.{c} + d.{c}" for c in COUNTERS)},
-        version = l.version + d.touches, updated_at = {now}
+        reserved = l.reserved + d.reserved, version = l.version + d.touches, updated_at = $1
     FROM locked JOIN d USING (sku, location)
     WHERE l.sku = locked.sku AND l.location = locked.location
-      AND {" AND ".join(f"l.{c} + d.{c} >= 0" for c in COUNTERS)}
-      AND l.damaged + d.damaged + l.quality_control + d.quality_control <= l.on_hand + d.on_hand
-      AND (l.on_hand + d.on_hand) - (l.reserved + d.reserved) - (l.committed + d.committed)
-          - (l.damaged + d.damaged) - (l.quality_control + d.quality_control)
-          - (l.safety_stock + d.safety_stock) >= l.floor
+      AND l.reserved + d.reserved >= 0
+      AND l.on_hand - (l.reserved + d.reserved) - l.committed - l.damaged
+          - l.quality_control - l.safety_stock >= l.floor
     RETURNING l.sku, l.location, {", ".join("l." + c for c in COUNTERS)}
-), m AS (
-    SELECT * FROM unnest({event_arrays}) WITH ORDINALITY
-        AS m (type, sku, location, {", ".join(deltas)}, {", ".join(texts)},
-              at, order_id, transfer_id, ord)
+), r AS (
+    SELECT * FROM unnest($6::text[], $7::text[], $8::timestamptz[], $9::text[],
+                         $10::text[], $11::text[])
+        AS r (id, reference, expires_at, pickup_location, actor, idempotency_key)
+), x AS (
+    SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::bigint[])
+        WITH ORDINALITY AS x (reservation_id, sku, location, quantity, ord)
+), holds AS (
+    INSERT INTO reservations (id, status, reference, created_at, expires_at, pickup_location)
+    SELECT r.id, '{ReservationStatus.ACTIVE.value}', r.reference, $1, r.expires_at,
+           r.pickup_location
+    FROM r
+), lines AS (
+    INSERT INTO reservation_lines (reservation_id, sku, location, quantity)
+    SELECT reservation_id, sku, location, quantity FROM x
 ), events AS (
     INSERT INTO ledger_events ({", ".join(EVENT_FIELDS)})
-    SELECT m.type, m.sku, m.location, {", ".join("m." + c for c in deltas)}, {after},
-           {", ".join("m." + c for c in texts)}, m.at, m.order_id, m.transfer_id
-    FROM m JOIN u USING (sku, location)
+    SELECT {", ".join(_EVENT_VALUES.values())}
+    FROM x JOIN r ON r.id = x.reservation_id JOIN u USING (sku, location)
     -- Evaluated before the first event is written, so every level is locked
     -- before the numbering lock is taken (the trigger takes it): taking it
     -- earlier could deadlock with a writer that holds it and wants a level.
-    WHERE (SELECT count(*) FROM u) = cardinality({level_count}::text[])
-    WINDOW later AS (PARTITION BY m.sku, m.location ORDER BY m.ord
+    WHERE (SELECT count(*) FROM u) = cardinality($2::text[])
+    WINDOW later AS (PARTITION BY x.sku, x.location ORDER BY x.ord
                      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
-    ORDER BY m.ord
-), holds AS (
-    INSERT INTO reservations (id, status, reference, created_at, expires_at, pickup_location)
-    SELECT * FROM unnest({hold_arrays})
-), lines AS (
-    INSERT INTO reservation_lines (reservation_id, sku, location, quantity)
-    SELECT * FROM unnest({line_arrays})
+    ORDER BY x.ord
 )
-SELECT CASE WHEN count(*) = cardinality({level_count}::text[]) THEN true
+SELECT CASE WHEN count(*) = cardinality($2::text[]) THEN true
             ELSE stockd_refuse('a level no longer takes the batch') END
 FROM u
 """
 
 
-PLACE = _statement()
+def _check(
+    reservations: Sequence[Reservation],
+    deltas: Mapping[LevelKey, tuple[Quantities, int]],
+    movements: Sequence[Movement],
+    now: datetime,
+) -> dict[str, Movement]:
+    """What `PLACE` builds in SQL must be what the caller decided: new active
+    holds taken now, one `reservation.created` event per line in line order
+    (one actor and key per reservation), and deltas that only hold units.
+    Per reservation, the event of its first line."""
+    lines = [(r, x) for r in reservations for x in r.lines]
+    if len(movements) != len(lines):
+        raise ValueError("place writes one event per line")
+    first: dict[str, Movement] = {}
+    for m, (r, x) in zip(movements, lines, strict=True):
+        head = first.setdefault(r.id, m)
+        if not (
+            isinstance(m, Reserved)
+            and m.reservation_id == r.id
+            and m.key == (x.sku, x.location)
+            and m.delta == Quantities(reserved=x.quantity)
+            and m.at == now
+            and m.reference == r.reference
+            and (m.actor, m.idempotency_key) == (head.actor, head.idempotency_key)
+            and m.reason is None
+            and m.order_id is None
+            and m.transfer_id is None
+        ):
+            raise ValueError(f"place writes the events of new holds, not {m!r}")
+    if any(r.status is not ReservationStatus.ACTIVE or r.created_at != now for r in reservations):
+        raise ValueError("place writes new active holds taken now")
+    if any(delta != Quantities(reserved=delta.reserved) for delta, _ in deltas.values()):
+        raise ValueError("place only holds units")
+    return first
 
 
 async def place(
@@ -107,7 +149,8 @@ async def place(
     now: datetime,
 ) -> None:
     """Run `PLACE`; raises asyncpg's error with sqlstate `REFUSED` when a
-    level no longer takes its delta (nothing is written then)."""
+    level no longer takes its sum (nothing is written then)."""
+    first = _check(reservations, deltas, movements, now)
     keys = sorted(deltas)
     lines = [(r.id, x) for r in reservations for x in r.lines]
     await conn.execute(
@@ -115,26 +158,14 @@ async def place(
         now,
         [k.sku for k in keys],
         [k.location for k in keys],
-        *([getattr(deltas[k][0], c) for k in keys] for c in COUNTERS),
+        [deltas[k][0].reserved for k in keys],
         [deltas[k][1] for k in keys],
-        [m.type for m in movements],
-        [m.key.sku for m in movements],
-        [m.key.location for m in movements],
-        *([getattr(m.delta, c) for m in movements] for c in COUNTERS),
-        [m.reason for m in movements],
-        [m.reference for m in movements],
-        [m.reservation_id for m in movements],
-        [m.actor for m in movements],
-        [m.idempotency_key for m in movements],
-        [m.at for m in movements],
-        [m.order_id for m in movements],
-        [m.transfer_id for m in movements],
         [r.id for r in reservations],
-        [r.status.value for r in reservations],
         [r.reference for r in reservations],
-        [r.created_at for r in reservations],
         [r.expires_at for r in reservations],
         [r.pickup_location for r in reservations],
+        [first[r.id].actor for r in reservations],
+        [first[r.id].idempotency_key for r in reservations],
         [rid for rid, _ in lines],
         [x.sku for _, x in lines],
         [x.location for _, x in lines],
