@@ -35,9 +35,6 @@ overdue AS (
 """
 
 
-_LOCATION_COLUMNS = rows.LOCATION_COLUMNS.split(", ")
-
-
 class PostgresReadModel:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -112,8 +109,7 @@ class PostgresReadModel:
         found = await self.pool.fetch(
             f"""
             WITH {_OVERDUE.format(filter="AND rl.sku = ANY($2::text[])")}
-            SELECT {_LIVE_COLUMNS},
-                   {", ".join(f"loc.{c} AS loc_{c}" for c in _LOCATION_COLUMNS)}
+            SELECT {_LIVE_COLUMNS}, loc.version AS loc_version
             FROM levels l
             JOIN locations loc ON loc.id = l.location
             LEFT JOIN overdue o USING (sku, location)
@@ -123,22 +119,22 @@ class PostgresReadModel:
             now,
             list(skus),
         )
-        located: dict[str, list[LocatedLevel]] = {sku: [] for sku in skus}
-        for r in found:
-            located[r["sku"]].append(LocatedLevel(rows.level(r), self._location(r)))
-        return located
-
-    def _location(self, r: asyncpg.Record) -> Location:
-        """The level row's location, built once per location version (a row
-        per level would otherwise build the same Location again and again)."""
-        known = self._locations.get(r["loc_id"])
-        if known is not None and known.version == r["loc_version"]:
-            return known
+        # Locations are built once per version and kept: the level rows carry
+        # only the version, and the few unknown or changed ones are read.
         if len(self._locations) > 10_000:
             self._locations.clear()
-        location = rows.location({c: r[f"loc_{c}"] for c in _LOCATION_COLUMNS})
-        self._locations[location.id] = location
-        return location
+        stale = {
+            r["location"]
+            for r in found
+            if (known := self._locations.get(r["location"])) is None
+            or known.version != r["loc_version"]
+        }
+        if stale:
+            self._locations.update(await self.locations_by_id(stale))
+        located: dict[str, list[LocatedLevel]] = {sku: [] for sku in skus}
+        for r in found:
+            located[r["sku"]].append(LocatedLevel(rows.level(r), self._locations[r["location"]]))
+        return located
 
     async def levels_of(self, now: datetime, skus: Collection[str]) -> list[Level]:
         found = await self.pool.fetch(
