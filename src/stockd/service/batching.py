@@ -124,5 +124,9 @@ class GroupRead(Generic[K, V]):
                         future.set_exception(e)
                 continue
             for key, future in batch:
-                if not future.done():
+                if future.done():
+                    continue
+                if key in found:
                     future.set_result(found[key])
+                else:
+                    future.set_exception(KeyError(f"the fetch did not answer {key!r}"))

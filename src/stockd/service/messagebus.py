@@ -58,7 +58,8 @@ class MessageBus:
         group_commit: tuple[int, float, int] | None = (64, 0.001, 2),
     ) -> None:
         """`group_commit`: (most requests per batch, seconds an idle batch waits
-        for company) for reservations; None to write each on its own."""
+        for company, batches written at a time) for reservations; None to
+        write each on its own."""
         self.uow = uow
         self.deps = deps
         self.handlers = handlers
