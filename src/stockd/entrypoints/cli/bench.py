@@ -85,7 +85,7 @@ def run_workloads(
         cells = (
             row.workload,
             row.system,
-            f"{row.rate:,.0f} {row.unit}",
+            f"{row.rate:,.0f} {row.unit}" if row.rate else row.unit,
             ratio,
             f"{row.p50_ms:.1f}",
             f"{row.p99_ms:.1f}",
