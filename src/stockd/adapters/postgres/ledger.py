@@ -39,6 +39,10 @@ class PostgresLedger:
     async def append(self, movements: Sequence[Movement]) -> None:
         self._pending.extend(movements)
 
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
     async def flush(self) -> None:
         movements, self._pending = self._pending, []
         if not movements:

@@ -82,6 +82,11 @@ class PostgresUnitOfWork:
             ) from exc
 
     async def commit(self) -> None:
+        if self._tx is None and self.ledger.pending:
+            # Each statement would be its own transaction: events written
+            # apart from the change they record. Work in autocommit writes
+            # its events in the statement that makes the change.
+            raise RuntimeError("an autocommit unit of work cannot append to the ledger")
         await self.ledger.flush()
         if self._tx is not None:
             await self._tx.commit()
