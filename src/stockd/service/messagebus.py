@@ -20,7 +20,8 @@ from typing import Any
 
 from stockd import errors
 from stockd.domain.commands import Command, ExpireDueReservations, Reserve
-from stockd.service.batching import GroupCommit, Pending
+from stockd.service import batching
+from stockd.service.batching import Pending
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import Handler
 from stockd.service.handlers.reserve_batch import Request as BatchRequest
@@ -65,27 +66,27 @@ class MessageBus:
         self.handlers = handlers
         self.attempts = attempts
         self.group = (
-            GroupCommit(self._reserve_batch, *group_commit)
+            batching.group_commit(self._reserve_batch, *group_commit)
             if group_commit and group_commit[0] > 1
             else None
         )
 
     async def handle(self, cmd: Command, ctx: Context) -> Any:
         if self.group is not None and isinstance(cmd, Reserve):
-            return await self.group.submit(cmd, ctx, None, None)
+            return await self.group.submit(Pending(cmd, ctx, None, None))
         return await self._run(cmd, ctx, None, None)
 
     async def handle_idempotent(
         self, cmd: Command, ctx: Context, idem: Idempotency, render: Render
     ) -> Reply:
         if self.group is not None and isinstance(cmd, Reserve):
-            reply = await self.group.submit(cmd, ctx, idem, render)
+            reply = await self.group.submit(Pending(cmd, ctx, idem, render))
         else:
             reply = await self._run(cmd, ctx, idem, render)
         assert isinstance(reply, Reply)
         return reply
 
-    async def _reserve_batch(self, batch: Sequence[Pending]) -> list[Any]:
+    async def _reserve_batch(self, batch: list[Pending]) -> list[Any]:
         """A batch of reservations, each with its own result (a Reservation, a
         Reply, or the error it would have had).
 
