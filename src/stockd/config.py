@@ -38,7 +38,6 @@ class Settings(BaseSettings):
     """Batches one process writes at a time (more overlap; fewer, bigger batches)."""
     expiry_interval_seconds: float = Field(0.25, gt=0, le=60)
     """How often the expiry worker looks for holds past their deadline."""
-    sequencer_interval_seconds: float = Field(0.05, gt=0, le=60)
     idempotency_retention_hours: int = Field(24, ge=1)
     auth_cache_seconds: float = Field(5.0, ge=0)
 

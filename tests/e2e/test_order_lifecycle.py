@@ -42,7 +42,6 @@ async def level(api: Api, sku: str, location: str) -> dict[str, Any]:
 
 
 async def clean(db: Container) -> None:
-    await db.maintenance.sequence_ledger()
     report = await db.reads.verify()
     assert report.discrepancies == ()
 

@@ -176,7 +176,6 @@ async def test_the_expiry_worker_expires_due_holds_and_only_those(backend: Conta
     }
     assert statuses == {short.id: ReservationStatus.EXPIRED, long.id: ReservationStatus.ACTIVE}
     assert await available(backend, "A") == {"x": 7}
-    await backend.maintenance.sequence_ledger()
     events = await backend.reads.events(0, 100, sku="A", location=None)
     assert [e.movement.type for e in events][-1] == "reservation.expired"
     await verify_clean(backend)

@@ -263,9 +263,6 @@ async def _verify(db_url: str) -> VerifyReport:
     pool = await asyncpg.create_pool(db_url, min_size=1, max_size=2)
     try:
         await pool.execute("SELECT 1")
-        from stockd.adapters.postgres.ledger import sequence_pending
-
-        await sequence_pending(pool)
         return await verify(pool)
     finally:
         await pool.close()

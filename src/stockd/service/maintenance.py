@@ -7,10 +7,6 @@ from typing import Protocol
 
 
 class Maintenance(Protocol):
-    async def sequence_ledger(self) -> int:
-        """Give committed ledger events their seq (commit order); how many."""
-        ...
-
     async def forget_idempotency_keys(self, before: datetime) -> int:
         """Drop stored idempotent responses older than `before`; how many."""
         ...

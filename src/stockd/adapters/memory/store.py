@@ -236,7 +236,6 @@ class MemoryReadModel:
             "active_reservations": sum(r.expires_at > now for r in live),
             "overdue_reservations": sum(r.expires_at <= now for r in live),
             "ledger_head": len(self.s.events),
-            "unsequenced_events": 0,
         }
 
 
@@ -271,9 +270,6 @@ class MemoryApiKeyStore:
 class MemoryMaintenance:
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
-
-    async def sequence_ledger(self) -> int:
-        return 0  # events are numbered as they are appended
 
     async def forget_idempotency_keys(self, before: datetime) -> int:
         stale = [k for k, v in self.store.state.idempotency.items() if v[2] < before]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from stockd.adapters.postgres.rows import COUNTERS, EVENT_FIELDS
@@ -15,15 +14,6 @@ _TYPES = ("text",) * 3 + ("bigint",) * 14 + ("text",) * 5 + ("timestamptz", "tex
 _APPEND = f"""
 INSERT INTO ledger_events ({", ".join(_COLUMNS)})
 SELECT * FROM unnest({", ".join(f"${i + 1}::{t}[]" for i, t in enumerate(_TYPES))})
-"""
-
-SEQUENCER_LOCK = 0x5709_C0DE
-"""Advisory lock id held by whoever is numbering ledger events."""
-
-_SEQUENCE = """
-UPDATE ledger_events e SET seq = nextval('ledger_seq')
-FROM (SELECT id FROM ledger_events WHERE seq IS NULL ORDER BY id LIMIT $1) pending
-WHERE e.id = pending.id
 """
 
 
@@ -78,22 +68,3 @@ class PostgresLedger:
 
 COPY_FROM = 8
 """Append this many events or more with COPY rather than INSERT … unnest."""
-
-
-async def sequence_pending(pool: asyncpg.Pool, batch: int = 50_000) -> int:
-    """Number committed, unnumbered events; how many.
-
-    Events are numbered as they are inserted (the trigger of migration 0003,
-    under the lock this takes too), so this finds only events written
-    before that migration. It stays as the safety net that readers of the
-    ledger call before paging by seq, and as the `sequencer` worker.
-    """
-    total = 0
-    while True:
-        async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", SEQUENCER_LOCK)
-            status = await conn.execute(_SEQUENCE, batch)
-        done = int(status.split()[-1])
-        total += done
-        if done < batch:
-            return total

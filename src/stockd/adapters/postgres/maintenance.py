@@ -7,15 +7,11 @@ from datetime import datetime
 import asyncpg
 
 from stockd.adapters.postgres.idempotency import forget_before
-from stockd.adapters.postgres.ledger import sequence_pending
 
 
 class PostgresMaintenance:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-
-    async def sequence_ledger(self) -> int:
-        return await sequence_pending(self.pool)
 
     async def forget_idempotency_keys(self, before: datetime) -> int:
         return await forget_before(self.pool, before)

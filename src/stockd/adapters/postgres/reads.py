@@ -161,8 +161,7 @@ class PostgresReadModel:
 
     async def order_events(self, order_id: str) -> list[LedgerRecord]:
         found = await self.pool.fetch(
-            f"SELECT {rows.EVENT_COLUMNS} FROM ledger_events"
-            " WHERE order_id = $1 AND seq IS NOT NULL ORDER BY seq",
+            f"SELECT {rows.EVENT_COLUMNS} FROM ledger_events WHERE order_id = $1 ORDER BY seq",
             order_id,
         )
         return [LedgerRecord(r["seq"], rows.movement(r)) for r in found]
@@ -218,8 +217,7 @@ class PostgresReadModel:
                   WHERE status = 'active' AND expires_at > $1) AS active_reservations,
                 (SELECT count(*) FROM reservations
                   WHERE status = 'active' AND expires_at <= $1) AS overdue_reservations,
-                (SELECT coalesce(max(seq), 0) FROM ledger_events) AS ledger_head,
-                (SELECT count(*) FROM ledger_events WHERE seq IS NULL) AS unsequenced_events
+                (SELECT coalesce(max(seq), 0) FROM ledger_events) AS ledger_head
             """,
             now,
         )

@@ -1,4 +1,4 @@
-"""The worker loops: expiry, ledger sequencer, idempotency janitor."""
+"""The worker loops: expiry, idempotency janitor."""
 
 from __future__ import annotations
 
@@ -28,10 +28,6 @@ async def expire_once(container: Container) -> int:
             return total
 
 
-async def sequence_once(container: Container) -> int:
-    return await container.maintenance.sequence_ledger()
-
-
 async def janitor_once(container: Container) -> int:
     retention = timedelta(hours=container.settings.idempotency_retention_hours)
     return await container.maintenance.forget_idempotency_keys(container.clock.now() - retention)
@@ -39,7 +35,6 @@ async def janitor_once(container: Container) -> int:
 
 WORKERS: dict[str, tuple[Callable[[Container], Awaitable[int]], Callable[[Container], float]]] = {
     "expiry": (expire_once, lambda c: c.settings.expiry_interval_seconds),
-    "sequencer": (sequence_once, lambda c: c.settings.sequencer_interval_seconds),
     "janitor": (janitor_once, lambda c: 3600.0),
 }
 

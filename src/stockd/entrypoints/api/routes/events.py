@@ -25,7 +25,6 @@ async def events(
 ) -> EventPage:
     """Every stock movement, oldest first. Page with `after=next_after`; a
     reader that pages this way sees every event exactly once."""
-    await container.maintenance.sequence_ledger()
     found = await container.reads.events(after, limit, sku=sku, location=location)
     return EventPage(
         items=[EventRead.of(r) for r in found],

@@ -104,7 +104,6 @@ async def get_order(order_id: OrderId, key: ReadKey, container: AppContainer) ->
     order = await container.reads.order(order_id)
     if order is None:
         raise errors.NotFound(f"order {order_id!r} does not exist")
-    await container.maintenance.sequence_ledger()
     return OrderRead.of(order, events=await container.reads.order_events(order_id))
 
 

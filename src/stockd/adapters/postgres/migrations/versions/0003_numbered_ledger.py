@@ -7,6 +7,8 @@ is inserted, under a transaction-level advisory lock that is held to commit:
 seq order stays commit order, so a reader paging by seq never skips an event
 that commits late. Writers insert their events last in a transaction
 (`PostgresUnitOfWork.commit`), so the lock is held only from then to commit.
+Events written before are numbered here, so every event has a seq from now
+on (NOT NULL) and the sequencer is gone.
 
 `stockd_refuse` aborts a statement from inside it: the one-statement write of
 a reservation batch (adapters/postgres/holds.py) calls it when a level no
@@ -19,7 +21,7 @@ Create Date: 2026-11-28
 
 from stockd.adapters.postgres.migrate import run_script
 
-SEQUENCER_LOCK = 0x5709_C0DE  # = stockd.adapters.postgres.ledger.SEQUENCER_LOCK (frozen here)
+SEQUENCER_LOCK = 0x5709_C0DE  # the lock the sequencer of 0001 took
 
 revision = "0003"
 down_revision = "0002"
@@ -48,6 +50,8 @@ def upgrade() -> None:
         END $$;
         CREATE TRIGGER ledger_events_number BEFORE INSERT ON ledger_events
             FOR EACH ROW EXECUTE FUNCTION ledger_events_number();
+        ALTER TABLE ledger_events ALTER COLUMN seq SET NOT NULL;
+        DROP INDEX ledger_events_unsequenced;
 
         CREATE FUNCTION stockd_refuse(reason text) RETURNS boolean
         LANGUAGE plpgsql AS $$
@@ -62,6 +66,8 @@ def downgrade() -> None:
     run_script(
         """
         DROP FUNCTION stockd_refuse(text);
+        CREATE INDEX ledger_events_unsequenced ON ledger_events (id) WHERE seq IS NULL;
+        ALTER TABLE ledger_events ALTER COLUMN seq DROP NOT NULL;
         DROP TRIGGER ledger_events_number ON ledger_events;
         DROP FUNCTION ledger_events_number();
         DROP SEQUENCE ledger_seq;
