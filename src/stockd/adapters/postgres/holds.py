@@ -27,6 +27,7 @@ from datetime import datetime
 
 from asyncpg.pool import PoolConnectionProxy
 
+from stockd.adapters.postgres.levels import keeps_invariants
 from stockd.adapters.postgres.rows import COUNTERS, EVENT_FIELDS
 from stockd.domain.ledger import Movement, Reserved
 from stockd.domain.quantities import LevelKey, Quantities
@@ -35,6 +36,8 @@ from stockd.domain.reservations import Reservation, ReservationStatus
 REFUSED = "SD409"
 """SQLSTATE raised by `stockd_refuse`."""
 
+_HELD = {c: f"l.{c}" for c in COUNTERS} | {"reserved": "l.reserved + d.reserved"}
+"""Each counter after a batch of holds: only `reserved` moves."""
 _AFTER = {c: f"u.{c}" for c in COUNTERS} | {
     "reserved": "u.reserved - coalesce(sum(x.quantity) OVER later, 0)"
 }
@@ -68,9 +71,7 @@ WITH d AS (
         reserved = l.reserved + d.reserved, version = l.version + d.touches, updated_at = $1
     FROM locked JOIN d USING (sku, location)
     WHERE l.sku = locked.sku AND l.location = locked.location
-      AND l.reserved + d.reserved >= 0
-      AND l.on_hand - (l.reserved + d.reserved) - l.committed - l.damaged
-          - l.quality_control - l.safety_stock >= l.floor
+      AND {keeps_invariants(_HELD, "l.floor")}
     RETURNING l.sku, l.location, {", ".join("l." + c for c in COUNTERS)}
 ), r AS (
     SELECT * FROM unnest($6::text[], $7::text[], $8::timestamptz[], $9::text[],

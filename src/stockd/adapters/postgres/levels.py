@@ -10,22 +10,34 @@ from asyncpg.pool import PoolConnectionProxy
 from stockd.adapters.postgres import rows
 from stockd.domain.quantities import Level, LevelKey, Quantities
 
-# The WHERE clause mirrors Quantities.violations and the table's CHECK
-# constraints: a refused change returns no row instead of aborting the
-# transaction, so one bad item of a non-atomic bulk does not sink the rest.
+
+def keeps_invariants(after: Mapping[str, str], floor: str) -> str:
+    """The SQL condition that quantities after a change keep every invariant;
+    `after` maps each counter to its SQL value after the change. It mirrors
+    Quantities.violations and the table's CHECK constraints, and is the one
+    place the write statements take it from: in their WHERE clause, a
+    refused change updates no row instead of aborting the transaction, so
+    one bad item of a non-atomic bulk does not sink the rest."""
+    v = {c: f"({after[c]})" for c in rows.COUNTERS}
+    available = " - ".join(
+        v[c]
+        for c in ("on_hand", "reserved", "committed", "damaged", "quality_control", "safety_stock")
+    )
+    return " AND ".join(
+        [
+            *(f"{v[c]} >= 0" for c in rows.COUNTERS),
+            f"{v['damaged']} + {v['quality_control']} <= {v['on_hand']}",
+            f"{available} >= {floor}",
+        ]
+    )
+
+
 _APPLY = f"""
 UPDATE levels SET
-    on_hand = on_hand + $3, reserved = reserved + $4, committed = committed + $5,
-    damaged = damaged + $6, quality_control = quality_control + $7,
-    safety_stock = safety_stock + $8, incoming = incoming + $9,
+    {", ".join(f"{c} = {c} + ${i + 3}" for i, c in enumerate(rows.COUNTERS))},
     version = version + 1, updated_at = $10
 WHERE sku = $1 AND location = $2
-  AND on_hand + $3 >= 0 AND reserved + $4 >= 0 AND committed + $5 >= 0
-  AND damaged + $6 >= 0 AND quality_control + $7 >= 0
-  AND safety_stock + $8 >= 0 AND incoming + $9 >= 0
-  AND damaged + $6 + quality_control + $7 <= on_hand + $3
-  AND (on_hand + $3) - (reserved + $4) - (committed + $5) - (damaged + $6)
-      - (quality_control + $7) - (safety_stock + $8) >= floor
+  AND {keeps_invariants({c: f"{c} + ${i + 3}" for i, c in enumerate(rows.COUNTERS)}, "floor")}
 RETURNING {rows.LEVEL_COLUMNS}
 """
 
@@ -56,11 +68,7 @@ UPDATE levels l SET
 FROM unnest($2::text[], $3::text[], {_COUNTER_ARRAYS}, ${len(rows.COUNTERS) + 4}::bigint[])
      AS d (sku, location, {", ".join(rows.COUNTERS)}, touches)
 WHERE l.sku = d.sku AND l.location = d.location
-  AND {" AND ".join(f"l.{c} + d.{c} >= 0" for c in rows.COUNTERS)}
-  AND l.damaged + d.damaged + l.quality_control + d.quality_control <= l.on_hand + d.on_hand
-  AND (l.on_hand + d.on_hand) - (l.reserved + d.reserved) - (l.committed + d.committed)
-      - (l.damaged + d.damaged) - (l.quality_control + d.quality_control)
-      - (l.safety_stock + d.safety_stock) >= l.floor
+  AND {keeps_invariants({c: f"l.{c} + d.{c}" for c in rows.COUNTERS}, "l.floor")}
 RETURNING {", ".join("l." + c for c in rows.LEVEL_COLUMNS.split(", "))}
 """
 
