@@ -15,13 +15,15 @@ from stockd.adapters.postgres.pool import create_pool
 from stockd.adapters.postgres.reads import PostgresReadModel
 from stockd.adapters.postgres.uow import PostgresUnitOfWorkFactory
 from stockd.config import Settings
+from stockd.domain.commands import Reserve
 from stockd.domain.reservations import TtlPolicy
 from stockd.service.auth import ApiKeyStore, Authenticator
 from stockd.service.context import Deps
+from stockd.service.group_commit import ReservationGroupCommit
 from stockd.service.handlers import HANDLERS
 from stockd.service.maintenance import Maintenance
 from stockd.service.messagebus import MessageBus
-from stockd.service.ports import Clock
+from stockd.service.ports import Clock, UnitOfWorkFactory
 from stockd.service.queries import Availability, ReadModel
 
 
@@ -64,28 +66,40 @@ def deps_for(settings: Settings, clock: Clock) -> Deps:
     )
 
 
-def group_commit(settings: Settings) -> tuple[int, float, int]:
-    return (
-        settings.group_commit_max_batch,
-        settings.group_commit_wait_ms / 1000,
-        settings.group_commit_in_flight,
-    )
+def message_bus(uow: UnitOfWorkFactory, settings: Settings, clock: Clock) -> MessageBus:
+    """The bus with every handler, and group commit for reservations (unless
+    `group_commit_max_batch` is 1: each hold is then a transaction of its own)."""
+    deps = deps_for(settings, clock)
+    bus = MessageBus(uow, deps, HANDLERS)
+    if settings.group_commit_max_batch > 1:
+        bus.execute_with(
+            Reserve,
+            ReservationGroupCommit(
+                bus,
+                uow,
+                deps,
+                max_batch=settings.group_commit_max_batch,
+                max_wait=settings.group_commit_wait_ms / 1000,
+                in_flight=settings.group_commit_in_flight,
+            ),
+        )
+    return bus
 
 
 async def build(settings: Settings, url: str, clock: Clock | None = None) -> Container:
     """Everything the API, CLI and workers need, over PostgreSQL at `url`."""
     clock = clock or SystemClock()
-    pool = await create_pool(url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+    pool = await create_pool(
+        url,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        lock_timeout_ms=settings.lock_timeout_ms,
+    )
     keys = PostgresApiKeyStore(pool)
     return Container(
         settings=settings,
         clock=clock,
-        bus=MessageBus(
-            PostgresUnitOfWorkFactory(pool),
-            deps_for(settings, clock),
-            HANDLERS,
-            group_commit=group_commit(settings),
-        ),
+        bus=message_bus(PostgresUnitOfWorkFactory(pool), settings, clock),
         reads=(reads := PostgresReadModel(pool)),
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
@@ -110,9 +124,7 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
     return Container(
         settings=settings,
         clock=clock,
-        bus=MessageBus(
-            store.uow, deps_for(settings, clock), HANDLERS, group_commit=group_commit(settings)
-        ),
+        bus=message_bus(store.uow, settings, clock),
         reads=(reads := MemoryReadModel(store)),
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     idempotency_retention_hours: int = Field(24, ge=1)
     auth_cache_seconds: float = Field(5.0, ge=0)
 
+    lock_timeout_ms: int = Field(10_000, ge=1, le=600_000)
+    """How long a statement waits for a row lock before the request is
+    answered 503 `busy` (PostgreSQL's lock_timeout)."""
     pool_min_size: int = Field(2, ge=1)
     pool_max_size: int = Field(20, ge=1)
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)

@@ -30,17 +30,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
+
+from stockd.domain.commands import Command
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """What to run, in a transaction of its own, before the caller hears of an
+    error: e.g. expire the overdue holds that stood in the way. With `retry`,
+    the failed command is then tried once more if the follow-up changed
+    anything (its result is truthy)."""
+
+    command: Command
+    retry: bool = False
+    actor: str = "stockd"
+    """Who the ledger names for what the follow-up changes."""
 
 
 class StockdError(Exception):
     code = "error"
     title = "Request failed"
+    follow_up: FollowUp | None = None
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+
+    def then(self, follow_up: FollowUp) -> Self:
+        """This error, with what the bus should run before raising it."""
+        self.follow_up = follow_up
+        return self
 
 
 class InvalidRequest(StockdError):

@@ -10,14 +10,16 @@ import asyncpg
 import pytest
 
 from stockd import errors
-from stockd.bootstrap import Container
+from stockd.adapters.clock import ManualClock
+from stockd.bootstrap import Container, build
+from stockd.config import Settings
 from stockd.domain.adjustments import Change
 from stockd.domain.commands import Adjust, LineRequest, Reserve
 from stockd.domain.quantities import LevelKey, State
 from stockd.domain.reservations import Reservation
 from stockd.service.messagebus import Idempotency
 from stockd.service.ports import StoredResponse
-from tests.support import ADMIN, seed
+from tests.support import ADMIN, T0, TABLES, seed
 
 
 async def test_one_batch_many_outcomes(backend: Container) -> None:
@@ -170,3 +172,33 @@ async def test_a_batch_that_still_fits_after_a_concurrent_change_is_written_once
     created = [e.movement for e in events if e.movement.type == "reservation.created"]
     assert [(m.after.on_hand, m.after.reserved) for m in created] == [(3, 3)]
     assert (await db.reads.verify()).discrepancies == ()
+
+
+async def test_a_level_locked_elsewhere_fails_only_the_holds_that_need_it(
+    database_url: str, settings: Settings
+) -> None:
+    # One request of a batch waits on a level locked past the lock timeout:
+    # the other holds are still written and answered, each on its own.
+    quick = settings.model_copy(update={"lock_timeout_ms": 300})
+    c = await build(quick, database_url, clock=ManualClock(T0))
+    try:
+        assert c.pool is not None
+        await c.pool.execute(f"TRUNCATE {TABLES} RESTART IDENTITY")
+        await seed(
+            c.bus, skus={"A": 0, "B": 0}, locations={"x": 1}, stock={("A", "x"): 50, ("B", "x"): 5}
+        )
+        async with c.pool.acquire() as other, other.transaction():
+            await other.execute("SELECT 1 FROM levels WHERE sku = 'B' FOR UPDATE")
+            commands = [Reserve((LineRequest("A", 1, "x"),)) for _ in range(30)]
+            commands.insert(7, Reserve((LineRequest("B", 1, "x"),)))
+            results = await asyncio.gather(
+                *(c.bus.handle(cmd, ADMIN) for cmd in commands), return_exceptions=True
+            )
+        held = [r for r in results if isinstance(r, Reservation)]
+        assert len(held) == 30
+        assert not isinstance(results[7], Reservation)
+        [a] = await c.reads.levels(c.clock.now(), sku="A", location="x", after=None, limit=1)
+        assert a.quantities.reserved == 30
+        assert (await c.reads.verify()).discrepancies == ()
+    finally:
+        await c.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from stockd import errors
@@ -90,7 +92,9 @@ async def test_a_shortfall_holds_nothing_and_names_the_short_lines(backend: Cont
     )
     with pytest.raises(errors.InsufficientStock) as caught:
         await reserve(backend, LineRequest("A", 2, "x"), LineRequest("B", 2, "x"))
-    assert caught.value.extra["lines"] == [{"sku": "B", "location": "x", "requested": 2}]
+    assert caught.value.extra["lines"] == [
+        {"sku": "B", "location": "x", "requested": 2, "available": 1}
+    ]
     assert await available(backend, "A") == {"x": 5}
     assert await available(backend, "B") == {"x": 1}
     await verify_clean(backend)
@@ -158,6 +162,41 @@ async def test_an_overdue_hold_cannot_be_committed_and_is_expired_on_the_spot(
     assert found is not None
     assert found.status is ReservationStatus.EXPIRED
     await verify_clean(backend)
+
+
+async def test_using_an_overdue_hold_expires_that_hold_and_no_other(backend: Container) -> None:
+    await seed(backend.bus, skus={"A": 0}, locations={"x": 1}, stock={("A", "x"): 5})
+    late = await reserve(backend, LineRequest("A", 1), ttl=60)
+    other = await reserve(backend, LineRequest("A", 1), ttl=60)
+    clock(backend).advance(61)
+    with pytest.raises(errors.ReservationExpired):
+        await backend.bus.handle(CommitReservation(late.id, "LATE"), ADMIN)
+    statuses = [await backend.reads.reservation(r.id) for r in (late, other)]
+    assert [r.status for r in statuses if r] == [
+        ReservationStatus.EXPIRED,
+        ReservationStatus.ACTIVE,  # overdue, on the same SKU, left to the worker
+    ]
+    await verify_clean(backend)
+
+
+async def test_touching_an_already_expired_hold_sweeps_nothing(backend: Container) -> None:
+    await seed(backend.bus, skus={"A": 0, "B": 0}, locations={"x": 1}, stock={("A", "x"): 5})
+    await seed(backend.bus, stock={("B", "x"): 5})
+    gone = await reserve(backend, LineRequest("A", 1), ttl=30)
+    clock(backend).advance(30)
+    assert await expire_once(backend) == 1
+    overdue = await reserve(backend, LineRequest("B", 1), ttl=30)
+    clock(backend).advance(30)
+    for cmd in (
+        CommitReservation(gone.id, "O"),
+        ReleaseReservation(gone.id),
+        ExtendReservation(gone.id, 60),
+    ):
+        with pytest.raises(errors.ReservationExpired):
+            await backend.bus.handle(cmd, ADMIN)
+    found = await backend.reads.reservation(overdue.id)
+    assert found is not None
+    assert found.status is ReservationStatus.ACTIVE  # still the worker's to expire
 
 
 async def test_the_expiry_worker_expires_due_holds_and_only_those(backend: Container) -> None:
@@ -241,3 +280,25 @@ async def test_backorder_sells_below_zero_down_to_the_cap_and_no_further(
 async def test_unknown_reservations_are_not_found(backend: Container) -> None:
     with pytest.raises(errors.NotFound):
         await backend.bus.handle(ReleaseReservation("res_nope"), ADMIN)
+
+
+async def test_a_commit_that_waited_for_the_lock_past_the_deadline_finds_the_hold_expired(
+    db: Container,
+) -> None:
+    # A commit decided on a clock read before it got the hold's lock could
+    # finish after the deadline while reads already call the hold expired.
+    await seed(db.bus, skus={"A": 0}, locations={"x": 1}, stock={("A", "x"): 5})
+    r = await reserve(db, LineRequest("A", 2), ttl=60)
+    clock(db).advance(30)
+    assert db.pool is not None
+    async with db.pool.acquire() as other, other.transaction():
+        await other.execute("SELECT 1 FROM reservations WHERE id = $1 FOR UPDATE", r.id)
+        commit = asyncio.create_task(db.bus.handle(CommitReservation(r.id, "SLOW"), ADMIN))
+        await asyncio.sleep(0.3)  # the commit is waiting for the lock
+        clock(db).advance(60)  # meanwhile the deadline passes
+    with pytest.raises(errors.ReservationExpired):
+        await commit
+    found = await db.reads.reservation(r.id)
+    assert found is not None
+    assert found.status is ReservationStatus.EXPIRED
+    await verify_clean(db)

@@ -84,6 +84,8 @@ class ExpireDueReservations(Command):
     limit: int = 500
     skus: tuple[str, ...] = field(default=())
     """Only holds with a line on one of these SKUs; all when empty."""
+    reservation_ids: tuple[str, ...] = field(default=())
+    """Only these holds (if due); all when empty."""
 
 
 @dataclass(frozen=True, slots=True)

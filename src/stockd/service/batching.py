@@ -6,7 +6,9 @@ request that finds the queue idle waits `max_wait` seconds for company first
 (none for reads). At most `in_flight` batches per process run at a time (two
 by default: one can prepare while the other waits for its commit or its
 rows), so under load batches grow by themselves. Every request is answered
-by a batch that started after it arrived.
+by a batch that started after it arrived, and every request is answered:
+whatever `run` does (raises, is cancelled, returns the wrong number of
+results), each waiter hears of it.
 """
 
 from __future__ import annotations
@@ -14,11 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
-
-from stockd.domain.commands import Reserve
-from stockd.service.context import Context
+from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -47,57 +45,67 @@ class Gather(Generic[T, R]):
         self.in_flight = in_flight
         self.name = name
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._draining = 0
+        """Drain tasks that have not yet left their loop. Counted down in the
+        same step as a drain's last look at the queue, so a submit can never
+        find a drain that is about to leave without running its item."""
+        self._tasks: set[asyncio.Task[None]] = set()  # strong references
 
     async def submit(self, item: T) -> R:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
         self._queue.append((item, future))
-        if len(self._tasks) < self.in_flight:
+        self._start_drain(loop)
+        return await future
+
+    def _start_drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._draining < self.in_flight:
+            self._draining += 1
             task = loop.create_task(self._drain(), name=self.name)
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        return await future
 
     async def _drain(self) -> None:
-        if self.max_wait > 0 and len(self._queue) < self.max_batch:
-            await asyncio.sleep(self.max_wait)
-        while self._queue:
-            batch = self._queue[: self.max_batch]
-            del self._queue[: self.max_batch]
-            try:
-                results = await self.run([item for item, _ in batch])
-            except Exception as e:  # whatever went wrong, every waiter hears of it
+        try:
+            if self.max_wait > 0 and len(self._queue) < self.max_batch:
+                await asyncio.sleep(self.max_wait)
+            while self._queue:
+                batch = self._queue[: self.max_batch]
+                del self._queue[: self.max_batch]
+                await self._run(batch)
+        finally:
+            self._draining -= 1
+            if self._queue:  # left early (cancelled): someone must run the rest
+                self._start_drain(asyncio.get_running_loop())
+
+    async def _run(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        try:
+            results = await self.run([item for item, _ in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"{self.name}: {len(results)} results for {len(batch)} items")
+        except asyncio.CancelledError:
+            for _, future in batch:
+                future.cancel()
+            raise
+        except BaseException as e:
+            if isinstance(e, Exception):
                 log.exception("%s: a batch of %d failed", self.name, len(batch))
-                results = [e] * len(batch)
-            for (_, future), result in zip(batch, results, strict=True):
-                if future.done():  # the caller went away
-                    continue
-                if isinstance(result, BaseException):
-                    future.set_exception(result)
-                else:
-                    future.set_result(result)
-
-
-@dataclass(eq=False)
-class Pending:
-    """A reservation waiting for its group commit."""
-
-    cmd: Reserve
-    ctx: Context
-    idem: Any  # messagebus.Idempotency | None (kept loose to avoid an import cycle)
-    render: Any  # messagebus.Render | None
-
-
-def group_commit(
-    run_batch: Callable[[list[Pending]], Awaitable[list[Any]]],
-    max_batch: int = 64,
-    max_wait: float = 0.001,
-    in_flight: int = 2,
-) -> Gather[Pending, Any]:
-    """Reservations written together: each batch costs one lock, one write
-    and one commit, each request keeping its own result."""
-    return Gather(run_batch, max_batch, max_wait, in_flight, "stockd-group-commit")
+                failure: Exception = e
+            else:
+                failure = RuntimeError(f"{self.name}: the batch was aborted ({e!r})")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(failure)
+            if not isinstance(e, Exception):
+                raise
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if future.done():  # the caller went away
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
 
 
 class GroupRead(Generic[K, V]):

@@ -20,6 +20,7 @@ from stockd.domain.allocation import (
 from stockd.domain.catalog import Location
 from stockd.domain.geo import Point
 from stockd.domain.quantities import Level, LevelKey
+from stockd.service import overdue
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +125,8 @@ def shortfall(plan: Plan) -> errors.InsufficientStock:
         for line in plan.lines
         if line.shortfall
     ]
-    return errors.InsufficientStock(
+    return overdue.shortage(
         "not enough stock for " + ", ".join(str(s["sku"]) for s in short),
-        lines=short,
-        skus=sorted(str(s["sku"]) for s in short),
+        short,
+        (str(s["sku"]) for s in short),
     )

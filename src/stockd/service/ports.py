@@ -125,10 +125,15 @@ class ReservationRepository(Protocol):
     async def set_deadline(self, reservation_id: str, expires_at: datetime) -> None: ...
 
     async def lock_due(
-        self, now: datetime, limit: int, skus: Collection[str] = ()
+        self,
+        now: datetime,
+        limit: int,
+        skus: Collection[str] = (),
+        reservation_ids: Collection[str] = (),
     ) -> list[Reservation]:
         """Lock up to `limit` active holds past their deadline, skipping any
-        another transaction holds; only those with a line on `skus` if given."""
+        another transaction holds; only those with a line on `skus`, and only
+        those in `reservation_ids`, if given."""
         ...
 
 

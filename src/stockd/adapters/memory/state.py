@@ -199,7 +199,11 @@ class MemoryReservations:
         self.s.reservations[reservation_id] = replace(current, expires_at=expires_at)
 
     async def lock_due(
-        self, now: datetime, limit: int, skus: Collection[str] = ()
+        self,
+        now: datetime,
+        limit: int,
+        skus: Collection[str] = (),
+        reservation_ids: Collection[str] = (),
     ) -> list[Reservation]:
         due = [
             r
@@ -207,6 +211,7 @@ class MemoryReservations:
             if r.status is ReservationStatus.ACTIVE
             and r.expires_at <= now
             and (not skus or any(line.sku in skus for line in r.lines))
+            and (not reservation_ids or r.id in reservation_ids)
         ]
         return sorted(due, key=lambda r: (r.expires_at, r.id))[:limit]
 

@@ -125,7 +125,11 @@ class PostgresReservations:
         )
 
     async def lock_due(
-        self, now: datetime, limit: int, skus: Collection[str] = ()
+        self,
+        now: datetime,
+        limit: int,
+        skus: Collection[str] = (),
+        reservation_ids: Collection[str] = (),
     ) -> list[Reservation]:
         found = await self.conn.fetch(
             f"""
@@ -134,6 +138,7 @@ class PostgresReservations:
               AND (cardinality($3::text[]) = 0 OR EXISTS (
                   SELECT 1 FROM reservation_lines l
                   WHERE l.reservation_id = r.id AND l.sku = ANY($3::text[])))
+              AND (cardinality($4::text[]) = 0 OR id = ANY($4::text[]))
             ORDER BY expires_at, id
             LIMIT $2
             FOR UPDATE SKIP LOCKED
@@ -141,6 +146,7 @@ class PostgresReservations:
             now,
             limit,
             list(skus),
+            list(reservation_ids),
         )
         if not found:
             return []

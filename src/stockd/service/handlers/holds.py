@@ -14,17 +14,23 @@ from stockd.domain.ledger import (
 )
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
+from stockd.service import overdue
 from stockd.service.context import Context
 from stockd.service.handlers.level_batch import LevelBatch
-from stockd.service.ports import UnitOfWork
+from stockd.service.ports import Clock, UnitOfWork
 
 
-async def active_hold(uow: UnitOfWork, reservation_id: str, now: datetime) -> Reservation:
-    """The locked hold, if it is active and not past its deadline. (The bus
-    expires a hold found past its deadline, in a transaction of its own.)"""
+async def active_hold(uow: UnitOfWork, reservation_id: str, clock: Clock) -> Reservation:
+    """The locked hold, if it is active and not past its deadline.
+
+    The deadline is judged after the lock is held, on the service's clock
+    (the one reads use): a request that waited for the lock past the deadline
+    finds the hold expired, as any read at that moment would. An overdue hold
+    is reported with a follow-up that expires it in a transaction of its own."""
     reservation = await uow.reservations.get(reservation_id, lock=True)
     if reservation is None:
         raise errors.NotFound(f"reservation {reservation_id!r} does not exist")
+    now = clock.now()
     if reservation.status is ReservationStatus.EXPIRED:
         raise errors.ReservationExpired(
             f"reservation {reservation_id!r} expired at {reservation.expires_at.isoformat()}",
@@ -41,8 +47,7 @@ async def active_hold(uow: UnitOfWork, reservation_id: str, now: datetime) -> Re
             f"reservation {reservation_id!r} expired at {reservation.expires_at.isoformat()}",
             reservation_status=ReservationStatus.EXPIRED.value,
             expires_at=reservation.expires_at.isoformat(),
-            skus=sorted({line.sku for line in reservation.lines}),
-        )
+        ).then(overdue.sweep_hold(reservation.id))
     return reservation
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from stockd import errors
 from stockd.domain.commands import SkuQuantity
 from stockd.domain.quantities import Level, LevelKey
+from stockd.service import overdue
 from stockd.service.ports import UnitOfWork
 
 
@@ -62,9 +63,10 @@ def require_available(
         if _free(levels, k) < q
     ]
     if short:
-        raise errors.InsufficientStock(
+        raise overdue.shortage(
             f"not enough available {what}: " + ", ".join(str(s["sku"]) for s in short),
-            lines=short,
+            short,
+            (str(s["sku"]) for s in short),
         )
 
 

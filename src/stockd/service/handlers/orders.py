@@ -52,7 +52,7 @@ async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
     if (cmd.reservation_id is None) == (not cmd.lines):
         raise errors.InvalidRequest("give either 'lines' or 'reservation_id'")
     if cmd.reservation_id is not None:
-        reservation = await _hold_for(uow, cmd.reservation_id, deps.clock.now())
+        reservation = await _hold_for(uow, cmd.reservation_id, deps)
         placed = await _from_reservation(cmd, reservation, uow, ctx, deps, replan=True)
     else:
         placed = await _from_lines(cmd, uow, ctx, deps)
@@ -67,7 +67,7 @@ async def commit_reservation(
 ) -> Order:
     """The hold becomes order `order_id`, its units committed where they are."""
     cmd = PlaceOrder(order_id, f"reservation:{reservation_id}", reservation_id=reservation_id)
-    reservation = await holds.active_hold(uow, reservation_id, deps.clock.now())
+    reservation = await holds.active_hold(uow, reservation_id, deps.clock)
     placed = await _from_reservation(cmd, reservation, uow, ctx, deps, replan=False)
     if not await uow.orders.add(placed.order, deps.clock.now()):
         raise errors.AlreadyExists(f"order {order_id!r} already exists", order_id=order_id)
@@ -101,7 +101,7 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
             )
         )
     if short:
-        raise placing.short_of(short)
+        raise placing.short_of(short, await uow.levels.read(short))
     await uow.ledger.append(movements)
     order = _new_order(cmd, units, now, plan.strategy if plan else None)
     return OrderPlaced(order, plan)
@@ -164,9 +164,9 @@ async def _from_reservation(
     return OrderPlaced(order, plan, replanned=replanned)
 
 
-async def _hold_for(uow: UnitOfWork, reservation_id: str, now: datetime) -> Reservation:
+async def _hold_for(uow: UnitOfWork, reservation_id: str, deps: Deps) -> Reservation:
     try:
-        return await holds.active_hold(uow, reservation_id, now)
+        return await holds.active_hold(uow, reservation_id, deps.clock)
     except errors.NotFound:
         raise errors.UnknownReference(f"unknown reservation {reservation_id!r}") from None
 

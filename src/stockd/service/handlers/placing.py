@@ -11,7 +11,8 @@ from stockd.domain.allocation import OrderLine, Plan
 from stockd.domain.catalog import Location
 from stockd.domain.commands import LineRequest
 from stockd.domain.quantities import Level, LevelKey
-from stockd.service import planning
+from stockd.errors import InsufficientStock
+from stockd.service import overdue, planning
 from stockd.service.handlers.references import missing_references
 from stockd.service.ports import UnitOfWork
 
@@ -60,15 +61,22 @@ def reference_problem(
     return None
 
 
-def short_of(units: Mapping[LevelKey, int]) -> errors.InsufficientStock:
-    """The shortfall of units asked for at named levels."""
+def short_of(units: Mapping[LevelKey, int], levels: Mapping[LevelKey, Level]) -> InsufficientStock:
+    """The shortfall of units asked for at named levels, with what each could
+    still give (`levels` as seen when deciding)."""
     lines = [
-        {"sku": k.sku, "location": k.location, "requested": q} for k, q in sorted(units.items())
+        {
+            "sku": k.sku,
+            "location": k.location,
+            "requested": q,
+            "available": levels[k].sellable if k in levels else 0,
+        }
+        for k, q in sorted(units.items())
     ]
-    return errors.InsufficientStock(
+    return overdue.shortage(
         "not enough stock for " + ", ".join(f"{k.sku}@{k.location}" for k in sorted(units)),
-        lines=lines,
-        skus=sorted({k.sku for k in units}),
+        lines,
+        {k.sku for k in units},
     )
 
 

@@ -39,8 +39,8 @@ async def reserve(cmd: Reserve, uow: UnitOfWork, ctx: Context, deps: Deps) -> Re
 
 
 async def extend(cmd: ExtendReservation, uow: UnitOfWork, ctx: Context, deps: Deps) -> Reservation:
+    reservation = await holds.active_hold(uow, cmd.reservation_id, deps.clock)
     now = deps.clock.now()
-    reservation = await holds.active_hold(uow, cmd.reservation_id, now)
     try:
         expires_at = deps.ttl.extended(reservation.expires_at, now, cmd.ttl_seconds)
     except ValueError as e:
@@ -69,8 +69,8 @@ async def extend(cmd: ExtendReservation, uow: UnitOfWork, ctx: Context, deps: De
 async def release(
     cmd: ReleaseReservation, uow: UnitOfWork, ctx: Context, deps: Deps
 ) -> Reservation:
+    reservation = await holds.active_hold(uow, cmd.reservation_id, deps.clock)
     now = deps.clock.now()
-    reservation = await holds.active_hold(uow, cmd.reservation_id, now)
     await holds.close_holds([reservation], ReservationStatus.RELEASED, uow, ctx, now)
     return await _reload(uow, reservation.id)
 
@@ -84,7 +84,7 @@ async def commit(cmd: CommitReservation, uow: UnitOfWork, ctx: Context, deps: De
 async def expire_due(cmd: ExpireDueReservations, uow: UnitOfWork, ctx: Context, deps: Deps) -> int:
     """Expire up to `cmd.limit` holds past their deadline; how many were expired."""
     now = deps.clock.now()
-    due = await uow.reservations.lock_due(now, cmd.limit, cmd.skus)
+    due = await uow.reservations.lock_due(now, cmd.limit, cmd.skus, cmd.reservation_ids)
     await holds.close_holds(due, ReservationStatus.EXPIRED, uow, ctx, now)
     return len(due)
 

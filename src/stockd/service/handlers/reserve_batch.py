@@ -109,7 +109,7 @@ async def reserve_batch(
             continue
         short = {k: q for k, q in units.items() if not batch.fits(k, Quantities(reserved=q))}
         if short:
-            outcomes[i] = placing.short_of(short)
+            outcomes[i] = placing.short_of(short, batch.view)
             continue
         reservation = Reservation(
             id=deps.new_id("res"),
