@@ -9,6 +9,7 @@ from stockd.bootstrap import Container
 from stockd.domain.adjustments import Change
 from stockd.domain.commands import Adjust, LineRequest, Reserve, UpdateSku
 from stockd.domain.quantities import Level, LevelKey, Quantities, State
+from stockd.service.queries import EventFilter
 from tests.support import ADMIN, seed
 
 AX = LevelKey("A", "x")
@@ -29,10 +30,10 @@ async def test_receiving_creates_the_level_and_records_the_event(backend: Contai
     await seed(backend.bus, skus={"A": 0}, locations={"x": 1})
     await adjust(backend, Change(AX, State.ON_HAND, "PO-1", delta=10, reference="po-1"))
     assert (await level(backend)).quantities == Quantities(on_hand=10)
-    [event] = await backend.reads.events(0, 10, sku=None, location=None)
-    assert event.movement.type == "stock.adjusted"
-    assert (event.movement.reason, event.movement.reference) == ("PO-1", "po-1")
-    assert event.movement.after == Quantities(on_hand=10)
+    [event] = await backend.reads.events(0, 10, EventFilter(families=frozenset({"stock"})))
+    assert event.event.type == "stock.adjusted"
+    assert (event.event.reason, event.event.reference) == ("PO-1", "po-1")
+    assert event.event.after == Quantities(on_hand=10)
 
 
 async def test_an_atomic_bulk_with_one_bad_change_applies_nothing(backend: Container) -> None:

@@ -19,6 +19,7 @@ from stockd.domain.quantities import LevelKey, State
 from stockd.domain.reservations import Reservation
 from stockd.service.messagebus import Idempotency
 from stockd.service.ports import StoredResponse
+from stockd.service.queries import EventFilter
 from tests.support import ADMIN, T0, TABLES, seed
 
 
@@ -113,9 +114,9 @@ async def test_every_hold_in_a_batch_moves_the_level_version(backend: Container)
         backend.clock.now(), sku="A", location="x", after=None, limit=1
     )
     assert after.version == before.version + 6
-    events = await backend.reads.events(0, 100, sku="A", location=None)
+    events = await backend.reads.events(0, 100, EventFilter(sku="A"))
     reserved_after = [
-        e.movement.after.reserved for e in events if e.movement.type == "reservation.created"
+        e.event.after.reserved for e in events if e.event.type == "reservation.created"
     ]
     assert reserved_after == [1, 2, 3, 4, 5, 6]
 
@@ -168,8 +169,8 @@ async def test_a_batch_that_still_fits_after_a_concurrent_change_is_written_once
     assert (level["on_hand"], level["reserved"]) == (3, 3)
     # The hold's event records the quantities as the locked row had them,
     # after the concurrent shrinkage, not as the stale read saw them.
-    events = await db.reads.events(0, 100, sku="A", location=None)
-    created = [e.movement for e in events if e.movement.type == "reservation.created"]
+    events = await db.reads.events(0, 100, EventFilter(sku="A"))
+    created = [e.event for e in events if e.event.type == "reservation.created"]
     assert [(m.after.on_hand, m.after.reserved) for m in created] == [(3, 3)]
     assert (await db.reads.verify()).discrepancies == ()
 

@@ -19,6 +19,7 @@ from stockd.domain.commands import (
 )
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.entrypoints.workers.loops import expire_once
+from stockd.service.queries import EventFilter
 from tests.support import ADMIN, seed
 
 
@@ -215,8 +216,8 @@ async def test_the_expiry_worker_expires_due_holds_and_only_those(backend: Conta
     }
     assert statuses == {short.id: ReservationStatus.EXPIRED, long.id: ReservationStatus.ACTIVE}
     assert await available(backend, "A") == {"x": 7}
-    events = await backend.reads.events(0, 100, sku="A", location=None)
-    assert [e.movement.type for e in events][-1] == "reservation.expired"
+    events = await backend.reads.events(0, 100, EventFilter(sku="A"))
+    assert [e.event.type for e in events][-1] == "reservation.expired"
     await verify_clean(backend)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from stockd.domain.geo import Point
 
@@ -42,6 +43,17 @@ class Sku:
     name: str
     policy: StockPolicy = StockPolicy()
     version: int = 1
+
+    def as_dict(self) -> dict[str, Any]:
+        """The SKU as the API shows it (and as its events record it)."""
+        return {
+            "sku": self.sku,
+            "product_id": self.product_id,
+            "name": self.name,
+            "policy": self.policy.kind.value,
+            "backorder_cap": self.policy.backorder_cap,
+            "version": self.version,
+        }
 
 
 class LocationType(StrEnum):
@@ -85,3 +97,33 @@ class Location:
     @property
     def point(self) -> Point | None:
         return None if self.lat is None or self.lon is None else Point(self.lat, self.lon)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The location as the API shows it (and as its events record it)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type.value,
+            "region": self.region,
+            "lat": self.lat,
+            "lon": self.lon,
+            "priority": self.priority,
+            "active": self.active,
+            "ships": self.ships,
+            "pickup": self.pickup,
+            "shipping_cost": {
+                "fixed": self.shipping_cost.fixed,
+                "per_km_unit": self.shipping_cost.per_km_unit,
+            },
+            "version": self.version,
+        }
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What differs between two `as_dict` views (its version aside):
+    `{field: {"from": old, "to": new}}`; empty when nothing does."""
+    return {
+        k: {"from": before.get(k), "to": v}
+        for k, v in after.items()
+        if k != "version" and before.get(k) != v
+    }

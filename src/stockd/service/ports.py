@@ -15,7 +15,7 @@ from typing import Protocol, Self
 
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.commands import SkuQuantity
-from stockd.domain.ledger import Movement
+from stockd.domain.events import Event, Movement
 from stockd.domain.orders import Order, OrderStatus, ReturnCondition
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
@@ -205,7 +205,9 @@ class SalesRepository(Protocol):
 
 
 class Ledger(Protocol):
-    async def append(self, movements: Sequence[Movement]) -> None: ...
+    async def append(self, events: Sequence[Event]) -> None:
+        """Record these events in the transaction (in order)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from stockd.domain.catalog import Location, Sku
-from stockd.domain.ledger import Movement
+from stockd.domain.events import Event, location_of, sku_of
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
@@ -24,7 +24,33 @@ from stockd.service.ports import Clock
 @dataclass(frozen=True, slots=True)
 class LedgerRecord:
     seq: int
-    movement: Movement
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events a reader wants: all of them when nothing is set; else
+    those that match every given field (`types` or `families` when either is
+    set: an exact type, or any type of a family such as `order`)."""
+
+    types: frozenset[str] = frozenset()
+    families: frozenset[str] = frozenset()
+    sku: str | None = None
+    location: str | None = None
+    order_id: str | None = None
+    reservation_id: str | None = None
+
+    def matches(self, e: Event) -> bool:
+        if (self.types or self.families) and not (
+            e.type in self.types or e.type.split(".", 1)[0] in self.families
+        ):
+            return False
+        return (
+            (self.sku is None or sku_of(e) == self.sku)
+            and (self.location is None or location_of(e) == self.location)
+            and (self.order_id is None or e.order_id == self.order_id)
+            and (self.reservation_id is None or e.reservation_id == self.reservation_id)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,19 +111,16 @@ class ReadModel(Protocol):
 
     async def order(self, order_id: str) -> Order | None: ...
 
-    async def order_events(self, order_id: str) -> list[LedgerRecord]:
-        """The order's ledger events in seq order."""
-        ...
-
     async def transfer(self, transfer_id: str) -> Transfer | None: ...
 
     async def reservation(self, reservation_id: str) -> Reservation | None: ...
 
     async def events(
-        self, after: int, limit: int, *, sku: str | None, location: str | None
+        self, after: int, limit: int, only: EventFilter | None = None
     ) -> list[LedgerRecord]:
-        """Ledger records with seq > after, in seq order. Records get their seq
-        in commit order, so a reader paging by `after` never skips one."""
+        """Ledger records with seq > after that match `only`, in seq order.
+        Records get their seq in commit order, so a reader paging by `after`
+        never skips one."""
         ...
 
     async def verify(self) -> VerifyReport:

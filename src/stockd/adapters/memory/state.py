@@ -8,7 +8,7 @@ from datetime import datetime
 
 from stockd import errors
 from stockd.domain.catalog import Location, Sku
-from stockd.domain.ledger import Movement
+from stockd.domain.events import Event, Movement
 from stockd.domain.orders import Order, OrderStatus
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
@@ -22,7 +22,7 @@ class State:
     locations: dict[str, Location] = field(default_factory=dict)
     levels: dict[LevelKey, Level] = field(default_factory=dict)
     reservations: dict[str, Reservation] = field(default_factory=dict)
-    events: list[Movement] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     idempotency: dict[tuple[str, str], tuple[str, StoredResponse | None, datetime]] = field(
         default_factory=dict
     )
@@ -220,8 +220,8 @@ class MemoryLedger:
     def __init__(self, state: State) -> None:
         self.s = state
 
-    async def append(self, movements: Sequence[Movement]) -> None:
-        self.s.events.extend(movements)
+    async def append(self, events: Sequence[Event]) -> None:
+        self.s.events.extend(events)
 
 
 class MemoryIdempotency:

@@ -22,6 +22,7 @@ from stockd.adapters.memory.state import (
     State,
 )
 from stockd.domain.catalog import Location, Sku
+from stockd.domain.events import Movement
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.quantities import State as QState
@@ -30,6 +31,7 @@ from stockd.domain.transfers import Transfer
 from stockd.service.auth import ApiKey
 from stockd.service.queries import (
     Discrepancy,
+    EventFilter,
     LedgerRecord,
     LocatedLevel,
     VerifyReport,
@@ -173,13 +175,6 @@ class MemoryReadModel:
     async def order(self, order_id: str) -> Order | None:
         return self.s.orders.get(order_id)
 
-    async def order_events(self, order_id: str) -> list[LedgerRecord]:
-        return [
-            LedgerRecord(seq, m)
-            for seq, m in enumerate(self.s.events, start=1)
-            if m.order_id == order_id
-        ]
-
     async def transfer(self, transfer_id: str) -> Transfer | None:
         return self.s.transfers.get(transfer_id)
 
@@ -187,20 +182,20 @@ class MemoryReadModel:
         return self.s.reservations.get(reservation_id)
 
     async def events(
-        self, after: int, limit: int, *, sku: str | None, location: str | None
+        self, after: int, limit: int, only: EventFilter | None = None
     ) -> list[LedgerRecord]:
         return [
-            LedgerRecord(seq, m)
-            for seq, m in enumerate(self.s.events, start=1)
-            if seq > after
-            and (sku is None or m.key.sku == sku)
-            and (location is None or m.key.location == location)
+            LedgerRecord(seq, e)
+            for seq, e in enumerate(self.s.events, start=1)
+            if seq > after and (only is None or only.matches(e))
         ][:limit]
 
     async def verify(self) -> VerifyReport:
         found: list[Discrepancy] = []
         replay: dict[LevelKey, Quantities] = defaultdict(Quantities)
         for seq, m in enumerate(self.s.events, start=1):
+            if not isinstance(m, Movement):
+                continue
             replay[m.key] = replay[m.key] + m.delta
             if replay[m.key] != m.after:
                 found.append(Discrepancy("chain", str(m.key), f"event {seq}: after differs"))

@@ -1,4 +1,4 @@
-"""The ledger in PostgreSQL: append-only, sequenced in commit order."""
+"""The ledger in PostgreSQL: append-only, numbered in commit order."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ from collections.abc import Sequence
 
 from asyncpg.pool import PoolConnectionProxy
 
-from stockd.adapters.postgres.rows import COUNTERS, EVENT_FIELDS
-from stockd.domain.ledger import Movement
+from stockd.adapters.postgres.event_rows import EVENT_FIELDS, EVENT_TYPES_SQL, record
+from stockd.domain.events import Event
 
-_COLUMNS = EVENT_FIELDS
-_TYPES = ("text",) * 3 + ("bigint",) * 14 + ("text",) * 5 + ("timestamptz", "text", "text")
 _APPEND = f"""
-INSERT INTO ledger_events ({", ".join(_COLUMNS)})
-SELECT * FROM unnest({", ".join(f"${i + 1}::{t}[]" for i, t in enumerate(_TYPES))})
+INSERT INTO ledger_events ({", ".join(EVENT_FIELDS)})
+SELECT * FROM unnest({", ".join(f"${i + 1}::{t}[]" for i, t in enumerate(EVENT_TYPES_SQL))})
 """
 
 
@@ -24,42 +22,25 @@ class PostgresLedger:
 
     def __init__(self, conn: PoolConnectionProxy) -> None:
         self.conn = conn
-        self._pending: list[Movement] = []
+        self._pending: list[Event] = []
 
-    async def append(self, movements: Sequence[Movement]) -> None:
-        self._pending.extend(movements)
+    async def append(self, events: Sequence[Event]) -> None:
+        self._pending.extend(events)
 
     @property
     def pending(self) -> bool:
         return bool(self._pending)
 
     async def flush(self) -> None:
-        movements, self._pending = self._pending, []
-        if not movements:
+        events, self._pending = self._pending, []
+        if not events:
             return
-        records = [
-            (
-                m.type,
-                m.key.sku,
-                m.key.location,
-                *(getattr(m.delta, c) for c in COUNTERS),
-                *(getattr(m.after, c) for c in COUNTERS),
-                m.reason,
-                m.reference,
-                m.reservation_id,
-                m.actor,
-                m.idempotency_key,
-                m.at,
-                m.order_id,
-                m.transfer_id,
-            )
-            for m in movements
-        ]
+        records = [record(e) for e in events]
         if len(records) >= COPY_FROM:
             # Binary COPY encodes rows without the per-element checks that
             # array parameters go through: much cheaper for a group commit.
             await self.conn.copy_records_to_table(
-                "ledger_events", columns=_COLUMNS, records=records
+                "ledger_events", columns=EVENT_FIELDS, records=records
             )
             return
         columns: list[list[object]] = [list(c) for c in zip(*records, strict=True)]

@@ -9,6 +9,7 @@ from datetime import datetime
 import asyncpg
 
 from stockd.adapters.postgres import rows
+from stockd.adapters.postgres.event_rows import EVENT_COLUMNS, event
 from stockd.adapters.postgres.orders import PostgresOrders
 from stockd.adapters.postgres.transfers import PostgresTransfers
 from stockd.adapters.postgres.verify import verify
@@ -17,7 +18,7 @@ from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
 from stockd.domain.transfers import Transfer
-from stockd.service.queries import LedgerRecord, LocatedLevel, VerifyReport
+from stockd.service.queries import EventFilter, LedgerRecord, LocatedLevel, VerifyReport
 
 _LIVE_COLUMNS = ", ".join(
     "l.reserved - coalesce(o.quantity, 0) AS reserved" if c == "reserved" else f"l.{c}"
@@ -159,13 +160,6 @@ class PostgresReadModel:
         async with self.pool.acquire() as conn:
             return await PostgresOrders(conn).get(order_id)
 
-    async def order_events(self, order_id: str) -> list[LedgerRecord]:
-        found = await self.pool.fetch(
-            f"SELECT {rows.EVENT_COLUMNS} FROM ledger_events WHERE order_id = $1 ORDER BY seq",
-            order_id,
-        )
-        return [LedgerRecord(r["seq"], rows.movement(r)) for r in found]
-
     async def transfer(self, transfer_id: str) -> Transfer | None:
         async with self.pool.acquire() as conn:
             return await PostgresTransfers(conn).get(transfer_id)
@@ -186,22 +180,28 @@ class PostgresReadModel:
         return rows.reservation(row, lines)
 
     async def events(
-        self, after: int, limit: int, *, sku: str | None, location: str | None
+        self, after: int, limit: int, only: EventFilter | None = None
     ) -> list[LedgerRecord]:
+        only = only or EventFilter()
         args: list[object] = [after, limit]
         where = ["seq > $1"]
-        if sku is not None:
-            args.append(sku)
-            where.append(f"sku = ${len(args)}")
-        if location is not None:
-            args.append(location)
-            where.append(f"location = ${len(args)}")
+        for column in ("sku", "location", "order_id", "reservation_id"):
+            value = getattr(only, column)
+            if value is not None:
+                args.append(value)
+                where.append(f"{column} = ${len(args)}")
+        if only.types or only.families:
+            args += [sorted(only.types), sorted(only.families)]
+            where.append(
+                f"(type = ANY(${len(args) - 1}::text[])"
+                f" OR split_part(type, '.', 1) = ANY(${len(args)}::text[]))"
+            )
         found = await self.pool.fetch(
-            f"SELECT {rows.EVENT_COLUMNS} FROM ledger_events WHERE {' AND '.join(where)}"
+            f"SELECT {EVENT_COLUMNS} FROM ledger_events WHERE {' AND '.join(where)}"
             " ORDER BY seq LIMIT $2",
             *args,
         )
-        return [LedgerRecord(r["seq"], rows.movement(r)) for r in found]
+        return [LedgerRecord(r["seq"], event(r)) for r in found]
 
     async def verify(self) -> VerifyReport:
         return await verify(self.pool)

@@ -9,8 +9,8 @@ from datetime import datetime
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from stockd.adapters.postgres import holds, rows
-from stockd.domain.ledger import Movement
+from stockd.adapters.postgres import hold_batch, rows
+from stockd.domain.events import Movement
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 
@@ -59,9 +59,9 @@ class PostgresReservations:
         now: datetime,
     ) -> bool:
         try:
-            await holds.place(self.conn, reservations, deltas, movements, now)
+            await hold_batch.place(self.conn, reservations, deltas, movements, now)
         except asyncpg.PostgresError as e:
-            if e.sqlstate == holds.REFUSED:
+            if e.sqlstate == hold_batch.REFUSED:
                 return False
             raise
         return True

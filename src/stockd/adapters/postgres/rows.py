@@ -15,7 +15,6 @@ from stockd.domain.catalog import (
     Sku,
     StockPolicy,
 )
-from stockd.domain.ledger import MOVEMENT_TYPES, Movement
 from stockd.domain.quantities import STATES, Level, LevelKey, Quantities
 from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
 
@@ -31,25 +30,6 @@ LOCATION_COLUMNS = (
 RESERVATION_COLUMNS = (
     "id, status, reference, order_id, created_at, expires_at, closed_at, pickup_location"
 )
-EVENT_FIELDS = (
-    "type",
-    "sku",
-    "location",
-    *(f"d_{c}" for c in COUNTERS),
-    *COUNTERS,
-    "reason",
-    "reference",
-    "reservation_id",
-    "actor",
-    "idempotency_key",
-    "at",
-    "order_id",
-    "transfer_id",
-)
-"""Every column of a ledger event but its numbers (id, seq), in table order."""
-EVENT_COLUMNS = ", ".join(("seq", *EVENT_FIELDS))
-
-
 assert len(COUNTERS) == 7, "quantities() below names each counter"
 _COLUMNS_BY_PREFIX = {"": COUNTERS, "d_": tuple(f"d_{c}" for c in COUNTERS)}
 
@@ -118,20 +98,4 @@ def reservation(row: Row, lines: Sequence[Row]) -> Reservation:
         order_id=row["order_id"],
         closed_at=row["closed_at"],
         pickup_location=row["pickup_location"],
-    )
-
-
-def movement(row: Row) -> Movement:
-    return MOVEMENT_TYPES[row["type"]](
-        key=LevelKey(row["sku"], row["location"]),
-        delta=quantities(row, "d_"),
-        after=quantities(row),
-        at=row["at"],
-        actor=row["actor"],
-        reason=row["reason"],
-        reference=row["reference"],
-        reservation_id=row["reservation_id"],
-        idempotency_key=row["idempotency_key"],
-        order_id=row["order_id"],
-        transfer_id=row["transfer_id"],
     )

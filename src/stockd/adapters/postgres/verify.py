@@ -20,8 +20,13 @@ _SUMS = ", ".join(f"sum(d_{c})::bigint AS {c}" for c in COUNTERS)
 _LEVEL = ", ".join(f"l.{c}" for c in COUNTERS)
 _REPLAYED = ", ".join(f"coalesce(r.{c}, 0)" for c in COUNTERS)
 
+_MOVEMENTS = "on_hand IS NOT NULL"
+"""Only level movements carry quantities; other events have none."""
+
 _REPLAY = f"""
-WITH replay AS (SELECT sku, location, {_SUMS} FROM ledger_events GROUP BY sku, location)
+WITH replay AS (
+    SELECT sku, location, {_SUMS} FROM ledger_events WHERE {_MOVEMENTS} GROUP BY sku, location
+)
 SELECT coalesce(l.sku, r.sku) AS sku, coalesce(l.location, r.location) AS location,
        ARRAY[{_LEVEL}] AS level, ARRAY[{_REPLAYED}] AS replayed
 FROM levels l FULL JOIN replay r ON r.sku = l.sku AND r.location = l.location
@@ -31,12 +36,13 @@ ORDER BY 1, 2 LIMIT 1000
 
 _RUNNING = ", ".join(f"sum(d_{c}) OVER w AS run_{c}" for c in COUNTERS)
 _CHAIN = f"""
-SELECT id, sku, location FROM (
-    SELECT id, sku, location, {", ".join(COUNTERS)}, {_RUNNING}
-    FROM ledger_events WINDOW w AS (PARTITION BY sku, location ORDER BY id)
+SELECT seq, sku, location FROM (
+    SELECT seq, sku, location, {", ".join(COUNTERS)}, {_RUNNING}
+    FROM ledger_events WHERE {_MOVEMENTS}
+    WINDOW w AS (PARTITION BY sku, location ORDER BY seq)
 ) chained
 WHERE ROW({", ".join(COUNTERS)}) IS DISTINCT FROM ROW({", ".join(f"run_{c}" for c in COUNTERS)})
-ORDER BY id LIMIT 1000
+ORDER BY seq LIMIT 1000
 """
 
 _HOLDS = """
@@ -87,7 +93,7 @@ async def verify(pool: asyncpg.Pool) -> VerifyReport:
                 Discrepancy(
                     "chain",
                     f"{r['sku']}@{r['location']}",
-                    f"event {r['id']}: quantities after it differ from the running sum",
+                    f"event {r['seq']}: quantities after it differ from the running sum",
                 )
             )
         for r in await conn.fetch(_HOLDS):

@@ -8,7 +8,7 @@ from datetime import datetime
 from stockd import errors
 from stockd.domain.adjustments import Change, ChangeKind, Refusal, movement
 from stockd.domain.commands import Adjust
-from stockd.domain.ledger import Movement, StockAdjusted, StockCounted, StockMoved
+from stockd.domain.events import Movement, StockAdjusted, StockCounted, StockMoved
 from stockd.domain.quantities import Level, Quantities
 from stockd.service.context import Context, Deps
 from stockd.service.handlers.references import unknown_references
@@ -56,6 +56,9 @@ async def adjust(cmd: Adjust, uow: UnitOfWork, ctx: Context, deps: Deps) -> Adju
         delta = movement(change, level)
         if isinstance(delta, Refusal):
             failed[index] = errors.ItemError(index, delta.code, delta.detail)
+            continue
+        if delta.is_zero():  # already so (a count that matches): nothing to record
+            applied[index] = level
             continue
         after = await uow.levels.apply(change.key, delta, now)
         if after is None:

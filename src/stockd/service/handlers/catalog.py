@@ -7,24 +7,43 @@ from dataclasses import replace
 from typing import Any
 
 from stockd import errors
-from stockd.domain.catalog import Location, PolicyKind, Sku, StockPolicy
+from stockd.domain.catalog import Location, PolicyKind, Sku, StockPolicy, changes
 from stockd.domain.commands import CreateLocation, CreateSku, UpdateLocation, UpdateSku
+from stockd.domain.events import LocationChanged, LocationCreated, SkuChanged, SkuCreated
 from stockd.service.context import Context, Deps
 from stockd.service.ports import UnitOfWork
 
 
 async def create_sku(cmd: CreateSku, uow: UnitOfWork, ctx: Context, deps: Deps) -> Sku:
-    if not await uow.catalog.add_sku(cmd.sku, deps.clock.now()):
-        raise errors.AlreadyExists(f"SKU {cmd.sku.sku!r} already exists", sku=cmd.sku.sku)
-    return cmd.sku
+    now = deps.clock.now()
+    sku = replace(cmd.sku, version=1)
+    if not await uow.catalog.add_sku(sku, now):
+        raise errors.AlreadyExists(f"SKU {sku.sku!r} already exists", sku=sku.sku)
+    await uow.ledger.append(
+        [
+            SkuCreated(
+                at=now,
+                actor=ctx.actor,
+                idempotency_key=ctx.idempotency_key,
+                sku=sku.sku,
+                attributes=sku.as_dict(),
+            )
+        ]
+    )
+    return sku
 
 
 async def update_sku(cmd: UpdateSku, uow: UnitOfWork, ctx: Context, deps: Deps) -> Sku:
+    """Change the given fields; a change that changes nothing is no change at
+    all (same version, no event)."""
     current = await uow.catalog.lock_sku(cmd.sku)
     if current is None:
         raise errors.NotFound(f"SKU {cmd.sku!r} does not exist")
     _check_version(cmd.expected_version, current.version, f"SKU {cmd.sku!r}")
     updated = replace(current, **_sku_changes(current, cmd.changes))
+    changed = changes(current.as_dict(), updated.as_dict())
+    if not changed:
+        return current
     if updated.policy.floor != current.policy.floor:
         levels = await uow.levels.lock(skus=[cmd.sku])
         broken = [
@@ -37,22 +56,48 @@ async def update_sku(cmd: UpdateSku, uow: UnitOfWork, ctx: Context, deps: Deps) 
                 "the new policy would leave levels below their floor: " + " | ".join(broken),
                 levels=broken,
             )
-    return await uow.catalog.save_sku(updated, deps.clock.now())
+    now = deps.clock.now()
+    saved = await uow.catalog.save_sku(updated, now)
+    await uow.ledger.append(
+        [
+            SkuChanged(
+                at=now,
+                actor=ctx.actor,
+                idempotency_key=ctx.idempotency_key,
+                sku=saved.sku,
+                changes=changed,
+                version=saved.version,
+            )
+        ]
+    )
+    return saved
 
 
 async def create_location(
     cmd: CreateLocation, uow: UnitOfWork, ctx: Context, deps: Deps
 ) -> Location:
-    if not await uow.catalog.add_location(cmd.location, deps.clock.now()):
-        raise errors.AlreadyExists(
-            f"location {cmd.location.id!r} already exists", location=cmd.location.id
-        )
-    return cmd.location
+    now = deps.clock.now()
+    location = replace(cmd.location, version=1)
+    if not await uow.catalog.add_location(location, now):
+        raise errors.AlreadyExists(f"location {location.id!r} already exists", location=location.id)
+    await uow.ledger.append(
+        [
+            LocationCreated(
+                at=now,
+                actor=ctx.actor,
+                idempotency_key=ctx.idempotency_key,
+                location=location.id,
+                attributes=location.as_dict(),
+            )
+        ]
+    )
+    return location
 
 
 async def update_location(
     cmd: UpdateLocation, uow: UnitOfWork, ctx: Context, deps: Deps
 ) -> Location:
+    """Change the given fields; a change that changes nothing is no change."""
     current = await uow.catalog.lock_location(cmd.location_id)
     if current is None:
         raise errors.NotFound(f"location {cmd.location_id!r} does not exist")
@@ -60,7 +105,24 @@ async def update_location(
     updated = replace(current, **cmd.changes)
     if (updated.lat is None) != (updated.lon is None):
         raise errors.InvalidRequest("lat and lon must be given together")
-    return await uow.catalog.save_location(updated, deps.clock.now())
+    changed = changes(current.as_dict(), updated.as_dict())
+    if not changed:
+        return current
+    now = deps.clock.now()
+    saved = await uow.catalog.save_location(updated, now)
+    await uow.ledger.append(
+        [
+            LocationChanged(
+                at=now,
+                actor=ctx.actor,
+                idempotency_key=ctx.idempotency_key,
+                location=saved.id,
+                changes=changed,
+                version=saved.version,
+            )
+        ]
+    )
+    return saved
 
 
 def _sku_changes(current: Sku, changes: Mapping[str, Any]) -> dict[str, Any]:

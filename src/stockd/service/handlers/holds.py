@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from stockd import errors
-from stockd.domain.ledger import (
+from stockd.domain.events import (
     Movement,
     ReservationCommitted,
     ReservationExpired,

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from stockd import errors
-from stockd.domain.ledger import Movement
+from stockd.domain.events import Movement
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.service.context import Context
 from stockd.service.ports import UnitOfWork

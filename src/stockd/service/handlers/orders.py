@@ -15,11 +15,13 @@ from stockd import errors
 from stockd.domain.allocation import OrderLine as PlanLine
 from stockd.domain.allocation import Plan
 from stockd.domain.commands import CancelOrder, PlaceOrder, ShipOrder
-from stockd.domain.ledger import (
+from stockd.domain.events import (
     Movement,
     OrderAllocated,
     OrderCancelled,
+    OrderPlaced,
     OrderShipped,
+    OrderStatusChanged,
     ReservationCommitted,
 )
 from stockd.domain.orders import Order, OrderLine, OrderStatus, status_after
@@ -33,14 +35,18 @@ from stockd.service.ports import OrderLineChange, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
-class OrderPlaced:
+class Placed:
+    """An order placed (or found placed before: `replayed`), how it was
+    placed, and the movements that commit its units."""
+
     order: Order
     plan: Plan | None = None
     replanned: bool = False
     replayed: bool = False
+    movements: tuple[Movement, ...] = ()
 
 
-async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> OrderPlaced:
+async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> Placed:
     existing = await uow.orders.get(cmd.order_id)
     if existing is not None:
         if existing.fingerprint != cmd.fingerprint:
@@ -48,7 +54,7 @@ async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
                 f"order {cmd.order_id!r} was already placed with a different request",
                 order_id=cmd.order_id,
             )
-        return OrderPlaced(existing, replayed=True)
+        return Placed(existing, replayed=True)
     if (cmd.reservation_id is None) == (not cmd.lines):
         raise errors.InvalidRequest("give either 'lines' or 'reservation_id'")
     if cmd.reservation_id is not None:
@@ -59,6 +65,7 @@ async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
     if not await uow.orders.add(placed.order, deps.clock.now()):
         # Placed concurrently under the same id: retrying replays that one.
         raise errors.TransientConflict(f"order {cmd.order_id} placed concurrently")
+    await _record(uow, placed, ctx)
     return placed
 
 
@@ -71,10 +78,32 @@ async def commit_reservation(
     placed = await _from_reservation(cmd, reservation, uow, ctx, deps, replan=False)
     if not await uow.orders.add(placed.order, deps.clock.now()):
         raise errors.AlreadyExists(f"order {order_id!r} already exists", order_id=order_id)
+    await _record(uow, placed, ctx)
     return placed.order
 
 
-async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> OrderPlaced:
+async def _record(uow: UnitOfWork, placed: Placed, ctx: Context) -> None:
+    """`order.placed`, then the movements that commit its units."""
+    order = placed.order
+    point = order.ship_to
+    event = OrderPlaced(
+        at=order.created_at,
+        actor=ctx.actor,
+        idempotency_key=ctx.idempotency_key,
+        order_id=order.id,
+        reservation_id=order.reservation_id,
+        lines=tuple(
+            {"sku": x.sku, "location": x.location, "quantity": x.ordered} for x in order.lines
+        ),
+        status=order.status.value,
+        strategy=order.strategy,
+        ship_to=({"lat": point.lat, "lon": point.lon, "region": order.region} if point else None),
+        pickup_location=order.pickup_location,
+    )
+    await uow.ledger.append([event, *placed.movements])
+
+
+async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> Placed:
     now = deps.clock.now()
     placing.reject_duplicates(cmd.lines)
     await placing.check_references(uow, cmd.lines)
@@ -102,9 +131,8 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
         )
     if short:
         raise placing.short_of(short, await uow.levels.read(short))
-    await uow.ledger.append(movements)
     order = _new_order(cmd, units, now, plan.strategy if plan else None)
-    return OrderPlaced(order, plan)
+    return Placed(order, plan, movements=tuple(movements))
 
 
 async def _from_reservation(
@@ -115,7 +143,7 @@ async def _from_reservation(
     deps: Deps,
     *,
     replan: bool,
-) -> OrderPlaced:
+) -> Placed:
     """Commit a hold's units for the order — where they are held, or, when
     `replan` and the strategy finds a strictly better feasible placement, where
     it says (the held units are given back in the same transaction)."""
@@ -157,11 +185,10 @@ async def _from_reservation(
             )
         )
     await uow.reservations.close(reservation.id, ReservationStatus.COMMITTED, now, cmd.order_id)
-    await uow.ledger.append(movements)
     order = _new_order(
         cmd, target, now, plan.strategy if plan else None, reservation, pickup=pickup
     )
-    return OrderPlaced(order, plan, replanned=replanned)
+    return Placed(order, plan, replanned=replanned, movements=tuple(movements))
 
 
 async def _hold_for(uow: UnitOfWork, reservation_id: str, deps: Deps) -> Reservation:
@@ -279,7 +306,7 @@ async def ship_order(cmd: ShipOrder, uow: UnitOfWork, ctx: Context, deps: Deps) 
             )
         )
     await uow.ledger.append(movements)
-    return await _restatus(uow, order.id, now)
+    return await _restatus(uow, order.id, now, ctx)
 
 
 async def cancel_order(cmd: CancelOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> Order:
@@ -312,7 +339,7 @@ async def cancel_order(cmd: CancelOrder, uow: UnitOfWork, ctx: Context, deps: De
             )
         )
     await uow.ledger.append(movements)
-    await uow.orders.set_status(order.id, OrderStatus.CANCELLED, now)
+    await _set_status(uow, order, OrderStatus.CANCELLED, now, ctx)
     return await _reload(uow, order.id)
 
 
@@ -329,10 +356,28 @@ async def _reload(uow: UnitOfWork, order_id: str) -> Order:
     return order
 
 
-async def _restatus(uow: UnitOfWork, order_id: str, now: datetime) -> Order:
+async def _restatus(uow: UnitOfWork, order_id: str, now: datetime, ctx: Context) -> Order:
     order = await _reload(uow, order_id)
     status = status_after(order.lines)
     if status is not order.status:
-        await uow.orders.set_status(order_id, status, now)
+        await _set_status(uow, order, status, now, ctx)
         order = await _reload(uow, order_id)
     return order
+
+
+async def _set_status(
+    uow: UnitOfWork, order: Order, status: OrderStatus, now: datetime, ctx: Context
+) -> None:
+    await uow.orders.set_status(order.id, status, now)
+    await uow.ledger.append(
+        [
+            OrderStatusChanged(
+                at=now,
+                actor=ctx.actor,
+                idempotency_key=ctx.idempotency_key,
+                order_id=order.id,
+                previous=order.status.value,
+                status=status.value,
+            )
+        ]
+    )

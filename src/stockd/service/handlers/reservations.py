@@ -15,7 +15,7 @@ from stockd.domain.commands import (
     ReleaseReservation,
     Reserve,
 )
-from stockd.domain.ledger import (
+from stockd.domain.events import (
     ReservationExtended,
 )
 from stockd.domain.quantities import Quantities

@@ -27,7 +27,7 @@ from datetime import datetime
 
 from stockd import errors
 from stockd.domain.commands import Reserve
-from stockd.domain.ledger import Movement, Reserved
+from stockd.domain.events import Movement, Reserved
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
 from stockd.service import planning

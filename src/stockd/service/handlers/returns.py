@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from stockd import errors
 from stockd.domain.commands import ReturnItems
-from stockd.domain.ledger import Movement, OrderReturned
+from stockd.domain.events import Movement, OrderReturned
 from stockd.domain.orders import ReturnCondition, split_return
 from stockd.domain.quantities import LevelKey, Quantities, State
 from stockd.service.context import Context, Deps

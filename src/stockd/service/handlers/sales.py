@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from stockd import errors
 from stockd.domain.commands import RecordSale
-from stockd.domain.ledger import Movement, SaleRecorded
+from stockd.domain.events import Movement, SaleRecorded
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import lines

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from stockd import errors
 from stockd.domain.commands import CreateTransfer, ReceiveTransfer, SkuQuantity
-from stockd.domain.ledger import Movement, TransferIncoming, TransferReceived, TransferSent
+from stockd.domain.events import (
+    Movement,
+    TransferCreated,
+    TransferIncoming,
+    TransferReceived,
+    TransferSent,
+    TransferStatusChanged,
+)
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.transfers import Transfer, TransferLine, TransferStatus, transfer_status
 from stockd.service.context import Context, Deps
@@ -59,7 +66,18 @@ async def create_transfer(
         cmd.reference,
     )
     await uow.transfers.add(transfer)
-    await uow.ledger.append(movements)
+    created = TransferCreated(
+        at=now,
+        actor=ctx.actor,
+        idempotency_key=ctx.idempotency_key,
+        reference=cmd.reference,
+        transfer_id=transfer.id,
+        source=transfer.source,
+        destination=transfer.destination,
+        lines=tuple({"sku": x.sku, "quantity": x.quantity} for x in transfer.lines),
+        status=transfer.status.value,
+    )
+    await uow.ledger.append([created, *movements])
     return transfer
 
 
@@ -112,6 +130,19 @@ async def receive_transfer(
     status = transfer_status(updated.lines)
     if status is not updated.status:
         await uow.transfers.set_status(transfer.id, status, now)
+        await uow.ledger.append(
+            [
+                TransferStatusChanged(
+                    at=now,
+                    actor=ctx.actor,
+                    idempotency_key=ctx.idempotency_key,
+                    reference=transfer.reference,
+                    transfer_id=transfer.id,
+                    previous=updated.status.value,
+                    status=status.value,
+                )
+            ]
+        )
         updated = await uow.transfers.get(transfer.id)
         assert updated is not None
     return updated

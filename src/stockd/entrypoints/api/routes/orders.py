@@ -34,9 +34,13 @@ from stockd.entrypoints.api.schemas.orders import (
 )
 from stockd.entrypoints.api.writes import execute
 from stockd.service import planning, quotes
-from stockd.service.handlers.orders import OrderPlaced
+from stockd.service.handlers.orders import Placed
+from stockd.service.queries import EventFilter
 
 router = APIRouter(prefix="/v1", tags=["orders"])
+
+ORDER_EVENTS = 1000
+"""Most events an order's answer shows (`GET /v1/events?order_id=` pages them all)."""
 
 OrderId = Annotated[str, Path(pattern=CODE_PATTERN, description="The order id.")]
 
@@ -90,7 +94,7 @@ async def place(
         pickup_location=body.pickup_location,
     )
 
-    def render(placed: OrderPlaced) -> tuple[int, OrderRead]:
+    def render(placed: Placed) -> tuple[int, OrderRead]:
         plan = PlanRead.of(placed.plan) if placed.plan else None
         replanned = placed.replanned if body.reservation_id else None
         read = OrderRead.of(placed.order, plan=plan, replanned=replanned)
@@ -104,7 +108,8 @@ async def get_order(order_id: OrderId, key: ReadKey, container: AppContainer) ->
     order = await container.reads.order(order_id)
     if order is None:
         raise errors.NotFound(f"order {order_id!r} does not exist")
-    return OrderRead.of(order, events=await container.reads.order_events(order_id))
+    history = await container.reads.events(0, ORDER_EVENTS, EventFilter(order_id=order_id))
+    return OrderRead.of(order, events=history)
 
 
 @router.post(

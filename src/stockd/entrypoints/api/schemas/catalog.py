@@ -83,14 +83,7 @@ class SkuRead(Output):
 
     @classmethod
     def of(cls, s: Sku) -> SkuRead:
-        return cls(
-            sku=s.sku,
-            product_id=s.product_id,
-            name=s.name,
-            policy=s.policy.kind.value,
-            backorder_cap=s.policy.backorder_cap,
-            version=s.version,
-        )
+        return cls.model_validate(s.as_dict())
 
 
 class SkuPage(Output):
@@ -178,22 +171,7 @@ class LocationRead(Output):
 
     @classmethod
     def of(cls, loc: Location) -> LocationRead:
-        return cls(
-            id=loc.id,
-            name=loc.name,
-            type=loc.type.value,
-            region=loc.region,
-            lat=loc.lat,
-            lon=loc.lon,
-            priority=loc.priority,
-            active=loc.active,
-            ships=loc.ships,
-            pickup=loc.pickup,
-            shipping_cost=ShippingCostRead(
-                fixed=loc.shipping_cost.fixed, per_km_unit=loc.shipping_cost.per_km_unit
-            ),
-            version=loc.version,
-        )
+        return cls.model_validate(loc.as_dict())
 
 
 class LocationPage(Output):

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from pydantic import Field
+
+from stockd.domain.events import Movement, details, location_of, sku_of
 from stockd.entrypoints.api.schemas.common import Output
 from stockd.service.queries import LedgerRecord
 
 
 class EventRead(Output):
-    seq: int
-    type: str
-    sku: str
-    location: str
-    delta: dict[str, int]
-    after: dict[str, int]
+    """One event of the ledger (every type and its fields: docs/events.md)."""
+
+    seq: int = Field(description="Position in the stream, in commit order; may skip numbers.")
+    type: str = Field(examples=["reservation.created"])
+    sku: str | None
+    location: str | None
+    delta: dict[str, int] | None = Field(
+        description="Movements: the change per state (only states that moved); else null."
+    )
+    after: dict[str, int] | None = Field(
+        description="Movements: every state after the change, and `available`; else null."
+    )
+    data: dict[str, Any] | None = Field(
+        description="Other events: the fields their type adds; null for movements."
+    )
     reason: str | None
     reference: str | None
     reservation_id: str | None
@@ -26,25 +39,31 @@ class EventRead(Output):
 
     @classmethod
     def of(cls, record: LedgerRecord) -> EventRead:
-        m = record.movement
+        e = record.event
+        movement = e if isinstance(e, Movement) else None
         return cls(
             seq=record.seq,
-            type=m.type,
-            sku=m.key.sku,
-            location=m.key.location,
-            delta={k: v for k, v in m.delta.as_dict().items() if v},
-            after=m.after.as_dict() | {"available": m.after.available},
-            reason=m.reason,
-            reference=m.reference,
-            reservation_id=m.reservation_id,
-            order_id=m.order_id,
-            transfer_id=m.transfer_id,
-            actor=m.actor,
-            idempotency_key=m.idempotency_key,
-            at=m.at,
+            type=e.type,
+            sku=sku_of(e),
+            location=location_of(e),
+            delta={k: v for k, v in movement.delta.as_dict().items() if v} if movement else None,
+            after=(
+                movement.after.as_dict() | {"available": movement.after.available}
+                if movement
+                else None
+            ),
+            data=None if movement else details(e),
+            reason=e.reason,
+            reference=e.reference,
+            reservation_id=e.reservation_id,
+            order_id=e.order_id,
+            transfer_id=e.transfer_id,
+            actor=e.actor,
+            idempotency_key=e.idempotency_key,
+            at=e.at,
         )
 
 
 class EventPage(Output):
     items: list[EventRead]
-    next_after: int
+    next_after: int = Field(description="Pass as `after` for the next page.")

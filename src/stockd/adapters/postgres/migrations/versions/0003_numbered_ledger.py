@@ -11,7 +11,7 @@ Events written before are numbered here, so every event has a seq from now
 on (NOT NULL) and the sequencer is gone.
 
 `stockd_refuse` aborts a statement from inside it: the one-statement write of
-a reservation batch (adapters/postgres/holds.py) calls it when a level no
+a reservation batch (adapters/postgres/hold_batch.py) calls it when a level no
 longer takes its delta, so that the statement changes nothing at all.
 
 Revision ID: 0003

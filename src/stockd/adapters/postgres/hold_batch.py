@@ -5,7 +5,8 @@ then writes it here: one statement that locks the levels in (sku, location)
 order, adds the summed holds only where every invariant still holds (the same
 conditions as `apply_many`), stores the reservations and their lines, and
 appends a `reservation.created` event per line with the quantities after it
-as the locked rows now have them (numbered by the insert trigger, migration
+as the locked rows now have them (rendered in SQL by `event_rows.sql_values`
+from the same definition the Python writer uses) (numbered by the insert trigger, migration
 0003). Run outside a transaction, the statement is its own: the hot rows are
 locked for its execution and its commit only, with no round trip to the
 client in between.
@@ -27,9 +28,10 @@ from datetime import datetime
 
 from asyncpg.pool import PoolConnectionProxy
 
+from stockd.adapters.postgres.event_rows import EVENT_FIELDS, sql_values
 from stockd.adapters.postgres.levels import keeps_invariants
-from stockd.adapters.postgres.rows import COUNTERS, EVENT_FIELDS
-from stockd.domain.ledger import Movement, Reserved
+from stockd.adapters.postgres.rows import COUNTERS
+from stockd.domain.events import Movement, Reserved
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 
@@ -41,22 +43,22 @@ _HELD = {c: f"l.{c}" for c in COUNTERS} | {"reserved": "l.reserved + d.reserved"
 _AFTER = {c: f"u.{c}" for c in COUNTERS} | {
     "reserved": "u.reserved - coalesce(sum(x.quantity) OVER later, 0)"
 }
-_EVENT_VALUES = {
-    "type": f"'{Reserved.type}'",
-    "sku": "x.sku",
-    "location": "x.location",
-    **{f"d_{c}": "x.quantity" if c == "reserved" else "0" for c in COUNTERS},
-    **_AFTER,
-    "reason": "NULL",
-    "reference": "r.reference",
-    "reservation_id": "x.reservation_id",
-    "actor": "r.actor",
-    "idempotency_key": "r.idempotency_key",
-    "at": "$1",
-    "order_id": "NULL",
-    "transfer_id": "NULL",
-}
-assert tuple(_EVENT_VALUES) == EVENT_FIELDS
+"""Each line's quantities after it: the level as the batch left it, less the
+later lines of the batch on the same level."""
+_EVENT_VALUES = sql_values(
+    Reserved,
+    {
+        "key.sku": "x.sku",
+        "key.location": "x.location",
+        "delta.reserved": "x.quantity",
+        **{f"after.{c}": sql for c, sql in _AFTER.items()},
+        "reference": "r.reference",
+        "reservation_id": "x.reservation_id",
+        "actor": "r.actor",
+        "idempotency_key": "r.idempotency_key",
+        "at": "$1",
+    },
+)
 
 PLACE = f"""
 WITH d AS (
@@ -90,7 +92,7 @@ WITH d AS (
     SELECT reservation_id, sku, location, quantity FROM x
 ), events AS (
     INSERT INTO ledger_events ({", ".join(EVENT_FIELDS)})
-    SELECT {", ".join(_EVENT_VALUES.values())}
+    SELECT {", ".join(_EVENT_VALUES)}
     FROM x JOIN r ON r.id = x.reservation_id JOIN u USING (sku, location)
     -- Evaluated before the first event is written, so every level is locked
     -- before the numbering lock is taken (the trigger takes it): taking it

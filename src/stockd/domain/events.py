@@ -1,0 +1,390 @@
+"""Events: the immutable, past-tense record of every change, kept in the ledger.
+
+Each event type is defined once, here: its name (`type`) and its fields.
+Everything that changes stockd's state appends its events in the same
+transaction as the change, and every consumer (the events API, and later
+webhooks, the relay, caches, the dashboard) follows them by `seq`.
+
+Two families share the base `Event` (who, when, under which idempotency key,
+and the references consumers filter by):
+
+- `Movement`: one level's change — the delta per quantity state and the
+  quantities after it. Levels are a projection of the movements: replaying
+  them reproduces the levels exactly.
+- everything else (catalogue, orders, transfers, API keys): what changed, with
+  its own fields. `EVENT_TYPES` lists every type; `docs/events.md` documents
+  each field (a test keeps the two in step).
+
+Each field is documented in its annotation: `Annotated[type, "what it is"]`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, get_args, get_origin, get_type_hints
+
+from stockd.domain.quantities import LevelKey, Quantities
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    type: ClassVar[str] = "event"
+    summary: ClassVar[str] = ""
+
+    at: Annotated[datetime, "When it happened (the time of its transaction)."]
+    actor: Annotated[str, "Who did it: `key:<api key id>`, `cli:<user>` or `stockd:<worker>`."]
+    idempotency_key: Annotated[str | None, "The Idempotency-Key of the request, if it had one."] = (
+        None
+    )
+    reason: Annotated[str | None, "Why, in words (the caller's reason, or what stockd did)."] = None
+    reference: Annotated[str | None, "The caller's reference (purchase order, cart, receipt…)."] = (
+        None
+    )
+    reservation_id: Annotated[str | None, "The reservation (hold) it concerns."] = None
+    order_id: Annotated[str | None, "The order it concerns."] = None
+    transfer_id: Annotated[str | None, "The transfer it concerns."] = None
+
+
+# -- level movements ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Movement(Event):
+    """One level's change. `delta` names only the states that moved."""
+
+    type: ClassVar[str] = "stock.movement"
+
+    key: Annotated[LevelKey, "`sku` and `location`: the level that changed."]
+    delta: Annotated[Quantities, "Change per quantity state."]
+    after: Annotated[Quantities, "Every quantity state after the change (and `available`)."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockAdjusted(Movement):
+    type: ClassVar[str] = "stock.adjusted"
+    summary: ClassVar[str] = "An adjustment added to or took from a state."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockCounted(Movement):
+    type: ClassVar[str] = "stock.counted"
+    summary: ClassVar[str] = "A count set a state to the counted figure."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockMoved(Movement):
+    type: ClassVar[str] = "stock.moved"
+    summary: ClassVar[str] = "Units moved between on_hand, damaged and quality_control."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reserved(Movement):
+    type: ClassVar[str] = "reservation.created"
+    summary: ClassVar[str] = "A checkout hold took units (`reserved` up), one event per line."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReservationExtended(Movement):
+    type: ClassVar[str] = "reservation.extended"
+    summary: ClassVar[str] = "A hold's deadline moved (no quantity changes)."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReservationReleased(Movement):
+    type: ClassVar[str] = "reservation.released"
+    summary: ClassVar[str] = "The caller released a hold (`reserved` down)."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReservationExpired(Movement):
+    type: ClassVar[str] = "reservation.expired"
+    summary: ClassVar[str] = "A hold passed its deadline (`reserved` down)."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReservationCommitted(Movement):
+    type: ClassVar[str] = "reservation.committed"
+    summary: ClassVar[str] = "A hold became an order: `reserved` down, `committed` up."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderAllocated(Movement):
+    type: ClassVar[str] = "order.allocated"
+    summary: ClassVar[str] = "Units committed to an order (directly, or re-planned from a hold)."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderShipped(Movement):
+    type: ClassVar[str] = "order.shipped"
+    summary: ClassVar[str] = "Units of an order shipped: `committed` and `on_hand` down."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderCancelled(Movement):
+    type: ClassVar[str] = "order.cancelled"
+    summary: ClassVar[str] = "An order's unshipped units released (`committed` down)."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderReturned(Movement):
+    type: ClassVar[str] = "order.returned"
+    summary: ClassVar[str] = "Shipped units came back (`on_hand` up, maybe `damaged` too)."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferSent(Movement):
+    type: ClassVar[str] = "transfer.sent"
+    summary: ClassVar[str] = "Units left the source of a transfer (`on_hand` down)."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferIncoming(Movement):
+    type: ClassVar[str] = "transfer.incoming"
+    summary: ClassVar[str] = "Units of a transfer are expected at its destination (`incoming` up)."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferReceived(Movement):
+    type: ClassVar[str] = "transfer.received"
+    summary: ClassVar[str] = "Units of a transfer arrived: `incoming` down, `on_hand` up."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaleRecorded(Movement):
+    type: ClassVar[str] = "sale.recorded"
+    summary: ClassVar[str] = "A point-of-sale sale took units off the shelf (`on_hand` down)."
+
+
+# -- the catalogue --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkuCreated(Event):
+    type: ClassVar[str] = "sku.created"
+    summary: ClassVar[str] = "A SKU was created."
+
+    sku: Annotated[str, "The SKU code."]
+    attributes: Annotated[dict[str, Any], "The SKU as `GET /v1/skus/{sku}` shows it."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkuChanged(Event):
+    type: ClassVar[str] = "sku.changed"
+    summary: ClassVar[str] = "Fields of a SKU changed (a write that changes nothing has no event)."
+
+    sku: Annotated[str, "The SKU code."]
+    changes: Annotated[dict[str, dict[str, Any]], 'Each changed field: `{"from": old, "to": new}`.']
+    version: Annotated[int, "The SKU's version after the change."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkuArchived(Event):
+    type: ClassVar[str] = "sku.archived"
+    summary: ClassVar[str] = "A SKU was archived: no longer sold or listed; its history stays."
+
+    sku: Annotated[str, "The SKU code."]
+    version: Annotated[int, "The SKU's version after the change."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocationCreated(Event):
+    type: ClassVar[str] = "location.created"
+    summary: ClassVar[str] = "A location was created."
+
+    location: Annotated[str, "The location id."]
+    attributes: Annotated[dict[str, Any], "The location as `GET /v1/locations/{id}` shows it."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocationChanged(Event):
+    type: ClassVar[str] = "location.changed"
+    summary: ClassVar[str] = "Fields of a location changed."
+
+    location: Annotated[str, "The location id."]
+    changes: Annotated[dict[str, dict[str, Any]], 'Each changed field: `{"from": old, "to": new}`.']
+    version: Annotated[int, "The location's version after the change."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocationArchived(Event):
+    type: ClassVar[str] = "location.archived"
+    summary: ClassVar[str] = "A location was archived: it holds its stock but is never used."
+
+    location: Annotated[str, "The location id."]
+    version: Annotated[int, "The location's version after the change."]
+
+
+# -- orders and transfers ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderPlaced(Event):
+    type: ClassVar[str] = "order.placed"
+    summary: ClassVar[str] = (
+        "An order was placed (from lines, or from a hold); its units follow as"
+        " `order.allocated` or `reservation.committed` movements."
+    )
+
+    lines: Annotated[
+        tuple[dict[str, Any], ...], "`[{sku, location, quantity}]`: where each unit is committed."
+    ]
+    status: Annotated[str, "The order's status: `open`."]
+    strategy: Annotated[str | None, "The allocation strategy that placed it, if one did."] = None
+    ship_to: Annotated[dict[str, Any] | None, "`{lat, lon, region}`, if given."] = None
+    pickup_location: Annotated[str | None, "The store the customer collects from, if any."] = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderStatusChanged(Event):
+    type: ClassVar[str] = "order.status_changed"
+    summary: ClassVar[str] = (
+        "An order's status moved: `open` → `partially_shipped` → `shipped`, or → `cancelled`."
+    )
+
+    previous: Annotated[str, "The status before."]
+    status: Annotated[str, "The status now."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferCreated(Event):
+    type: ClassVar[str] = "transfer.created"
+    summary: ClassVar[str] = (
+        "A transfer was created (status `in_transit`); its units follow as"
+        " `transfer.sent` and `transfer.incoming` movements."
+    )
+
+    source: Annotated[str, "The location the units leave."]
+    destination: Annotated[str, "The location they go to."]
+    lines: Annotated[tuple[dict[str, Any], ...], "`[{sku, quantity}]`."]
+    status: Annotated[str, "The transfer's status: `in_transit`."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferStatusChanged(Event):
+    type: ClassVar[str] = "transfer.status_changed"
+    summary: ClassVar[str] = (
+        "A transfer's status moved: `in_transit` → `partially_received` → `received`."
+    )
+
+    previous: Annotated[str, "The status before."]
+    status: Annotated[str, "The status now."]
+
+
+# -- API keys ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyCreated(Event):
+    type: ClassVar[str] = "key.created"
+    summary: ClassVar[str] = "An API key was created (its secret is never recorded)."
+
+    key_id: Annotated[str, "The key's public id."]
+    name: Annotated[str, "What the key is for."]
+    scopes: Annotated[tuple[str, ...], "`read`, `write` and/or `admin`."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyRevoked(Event):
+    type: ClassVar[str] = "key.revoked"
+    summary: ClassVar[str] = "An API key was revoked."
+
+    key_id: Annotated[str, "The key's public id."]
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (
+        StockAdjusted,
+        StockCounted,
+        StockMoved,
+        Reserved,
+        ReservationExtended,
+        ReservationReleased,
+        ReservationExpired,
+        ReservationCommitted,
+        OrderAllocated,
+        OrderShipped,
+        OrderCancelled,
+        OrderReturned,
+        TransferSent,
+        TransferIncoming,
+        TransferReceived,
+        SaleRecorded,
+        SkuCreated,
+        SkuChanged,
+        SkuArchived,
+        LocationCreated,
+        LocationChanged,
+        LocationArchived,
+        OrderPlaced,
+        OrderStatusChanged,
+        TransferCreated,
+        TransferStatusChanged,
+        KeyCreated,
+        KeyRevoked,
+    )
+}
+"""Every event type, by name."""
+
+FAMILIES: frozenset[str] = frozenset(t.split(".", 1)[0] for t in EVENT_TYPES)
+"""The prefixes before the dot (`stock`, `reservation`, `order`, …)."""
+
+BASE_FIELDS: frozenset[str] = frozenset(f.name for f in fields(Event))
+MOVEMENT_FIELDS: frozenset[str] = frozenset(f.name for f in fields(Movement)) - BASE_FIELDS
+
+
+def details(event: Event) -> dict[str, Any]:
+    """The fields an event type adds to the base (for a movement: none — its
+    key, delta and after have places of their own)."""
+    if isinstance(event, Movement):
+        return {}
+    return {
+        f.name: getattr(event, f.name)
+        for f in fields(event)
+        if f.name not in BASE_FIELDS and f.name not in ("sku", "location")
+    }
+
+
+def sku_of(event: Event) -> str | None:
+    """The SKU an event is about, if any."""
+    if isinstance(event, Movement):
+        return event.key.sku
+    found: str | None = getattr(event, "sku", None)
+    return found
+
+
+def location_of(event: Event) -> str | None:
+    """The location an event is about, if any."""
+    if isinstance(event, Movement):
+        return event.key.location
+    found: str | None = getattr(event, "location", None)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDoc:
+    name: str
+    type: Any
+    """The field's type (without its documentation)."""
+    doc: str
+
+
+_DOCUMENTED: dict[type[Event], tuple[FieldDoc, ...]] = {}
+
+
+def documented_fields(cls: type[Event]) -> tuple[FieldDoc, ...]:
+    """Every field of an event type with its type and documentation."""
+    known = _DOCUMENTED.get(cls)
+    if known is not None:
+        return known
+    hints = get_type_hints(cls, include_extras=True)
+    out = []
+    for f in fields(cls):
+        hint = hints[f.name]
+        if get_origin(hint) is not Annotated:
+            raise TypeError(f"{cls.__name__}.{f.name} is not documented")
+        inner, text = get_args(hint)[:2]
+        out.append(FieldDoc(f.name, inner, text))
+    _DOCUMENTED[cls] = tuple(out)
+    return _DOCUMENTED[cls]
