@@ -14,6 +14,7 @@ from stockd.adapters.postgres.maintenance import PostgresMaintenance
 from stockd.adapters.postgres.pool import create_pool
 from stockd.adapters.postgres.reads import PostgresReadModel
 from stockd.adapters.postgres.uow import PostgresUnitOfWorkFactory
+from stockd.adapters.postgres.watch import PostgresLedgerWatch
 from stockd.config import Settings
 from stockd.domain.commands import Reserve
 from stockd.domain.reservations import TtlPolicy
@@ -23,7 +24,7 @@ from stockd.service.group_commit import ReservationGroupCommit
 from stockd.service.handlers import HANDLERS
 from stockd.service.maintenance import Maintenance
 from stockd.service.messagebus import MessageBus
-from stockd.service.ports import Clock, UnitOfWorkFactory
+from stockd.service.ports import Clock, LedgerWatch, UnitOfWorkFactory
 from stockd.service.queries import Availability, ReadModel
 
 
@@ -37,9 +38,11 @@ class Container:
     auth: Authenticator
     maintenance: Maintenance
     availability: Availability
+    watch: LedgerWatch
     pool: asyncpg.Pool | None = None
 
     async def close(self) -> None:
+        await self.watch.close()
         if self.pool is not None:
             await self.pool.close()
 
@@ -105,6 +108,7 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         auth=Authenticator(keys, settings.auth_cache_seconds),
         maintenance=PostgresMaintenance(pool),
         availability=Availability(reads, clock),
+        watch=PostgresLedgerWatch(url),
         pool=pool,
     )
 
@@ -130,4 +134,5 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
         auth=Authenticator(keys, settings.auth_cache_seconds),
         maintenance=MemoryMaintenance(store),
         availability=Availability(reads, clock),
+        watch=store.watch,
     )

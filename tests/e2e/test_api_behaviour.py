@@ -226,15 +226,25 @@ async def test_the_ledger_pages_in_order_with_after(api: Api) -> None:
     await api.setup_basics()
     held = await hold(api, 2)
     await api.post(f"/v1/reservations/{held['id']}/release")
-    first = (await api.get("/v1/events", params={"limit": 2})).json()
+    first = (await api.get("/v1/events", params={"limit": 4})).json()
     rest = (await api.get("/v1/events", params={"after": first["next_after"]})).json()
     types = [e["type"] for e in first["items"] + rest["items"]]
-    assert types == ["stock.adjusted", "reservation.created", "reservation.released"]
+    assert types == [
+        "location.created",
+        "location.created",
+        "sku.created",
+        "stock.adjusted",
+        "reservation.created",
+        "reservation.released",
+    ]
     seqs = [e["seq"] for e in first["items"] + rest["items"]]
-    assert seqs == [1, 2, 3]
-    created = first["items"][1]
+    assert seqs == [1, 2, 3, 4, 5, 6]
+    created = rest["items"][0]
     assert created["delta"] == {"reserved": 2}
     assert created["after"]["available"] == 8
     assert created["reservation_id"] == held["id"]
-    empty = (await api.get("/v1/events", params={"after": 3})).json()
-    assert (empty["items"], empty["next_after"]) == ([], 3)
+    assert created["data"] is None
+    sku = first["items"][2]
+    assert (sku["sku"], sku["delta"], sku["data"]["attributes"]["name"]) == ("A", None, "A")
+    empty = (await api.get("/v1/events", params={"after": 6})).json()
+    assert (empty["items"], empty["next_after"]) == ([], 6)

@@ -131,7 +131,7 @@ def test_ledger_verify_exits_non_zero_and_names_a_tampered_level(
         assert stockd("import", kind, str(tmp_path / f"{name}.csv"), env=env).returncode == 0
     clean = stockd("ledger", "verify", env=env)
     assert clean.returncode == 0, clean.stdout
-    assert "1 events, 1 levels: clean" in clean.stdout
+    assert "3 events, 1 levels: clean" in clean.stdout  # location, SKU, stock
 
     async def tamper() -> None:
         conn = await asyncpg.connect(fresh_db)

@@ -134,9 +134,12 @@ async def test_reserve_order_ship_cancel_return(api: Api, db: Container) -> None
 
     history = (await api.get("/v1/orders/ORD-1")).json()
     assert [e["type"] for e in history["events"]] == [
+        "order.placed",
         "reservation.committed",
         "order.shipped",
+        "order.status_changed",
         "order.cancelled",
+        "order.status_changed",
         "order.returned",
     ]
     assert history["shipments"][0]["lines"][0]["returned"] == 2

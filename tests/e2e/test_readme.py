@@ -55,9 +55,12 @@ def test_the_readme_walkthrough_runs_as_written(live: LiveServer, tmp_path: Path
     assert (line["hamburg"]["shipped"], line["hamburg"]["returned"]) == (3, 1)
     assert line["berlin"]["cancelled"] == 2
     assert [e["type"] for e in final["events"]] == [
+        "order.placed",
         "order.allocated",
         "order.allocated",
         "order.shipped",
+        "order.status_changed",
         "order.cancelled",
+        "order.status_changed",
         "order.returned",
     ]

@@ -204,6 +204,18 @@ class SalesRepository(Protocol):
         ...
 
 
+class LedgerWatch(Protocol):
+    """Tells consumers in any process that new events committed, without
+    polling: they then read the ledger by `seq`."""
+
+    async def wait_past(self, seq: int, timeout: float) -> int:
+        """The ledger head as last heard: as soon as it is past `seq` (at once
+        if it already is), else after `timeout` seconds."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 class Ledger(Protocol):
     async def append(self, events: Sequence[Event]) -> None:
         """Record these events in the transaction (in order)."""

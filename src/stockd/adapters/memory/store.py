@@ -21,6 +21,7 @@ from stockd.adapters.memory.state import (
     MemoryTransfers,
     State,
 )
+from stockd.adapters.memory.watch import MemoryLedgerWatch
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.events import Movement
 from stockd.domain.orders import Order
@@ -42,6 +43,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.state = State()
         self.lock = asyncio.Lock()
+        self.watch = MemoryLedgerWatch()
 
     def uow(self, *, autocommit: bool = False) -> MemoryUnitOfWork:
         """Every unit of work here is atomic under one lock, so `autocommit`
@@ -86,6 +88,7 @@ class MemoryUnitOfWork:
 
     async def commit(self) -> None:
         self.store.state = self.work
+        self.store.watch.committed(len(self.work.events))
         self.work = self.work.copy()
         self._rebind()
         self.committed = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -15,6 +16,9 @@ from stockd.entrypoints.api.schemas.events import EventPage, EventRead
 from stockd.service.queries import EventFilter
 
 router = APIRouter(prefix="/v1", tags=["events"])
+
+MAX_WAIT = 30.0
+"""Longest long poll, in seconds."""
 
 CodeFilter = Annotated[str | None, Query(pattern=CODE_PATTERN)]
 
@@ -57,14 +61,33 @@ async def events(
     location: CodeFilter = None,
     order_id: CodeFilter = None,
     reservation_id: CodeFilter = None,
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=MAX_WAIT,
+            description="Long poll: when no event matches yet, wait up to this many seconds"
+            " for one to commit (answered as soon as one does).",
+        ),
+    ] = 0,
 ) -> EventPage:
     """Every change, oldest first: level movements, the catalogue, orders,
     transfers and API keys (docs/events.md lists every type). Page with
     `after=next_after`: `seq` is in commit order, so a reader that pages this
-    way sees every event exactly once, and never later finds one it passed."""
+    way sees every event exactly once, and never later finds one it passed.
+    With `wait`, an empty page waits for the next matching event: stockd
+    hears of commits from PostgreSQL (LISTEN/NOTIFY), it does not poll."""
     types, families = type_filter(type)
     only = EventFilter(types, families, sku, location, order_id, reservation_id)
     found = await container.reads.events(after, limit, only)
+    deadline = time.monotonic() + wait
+    heard = after
+    while not found and (left := deadline - time.monotonic()) > 0:
+        head = await container.watch.wait_past(heard, left)
+        if head <= heard:
+            break  # nothing new before the deadline
+        heard = head
+        found = await container.reads.events(after, limit, only)
     return EventPage(
         items=[EventRead.of(r) for r in found],
         next_after=found[-1].seq if found else after,
