@@ -208,9 +208,9 @@ class LedgerWatch(Protocol):
     """Tells consumers in any process that new events committed, without
     polling: they then read the ledger by `seq`."""
 
-    async def wait_past(self, seq: int, timeout: float) -> int:
+    async def wait_past(self, seq: int, within: float) -> int:
         """The ledger head as last heard: as soon as it is past `seq` (at once
-        if it already is), else after `timeout` seconds."""
+        if it already is), else after `within` seconds."""
         ...
 
     async def close(self) -> None: ...

@@ -17,8 +17,8 @@ class MemoryLedgerWatch:
             self.head = head
             self._moved.set()
 
-    async def wait_past(self, seq: int, timeout: float) -> int:
-        deadline = time.monotonic() + timeout
+    async def wait_past(self, seq: int, within: float) -> int:
+        deadline = time.monotonic() + within
         while self.head <= seq:
             left = deadline - time.monotonic()
             if left <= 0:

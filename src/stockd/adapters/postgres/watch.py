@@ -30,8 +30,8 @@ class PostgresLedgerWatch:
         self._moved = asyncio.Event()
         self._connecting = asyncio.Lock()
 
-    async def wait_past(self, seq: int, timeout: float) -> int:
-        deadline = time.monotonic() + timeout
+    async def wait_past(self, seq: int, within: float) -> int:
+        deadline = time.monotonic() + within
         await self._connected()
         while self.head <= seq:
             left = deadline - time.monotonic()
