@@ -7,8 +7,8 @@ They go on the wire as written, so a key left out is a key not sent — which
 is how a `LocationUpdate` tells "leave `lat` alone" from `{"lat": None}`.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: TypedDict reads NotRequired
+# from evaluated annotations, and would count every key as required.
 from typing import Literal, NotRequired, TypedDict
 
 from stockd.client.models import LocationType, Policy
