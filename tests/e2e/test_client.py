@@ -25,7 +25,7 @@ from stockd.client import (
     ValidationFailed,
     VersionConflict,
 )
-from stockd.client.inputs import ChangeIn
+from stockd.client.inputs import ChangeIn, ShipTo
 from tests.e2e.server import LiveServer, cli_env, stockd
 
 
@@ -180,7 +180,7 @@ async def test_the_async_client_places_ships_cancels_and_returns_an_order(
     near, far = f"{sku}-near", f"{sku}-far"
     await aclient.locations.update(near, {"lat": 53.55, "lon": 9.99})
     await aclient.locations.update(far, {"lat": 48.14, "lon": 11.58})
-    hamburg = {"lat": 53.57, "lon": 10.02}
+    hamburg: ShipTo = {"lat": 53.57, "lon": 10.02}
     plan = await aclient.allocations.quote(
         [{"sku": sku, "quantity": 5}], ship_to=hamburg, strategy="nearest"
     )

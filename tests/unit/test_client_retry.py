@@ -236,7 +236,7 @@ def test_if_match_is_sent_as_the_etag_of_the_version() -> None:
 
 
 def test_path_values_are_escaped_and_unset_query_values_left_out() -> None:
-    page = {"items": [], "next_cursor": None}
+    page: dict[str, Any] = {"items": [], "next_cursor": None}
     script = Script(httpx.Response(200, json=SKU_DOC), httpx.Response(200, json=page))
     with client(script) as stockd:
         stockd.skus.get("A/B?")

@@ -56,6 +56,12 @@ class Endpoint(Generic[P, R_co]):
         missing = set(self._names) - set(self._signature.parameters)
         if missing:  # fail at import, not at the first request
             raise TypeError(f"{build.__qualname__}: no argument for {sorted(missing)} in {path}")
+        # What help() shows for the bound method: the declared arguments (the
+        # result is R, or an awaitable of it: the type checker knows which).
+        self.signature = self._signature.replace(
+            parameters=list(self._signature.parameters.values())[1:],
+            return_annotation=inspect.Signature.empty,
+        )
 
     def call(self, resource: Any, *args: P.args, **kwargs: P.kwargs) -> Call[R_co]:
         """The request these arguments make; a POST gets a fresh Idempotency-Key
@@ -89,7 +95,7 @@ class Endpoint(Generic[P, R_co]):
         def send(*args: P.args, **kwargs: P.kwargs) -> Any:
             return transport.send(self.call(resource, *args, **kwargs))
 
-        return _like(send, self._build, self._signature)
+        return _like(send, self._build, self.signature)
 
 
 def endpoint(method: str, path: str, response: type[R]) -> Callable[[Build[P]], Endpoint[P, R]]:
@@ -124,7 +130,7 @@ class Pages(Generic[P, I_co]):
         def walk(*args: P.args, **kwargs: P.kwargs) -> Any:
             return transport.walk(self.first.call(resource, *args, **kwargs), self.follow)
 
-        return _like(walk, self.first._build, self.first._signature)
+        return _like(walk, self.first._build, self.first.signature)
 
 
 class CursorPage(Protocol[I_co]):
@@ -165,6 +171,5 @@ def _like(
 ) -> Callable[..., Any]:
     """`function` documented as the declaration it serves, for help() and IDEs."""
     functools.update_wrapper(function, declared, assigned=("__name__", "__qualname__", "__doc__"))
-    parameters = list(signature.parameters.values())[1:]  # without self
-    function.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    function.__signature__ = signature  # type: ignore[attr-defined]
     return function
