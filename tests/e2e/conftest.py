@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -52,11 +54,10 @@ async def api(db: Container) -> AsyncIterator[Api]:
         yield client
 
 
-@pytest.fixture(scope="session")
-def live(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """`stockd serve` in a subprocess, on its own database, with its workers."""
-    url = asyncio.run(create_database(pg_server_url, "stockd_e2e"))
-    home = tmp_path_factory.mktemp("live")
+@contextmanager
+def serving(pg_server_url: str, home: Path, prefix: str) -> Iterator[LiveServer]:
+    """`stockd serve` in a subprocess, on a database of its own, with its workers."""
+    url = asyncio.run(create_database(pg_server_url, prefix))
     admin = "sk_e2e_" + secrets.token_urlsafe(24)
     env = cli_env(url, home, STOCKD_BOOTSTRAP_ADMIN_KEY=admin, STOCKD_AUTH_CACHE_SECONDS="0")
     log = home / "serve.log"
@@ -66,6 +67,23 @@ def live(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     finally:
         stop(process)
         asyncio.run(drop_database(pg_server_url, url))
+
+
+@pytest.fixture(scope="session")
+def live(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A real server shared by the session: use fresh codes (`unique`)."""
+    with serving(pg_server_url, tmp_path_factory.mktemp("live"), "stockd_e2e") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def empty_live(
+    pg_server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A real server of the module's own, starting empty: for walk-throughs
+    that name fixed ids (`berlin`, `TSHIRT-M`) another test may also create."""
+    with serving(pg_server_url, tmp_path_factory.mktemp("empty_live"), "stockd_e2e") as server:
+        yield server
 
 
 @pytest.fixture

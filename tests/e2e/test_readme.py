@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,9 @@ from tests.e2e.server import LiveServer
 README = Path(__file__).parents[2] / "README.md"
 
 
-def block(name: str) -> str:
+def block(name: str, language: str = "sh") -> str:
     text = README.read_text()
-    found = re.search(rf"<!-- {name} -->\s*```sh\n(.*?)```\s*<!-- /{name} -->", text, re.S)
+    found = re.search(rf"<!-- {name} -->\s*```{language}\n(.*?)```\s*<!-- /{name} -->", text, re.S)
     assert found, f"README lost its {name} markers"
     return found.group(1)
 
@@ -64,3 +65,29 @@ def test_the_readme_walkthrough_runs_as_written(live: LiveServer, tmp_path: Path
         "order.status_changed",
         "order.returned",
     ]
+
+
+def test_the_readme_python_client_walkthrough_runs_as_written(
+    empty_live: LiveServer, tmp_path: Path
+) -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", block("python-walkthrough", "python")],
+        cwd=tmp_path,
+        env={"STOCKD": empty_live.url, "KEY": empty_live.admin_key, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[:2] == ["8 2", "shipped"]
+    assert [line.split()[1] for line in lines[2:6]] == [
+        "stock.adjusted",
+        "reservation.created",
+        "reservation.committed",
+        "order.shipped",
+    ]
+    assert lines[6].startswith("insufficient_stock (ShortLine(sku='TSHIRT-M'")
+    assert "available=8" in lines[6]
+    assert lines[7:] == ["berlin 8 8"]

@@ -1,0 +1,80 @@
+"""What the caller sends: TypedDicts for the nested parts of request bodies.
+
+Top-level fields are keyword arguments of each endpoint; the parts that come
+in lists or nest (lines, changes, ship-to points, patches) are plain dicts
+typed here, named after the request schemas they mirror in `/openapi.json`.
+They go on the wire as written, so a key left out is a key not sent — which
+is how a `LocationUpdate` tells "leave `lat` alone" from `{"lat": None}`.
+"""
+
+# No `from __future__ import annotations` here: TypedDict reads NotRequired
+# from evaluated annotations, and would count every key as required.
+from typing import Literal, NotRequired, TypedDict
+
+from stockd.client.models import LocationType, Policy
+
+Strategy = Literal["priority", "nearest", "fewest_shipments", "lowest_cost", "most_stock"]
+AdjustableState = Literal["on_hand", "damaged", "quality_control", "safety_stock", "incoming"]
+MovableState = Literal["on_hand", "damaged", "quality_control"]
+Condition = Literal["resellable", "damaged", "quality_control"]
+
+
+class LineIn(TypedDict):
+    """A reservation or order line; without `location` stockd places it."""
+
+    sku: str
+    quantity: int
+    location: NotRequired[str | None]
+
+
+class UnitsIn(TypedDict):
+    sku: str
+    quantity: int
+
+
+class ShipTo(TypedDict):
+    lat: float
+    lon: float
+    region: NotRequired[str | None]
+
+
+class ShippingCostIn(TypedDict, total=False):
+    fixed: float
+    per_km_unit: float
+
+
+class ChangeIn(TypedDict):
+    """One adjustment: exactly one of `delta` and `set` (see docs/api.md)."""
+
+    sku: str
+    location: str
+    state: AdjustableState
+    reason: str
+    delta: NotRequired[int]
+    set: NotRequired[int]
+    expected: NotRequired[int]
+    expected_version: NotRequired[int]
+    from_state: NotRequired[MovableState]
+    reference: NotRequired[str]
+
+
+class SkuUpdate(TypedDict, total=False):
+    product_id: str
+    name: str
+    policy: Policy
+    backorder_cap: int
+
+
+class LocationUpdate(TypedDict, total=False):
+    """Only the keys given change; `region`, `lat` and `lon` may be None."""
+
+    name: str
+    type: LocationType
+    region: str | None
+    lat: float | None
+    lon: float | None
+    priority: int
+    active: bool
+    ships: bool
+    pickup: bool
+    shipping_cost: ShippingCostIn

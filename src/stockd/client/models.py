@@ -1,0 +1,325 @@
+"""What stockd answers: frozen dataclasses mirroring the API's response models.
+
+Each class has the name and the fields of the response schema it mirrors in
+`/openapi.json` (`SkuRead`, `LevelPage`, …), so the OpenAPI document is their
+reference; a test keeps them in step. Lists become tuples and objects
+mappings, so a result cannot be changed by accident. A field whose JSON name
+is not a Python name carries it in its metadata (`from` → `source`).
+
+Decoding (`stockd.client.decode`) ignores members it does not know: a server
+that adds a field does not break an older client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Policy = Literal["deny", "backorder"]
+LocationType = Literal["warehouse", "store", "supplier"]
+ReservationStatus = Literal["active", "committed", "released", "expired"]
+OrderStatus = Literal["open", "partially_shipped", "shipped", "cancelled"]
+TransferStatus = Literal["in_transit", "partially_received", "received"]
+
+# -- catalogue ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SkuRead:
+    sku: str
+    product_id: str
+    name: str
+    policy: Policy
+    backorder_cap: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class SkuPage:
+    items: tuple[SkuRead, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingCostRead:
+    fixed: float
+    per_km_unit: float
+
+
+@dataclass(frozen=True, slots=True)
+class LocationRead:
+    id: str
+    name: str
+    type: LocationType
+    region: str | None
+    lat: float | None
+    lon: float | None
+    priority: int
+    active: bool
+    ships: bool
+    pickup: bool
+    shipping_cost: ShippingCostRead
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class LocationPage:
+    items: tuple[LocationRead, ...]
+    next_cursor: str | None
+
+
+# -- levels, availability, adjustments ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LevelRead:
+    sku: str
+    location: str
+    on_hand: int
+    reserved: int
+    committed: int
+    damaged: int
+    quality_control: int
+    safety_stock: int
+    incoming: int
+    available: int
+    floor: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class LevelPage:
+    items: tuple[LevelRead, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LocationAvailability:
+    location: str
+    name: str
+    type: str
+    priority: int
+    active: bool
+    available: int
+    sellable: int
+    on_hand: int
+    reserved: int
+    committed: int
+    incoming: int
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    sku: str
+    available: int
+    sellable: int
+    on_hand: int
+    reserved: int
+    committed: int
+    incoming: int
+    locations: tuple[LocationAvailability, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemProblem:
+    code: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeResult:
+    index: int
+    status: Literal["applied", "failed"]
+    level: LevelRead | None = None
+    error: ItemProblem | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustmentResults:
+    applied: int
+    failed: int
+    results: tuple[ChangeResult, ...]
+
+
+# -- reservations -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LineRead:
+    sku: str
+    quantity: int
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationRead:
+    id: str
+    status: ReservationStatus
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+    reference: str | None
+    order_id: str | None
+    pickup_location: str | None
+    lines: tuple[LineRead, ...]
+
+
+# -- allocation plans ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Units:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationRead:
+    location: str
+    quantity: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RejectionRead:
+    location: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinePlanRead:
+    sku: str
+    quantity: int
+    placed: int
+    shortfall: int
+    allocations: tuple[AllocationRead, ...]
+    rejected: tuple[RejectionRead, ...]
+    others_rejected: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentPlanRead:
+    location: str
+    lines: tuple[Units, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRead:
+    strategy: str
+    feasible: bool
+    note: str
+    lines: tuple[LinePlanRead, ...]
+    shipments: tuple[ShipmentPlanRead, ...]
+    distance_km: float | None
+    shipping_cost: float | None
+
+
+# -- the ledger ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventRead:
+    seq: int
+    type: str
+    sku: str
+    location: str
+    delta: Mapping[str, int]
+    after: Mapping[str, int]
+    reason: str | None
+    reference: str | None
+    reservation_id: str | None
+    order_id: str | None
+    transfer_id: str | None
+    actor: str
+    idempotency_key: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    items: tuple[EventRead, ...]
+    next_after: int
+
+
+# -- orders, returns --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLineRead:
+    sku: str
+    ordered: int
+    committed: int
+    shipped: int
+    cancelled: int
+    returned: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentRead:
+    location: str
+    lines: tuple[OrderLineRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShipToRead:
+    lat: float
+    lon: float
+    region: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRead:
+    order_id: str
+    status: OrderStatus
+    reservation_id: str | None
+    strategy: str | None
+    ship_to: ShipToRead | None
+    pickup_location: str | None
+    created_at: datetime
+    shipments: tuple[ShipmentRead, ...]
+    replanned: bool | None = None
+    plan: PlanRead | None = None
+    events: tuple[EventRead, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnRead:
+    id: str
+    order_id: str
+    location: str
+    condition: str
+    lines: tuple[Units, ...]
+    created_at: datetime
+
+
+# -- transfers and store sales ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TransferLineRead:
+    sku: str
+    quantity: int
+    received: int
+    in_transit: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRead:
+    id: str
+    source: str = field(metadata={"json": "from"})
+    destination: str = field(metadata={"json": "to"})
+    status: TransferStatus
+    reference: str | None
+    created_at: datetime
+    lines: tuple[TransferLineRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SaleRead:
+    location: str
+    external_id: str
+    lines: tuple[Units, ...]
+    recorded_at: datetime
+    replayed: bool

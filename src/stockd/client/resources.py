@@ -1,0 +1,362 @@
+"""Every endpoint of the API, declared once for both clients.
+
+One class per resource; one decorated method per endpoint, mapping its typed
+arguments to query, body and headers (see `stockd.client.endpoints`). A POST
+takes `idempotency_key` (a fresh one is made when it is None); a PATCH takes
+`if_match`, the version from a read. Lists are `list` (one page) and `iter`
+(every item, lazily).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from stockd.client.calls import Args
+from stockd.client.endpoints import Resource, T, by_cursor, by_seq, endpoint
+from stockd.client.inputs import (
+    ChangeIn,
+    Condition,
+    LineIn,
+    LocationUpdate,
+    ShippingCostIn,
+    ShipTo,
+    SkuUpdate,
+    Strategy,
+    UnitsIn,
+)
+from stockd.client.models import (
+    AdjustmentResults,
+    Availability,
+    EventPage,
+    LevelPage,
+    LocationPage,
+    LocationRead,
+    LocationType,
+    OrderRead,
+    PlanRead,
+    Policy,
+    ReservationRead,
+    ReturnRead,
+    SaleRead,
+    SkuPage,
+    SkuRead,
+    TransferRead,
+)
+
+
+def given(**members: Any) -> dict[str, Any]:
+    """A request body without the members left at None: absent and null mean
+    the same to every create endpoint, and the server's default applies."""
+    return {k: v for k, v in members.items() if v is not None}
+
+
+class Skus(Resource[T]):
+    @endpoint("POST", "/v1/skus", SkuRead)
+    def create(
+        self,
+        sku: str,
+        product_id: str,
+        name: str,
+        *,
+        policy: Policy | None = None,
+        backorder_cap: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        body = given(
+            sku=sku, product_id=product_id, name=name, policy=policy, backorder_cap=backorder_cap
+        )
+        return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("GET", "/v1/skus/{sku}", SkuRead)
+    def get(self, sku: str) -> Args:
+        return Args()
+
+    @endpoint("PATCH", "/v1/skus/{sku}", SkuRead)
+    def update(self, sku: str, changes: SkuUpdate, *, if_match: int | None = None) -> Args:
+        return Args(json=changes, if_match=if_match)
+
+    @endpoint("GET", "/v1/skus", SkuPage)
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Args:
+        return Args(params={"limit": limit, "cursor": cursor})
+
+    iter = by_cursor(list)
+
+
+class Locations(Resource[T]):
+    @endpoint("POST", "/v1/locations", LocationRead)
+    def create(
+        self,
+        id: str,
+        name: str,
+        *,
+        type: LocationType | None = None,
+        region: str | None = None,
+        lat: float | None = None,
+        lon: float | None = None,
+        priority: int | None = None,
+        active: bool | None = None,
+        ships: bool | None = None,
+        pickup: bool | None = None,
+        shipping_cost: ShippingCostIn | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        body = given(
+            id=id,
+            name=name,
+            type=type,
+            region=region,
+            lat=lat,
+            lon=lon,
+            priority=priority,
+            active=active,
+            ships=ships,
+            pickup=pickup,
+            shipping_cost=shipping_cost,
+        )
+        return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("GET", "/v1/locations/{location_id}", LocationRead)
+    def get(self, location_id: str) -> Args:
+        return Args()
+
+    @endpoint("PATCH", "/v1/locations/{location_id}", LocationRead)
+    def update(
+        self, location_id: str, changes: LocationUpdate, *, if_match: int | None = None
+    ) -> Args:
+        return Args(json=changes, if_match=if_match)
+
+    @endpoint("GET", "/v1/locations", LocationPage)
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Args:
+        return Args(params={"limit": limit, "cursor": cursor})
+
+    iter = by_cursor(list)
+
+
+class Levels(Resource[T]):
+    @endpoint("GET", "/v1/levels", LevelPage)
+    def list(
+        self,
+        *,
+        sku: str | None = None,
+        location: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Args:
+        return Args(params={"sku": sku, "location": location, "limit": limit, "cursor": cursor})
+
+    iter = by_cursor(list)
+
+
+class AvailabilityReads(Resource[T]):
+    @endpoint("GET", "/v1/availability/{sku}", Availability)
+    def get(self, sku: str) -> Args:
+        return Args()
+
+
+class Adjustments(Resource[T]):
+    @endpoint("POST", "/v1/adjustments", AdjustmentResults)
+    def create(
+        self,
+        changes: Sequence[ChangeIn],
+        *,
+        atomic: bool | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        body = given(changes=list(changes), atomic=atomic)
+        return Args(json=body, idempotency_key=idempotency_key)
+
+
+class Reservations(Resource[T]):
+    @endpoint("POST", "/v1/reservations", ReservationRead)
+    def create(
+        self,
+        lines: Sequence[LineIn],
+        *,
+        ttl_seconds: int | None = None,
+        reference: str | None = None,
+        ship_to: ShipTo | None = None,
+        strategy: Strategy | None = None,
+        pickup_location: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        body = given(
+            lines=list(lines),
+            ttl_seconds=ttl_seconds,
+            reference=reference,
+            ship_to=ship_to,
+            strategy=strategy,
+            pickup_location=pickup_location,
+        )
+        return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("GET", "/v1/reservations/{reservation_id}", ReservationRead)
+    def get(self, reservation_id: str) -> Args:
+        return Args()
+
+    @endpoint("POST", "/v1/reservations/{reservation_id}/extend", ReservationRead)
+    def extend(
+        self, reservation_id: str, ttl_seconds: int, *, idempotency_key: str | None = None
+    ) -> Args:
+        return Args(json={"ttl_seconds": ttl_seconds}, idempotency_key=idempotency_key)
+
+    @endpoint("POST", "/v1/reservations/{reservation_id}/release", ReservationRead)
+    def release(self, reservation_id: str, *, idempotency_key: str | None = None) -> Args:
+        return Args(idempotency_key=idempotency_key)
+
+    @endpoint("POST", "/v1/reservations/{reservation_id}/commit", ReservationRead)
+    def commit(
+        self, reservation_id: str, order_id: str, *, idempotency_key: str | None = None
+    ) -> Args:
+        return Args(json={"order_id": order_id}, idempotency_key=idempotency_key)
+
+
+class Allocations(Resource[T]):
+    @endpoint("POST", "/v1/allocations/quote", PlanRead)
+    def quote(
+        self,
+        lines: Sequence[UnitsIn],
+        *,
+        ship_to: ShipTo | None = None,
+        strategy: Strategy | None = None,
+        pickup_location: str | None = None,
+    ) -> Args:
+        body = given(
+            lines=list(lines), ship_to=ship_to, strategy=strategy, pickup_location=pickup_location
+        )
+        return Args(json=body)
+
+
+class Orders(Resource[T]):
+    @endpoint("POST", "/v1/orders", OrderRead)
+    def create(
+        self,
+        order_id: str,
+        *,
+        lines: Sequence[LineIn] | None = None,
+        reservation_id: str | None = None,
+        ship_to: ShipTo | None = None,
+        strategy: Strategy | None = None,
+        pickup_location: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        """Place an order from `lines` or from a `reservation_id` (one of them)."""
+        body = given(
+            order_id=order_id,
+            lines=None if lines is None else list(lines),
+            reservation_id=reservation_id,
+            ship_to=ship_to,
+            strategy=strategy,
+            pickup_location=pickup_location,
+        )
+        return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("GET", "/v1/orders/{order_id}", OrderRead)
+    def get(self, order_id: str) -> Args:
+        return Args()
+
+    @endpoint("POST", "/v1/orders/{order_id}/shipments", OrderRead)
+    def ship(
+        self,
+        order_id: str,
+        location: str,
+        lines: Sequence[UnitsIn],
+        *,
+        reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        body = given(location=location, lines=list(lines), reference=reference)
+        return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("POST", "/v1/orders/{order_id}/cancel", OrderRead)
+    def cancel(
+        self, order_id: str, *, reason: str | None = None, idempotency_key: str | None = None
+    ) -> Args:
+        return Args(json=given(reason=reason) or None, idempotency_key=idempotency_key)
+
+
+class Returns(Resource[T]):
+    @endpoint("POST", "/v1/returns", ReturnRead)
+    def create(
+        self,
+        order_id: str,
+        location: str,
+        condition: Condition,
+        lines: Sequence[UnitsIn],
+        *,
+        reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        body = given(
+            order_id=order_id,
+            location=location,
+            condition=condition,
+            lines=list(lines),
+            reference=reference,
+        )
+        return Args(json=body, idempotency_key=idempotency_key)
+
+
+class Transfers(Resource[T]):
+    @endpoint("POST", "/v1/transfers", TransferRead)
+    def create(
+        self,
+        source: str,
+        destination: str,
+        lines: Sequence[UnitsIn],
+        *,
+        reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        # `from` and `to` on the wire; Python keeps `from` for itself.
+        body = given(reference=reference) | {
+            "from": source,
+            "to": destination,
+            "lines": list(lines),
+        }
+        return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("GET", "/v1/transfers/{transfer_id}", TransferRead)
+    def get(self, transfer_id: str) -> Args:
+        return Args()
+
+    @endpoint("POST", "/v1/transfers/{transfer_id}/receive", TransferRead)
+    def receive(
+        self,
+        transfer_id: str,
+        lines: Sequence[UnitsIn] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        """Receive `lines`, or everything still in transit."""
+        body = None if lines is None else {"lines": list(lines)}
+        return Args(json=body, idempotency_key=idempotency_key)
+
+
+class Sales(Resource[T]):
+    @endpoint("POST", "/v1/sales", SaleRead)
+    def create(
+        self,
+        location: str,
+        external_id: str,
+        lines: Sequence[UnitsIn],
+        *,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        body = {"location": location, "external_id": external_id, "lines": list(lines)}
+        return Args(json=body, idempotency_key=idempotency_key)
+
+
+class Events(Resource[T]):
+    @endpoint("GET", "/v1/events", EventPage)
+    def list(
+        self,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        sku: str | None = None,
+        location: str | None = None,
+    ) -> Args:
+        return Args(params={"after": after, "limit": limit, "sku": sku, "location": location})
+
+    iter = by_seq(list)
