@@ -25,7 +25,7 @@ from stockd.service.handlers import HANDLERS
 from stockd.service.maintenance import Maintenance
 from stockd.service.messagebus import MessageBus
 from stockd.service.ports import Clock, LedgerWatch, UnitOfWorkFactory
-from stockd.service.queries import Availability, ReadModel
+from stockd.service.queries import AvailabilityReader, ReadModel
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Container:
     keys: ApiKeyStore
     auth: Authenticator
     maintenance: Maintenance
-    availability: Availability
+    availability: AvailabilityReader
     watch: LedgerWatch
     pool: asyncpg.Pool | None = None
 
@@ -107,7 +107,7 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
         maintenance=PostgresMaintenance(pool),
-        availability=Availability(reads, clock),
+        availability=AvailabilityReader(reads, clock),
         watch=PostgresLedgerWatch(url),
         pool=pool,
     )
@@ -133,6 +133,6 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
         maintenance=MemoryMaintenance(store),
-        availability=Availability(reads, clock),
+        availability=AvailabilityReader(reads, clock),
         watch=store.watch,
     )

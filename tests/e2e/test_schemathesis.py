@@ -16,11 +16,16 @@ def test_no_generated_request_gets_a_server_error(live: LiveServer, tmp_path: Pa
     with httpx.Client(base_url=live.url, headers=live.headers) as c:
         c.post("/v1/locations", json={"id": "fuzz", "name": "Fuzz"})
         c.post("/v1/skus", json={"sku": "FUZZ", "product_id": "P", "name": "Fuzz"})
+    # Long polls would only make the fuzzer wait: `wait` is always 0 here.
+    config = tmp_path / "schemathesis.toml"
+    config.write_text('[parameters]\n"query.wait" = 0\n')
     run = subprocess.run(
         [
             sys.executable,
             "-m",
             "schemathesis.cli",
+            "--config-file",
+            str(config),
             "run",
             f"{live.url}/openapi.json",
             "--checks",

@@ -351,6 +351,7 @@ async def test_async_iteration_follows_the_ledger_until_an_empty_page() -> None:
                 "location": "x",
                 "delta": {"on_hand": 1},
                 "after": {"on_hand": s},
+                "data": None,
                 "reason": "r",
                 "reference": None,
                 "reservation_id": None,

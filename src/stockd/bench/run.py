@@ -30,6 +30,7 @@ from stockd.adapters.postgres.verify import verify
 from stockd.bench import load
 from stockd.bench.data import HOT_SKU, LAST_SKU, Shape
 from stockd.bench.data import load as load_data
+from stockd.domain.quantities import AVAILABLE
 from stockd.service.queries import VerifyReport
 
 WORKLOADS = ("flash_sale", "flash_sale_exact", "spread", "mixed", "reads")
@@ -245,10 +246,7 @@ def scalar(db_url: str, sql: str) -> int:
     return asyncio.run(_scalar(db_url, sql))
 
 
-OVERSOLD = """
-SELECT count(*) FROM levels
-WHERE on_hand - reserved - committed - damaged - quality_control - safety_stock < floor
-"""
+OVERSOLD = f"SELECT count(*) FROM levels WHERE {AVAILABLE.sql()} < floor"
 HELD = "SELECT coalesce(sum(reserved), 0)::bigint FROM {table} WHERE sku LIKE 'SKU-%'"
 
 

@@ -23,7 +23,7 @@ R_co = TypeVar("R_co", covariant=True)
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 
-Params = Mapping[str, str | int | bool | None]
+Params = Mapping[str, str | int | float | bool | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ class Call(Generic[R_co]):
     method: str
     path: str
     decode: Callable[[Any], R_co]
-    params: Mapping[str, str | int] = field(default_factory=dict)
+    params: Mapping[str, str | int | float] = field(default_factory=dict)
     json: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
 
@@ -58,7 +58,7 @@ class Call(Generic[R_co]):
         return dataclasses.replace(self, params={**self.params, **params})
 
 
-def query(params: Params) -> dict[str, str | int]:
+def query(params: Params) -> dict[str, str | int | float]:
     """The query string's members: None means absent; booleans as JSON spells them."""
     return {
         k: ("true" if v else "false") if isinstance(v, bool) else v

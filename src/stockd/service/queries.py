@@ -130,7 +130,7 @@ class ReadModel(Protocol):
     async def stats(self, now: datetime) -> dict[str, int]: ...
 
 
-class Availability:
+class AvailabilityReader:
     """Availability of one SKU at a time; concurrent asks share one query."""
 
     def __init__(self, reads: ReadModel, clock: Clock) -> None:

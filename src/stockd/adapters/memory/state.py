@@ -17,7 +17,7 @@ from stockd.service.ports import OrderLineChange, ReturnRecord, SaleRecord, Stor
 
 
 @dataclass
-class State:
+class MemoryData:
     skus: dict[str, Sku] = field(default_factory=dict)
     locations: dict[str, Location] = field(default_factory=dict)
     levels: dict[LevelKey, Level] = field(default_factory=dict)
@@ -31,8 +31,8 @@ class State:
     transfers: dict[str, Transfer] = field(default_factory=dict)
     sales: dict[tuple[str, str], SaleRecord] = field(default_factory=dict)
 
-    def copy(self) -> State:
-        return State(
+    def copy(self) -> MemoryData:
+        return MemoryData(
             dict(self.skus),
             dict(self.locations),
             dict(self.levels),
@@ -47,7 +47,7 @@ class State:
 
 
 class MemoryCatalog:
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: MemoryData) -> None:
         self.s = state
 
     async def skus(self, codes: Collection[str]) -> dict[str, Sku]:
@@ -92,7 +92,7 @@ class MemoryCatalog:
 
 
 class MemoryLevels:
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: MemoryData) -> None:
         self.s = state
 
     async def create_missing(self, keys: Collection[LevelKey], now: datetime) -> None:
@@ -140,7 +140,7 @@ class MemoryLevels:
 
 
 class MemoryReservations:
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: MemoryData) -> None:
         self.s = state
 
     async def add_many(self, reservations: Sequence[Reservation]) -> None:
@@ -217,7 +217,7 @@ class MemoryReservations:
 
 
 class MemoryLedger:
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: MemoryData) -> None:
         self.s = state
 
     async def append(self, events: Sequence[Event]) -> None:
@@ -225,7 +225,7 @@ class MemoryLedger:
 
 
 class MemoryIdempotency:
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: MemoryData) -> None:
         self.s = state
 
     async def claim(
@@ -250,7 +250,7 @@ class MemoryIdempotency:
 
 
 class MemoryOrders:
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: MemoryData) -> None:
         self.s = state
 
     async def add(self, order: Order, now: datetime) -> bool:
@@ -296,7 +296,7 @@ class MemoryOrders:
 
 
 class MemoryTransfers:
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: MemoryData) -> None:
         self.s = state
 
     async def add(self, transfer: Transfer) -> None:
@@ -320,7 +320,7 @@ class MemoryTransfers:
 
 
 class MemorySales:
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: MemoryData) -> None:
         self.s = state
 
     async def claim(self, sale: SaleRecord) -> SaleRecord | None:

@@ -12,6 +12,7 @@ from typing import Self
 
 from stockd.adapters.memory.state import (
     MemoryCatalog,
+    MemoryData,
     MemoryIdempotency,
     MemoryLedger,
     MemoryLevels,
@@ -19,14 +20,12 @@ from stockd.adapters.memory.state import (
     MemoryReservations,
     MemorySales,
     MemoryTransfers,
-    State,
 )
 from stockd.adapters.memory.watch import MemoryLedgerWatch
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.events import Movement
 from stockd.domain.orders import Order
-from stockd.domain.quantities import Level, LevelKey, Quantities
-from stockd.domain.quantities import State as QState
+from stockd.domain.quantities import Level, LevelKey, Quantities, State
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer
 from stockd.service.auth import ApiKey
@@ -41,7 +40,7 @@ from stockd.service.queries import (
 
 class MemoryStore:
     def __init__(self) -> None:
-        self.state = State()
+        self.state = MemoryData()
         self.lock = asyncio.Lock()
         self.watch = MemoryLedgerWatch()
 
@@ -99,7 +98,7 @@ class MemoryUnitOfWork:
         self.orders.s = self.transfers.s = self.sales.s = self.work
 
 
-def _overdue(state: State, now: datetime) -> dict[LevelKey, int]:
+def _overdue(state: MemoryData, now: datetime) -> dict[LevelKey, int]:
     held: dict[LevelKey, int] = defaultdict(int)
     for r in state.reservations.values():
         if r.status is ReservationStatus.ACTIVE and r.expires_at <= now:
@@ -112,7 +111,7 @@ def _live(level: Level, overdue: dict[LevelKey, int]) -> Level:
     q = level.quantities
     return Level(
         level.key,
-        q.with_value(QState.RESERVED, q.reserved - overdue.get(level.key, 0)),
+        q.with_value(State.RESERVED, q.reserved - overdue.get(level.key, 0)),
         level.floor,
         level.version,
     )
@@ -123,7 +122,7 @@ class MemoryReadModel:
         self.store = store
 
     @property
-    def s(self) -> State:
+    def s(self) -> MemoryData:
         return self.store.state
 
     async def sku(self, code: str) -> Sku | None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from asyncpg.pool import PoolConnectionProxy
 
 from stockd.adapters.postgres import rows
-from stockd.domain.quantities import Level, LevelKey, Quantities
+from stockd.domain.quantities import AVAILABLE, Level, LevelKey, Quantities
 
 
 def keeps_invariants(after: Mapping[str, str], floor: str) -> str:
@@ -19,10 +19,7 @@ def keeps_invariants(after: Mapping[str, str], floor: str) -> str:
     refused change updates no row instead of aborting the transaction, so
     one bad item of a non-atomic bulk does not sink the rest."""
     v = {c: f"({after[c]})" for c in rows.COUNTERS}
-    available = " - ".join(
-        v[c]
-        for c in ("on_hand", "reserved", "committed", "damaged", "quality_control", "safety_stock")
-    )
+    available = AVAILABLE.sql(v.__getitem__)
     return " AND ".join(
         [
             *(f"{v[c]} >= 0" for c in rows.COUNTERS),

@@ -24,7 +24,7 @@ from stockd.entrypoints.api.schemas.common import CODE_PATTERN, decode_cursor, e
 from stockd.entrypoints.api.schemas.stock import (
     AdjustmentBatch,
     AdjustmentResults,
-    Availability,
+    AvailabilityRead,
     LevelPage,
     LevelRead,
 )
@@ -58,14 +58,14 @@ async def list_levels(
     )
 
 
-@router.get("/availability/{sku}", response_model=Availability, responses=problems(404))
+@router.get("/availability/{sku}", response_model=AvailabilityRead, responses=problems(404))
 async def availability(
     sku: Annotated[str, Path(pattern=CODE_PATTERN)], reads: Reads, key: ReadKey, clock: Now
-) -> Availability:
+) -> AvailabilityRead:
     if await reads.sku(sku) is None:
         raise errors.NotFound(f"SKU {sku!r} does not exist")
     found = await reads.availability_of(clock.now(), [sku])
-    return Availability.of(sku, found[sku])
+    return AvailabilityRead.of(sku, found[sku])
 
 
 @router.post(

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from stockd.domain.adjustments import Change
-from stockd.domain.quantities import MAX_CHANGE, Level, LevelKey, State
+from stockd.domain.quantities import AVAILABLE, MAX_CHANGE, Level, LevelKey, State
 from stockd.entrypoints.api.schemas.common import Code, Count, Input, Output, Reference, Version
 from stockd.service.handlers.adjustments import AdjustResult
 from stockd.service.queries import LocatedLevel
@@ -28,9 +28,7 @@ class LevelRead(Output):
     quality_control: int
     safety_stock: int
     incoming: int
-    available: int = Field(
-        description="on_hand - reserved - committed - damaged - quality_control - safety_stock"
-    )
+    available: int = Field(description=AVAILABLE.sql())
     floor: int = Field(description="Lowest `available` may go: 0, or -cap under backorder.")
     version: int
 
@@ -65,7 +63,7 @@ class LocationAvailability(Output):
     incoming: int
 
 
-class Availability(Output):
+class AvailabilityRead(Output):
     sku: str
     available: int = Field(description="Sum of `available` over active locations.")
     sellable: int = Field(description="Sum of `sellable` over active locations.")
@@ -76,13 +74,13 @@ class Availability(Output):
     locations: list[LocationAvailability]
 
     @classmethod
-    def of(cls, sku: str, levels: list[LocatedLevel]) -> Availability:
+    def of(cls, sku: str, levels: list[LocatedLevel]) -> AvailabilityRead:
         return cls.model_validate(availability_document(sku, levels))
 
 
 def availability_document(sku: str, levels: list[LocatedLevel]) -> dict[str, Any]:
-    """The `Availability` document as plain data (the hot read path serialises
-    it directly; `Availability.of` validates the same data)."""
+    """The `AvailabilityRead` document as plain data (the hot read path serialises
+    it directly; `AvailabilityRead.of` validates the same data)."""
     rows = [
         {
             "location": x.location.id,
