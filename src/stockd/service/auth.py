@@ -113,7 +113,11 @@ class Authenticator:
         if key is None:
             raise errors.Unauthorized("unknown or revoked API key")
         if not key.allows(needed):
+            held = [s.value for s in sorted(key.scopes, key=_RANK.__getitem__)]
             raise errors.Forbidden(
-                f"this key has scopes {sorted(key.scopes)}; the request needs {needed.value!r}"
+                f"this key has scope{'s' if len(held) > 1 else ''}"
+                f" {', '.join(map(repr, held))}; the request needs {needed.value!r}",
+                scopes=held,
+                needed=needed.value,
             )
         return key
