@@ -18,3 +18,20 @@ async def test_a_forbidden_problem_names_scopes_plainly(api: Api, db: Container)
     problem = r.json()
     assert problem["detail"] == "this key has scope 'read'; the request needs 'admin'"
     assert (problem["scopes"], problem["needed"]) == (["read"], "admin")
+
+
+async def test_times_in_problems_read_like_times_in_resources(api: Api, db: Container) -> None:
+    await api.setup_basics()
+    r = await api.post(
+        "/v1/reservations", json={"lines": [{"sku": "A", "quantity": 1}], "ttl_seconds": 30}
+    )
+    held = r.json()
+    assert held["expires_at"] == "2026-01-01T12:00:30Z"
+    db.clock.advance(31)  # type: ignore[attr-defined]
+    # Past its deadline while active, then closed as expired: both are reported.
+    for _ in range(2):
+        r = await api.post(f"/v1/reservations/{held['id']}/commit", json={"order_id": "O"})
+        problem = r.json()
+        assert problem["code"] == "reservation_expired"
+        assert problem["expires_at"] == held["expires_at"]
+        assert held["expires_at"] in problem["detail"]

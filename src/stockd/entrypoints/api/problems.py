@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -63,7 +64,19 @@ def problem(
         "code": code,
         **({"instance": instance} if instance else {}),
     }
-    return Response(orjson.dumps(body), status, headers=headers, media_type=MEDIA_TYPE)
+    return Response(
+        orjson.dumps(body, default=_member, option=orjson.OPT_PASSTHROUGH_DATETIME),
+        status,
+        headers=headers,
+        media_type=MEDIA_TYPE,
+    )
+
+
+def _member(value: Any) -> Any:
+    """What orjson does not write itself: times, in the one form problems use."""
+    if isinstance(value, datetime):
+        return errors.timestamp(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def problem_for(exc: errors.StockdError, instance: str | None = None) -> Response:

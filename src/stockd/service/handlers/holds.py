@@ -27,9 +27,9 @@ async def active_hold(uow: UnitOfWork, reservation_id: str, now: datetime) -> Re
         raise errors.NotFound(f"reservation {reservation_id!r} does not exist")
     if reservation.status is ReservationStatus.EXPIRED:
         raise errors.ReservationExpired(
-            f"reservation {reservation_id!r} expired at {reservation.expires_at.isoformat()}",
+            f"reservation {reservation_id!r} expired at {errors.timestamp(reservation.expires_at)}",
             reservation_status=reservation.status.value,
-            expires_at=reservation.expires_at.isoformat(),
+            expires_at=reservation.expires_at,
         )
     if reservation.status is not ReservationStatus.ACTIVE:
         raise errors.ReservationNotActive(
@@ -38,9 +38,9 @@ async def active_hold(uow: UnitOfWork, reservation_id: str, now: datetime) -> Re
         )
     if reservation.expires_at <= now:
         raise errors.ReservationExpired(
-            f"reservation {reservation_id!r} expired at {reservation.expires_at.isoformat()}",
+            f"reservation {reservation_id!r} expired at {errors.timestamp(reservation.expires_at)}",
             reservation_status=ReservationStatus.EXPIRED.value,
-            expires_at=reservation.expires_at.isoformat(),
+            expires_at=reservation.expires_at,
             skus=sorted({line.sku for line in reservation.lines}),
         )
     return reservation
