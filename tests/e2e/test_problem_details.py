@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from stockd.bootstrap import Container
 from stockd.service.auth import Scope, create_key
 from tests.e2e.conftest import Api
@@ -35,3 +37,20 @@ async def test_times_in_problems_read_like_times_in_resources(api: Api, db: Cont
         assert problem["code"] == "reservation_expired"
         assert problem["expires_at"] == held["expires_at"]
         assert held["expires_at"] in problem["detail"]
+
+
+async def test_every_405_names_the_methods_the_path_allows(api: Api) -> None:
+    paths = (await api.get("/openapi.json")).json()["paths"]
+    checked = 0
+    for template, operations in paths.items():
+        path = re.sub(r"\{[^}]+\}", "X1", template)
+        allowed = {m.upper() for m in operations}
+        for method in sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - allowed):
+            r = await api.request(method, path)
+            assert r.status_code == 405, (method, path, r.text)
+            assert set(r.headers["allow"].split(", ")) == allowed, (method, path)
+            assert r.json()["code"] == "method_not_allowed"
+            checked += 1
+    assert checked > 50
+    r = await api.post("/openapi.json")  # a plain Starlette route
+    assert (r.status_code, r.headers["allow"]) == (405, "GET, HEAD")

@@ -10,9 +10,10 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
 from stockd import errors
 
@@ -116,12 +117,13 @@ def invalid(found: Sequence[Any], instance: str, prefix: tuple[str, ...] = ()) -
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method any route serves at this path (Starlette's 405 names only
-    the first route's)."""
+    """Every method any route serves at this path. Starlette's 405 names only
+    the first route's, and FastAPI keeps each included router as one entry of
+    `app.routes`: `iter_route_contexts` lists the routes inside."""
     methods: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
-            methods |= route.methods or set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
     return sorted(methods)
 
 
@@ -139,7 +141,9 @@ def install(app: FastAPI) -> None:
         code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
         headers = dict(exc.headers) if exc.headers else {}
         if exc.status_code == 405:
-            headers["Allow"] = ", ".join(_allowed_methods(request))
+            allowed = _allowed_methods(request)
+            if allowed:  # else keep what the route said
+                headers["Allow"] = ", ".join(allowed)
         return problem(exc.status_code, code, title, str(exc.detail), request.url.path, headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
