@@ -75,7 +75,12 @@ def group_commit(settings: Settings) -> tuple[int, float, int]:
 async def build(settings: Settings, url: str, clock: Clock | None = None) -> Container:
     """Everything the API, CLI and workers need, over PostgreSQL at `url`."""
     clock = clock or SystemClock()
-    pool = await create_pool(url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+    pool = await create_pool(
+        url,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        lock_timeout_ms=settings.lock_timeout_ms,
+    )
     keys = PostgresApiKeyStore(pool)
     return Container(
         settings=settings,

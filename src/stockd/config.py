@@ -43,6 +43,8 @@ class Settings(BaseSettings):
 
     pool_min_size: int = Field(2, ge=1)
     pool_max_size: int = Field(20, ge=1)
+    lock_timeout_ms: int = Field(10_000, ge=1, le=600_000)
+    """How long a write waits for a row lock before it gives up (503 busy)."""
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     page_limit_max: int = Field(1000, ge=1)
 

@@ -23,7 +23,8 @@ RFC 9457 problem document, in that one place.
     │   └── BulkRejected          an atomic bulk with failing items (409 or 422)
     ├── Unauthorized              no or unknown API key (401)
     ├── Forbidden                 the key lacks the scope (403)
-    └── Busy                      contention did not clear after retries (503)
+    └── Busy                      contention did not clear: retries ran out, or a lock
+                                  wait passed the lock timeout (503)
 
 A time in a problem (in `detail` or a member) is written by `timestamp`, in
 the form resources use: RFC 3339 in UTC with `Z`.

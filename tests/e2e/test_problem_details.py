@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from typing import Any
 
-from stockd.bootstrap import Container
+import asyncpg
+import httpx
+import pytest
+
+from stockd.bootstrap import Container, build
+from stockd.config import Settings
+from stockd.entrypoints.api.app import create_app
 from stockd.service.auth import Scope, create_key
 from tests.e2e.conftest import Api
 
@@ -54,3 +62,52 @@ async def test_every_405_names_the_methods_the_path_allows(api: Api) -> None:
     assert checked > 50
     r = await api.post("/openapi.json")  # a plain Starlette route
     assert (r.status_code, r.headers["allow"]) == (405, "GET, HEAD")
+
+
+@pytest.fixture
+async def impatient(db: Container, database_url: str, settings: Settings) -> AsyncIterator[Api]:
+    """A client of an app whose writes wait at most 200 ms for a row lock."""
+    container = await build(
+        settings.model_copy(update={"lock_timeout_ms": 200}), database_url, clock=db.clock
+    )
+    _, token = await create_key(container.keys, "impatient", {Scope.ADMIN}, db.clock.now())
+    try:
+        async with Api(
+            transport=httpx.ASGITransport(app=create_app(container, workers=False)),
+            base_url="http://stockd.test",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as client:
+            yield client
+    finally:
+        await container.close()
+
+
+HOLD = {"lines": [{"sku": "A", "quantity": 1}]}
+
+
+@pytest.mark.parametrize(
+    ("locked", "method", "path", "body"),
+    [
+        ("skus WHERE sku = 'A'", "PATCH", "/v1/skus/A", {"name": "B"}),
+        ("levels WHERE sku = 'A'", "POST", "/v1/reservations", HOLD),
+    ],
+    ids=["catalog write", "hold (hot path)"],
+)
+async def test_a_lock_held_past_the_lock_timeout_is_a_503_busy(
+    api: Api,
+    impatient: Api,
+    raw: asyncpg.Connection,
+    locked: str,
+    method: str,
+    path: str,
+    body: dict[str, Any],
+) -> None:
+    await api.setup_basics()
+    async with raw.transaction():
+        await raw.execute(f"SELECT 1 FROM {locked} FOR UPDATE")
+        r = await impatient.request(method, path, json=body)
+    assert (r.status_code, r.headers["content-type"]) == (503, "application/problem+json")
+    assert (r.json()["code"], r.headers["retry-after"]) == ("busy", "1")
+    assert "lock" in r.json()["detail"]
+    r = await impatient.request(method, path, json=body)  # the lock is gone
+    assert r.status_code in (200, 201), r.text

@@ -18,7 +18,9 @@ async def _reset(conn: asyncpg.Connection) -> None:
         await conn.execute("ROLLBACK")
 
 
-async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+async def create_pool(
+    url: str, *, min_size: int = 2, max_size: int = 20, lock_timeout_ms: int = 10_000
+) -> asyncpg.Pool:
     """A pool whose connections run in UTC and give up on a stuck lock rather
     than wait forever."""
     pool = await asyncpg.create_pool(
@@ -29,7 +31,7 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asy
         server_settings={
             "timezone": "UTC",
             "application_name": "stockd",
-            "lock_timeout": "10s",
+            "lock_timeout": f"{lock_timeout_ms}ms",
             "idle_in_transaction_session_timeout": "60s",
         },
     )
