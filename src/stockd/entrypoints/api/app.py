@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from stockd import __version__
 from stockd.bootstrap import Container
-from stockd.entrypoints.api import fast, problems
+from stockd.entrypoints.api import docs, fast, problems
 from stockd.entrypoints.api.routes import (
     catalog,
     events,
@@ -105,9 +105,11 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by `docs`, without a CDN
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
+    docs.install(app, "/docs")
     if container is not None:
         app.state.container = container
     problems.install(app)
