@@ -88,6 +88,11 @@ def problem_for(exc: errors.StockdError, instance: str | None = None) -> Respons
     return problem(status, exc.code, exc.title, exc.detail, instance, headers, exc.extra)
 
 
+def too_large(limit: int, instance: str) -> Response:
+    code, title = _HTTP_CODES[413]
+    return problem(413, code, title, f"bodies are limited to {limit} bytes", instance)
+
+
 def _location(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
