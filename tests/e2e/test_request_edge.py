@@ -1,5 +1,5 @@
 """What every request must meet before a route sees it, hot paths included:
-bodies within STOCKD_MAX_BODY_BYTES however they are sent."""
+bodies within STOCKD_MAX_BODY_BYTES however they are sent, JSON bodies only."""
 
 from __future__ import annotations
 
@@ -104,3 +104,67 @@ def test_a_real_chunked_upload_within_the_limit_is_served(live: LiveServer, uniq
         r = c.post("/v1/locations", content=parts(), headers={"Content-Type": "application/json"})
         assert r.request.headers["transfer-encoding"] == "chunked"
         assert r.status_code == 201, r.text
+
+
+# --- media types -----------------------------------------------------------
+
+NOT_JSON = [
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=xyz",
+    "text/plain",
+    "application/xml",
+]
+
+
+@pytest.mark.parametrize("content_type", NOT_JSON)
+@pytest.mark.parametrize(
+    ("method", "path", "document"),
+    [
+        ("POST", "/v1/reservations", HOLD),
+        ("POST", "/v1/adjustments", ADJUST),
+        ("PATCH", "/v1/skus/A", {"name": "B"}),
+    ],
+    ids=["hold (hot path)", "adjustment", "sku patch"],
+)
+async def test_a_body_that_is_not_json_is_a_415_and_changes_nothing(
+    api: Api, db: Container, method: str, path: str, document: Any, content_type: str
+) -> None:
+    await api.setup_basics()
+    before = (await api.get("/v1/availability/A")).json(), await holds(db)
+    r = await api.request(
+        method, path, content=orjson.dumps(document), headers={"Content-Type": content_type}
+    )
+    assert (r.status_code, r.headers["content-type"]) == (415, PROBLEM), r.text
+    problem = r.json()
+    assert problem["code"] == "unsupported_media_type"
+    assert "application/json" in problem["detail"]
+    assert ((await api.get("/v1/availability/A")).json(), await holds(db)) == before
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "application/json", "application/json; charset=utf-8", "application/vnd.x+json"],
+)
+@pytest.mark.parametrize(
+    ("path", "document", "status"),
+    [("/v1/reservations", HOLD, 201), ("/v1/adjustments", ADJUST, 200)],
+    ids=["hold (hot path)", "adjustment"],
+)
+async def test_json_bodies_are_read_with_a_json_content_type_or_none(
+    api: Api, path: str, document: Any, status: int, content_type: str | None
+) -> None:
+    await api.setup_basics()
+    headers = {"Content-Type": content_type} if content_type else {}
+    r = await api.post(path, content=orjson.dumps(document), headers=headers)
+    assert "content-type" not in r.request.headers or content_type
+    assert r.status_code == status, r.text
+
+
+async def test_a_post_without_a_body_needs_no_content_type(api: Api) -> None:
+    await api.setup_basics()
+    held = (await api.post("/v1/reservations", json=HOLD)).json()
+    r = await api.post(
+        f"/v1/reservations/{held['id']}/release",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 200, r.text

@@ -85,6 +85,9 @@ def create_app(
         docs_url=None,  # served by `docs`, without a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
+        # A body without Content-Type is read as JSON; other types never get
+        # here (RequestEdge answers 415).
+        strict_content_type=False,
     )
     docs.install(app, "/docs")
     if container is not None:
@@ -94,4 +97,4 @@ def create_app(
     for module in (health, catalog, stock, reservations, orders, transfers, events):
         app.include_router(module.router)
     # In front of the hot paths too: the edge's rules hold for every route.
-    return RequestEdge(fast.HotPaths(app), max_body_bytes=max_body_bytes)
+    return RequestEdge(fast.HotPaths(app), api=app, max_body_bytes=max_body_bytes)

@@ -1,31 +1,52 @@
 """What every request must meet before any route sees it.
 
-`RequestEdge` is the one owner of these rules, for every route, the hot
+`RequestEdge` is the one owner of three rules, for every route, the hot
 paths of `fast` included (it sits in front of them):
 
 - a body is at most `max_body_bytes`: a larger `Content-Length` is refused at
   once, and a body sent without one (chunked) is counted as it arrives and
-  refused as soon as it passes the limit (413).
+  refused as soon as it passes the limit (413);
+- a body is JSON: a `Content-Type` other than `application/json` or
+  `application/*+json` is a 415; a body without one is read as JSON.
 """
 
 from __future__ import annotations
 
 import logging
 
+from fastapi import FastAPI
+from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockd.entrypoints.api import problems
 
 log = logging.getLogger(__name__)
 
+Operations = list[tuple[RouteContext, dict[str, tuple[str, ...]]]]
+
+
+def _is_json(content_type: str) -> bool:
+    """`application/json` or `application/*+json`, with any parameters (the
+    same test FastAPI applies before it reads a body as JSON)."""
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
 
 class RequestEdge:
-    """ASGI middleware: the body limit."""
+    """ASGI middleware: the body limit, JSON bodies.
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    `api` is the FastAPI application whose routes and OpenAPI document say
+    which operations exist (the hot paths' routes are declared there too)."""
+
+    def __init__(self, app: ASGIApp, *, api: FastAPI, max_body_bytes: int) -> None:
         self.app = app
+        self.api = api
         self.limit = max_body_bytes
+        self._operations: Operations | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,12 +62,57 @@ class RequestEdge:
         """The answer to a request refused on its headers alone, else None."""
         path: str = scope["path"]
         length: bytes | None = None
+        content_type: str | None = None
+        chunked = False
         for key, value in scope["headers"]:
             if key == b"content-length":
                 length = value
+            elif key == b"content-type":
+                content_type = value.decode("latin-1")
+            elif key == b"transfer-encoding":
+                chunked = True
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             return problems.too_large(self.limit, path)
+        has_body = chunked or (length is not None and length != b"0")
+        # Only for an operation that exists: else its 404 or 405 says more.
+        if (
+            content_type
+            and has_body
+            and not _is_json(content_type)
+            and self._declared_query(scope) is not None
+        ):
+            return problems.unsupported_media_type(content_type, path)
         return None
+
+    def _declared_query(self, scope: Scope) -> tuple[str, ...] | None:
+        """The query parameters of the operation this request is for, or None
+        if it is for none (no such path or method, or a page like /docs)."""
+        for route, methods in self._all_operations():
+            if route.matches(scope)[0] is Match.FULL:
+                return methods.get(scope["method"])
+        return None
+
+    def _all_operations(self) -> Operations:
+        """Each route of the OpenAPI document, with the query parameters of
+        each of its methods (worked out once, at the first request that asks)."""
+        if self._operations is None:
+            paths = self.api.openapi().get("paths", {})
+            found: Operations = []
+            for route in iter_route_contexts(self.api.routes):
+                operations = paths.get(route.path_format or "", {})
+                declared = {
+                    method: tuple(
+                        p["name"]
+                        for p in operations[method.lower()].get("parameters", [])
+                        if p["in"] == "query"
+                    )
+                    for method in route.methods or ()
+                    if method.lower() in operations
+                }
+                if declared:
+                    found.append((route, declared))
+            self._operations = found
+        return self._operations
 
     async def _counting(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app with the body counted as it arrives. Past the limit the

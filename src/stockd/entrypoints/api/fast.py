@@ -9,8 +9,8 @@ same problem documents. Successful answers are the models' documents as
 plain data (`reservation_document`, `availability_document`; a test checks
 the bytes are the models'), serialised by orjson and sent as two ASGI
 messages. The FastAPI routes stay declared, so OpenAPI and the docs describe
-these paths exactly. `edge.RequestEdge` stands in front of these paths as of
-every route: its rules are not repeated here.
+these paths exactly. These paths sit behind `edge.RequestEdge` like every
+route: its rules are not repeated here.
 
 Measured on the bench machine: a FastAPI POST with a body model answered
 4,900 req/s, a plain Starlette route 10,900 (docs/benchmarks.md).
@@ -199,8 +199,8 @@ class HotPaths:
     async def _serve(
         self, handler: Handler, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send
     ) -> None:
-        # The body size was checked in front (edge.RequestEdge), as for
-        # every route.
+        # Body size and media type were checked in front (edge.RequestEdge),
+        # as for every route.
         scope["app"] = self.app
         try:
             response: Reply = await handler(Request(scope, receive))

@@ -93,6 +93,14 @@ def too_large(limit: int, instance: str) -> Response:
     return problem(413, code, title, f"bodies are limited to {limit} bytes", instance)
 
 
+def unsupported_media_type(content_type: str, instance: str) -> Response:
+    code, title = _HTTP_CODES[415]
+    detail = (
+        f"request bodies are JSON: send Content-Type: application/json (not {content_type[:100]!r})"
+    )
+    return problem(415, code, title, detail, instance)
+
+
 def _location(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
