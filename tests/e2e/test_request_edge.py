@@ -1,9 +1,11 @@
 """What every request must meet before a route sees it, hot paths included:
-bodies within STOCKD_MAX_BODY_BYTES however they are sent, JSON bodies only."""
+bodies within STOCKD_MAX_BODY_BYTES however they are sent, JSON bodies only,
+and only the query parameters the route declares."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -168,3 +170,53 @@ async def test_a_post_without_a_body_needs_no_content_type(api: Api) -> None:
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert r.status_code == 200, r.text
+
+
+# --- query parameters ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "unknown", "accepted"),
+    [
+        ("/v1/events?typo=1", ["typo"], ["after", "limit", "sku", "location"]),
+        ("/v1/levels?skus=x&limit=5", ["skus"], ["sku", "location", "limit", "cursor"]),
+        ("/v1/availability/A?location=x&b=", ["b", "location"], []),
+        ("/v1/skus/A?expand=all", ["expand"], []),
+    ],
+)
+async def test_an_unknown_query_parameter_is_a_422_naming_it_and_the_accepted_ones(
+    api: Api, path: str, unknown: list[str], accepted: list[str]
+) -> None:
+    await api.setup_basics()
+    r = await api.get(path)
+    assert (r.status_code, r.headers["content-type"]) == (422, PROBLEM), r.text
+    problem = r.json()
+    assert problem["code"] == "validation_failed"
+    assert [e["field"] for e in problem["errors"]] == [f"query.{u}" for u in unknown]
+    assert sorted(problem["accepted"]) == sorted(accepted)
+    for name in unknown + accepted:
+        assert name in problem["detail"]
+
+
+async def test_every_get_refuses_an_unknown_query_parameter(api: Api) -> None:
+    paths = (await api.get("/openapi.json")).json()["paths"]
+    gets = [re.sub(r"\{[^}]+\}", "X1", p) for p, ops in paths.items() if "get" in ops]
+    assert len(gets) >= 10
+    for path in gets:
+        r = await api.get(path, params={"zzz": "1"})
+        assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "query.zzz"), path
+
+
+async def test_a_post_with_an_unknown_query_parameter_does_nothing(api: Api, db: Container) -> None:
+    await api.setup_basics()
+    r = await api.post("/v1/reservations", params={"dry_run": "true"}, json=HOLD)
+    assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "query.dry_run")
+    assert await holds(db) == 0
+
+
+async def test_declared_query_parameters_still_work(api: Api) -> None:
+    await api.setup_basics()
+    r = await api.get("/v1/levels", params={"sku": "A", "location": "x", "limit": 5})
+    assert r.status_code == 200, r.text
+    assert (await api.get("/v1/events", params={"after": 0, "sku": "A"})).status_code == 200
+    assert (await api.get("/v1/availability/A")).status_code == 200

@@ -7,12 +7,15 @@ paths of `fast` included (it sits in front of them):
   once, and a body sent without one (chunked) is counted as it arrives and
   refused as soon as it passes the limit (413);
 - a body is JSON: a `Content-Type` other than `application/json` or
-  `application/*+json` is a 415; a body without one is read as JSON.
+  `application/*+json` is a 415; a body without one is read as JSON;
+- a query parameter the route does not declare in the OpenAPI document is a
+  422 naming it and the ones the route takes (a typo never goes unnoticed).
 """
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from fastapi.routing import RouteContext, iter_route_contexts
@@ -37,10 +40,11 @@ def _is_json(content_type: str) -> bool:
 
 
 class RequestEdge:
-    """ASGI middleware: the body limit, JSON bodies.
+    """ASGI middleware: the body limit, JSON bodies, declared query parameters.
 
     `api` is the FastAPI application whose routes and OpenAPI document say
-    which operations exist (the hot paths' routes are declared there too)."""
+    which query parameters each operation takes (the hot paths' routes are
+    declared there too)."""
 
     def __init__(self, app: ASGIApp, *, api: FastAPI, max_body_bytes: int) -> None:
         self.app = app
@@ -82,6 +86,13 @@ class RequestEdge:
             and self._declared_query(scope) is not None
         ):
             return problems.unsupported_media_type(content_type, path)
+        if scope["query_string"]:
+            accepted = self._declared_query(scope)
+            if accepted is not None:
+                names = {k for k, _ in parse_qsl(scope["query_string"].decode("latin-1"), True)}
+                unknown = sorted(names.difference(accepted))
+                if unknown:
+                    return problems.unknown_query(unknown, accepted, path)
         return None
 
     def _declared_query(self, scope: Scope) -> tuple[str, ...] | None:

@@ -199,8 +199,8 @@ class HotPaths:
     async def _serve(
         self, handler: Handler, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send
     ) -> None:
-        # Body size and media type were checked in front (edge.RequestEdge),
-        # as for every route.
+        # Body size, media type and query parameters were checked in front
+        # (edge.RequestEdge), as for every route.
         scope["app"] = self.app
         try:
             response: Reply = await handler(Request(scope, receive))

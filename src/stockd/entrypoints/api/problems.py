@@ -101,6 +101,30 @@ def unsupported_media_type(content_type: str, instance: str) -> Response:
     return problem(415, code, title, detail, instance)
 
 
+def unknown_query(unknown: Sequence[str], accepted: Sequence[str], instance: str) -> Response:
+    """422 for query parameters the route does not declare, naming the ones it does."""
+    takes = (
+        f"this route takes {', '.join(accepted)}"
+        if accepted
+        else "this route takes no query parameters"
+    )
+    items = [
+        {"field": f"query.{name}", "message": "unknown query parameter", "type": "extra_forbidden"}
+        for name in unknown
+    ]
+    detail = (
+        f"unknown query parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; {takes}"
+    )
+    return problem(
+        422,
+        "validation_failed",
+        "Invalid request",
+        detail,
+        instance,
+        extra={"errors": items, "accepted": list(accepted)},
+    )
+
+
 def _location(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
