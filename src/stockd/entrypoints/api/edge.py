@@ -27,13 +27,19 @@ from stockd.entrypoints.api import problems
 
 log = logging.getLogger(__name__)
 
+# HTTP versions in which a request without Content-Length or Transfer-Encoding
+# has no body (in HTTP/2 and 3 it may have one).
+_FRAMED = frozenset({"1.0", "1.1"})
+
 Operations = list[tuple[RouteContext, dict[str, tuple[str, ...]]]]
 
 
-def _is_json(content_type: str) -> bool:
+def _is_json(content_type: bytes) -> bool:
     """`application/json` or `application/*+json`, with any parameters (the
     same test FastAPI applies before it reads a body as JSON)."""
-    media_type = content_type.partition(";")[0].strip().lower()
+    if content_type == b"application/json":
+        return True
+    media_type = content_type.decode("latin-1").partition(";")[0].strip().lower()
     return media_type == "application/json" or (
         media_type.startswith("application/") and media_type.endswith("+json")
     )
@@ -56,25 +62,29 @@ class RequestEdge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refusal = self._refusal(scope)
-        if refusal is not None:
-            await refusal(scope, receive, send)
-            return
-        await self._counting(scope, receive, send)
-
-    def _refusal(self, scope: Scope) -> Response | None:
-        """The answer to a request refused on its headers alone, else None."""
-        path: str = scope["path"]
         length: bytes | None = None
-        content_type: str | None = None
+        content_type: bytes | None = None
         chunked = False
         for key, value in scope["headers"]:
             if key == b"content-length":
                 length = value
             elif key == b"content-type":
-                content_type = value.decode("latin-1")
+                content_type = value
             elif key == b"transfer-encoding":
                 chunked = True
+        refusal = self._refusal(scope, length, content_type, chunked)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+        elif length is None and (chunked or scope.get("http_version") not in _FRAMED):
+            await self._counting(scope, receive, send)
+        else:  # the server delivers no more than Content-Length says, or nothing
+            await self.app(scope, receive, send)
+
+    def _refusal(
+        self, scope: Scope, length: bytes | None, content_type: bytes | None, chunked: bool
+    ) -> Response | None:
+        """The answer to a request refused on its headers alone, else None."""
+        path: str = scope["path"]
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             return problems.too_large(self.limit, path)
         has_body = chunked or (length is not None and length != b"0")
@@ -85,7 +95,7 @@ class RequestEdge:
             and not _is_json(content_type)
             and self._declared_query(scope) is not None
         ):
-            return problems.unsupported_media_type(content_type, path)
+            return problems.unsupported_media_type(content_type.decode("latin-1"), path)
         if scope["query_string"]:
             accepted = self._declared_query(scope)
             if accepted is not None:
@@ -126,9 +136,10 @@ class RequestEdge:
         return self._operations
 
     async def _counting(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the app with the body counted as it arrives. Past the limit the
-        app sees the request end as if the client had gone, whatever it then
-        answers is dropped, and the client gets the 413."""
+        """Run the app with a body of no declared length (chunked) counted as
+        it arrives. Past the limit the app sees the request end as if the
+        client had gone, whatever it then answers is dropped, and the client
+        gets the 413."""
         received = 0
         refused = started = False
 

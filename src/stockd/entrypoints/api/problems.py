@@ -112,9 +112,9 @@ def unknown_query(unknown: Sequence[str], accepted: Sequence[str], instance: str
         {"field": f"query.{name}", "message": "unknown query parameter", "type": "extra_forbidden"}
         for name in unknown
     ]
-    detail = (
-        f"unknown query parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; {takes}"
-    )
+    plural = "s" if len(unknown) > 1 else ""
+    named = ", ".join(name[:100] for name in unknown[:10]) + (", …" if len(unknown) > 10 else "")
+    detail = f"unknown query parameter{plural} {named}; {takes}"
     return problem(
         422,
         "validation_failed",
