@@ -23,13 +23,18 @@ RFC 9457 problem document, in that one place.
     │   └── BulkRejected          an atomic bulk with failing items (409 or 422)
     ├── Unauthorized              no or unknown API key (401)
     ├── Forbidden                 the key lacks the scope (403)
-    └── Busy                      contention did not clear after retries (503)
+    └── Busy                      contention did not clear: retries ran out, or a lock
+                                  wait passed the lock timeout (503)
+
+A time in a problem (in `detail` or a member) is written by `timestamp`, in
+the form resources use: RFC 3339 in UTC with `Z`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Self
 
 from stockd.domain.commands import Command
@@ -46,6 +51,12 @@ class FollowUp:
     retry: bool = False
     actor: str = "stockd"
     """Who the ledger names for what the follow-up changes."""
+
+
+def timestamp(at: datetime) -> str:
+    """`at` as resources show times: `2026-01-01T12:00:00Z` (microseconds
+    only when there are any), whatever zone it was in."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class StockdError(Exception):

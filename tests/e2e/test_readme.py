@@ -82,12 +82,13 @@ def test_the_readme_python_client_walkthrough_runs_as_written(
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     assert lines[:2] == ["8 2", "shipped"]
-    assert [line.split()[1] for line in lines[2:6]] == [
+    assert [line.split()[1] for line in lines[2:7]] == [
+        "sku.created",
         "stock.adjusted",
         "reservation.created",
         "reservation.committed",
         "order.shipped",
     ]
-    assert lines[6].startswith("insufficient_stock (ShortLine(sku='TSHIRT-M'")
-    assert "available=8" in lines[6]
-    assert lines[7:] == ["berlin 8 8"]
+    assert lines[7].startswith("insufficient_stock (ShortLine(sku='TSHIRT-M'")
+    assert "available=8" in lines[7]
+    assert lines[8:] == ["berlin 8 8"]

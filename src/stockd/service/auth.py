@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -87,33 +88,73 @@ async def create_key(
     return key, token
 
 
+class _Lru:
+    """At most `size` entries; the least recently used one goes first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[bytes, tuple[float, ApiKey | None]] = OrderedDict()
+
+    def get(self, digest: bytes) -> tuple[float, ApiKey | None] | None:
+        entry = self.entries.get(digest)
+        if entry is not None:
+            self.entries.move_to_end(digest)
+        return entry
+
+    def put(self, digest: bytes, entry: tuple[float, ApiKey | None]) -> None:
+        self.entries[digest] = entry
+        self.entries.move_to_end(digest)
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
 class Authenticator:
     """Turns a bearer token into an ApiKey, with a short cache so the hot path
     does not query the store on every request. Revocation takes effect within
-    `ttl_seconds`."""
+    `ttl_seconds`.
 
-    def __init__(self, store: ApiKeyStore, ttl_seconds: float = 5.0) -> None:
+    Known keys and unknown tokens are cached apart, each bounded and least
+    recently used first out: a flood of made-up tokens churns only the
+    unknown side and never costs a real caller its cached key."""
+
+    def __init__(
+        self,
+        store: ApiKeyStore,
+        ttl_seconds: float = 5.0,
+        *,
+        max_known: int = 10_000,
+        max_unknown: int = 10_000,
+    ) -> None:
         self.store = store
         self.ttl = ttl_seconds
-        self._cache: dict[bytes, tuple[float, ApiKey | None]] = {}
+        self._known = _Lru(max_known)
+        self._unknown = _Lru(max_unknown)
+
+    def cached(self) -> int:
+        """How many tokens the cache holds, known and unknown."""
+        return len(self._known.entries) + len(self._unknown.entries)
 
     async def authenticate(self, token: str | None, needed: Scope) -> ApiKey:
         if not token:
             raise errors.Unauthorized("send 'Authorization: Bearer <api key>'")
         d = digest(token)
-        hit = self._cache.get(d)
+        hit = self._known.get(d) or self._unknown.get(d)
         now = time.monotonic()
         if hit is not None and now - hit[0] < self.ttl:
             key = hit[1]
         else:
             key = await self.store.find(d)
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[d] = (now, key)
+            self._known.entries.pop(d, None)
+            self._unknown.entries.pop(d, None)
+            (self._known if key is not None else self._unknown).put(d, (now, key))
         if key is None:
             raise errors.Unauthorized("unknown or revoked API key")
         if not key.allows(needed):
+            held = [s.value for s in sorted(key.scopes, key=_RANK.__getitem__)]
             raise errors.Forbidden(
-                f"this key has scopes {sorted(key.scopes)}; the request needs {needed.value!r}"
+                f"this key has scope{'s' if len(held) > 1 else ''}"
+                f" {', '.join(map(repr, held))}; the request needs {needed.value!r}",
+                scopes=held,
+                needed=needed.value,
             )
         return key

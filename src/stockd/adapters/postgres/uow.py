@@ -70,6 +70,13 @@ class PostgresUnitOfWork:
             await self._pool.release(self._conn)
         if isinstance(exc, _RETRYABLE):
             raise errors.TransientConflict(str(exc)) from exc
+        if isinstance(exc, asyncpg.LockNotAvailableError):
+            # lock_timeout passed: another transaction held a row this one
+            # needs. Retrying here would only wait again; the caller may retry.
+            raise errors.Busy(
+                "a row this request needs stayed locked by another transaction"
+                " past the lock timeout; retry shortly"
+            ) from exc
         if isinstance(exc, asyncpg.CheckViolationError):
             raise errors.InvariantViolation(
                 f"refused by the store: {exc.constraint_name or exc}"

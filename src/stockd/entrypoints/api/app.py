@@ -7,11 +7,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from stockd import __version__
 from stockd.bootstrap import Container
-from stockd.entrypoints.api import fast, problems
+from stockd.entrypoints.api import docs, fast, problems
+from stockd.entrypoints.api.edge import RequestEdge
 from stockd.entrypoints.api.routes import (
     catalog,
     events,
@@ -31,29 +31,6 @@ appends to an immutable ledger; nothing is ever oversold.
 Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457
 problem details with a stable `code`. Every POST accepts an `Idempotency-Key`.
 """
-
-
-class BodyLimit:
-    """Refuse bodies larger than `limit` bytes before reading them."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-            if length is not None and (not length.isdigit() or int(length) > self.limit):
-                response = problems.problem(
-                    413,
-                    "payload_too_large",
-                    "Request body too large",
-                    f"bodies are limited to {self.limit} bytes",
-                    scope.get("path"),
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 def _serve_problems_as_problem_json(app: FastAPI) -> None:
@@ -82,7 +59,7 @@ def create_app(
     open_container: Callable[[], Awaitable[Container]] | None = None,
     workers: bool = True,
     max_body_bytes: int = 4 * 1024 * 1024,
-) -> fast.HotPaths:
+) -> RequestEdge:
     """The API over `container`, or over one `open_container` makes at start-up
     (and closes at shutdown); `workers` runs the background workers alongside."""
 
@@ -105,14 +82,19 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by `docs`, without a CDN
+        redoc_url=None,
         openapi_url="/openapi.json",
+        # A body without Content-Type is read as JSON; other types never get
+        # here (RequestEdge answers 415).
+        strict_content_type=False,
     )
+    docs.install(app, "/docs")
     if container is not None:
         app.state.container = container
     problems.install(app)
     _serve_problems_as_problem_json(app)
     for module in (health, catalog, stock, reservations, orders, transfers, events):
         app.include_router(module.router)
-    app.add_middleware(BodyLimit, limit=max_body_bytes)
-    return fast.HotPaths(app, max_body_bytes)
+    # In front of the hot paths too: the edge's rules hold for every route.
+    return RequestEdge(fast.HotPaths(app), api=app, max_body_bytes=max_body_bytes)

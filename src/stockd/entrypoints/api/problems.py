@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
 from stockd import errors
 
@@ -63,7 +65,19 @@ def problem(
         "code": code,
         **({"instance": instance} if instance else {}),
     }
-    return Response(orjson.dumps(body), status, headers=headers, media_type=MEDIA_TYPE)
+    return Response(
+        orjson.dumps(body, default=_member, option=orjson.OPT_PASSTHROUGH_DATETIME),
+        status,
+        headers=headers,
+        media_type=MEDIA_TYPE,
+    )
+
+
+def _member(value: Any) -> Any:
+    """What orjson does not write itself: times, in the one form problems use."""
+    if isinstance(value, datetime):
+        return errors.timestamp(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def problem_for(exc: errors.StockdError, instance: str | None = None) -> Response:
@@ -72,6 +86,43 @@ def problem_for(exc: errors.StockdError, instance: str | None = None) -> Respons
     if status == 503:
         headers = {"Retry-After": "1"}
     return problem(status, exc.code, exc.title, exc.detail, instance, headers, exc.extra)
+
+
+def too_large(limit: int, instance: str) -> Response:
+    code, title = _HTTP_CODES[413]
+    return problem(413, code, title, f"bodies are limited to {limit} bytes", instance)
+
+
+def unsupported_media_type(content_type: str, instance: str) -> Response:
+    code, title = _HTTP_CODES[415]
+    detail = (
+        f"request bodies are JSON: send Content-Type: application/json (not {content_type[:100]!r})"
+    )
+    return problem(415, code, title, detail, instance)
+
+
+def unknown_query(unknown: Sequence[str], accepted: Sequence[str], instance: str) -> Response:
+    """422 for query parameters the route does not declare, naming the ones it does."""
+    takes = (
+        f"this route takes {', '.join(accepted)}"
+        if accepted
+        else "this route takes no query parameters"
+    )
+    items = [
+        {"field": f"query.{name}", "message": "unknown query parameter", "type": "extra_forbidden"}
+        for name in unknown
+    ]
+    plural = "s" if len(unknown) > 1 else ""
+    named = ", ".join(name[:100] for name in unknown[:10]) + (", …" if len(unknown) > 10 else "")
+    detail = f"unknown query parameter{plural} {named}; {takes}"
+    return problem(
+        422,
+        "validation_failed",
+        "Invalid request",
+        detail,
+        instance,
+        extra={"errors": items, "accepted": list(accepted)},
+    )
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -103,12 +154,13 @@ def invalid(found: Sequence[Any], instance: str, prefix: tuple[str, ...] = ()) -
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method any route serves at this path (Starlette's 405 names only
-    the first route's)."""
+    """Every method any route serves at this path. Starlette's 405 names only
+    the first route's, and FastAPI keeps each included router as one entry of
+    `app.routes`: `iter_route_contexts` lists the routes inside."""
     methods: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
-            methods |= route.methods or set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
     return sorted(methods)
 
 
@@ -126,7 +178,9 @@ def install(app: FastAPI) -> None:
         code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
         headers = dict(exc.headers) if exc.headers else {}
         if exc.status_code == 405:
-            headers["Allow"] = ", ".join(_allowed_methods(request))
+            allowed = _allowed_methods(request)
+            if allowed:  # else keep what the route said
+                headers["Allow"] = ", ".join(allowed)
         return problem(exc.status_code, code, title, str(exc.detail), request.url.path, headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:

@@ -33,9 +33,9 @@ async def active_hold(uow: UnitOfWork, reservation_id: str, clock: Clock) -> Res
     now = clock.now()
     if reservation.status is ReservationStatus.EXPIRED:
         raise errors.ReservationExpired(
-            f"reservation {reservation_id!r} expired at {reservation.expires_at.isoformat()}",
+            f"reservation {reservation_id!r} expired at {errors.timestamp(reservation.expires_at)}",
             reservation_status=reservation.status.value,
-            expires_at=reservation.expires_at.isoformat(),
+            expires_at=reservation.expires_at,
         )
     if reservation.status is not ReservationStatus.ACTIVE:
         raise errors.ReservationNotActive(
@@ -44,9 +44,9 @@ async def active_hold(uow: UnitOfWork, reservation_id: str, clock: Clock) -> Res
         )
     if reservation.expires_at <= now:
         raise errors.ReservationExpired(
-            f"reservation {reservation_id!r} expired at {reservation.expires_at.isoformat()}",
+            f"reservation {reservation_id!r} expired at {errors.timestamp(reservation.expires_at)}",
             reservation_status=ReservationStatus.EXPIRED.value,
-            expires_at=reservation.expires_at.isoformat(),
+            expires_at=reservation.expires_at,
         ).then(overdue.sweep_hold(reservation.id))
     return reservation
 

@@ -15,6 +15,7 @@ _REASONS = {
     404: "Not found",
     409: "Conflict with the current state",
     413: "Request body too large",
+    415: "Request body is not JSON",
     422: "Invalid request",
     503: "Contention did not clear; retry",
 }
@@ -25,7 +26,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     see `app.problem_media_types`)."""
     return {
         s: {"model": Problem, "description": _REASONS[s]}
-        for s in sorted({400, 401, 403, 404, 413, 422, 503, *statuses})
+        for s in sorted({400, 401, 403, 404, 413, 415, 422, 503, *statuses})
     }
 
 

@@ -69,7 +69,13 @@ async def quote(body: QuoteRequest, key: ReadKey, container: AppContainer, clock
     "/orders",
     status_code=201,
     response_model=OrderRead,
-    responses=problems(409, 422),
+    responses={
+        200: {
+            "model": OrderRead,
+            "description": "The order placed before (same order_id, same request)",
+        },
+        **problems(409, 422),
+    },
     summary="Place an order (from lines or a reservation); idempotent by order_id",
 )
 async def place(

@@ -101,7 +101,13 @@ async def receive(
     "/sales",
     status_code=201,
     response_model=SaleRead,
-    responses=problems(409, 422),
+    responses={
+        200: {
+            "model": SaleRead,
+            "description": "The sale recorded before (same receipt, same lines)",
+        },
+        **problems(409, 422),
+    },
     summary="Record a store sale from a point of sale; idempotent by external_id",
 )
 async def sale(
