@@ -104,9 +104,15 @@ class LocationAvailability:
     active: bool
     available: int
     sellable: int
+    reason: str | None
+    """Why nothing can be held here: inactive, out_of_stock, damaged,
+    quality_control, safety_stock or held (None when something can)."""
     on_hand: int
     reserved: int
     committed: int
+    damaged: int
+    quality_control: int
+    safety_stock: int
     incoming: int
 
 
@@ -118,8 +124,17 @@ class AvailabilityRead:
     on_hand: int
     reserved: int
     committed: int
+    damaged: int
+    quality_control: int
+    safety_stock: int
     incoming: int
     locations: tuple[LocationAvailability, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AvailabilityList:
+    items: tuple[AvailabilityRead, ...]
+    missing: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from stockd.client.inputs import (
 )
 from stockd.client.models import (
     AdjustmentResults,
+    AvailabilityList,
     AvailabilityRead,
     EventPage,
     LevelPage,
@@ -152,6 +153,11 @@ class AvailabilityReads(Resource[T]):
     @endpoint("GET", "/v1/availability/{sku}", AvailabilityRead)
     def get(self, sku: str) -> Args:
         return Args()
+
+    @endpoint("GET", "/v1/availability", AvailabilityList)
+    def many(self, skus: Sequence[str]) -> Args:
+        """Up to 100 SKUs in one request; unknown ones come back in `missing`."""
+        return Args(params={"skus": ",".join(skus)})
 
 
 class Adjustments(Resource[T]):

@@ -6,7 +6,7 @@ reserved, even before the expiry worker has closed it.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -100,7 +100,8 @@ class ReadModel(Protocol):
         self, now: datetime, skus: Collection[str]
     ) -> dict[str, list[LocatedLevel]]:
         """Per SKU, its levels live with their locations, by location
-        priority then id (an empty list for a SKU without levels)."""
+        priority then id (an empty list for a SKU without levels; SKUs that
+        do not exist are left out). One query."""
         ...
 
     async def levels_of(self, now: datetime, skus: Collection[str]) -> list[Level]:
@@ -131,15 +132,22 @@ class ReadModel(Protocol):
 
 
 class AvailabilityReader:
-    """Availability of one SKU at a time; concurrent asks share one query."""
+    """Availability of one SKU at a time (concurrent asks share one query),
+    or of many at once (one query)."""
 
     def __init__(self, reads: ReadModel, clock: Clock) -> None:
         self.reads = reads
         self.clock = clock
-        self._group: GroupRead[str, list[LocatedLevel]] = GroupRead(self._fetch)
+        self._group: GroupRead[str, list[LocatedLevel] | None] = GroupRead(self._fetch)
 
-    async def of(self, sku: str) -> list[LocatedLevel]:
+    async def of(self, sku: str) -> list[LocatedLevel] | None:
+        """The SKU's levels with their locations; None if it does not exist."""
         return await self._group.get(sku)
 
-    async def _fetch(self, skus: list[str]) -> dict[str, list[LocatedLevel]]:
+    async def of_many(self, skus: Sequence[str]) -> dict[str, list[LocatedLevel]]:
+        """`of` for each SKU that exists."""
         return await self.reads.availability_of(self.clock.now(), skus)
+
+    async def _fetch(self, skus: list[str]) -> dict[str, list[LocatedLevel] | None]:
+        found = await self.reads.availability_of(self.clock.now(), skus)
+        return {sku: found.get(sku) for sku in skus}

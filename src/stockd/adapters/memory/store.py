@@ -159,7 +159,7 @@ class MemoryReadModel:
         self, now: datetime, skus: Collection[str]
     ) -> dict[str, list[LocatedLevel]]:
         overdue = _overdue(self.s, now)
-        found: dict[str, list[LocatedLevel]] = {sku: [] for sku in skus}
+        found: dict[str, list[LocatedLevel]] = {sku: [] for sku in skus if sku in self.s.skus}
         for k, v in self.s.levels.items():
             if k.sku in found:
                 found[k.sku].append(LocatedLevel(_live(v, overdue), self.s.locations[k.location]))

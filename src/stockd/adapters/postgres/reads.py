@@ -110,12 +110,13 @@ class PostgresReadModel:
         found = await self.pool.fetch(
             f"""
             WITH {_OVERDUE.format(filter="AND rl.sku = ANY($2::text[])")}
-            SELECT {_LIVE_COLUMNS}, loc.version AS loc_version
-            FROM levels l
-            JOIN locations loc ON loc.id = l.location
-            LEFT JOIN overdue o USING (sku, location)
-            WHERE l.sku = ANY($2::text[])
-            ORDER BY l.sku, loc.priority, l.location
+            SELECT s.sku AS asked, {_LIVE_COLUMNS}, loc.version AS loc_version
+            FROM skus s
+            LEFT JOIN levels l ON l.sku = s.sku
+            LEFT JOIN locations loc ON loc.id = l.location
+            LEFT JOIN overdue o ON o.sku = l.sku AND o.location = l.location
+            WHERE s.sku = ANY($2::text[])
+            ORDER BY s.sku, loc.priority, l.location
             """,
             now,
             list(skus),
@@ -127,14 +128,19 @@ class PostgresReadModel:
         stale = {
             r["location"]
             for r in found
-            if (known := self._locations.get(r["location"])) is None
-            or known.version != r["loc_version"]
+            if r["location"] is not None
+            and (
+                (known := self._locations.get(r["location"])) is None
+                or known.version != r["loc_version"]
+            )
         }
         if stale:
             self._locations.update(await self.locations_by_id(stale))
-        located: dict[str, list[LocatedLevel]] = {sku: [] for sku in skus}
+        located: dict[str, list[LocatedLevel]] = {}
         for r in found:
-            located[r["sku"]].append(LocatedLevel(rows.level(r), self._locations[r["location"]]))
+            levels = located.setdefault(r["asked"], [])
+            if r["location"] is not None:
+                levels.append(LocatedLevel(rows.level(r), self._locations[r["location"]]))
         return located
 
     async def levels_of(self, now: datetime, skus: Collection[str]) -> list[Level]:

@@ -1,19 +1,17 @@
-"""FastAPI dependencies, as Annotated aliases: `Bus`, `Reads`, `ReadKey`, …"""
+"""FastAPI dependencies, as Annotated aliases: `Reads`, `ReadKey`, `Writer`, …"""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-import orjson
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
 
 from stockd.bootstrap import Container
+from stockd.entrypoints.api.writes import Write
 from stockd.service.auth import ApiKey, Scope
-from stockd.service.messagebus import Idempotency, MessageBus
+from stockd.service.messagebus import MessageBus
 from stockd.service.ports import Clock
 from stockd.service.queries import ReadModel
 
@@ -73,21 +71,15 @@ IdempotencyKey = Annotated[
 ]
 
 
-def idempotency(
-    key: str | None, principal: ApiKey, request: Request, body: BaseModel | None
-) -> Idempotency | None:
-    """The idempotency claim of this request, fingerprinted by method, path and body."""
-    if key is None:
-        return None
-    payload = body.model_dump(mode="json", by_alias=True) if body is not None else None
-    digest = hashlib.sha256(
-        orjson.dumps([request.method, request.scope["path"], payload], option=orjson.OPT_SORT_KEYS)
-    ).hexdigest()
-    return Idempotency(scope=principal.id, key=key, fingerprint=digest)
+async def _writer(request: Request, key: WriteKey, idem_key: IdempotencyKey = None) -> Write:
+    return Write(_of(request).bus, key, request, idem_key)
 
 
-def fingerprint(body: BaseModel) -> str:
-    """A digest of a request body, for domain-level idempotency (order ids,
-    receipt ids): the same body gives the same digest."""
-    payload = body.model_dump(mode="json", by_alias=True)
-    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+async def _admin_writer(request: Request, key: AdminKey, idem_key: IdempotencyKey = None) -> Write:
+    return Write(_of(request).bus, key, request, idem_key)
+
+
+Writer = Annotated[Write, Depends(_writer)]
+"""A write route's bus, key (write scope) and Idempotency-Key: `await write(cmd, render)`."""
+AdminWriter = Annotated[Write, Depends(_admin_writer)]
+"""`Writer` for routes that need the admin scope."""

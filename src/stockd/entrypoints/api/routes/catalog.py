@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Header, Path
 from starlette.responses import Response
 
 from stockd import errors
 from stockd.domain.commands import CreateLocation, CreateSku, UpdateLocation, UpdateSku
-from stockd.entrypoints.api.deps import (
-    AdminKey,
-    Bus,
-    IdempotencyKey,
-    ReadKey,
-    Reads,
-    idempotency,
-)
+from stockd.entrypoints.api.deps import AdminWriter, ReadKey, Reads
 from stockd.entrypoints.api.routes.common import Cursor, Limit, problems
 from stockd.entrypoints.api.schemas.catalog import (
     LocationCreate,
@@ -29,7 +22,7 @@ from stockd.entrypoints.api.schemas.catalog import (
     SkuUpdate,
 )
 from stockd.entrypoints.api.schemas.common import CODE_PATTERN, decode_cursor, encode_cursor
-from stockd.entrypoints.api.writes import execute, expected_version
+from stockd.entrypoints.api.writes import expected_version
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 
@@ -46,16 +39,9 @@ IfMatch = Annotated[
 
 
 @router.post("/skus", status_code=201, response_model=SkuRead, responses=problems(409, 422))
-async def create_sku(
-    body: SkuCreate, key: AdminKey, bus: Bus, request: Request, idem_key: IdempotencyKey = None
-) -> Response:
-    return await execute(
-        bus,
-        CreateSku(body.to_domain()),
-        key,
-        idempotency(idem_key, key, request, body),
-        lambda s: (201, SkuRead.of(s)),
-        etag=True,
+async def create_sku(body: SkuCreate, write: AdminWriter) -> Response:
+    return await write(
+        CreateSku(body.to_domain()), lambda s: (201, SkuRead.of(s)), body=body, etag=True
     )
 
 
@@ -83,32 +69,20 @@ async def get_sku(sku: SkuCode, reads: Reads, key: ReadKey, response: Response) 
 
 @router.patch("/skus/{sku}", response_model=SkuRead, responses=problems(404, 409, 422))
 async def update_sku(
-    sku: SkuCode,
-    body: SkuUpdate,
-    key: AdminKey,
-    bus: Bus,
-    if_match: IfMatch = None,
+    sku: SkuCode, body: SkuUpdate, write: AdminWriter, if_match: IfMatch = None
 ) -> Response:
     cmd = UpdateSku(sku, body.changes(), expected_version(if_match))
-    return await execute(bus, cmd, key, None, lambda s: (200, SkuRead.of(s)), etag=True)
+    return await write(cmd, lambda s: (200, SkuRead.of(s)), body=body, etag=True)
 
 
 @router.post(
     "/locations", status_code=201, response_model=LocationRead, responses=problems(409, 422)
 )
-async def create_location(
-    body: LocationCreate,
-    key: AdminKey,
-    bus: Bus,
-    request: Request,
-    idem_key: IdempotencyKey = None,
-) -> Response:
-    return await execute(
-        bus,
+async def create_location(body: LocationCreate, write: AdminWriter) -> Response:
+    return await write(
         CreateLocation(body.to_domain()),
-        key,
-        idempotency(idem_key, key, request, body),
         lambda loc: (201, LocationRead.of(loc)),
+        body=body,
         etag=True,
     )
 
@@ -141,11 +115,7 @@ async def get_location(
     "/locations/{location_id}", response_model=LocationRead, responses=problems(404, 409, 422)
 )
 async def update_location(
-    location_id: LocationId,
-    body: LocationUpdate,
-    key: AdminKey,
-    bus: Bus,
-    if_match: IfMatch = None,
+    location_id: LocationId, body: LocationUpdate, write: AdminWriter, if_match: IfMatch = None
 ) -> Response:
     cmd = UpdateLocation(location_id, body.changes(), expected_version(if_match))
-    return await execute(bus, cmd, key, None, lambda loc: (200, LocationRead.of(loc)), etag=True)
+    return await write(cmd, lambda loc: (200, LocationRead.of(loc)), body=body, etag=True)

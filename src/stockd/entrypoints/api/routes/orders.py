@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from starlette.responses import Response
 
 from stockd import errors
 from stockd.domain.allocation import OrderLine
 from stockd.domain.commands import CancelOrder, PlaceOrder, ReturnItems, ShipOrder, ShipTo
-from stockd.entrypoints.api.deps import (
-    AppContainer,
-    Bus,
-    IdempotencyKey,
-    Now,
-    ReadKey,
-    WriteKey,
-    fingerprint,
-    idempotency,
-)
+from stockd.entrypoints.api.deps import AppContainer, Now, ReadKey, Writer
 from stockd.entrypoints.api.routes.common import problems
 from stockd.entrypoints.api.schemas.common import CODE_PATTERN
 from stockd.entrypoints.api.schemas.orders import (
@@ -32,7 +23,7 @@ from stockd.entrypoints.api.schemas.orders import (
     ReturnRead,
     ShipmentCreate,
 )
-from stockd.entrypoints.api.writes import execute
+from stockd.entrypoints.api.writes import fingerprint
 from stockd.service import planning, quotes
 from stockd.service.handlers.orders import Placed
 from stockd.service.queries import EventFilter
@@ -80,10 +71,7 @@ async def quote(body: QuoteRequest, key: ReadKey, container: AppContainer, clock
 )
 async def place(
     body: OrderCreate,
-    key: WriteKey,
-    bus: Bus,
-    request: Request,
-    idem_key: IdempotencyKey = None,
+    write: Writer,
 ) -> Response:
     """Direct lines are allocated by the strategy (or at the location they
     name) and committed atomically. From a reservation, the held units are
@@ -106,7 +94,7 @@ async def place(
         read = OrderRead.of(placed.order, plan=plan, replanned=replanned)
         return (200 if placed.replayed else 201), read
 
-    return await execute(bus, cmd, key, idempotency(idem_key, key, request, body), render)
+    return await write(cmd, render, body=body)
 
 
 @router.get("/orders/{order_id}", response_model=OrderRead, responses=problems())
@@ -127,19 +115,14 @@ async def get_order(order_id: OrderId, key: ReadKey, container: AppContainer) ->
 async def ship(
     order_id: OrderId,
     body: ShipmentCreate,
-    key: WriteKey,
-    bus: Bus,
-    request: Request,
-    idem_key: IdempotencyKey = None,
+    write: Writer,
 ) -> Response:
     """`committed` and `on_hand` go down at the location. Shipping more than
     is committed there is a 409 `beyond_recorded`."""
     cmd = ShipOrder(
         order_id, body.location, tuple(x.to_domain() for x in body.lines), body.reference
     )
-    return await execute(
-        bus, cmd, key, idempotency(idem_key, key, request, body), lambda o: (200, OrderRead.of(o))
-    )
+    return await write(cmd, lambda o: (200, OrderRead.of(o)), body=body)
 
 
 @router.post(
@@ -150,16 +133,11 @@ async def ship(
 )
 async def cancel(
     order_id: OrderId,
-    key: WriteKey,
-    bus: Bus,
-    request: Request,
+    write: Writer,
     body: CancelRequest | None = None,
-    idem_key: IdempotencyKey = None,
 ) -> Response:
     cmd = CancelOrder(order_id, body.reason if body else None)
-    return await execute(
-        bus, cmd, key, idempotency(idem_key, key, request, body), lambda o: (200, OrderRead.of(o))
-    )
+    return await write(cmd, lambda o: (200, OrderRead.of(o)), body=body)
 
 
 @router.post(
@@ -171,10 +149,7 @@ async def cancel(
 )
 async def create_return(
     body: ReturnCreate,
-    key: WriteKey,
-    bus: Bus,
-    request: Request,
-    idem_key: IdempotencyKey = None,
+    write: Writer,
 ) -> Response:
     """Units come back to `location`: `on_hand` goes up, and `damaged` or
     `quality_control` too for those conditions. Returning more than was
@@ -186,10 +161,4 @@ async def create_return(
         tuple(x.to_domain() for x in body.lines),
         body.reference,
     )
-    return await execute(
-        bus,
-        cmd,
-        key,
-        idempotency(idem_key, key, request, body),
-        lambda r: (201, ReturnRead.of(r)),
-    )
+    return await write(cmd, lambda r: (201, ReturnRead.of(r)), body=body)

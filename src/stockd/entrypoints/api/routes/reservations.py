@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
+from pydantic import ValidationError
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from stockd import errors
+from stockd.bootstrap import Container
 from stockd.domain.commands import CommitReservation, ExtendReservation, ReleaseReservation
 from stockd.domain.reservations import Reservation
-from stockd.entrypoints.api.deps import (
-    Bus,
-    IdempotencyKey,
-    Now,
-    ReadKey,
-    Reads,
-    WriteKey,
-    idempotency,
-)
+from stockd.entrypoints.api import lean
+from stockd.entrypoints.api.deps import Now, ReadKey, Reads, Writer
+from stockd.entrypoints.api.problems import invalid, problem_for
 from stockd.entrypoints.api.routes.common import problems
 from stockd.entrypoints.api.schemas.common import CODE_PATTERN
 from stockd.entrypoints.api.schemas.reservations import (
@@ -27,49 +24,70 @@ from stockd.entrypoints.api.schemas.reservations import (
     ReservationCreate,
     ReservationExtend,
     ReservationRead,
+    reservation_document,
 )
-from stockd.entrypoints.api.writes import execute
+from stockd.entrypoints.api.writes import Write
+from stockd.service.auth import Scope
 from stockd.service.ports import Clock
 
 router = APIRouter(prefix="/v1/reservations", tags=["reservations"])
+hot = lean.router("/v1/reservations", ["reservations"])
 
 ReservationId = Annotated[str, Path(pattern=CODE_PATTERN, description="The reservation id.")]
 
 
-def _render(status: int, clock: Clock) -> Callable[[Reservation], tuple[int, ReservationRead]]:
-    def render(r: Reservation) -> tuple[int, ReservationRead]:
-        return status, ReservationRead.of(r, clock.now())
+def _document(status: int, clock: Clock) -> Callable[[Reservation], tuple[int, dict[str, Any]]]:
+    """A reservation's answer, as the plain `ReservationRead` document."""
+
+    def render(r: Reservation) -> tuple[int, dict[str, Any]]:
+        return status, reservation_document(r, clock.now())
 
     return render
 
 
-@router.post(
+@hot.post(
     "",
     status_code=201,
     response_model=ReservationRead,
     responses=problems(409, 422),
     summary="Hold stock for a checkout",
+    openapi_extra=lean.operation(body=ReservationCreate, idempotent=True),
 )
-async def create(
-    body: ReservationCreate,
-    key: WriteKey,
-    bus: Bus,
-    clock: Now,
-    request: Request,
-    idem_key: IdempotencyKey = None,
-) -> Response:
-    """Served by `stockd.entrypoints.api.fast` (same model, same semantics).
-
-    All lines or none. A line without `location` is placed by location
+async def create(request: Request) -> Response:
+    """All lines or none. A line without `location` is placed by location
     priority, then most available, and split across locations when one cannot
-    fill it. A shortfall is 409 `insufficient_stock` listing the short lines."""
-    return await execute(
-        bus,
-        body.to_command(),
-        key,
-        idempotency(idem_key, key, request, body),
-        _render(201, clock),
-    )
+    fill it. A shortfall is 409 `insufficient_stock` listing the short lines.
+
+    The flash-sale path: a lean route (`stockd.entrypoints.api.lean`) that
+    reads its own body, with the same model, rules and problems as any
+    route."""
+    path: str = request.scope["path"]
+    container: Container = request.app.state.container
+    try:
+        key = await container.auth.authenticate(lean.bearer(request), Scope.WRITE)
+        idem_key = lean.header(request, b"idempotency-key")
+        if idem_key is not None and not lean.KEY_PATTERN.match(idem_key):
+            return invalid(
+                [
+                    {
+                        "loc": ("Idempotency-Key",),
+                        "msg": "must be 1-255 visible ASCII characters",
+                        "type": "string_pattern_mismatch",
+                    }
+                ],
+                path,
+                ("header",),
+            )
+        try:
+            body = ReservationCreate.model_validate_json(await request.body())
+        except ValidationError as e:
+            return invalid(e.errors(), path, ("body",))
+        except ClientDisconnect:
+            return Response(status_code=499)  # nobody is listening
+        write = Write(container.bus, key, request, idem_key)
+        return await write(body.to_command(), _document(201, container.clock), body=body)
+    except errors.StockdError as e:
+        return problem_for(e, path)
 
 
 @router.get("/{reservation_id}", response_model=ReservationRead, responses=problems(404))
@@ -88,19 +106,12 @@ async def get(
 async def extend(
     reservation_id: ReservationId,
     body: ReservationExtend,
-    key: WriteKey,
-    bus: Bus,
+    write: Writer,
     clock: Now,
-    request: Request,
-    idem_key: IdempotencyKey = None,
 ) -> Response:
     """The hold then expires at the later of now + ttl_seconds and its current deadline."""
-    return await execute(
-        bus,
-        ExtendReservation(reservation_id, body.ttl_seconds),
-        key,
-        idempotency(idem_key, key, request, body),
-        _render(200, clock),
+    return await write(
+        ExtendReservation(reservation_id, body.ttl_seconds), _document(200, clock), body=body
     )
 
 
@@ -109,19 +120,10 @@ async def extend(
 )
 async def release(
     reservation_id: ReservationId,
-    key: WriteKey,
-    bus: Bus,
+    write: Writer,
     clock: Now,
-    request: Request,
-    idem_key: IdempotencyKey = None,
 ) -> Response:
-    return await execute(
-        bus,
-        ReleaseReservation(reservation_id),
-        key,
-        idempotency(idem_key, key, request, None),
-        _render(200, clock),
-    )
+    return await write(ReleaseReservation(reservation_id), _document(200, clock))
 
 
 @router.post(
@@ -130,17 +132,10 @@ async def release(
 async def commit(
     reservation_id: ReservationId,
     body: ReservationCommit,
-    key: WriteKey,
-    bus: Bus,
+    write: Writer,
     clock: Now,
-    request: Request,
-    idem_key: IdempotencyKey = None,
 ) -> Response:
     """Held units move from `reserved` to `committed` for the order."""
-    return await execute(
-        bus,
-        CommitReservation(reservation_id, body.order_id),
-        key,
-        idempotency(idem_key, key, request, body),
-        _render(200, clock),
+    return await write(
+        CommitReservation(reservation_id, body.order_id), _document(200, clock), body=body
     )

@@ -2,36 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+import orjson
+from fastapi import APIRouter, Path, Query
+from starlette.requests import Request
 from starlette.responses import Response
 
 from stockd import errors
+from stockd.bootstrap import Container
 from stockd.domain.commands import Adjust
 from stockd.domain.quantities import LevelKey
-from stockd.entrypoints.api.deps import (
-    Bus,
-    IdempotencyKey,
-    Now,
-    ReadKey,
-    Reads,
-    WriteKey,
-    idempotency,
-)
+from stockd.entrypoints.api import lean
+from stockd.entrypoints.api.deps import Now, ReadKey, Reads, Writer
+from stockd.entrypoints.api.problems import invalid, problem_for
+from stockd.entrypoints.api.responses import Json
 from stockd.entrypoints.api.routes.common import Cursor, Limit, problems
 from stockd.entrypoints.api.schemas.common import CODE_PATTERN, decode_cursor, encode_cursor
 from stockd.entrypoints.api.schemas.stock import (
     AdjustmentBatch,
     AdjustmentResults,
+    AvailabilityList,
     AvailabilityRead,
     LevelPage,
     LevelRead,
+    availability_document,
 )
-from stockd.entrypoints.api.writes import execute
+from stockd.service.auth import Scope
 from stockd.service.handlers.adjustments import AdjustResult
 
 router = APIRouter(prefix="/v1", tags=["stock"])
+hot = lean.router("/v1", ["stock"])
 
 CodeFilter = Annotated[str | None, Query(pattern=CODE_PATTERN)]
 
@@ -58,14 +60,102 @@ async def list_levels(
     )
 
 
-@router.get("/availability/{sku}", response_model=AvailabilityRead, responses=problems(404))
+MAX_SKUS = 100
+"""Most SKUs one `GET /v1/availability?skus=` asks for."""
+
+_CODE = re.compile(CODE_PATTERN)
+
+
+@hot.get(
+    "/availability/{sku}",
+    response_model=AvailabilityRead,
+    responses=problems(404),
+    summary="What can be sold of a SKU, where, and why a location offers nothing",
+    openapi_extra=lean.operation(),
+)
 async def availability(
-    sku: Annotated[str, Path(pattern=CODE_PATTERN)], reads: Reads, key: ReadKey, clock: Now
-) -> AvailabilityRead:
-    if await reads.sku(sku) is None:
-        raise errors.NotFound(f"SKU {sku!r} does not exist")
-    found = await reads.availability_of(clock.now(), [sku])
-    return AvailabilityRead.of(sku, found[sku])
+    request: Request, sku: Annotated[str, Path(pattern=CODE_PATTERN)]
+) -> Response:
+    """Per location every quantity state, what can still be held
+    (`sellable`) and, where that is nothing, why (`reason`); the sums over
+    locations. The storefront read: a lean route (`stockd.entrypoints.api.lean`)."""
+    path: str = request.scope["path"]
+    container: Container = request.app.state.container
+    try:
+        await container.auth.authenticate(lean.bearer(request), Scope.READ)
+        if not _CODE.match(sku):
+            return invalid([_mismatch("sku")], path, ("path",))
+        levels = await container.availability.of(sku)
+        if levels is None:
+            raise errors.NotFound(f"SKU {sku!r} does not exist")
+        return Json(200, orjson.dumps(availability_document(sku, levels)))
+    except errors.StockdError as e:
+        return problem_for(e, path)
+
+
+@hot.get(
+    "/availability",
+    response_model=AvailabilityList,
+    responses=problems(),
+    summary="Availability of several SKUs at once (a category page)",
+    openapi_extra=lean.operation(
+        query=(
+            {
+                "name": "skus",
+                "in": "query",
+                "required": True,
+                "description": f"Comma-separated SKU codes, at most {MAX_SKUS}.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 130 * MAX_SKUS},
+                "example": "TSHIRT-S,TSHIRT-M,TSHIRT-L",
+            },
+        )
+    ),
+)
+async def availability_of_many(request: Request) -> Response:
+    """The availability of each SKU, in the order asked, read in one query;
+    SKUs that do not exist are listed in `missing`."""
+    path: str = request.scope["path"]
+    container: Container = request.app.state.container
+    try:
+        await container.auth.authenticate(lean.bearer(request), Scope.READ)
+        raw = request.query_params.get("skus")
+        if raw is None:
+            return invalid([_missing("skus")], path, ("query",))
+        skus = list(dict.fromkeys(x.strip() for x in raw.split(",") if x.strip()))
+        bad = [x for x in skus if not _CODE.match(x)]
+        if not skus or bad or len(skus) > MAX_SKUS:
+            return invalid(
+                [
+                    {
+                        "loc": ("skus",),
+                        "msg": f"give 1 to {MAX_SKUS} SKU codes, comma-separated"
+                        + (f"; not codes: {', '.join(repr(x) for x in bad[:5])}" if bad else ""),
+                        "type": "value_error",
+                    }
+                ],
+                path,
+                ("query",),
+            )
+        found = await container.availability.of_many(skus)
+        document = {
+            "items": [availability_document(x, found[x]) for x in skus if x in found],
+            "missing": [x for x in skus if x not in found],
+        }
+        return Json(200, orjson.dumps(document))
+    except errors.StockdError as e:
+        return problem_for(e, path)
+
+
+def _mismatch(field: str) -> dict[str, Any]:
+    return {
+        "loc": (field,),
+        "msg": f"String should match pattern '{CODE_PATTERN}'",
+        "type": "string_pattern_mismatch",
+    }
+
+
+def _missing(field: str) -> dict[str, Any]:
+    return {"loc": (field,), "msg": "Field required", "type": "missing"}
 
 
 @router.post(
@@ -76,10 +166,7 @@ async def availability(
 )
 async def adjust(
     body: AdjustmentBatch,
-    key: WriteKey,
-    bus: Bus,
-    request: Request,
-    idem_key: IdempotencyKey = None,
+    write: Writer,
 ) -> Response:
     """Atomic by default: if any change fails, nothing is applied and the
     problem lists every failing item (`errors[].index`). With `atomic: false`
@@ -89,4 +176,4 @@ async def adjust(
     def render(result: AdjustResult) -> tuple[int, AdjustmentResults]:
         return 200, AdjustmentResults.of(result)
 
-    return await execute(bus, cmd, key, idempotency(idem_key, key, request, body), render)
+    return await write(cmd, render, body=body)

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from starlette.responses import Response
 
 from stockd import errors
 from stockd.domain.commands import CreateTransfer, ReceiveTransfer, RecordSale
-from stockd.entrypoints.api.deps import (
-    AppContainer,
-    Bus,
-    IdempotencyKey,
-    ReadKey,
-    WriteKey,
-    fingerprint,
-    idempotency,
-)
+from stockd.entrypoints.api.deps import AppContainer, ReadKey, Writer
 from stockd.entrypoints.api.routes.common import problems
 from stockd.entrypoints.api.schemas.common import CODE_PATTERN
 from stockd.entrypoints.api.schemas.orders import (
@@ -27,7 +19,7 @@ from stockd.entrypoints.api.schemas.orders import (
     TransferRead,
     TransferReceive,
 )
-from stockd.entrypoints.api.writes import execute
+from stockd.entrypoints.api.writes import fingerprint
 from stockd.service.handlers.sales import SaleResult
 
 router = APIRouter(prefix="/v1", tags=["transfers and sales"])
@@ -44,23 +36,14 @@ TransferId = Annotated[str, Path(pattern=CODE_PATTERN, description="The transfer
 )
 async def create(
     body: TransferCreate,
-    key: WriteKey,
-    bus: Bus,
-    request: Request,
-    idem_key: IdempotencyKey = None,
+    write: Writer,
 ) -> Response:
     """Units leave `on_hand` at the source now (they must be available) and
     appear as `incoming` at the destination until received."""
     cmd = CreateTransfer(
         body.source, body.destination, tuple(x.to_domain() for x in body.lines), body.reference
     )
-    return await execute(
-        bus,
-        cmd,
-        key,
-        idempotency(idem_key, key, request, body),
-        lambda t: (201, TransferRead.of(t)),
-    )
+    return await write(cmd, lambda t: (201, TransferRead.of(t)), body=body)
 
 
 @router.get("/transfers/{transfer_id}", response_model=TransferRead, responses=problems())
@@ -79,21 +62,14 @@ async def get(transfer_id: TransferId, key: ReadKey, container: AppContainer) ->
 )
 async def receive(
     transfer_id: TransferId,
-    key: WriteKey,
-    bus: Bus,
-    request: Request,
+    write: Writer,
     body: TransferReceive | None = None,
-    idem_key: IdempotencyKey = None,
 ) -> Response:
     """Received units move from `incoming` to `on_hand` at the destination.
     Without lines, everything still in transit is received."""
     lines = tuple(x.to_domain() for x in body.lines) if body and body.lines else ()
-    return await execute(
-        bus,
-        ReceiveTransfer(transfer_id, lines),
-        key,
-        idempotency(idem_key, key, request, body),
-        lambda t: (200, TransferRead.of(t)),
+    return await write(
+        ReceiveTransfer(transfer_id, lines), lambda t: (200, TransferRead.of(t)), body=body
     )
 
 
@@ -112,10 +88,7 @@ async def receive(
 )
 async def sale(
     body: SaleCreate,
-    key: WriteKey,
-    bus: Bus,
-    request: Request,
-    idem_key: IdempotencyKey = None,
+    write: Writer,
 ) -> Response:
     """Sold units leave `on_hand` at the store at once; they must be
     available (not held for online orders). The same receipt sent again
@@ -127,4 +100,4 @@ async def sale(
     def render(result: SaleResult) -> tuple[int, SaleRead]:
         return (200 if result.replayed else 201), SaleRead.of(result.sale, result.replayed)
 
-    return await execute(bus, cmd, key, idempotency(idem_key, key, request, body), render)
+    return await write(cmd, render, body=body)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from stockd.domain.adjustments import Change
+from stockd.domain.offers import offer
 from stockd.domain.quantities import AVAILABLE, MAX_CHANGE, Level, LevelKey, State
 from stockd.entrypoints.api.schemas.common import Code, Count, Input, Output, Reference, Version
 from stockd.service.handlers.adjustments import AdjustResult
@@ -49,6 +50,9 @@ class LevelPage(Output):
     next_cursor: str | None
 
 
+REASONS = Literal["inactive", "out_of_stock", "damaged", "quality_control", "safety_stock", "held"]
+
+
 class LocationAvailability(Output):
     location: str
     name: str
@@ -57,9 +61,17 @@ class LocationAvailability(Output):
     active: bool
     available: int
     sellable: int = Field(description="Units that can still be held here, backorder included.")
+    reason: REASONS | None = Field(
+        description="Why nothing can be held here (null when something can): the location is"
+        " inactive; nothing is on hand; what is on hand is damaged, in quality control or"
+        " safety stock (whichever keeps back most); or the rest is held."
+    )
     on_hand: int
     reserved: int
     committed: int
+    damaged: int
+    quality_control: int
+    safety_stock: int
     incoming: int
 
 
@@ -67,9 +79,12 @@ class AvailabilityRead(Output):
     sku: str
     available: int = Field(description="Sum of `available` over active locations.")
     sellable: int = Field(description="Sum of `sellable` over active locations.")
-    on_hand: int
+    on_hand: int = Field(description="Every state below: sums over all locations.")
     reserved: int
     committed: int
+    damaged: int
+    quality_control: int
+    safety_stock: int
     incoming: int
     locations: list[LocationAvailability]
 
@@ -78,34 +93,47 @@ class AvailabilityRead(Output):
         return cls.model_validate(availability_document(sku, levels))
 
 
+class AvailabilityList(Output):
+    items: list[AvailabilityRead] = Field(description="In the order the SKUs were asked for.")
+    missing: list[str] = Field(description="SKUs asked for that do not exist.")
+
+
+_STATES = ("on_hand", "reserved", "committed", "damaged", "quality_control", "safety_stock")
+
+
 def availability_document(sku: str, levels: list[LocatedLevel]) -> dict[str, Any]:
-    """The `AvailabilityRead` document as plain data (the hot read path serialises
-    it directly; `AvailabilityRead.of` validates the same data)."""
-    rows = [
-        {
-            "location": x.location.id,
-            "name": x.location.name,
-            "type": x.location.type.value,
-            "priority": x.location.priority,
-            "active": x.location.active,
-            "available": x.level.available,
-            "sellable": x.level.sellable,
-            "on_hand": x.level.quantities.on_hand,
-            "reserved": x.level.quantities.reserved,
-            "committed": x.level.quantities.committed,
-            "incoming": x.level.quantities.incoming,
-        }
-        for x in levels
-    ]
+    """The `AvailabilityRead` document as plain data (the hot read paths
+    serialise it directly; `AvailabilityRead.of` validates the same data, and
+    a test checks both give the same bytes)."""
+    rows = []
+    for x in levels:
+        q, where = x.level.quantities, x.location
+        offered = offer(x.level, where)
+        rows.append(
+            {
+                "location": where.id,
+                "name": where.name,
+                "type": where.type.value,
+                "priority": where.priority,
+                "active": where.active,
+                "available": q.available,
+                "sellable": offered.sellable,
+                "reason": offered.reason,
+                "on_hand": q.on_hand,
+                "reserved": q.reserved,
+                "committed": q.committed,
+                "damaged": q.damaged,
+                "quality_control": q.quality_control,
+                "safety_stock": q.safety_stock,
+                "incoming": q.incoming,
+            }
+        )
     active = [r for r in rows if r["active"]]
     return {
         "sku": sku,
         "available": sum(r["available"] for r in active),
         "sellable": sum(r["sellable"] for r in active),
-        "on_hand": sum(r["on_hand"] for r in rows),
-        "reserved": sum(r["reserved"] for r in rows),
-        "committed": sum(r["committed"] for r in rows),
-        "incoming": sum(r["incoming"] for r in rows),
+        **{state: sum(r[state] for r in rows) for state in (*_STATES, "incoming")},
         "locations": rows,
     }
 

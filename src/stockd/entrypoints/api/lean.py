@@ -1,0 +1,132 @@
+"""Lean routes: the hot paths, written once.
+
+`POST /v1/reservations` (the flash-sale path) and `GET /v1/availability…`
+(the storefront read) are ordinary FastAPI routes — declared with the
+router's decorators, described in OpenAPI from the same models
+(`response_model`; the request body through `openapi_extra=operation(...)`,
+as FastAPI's docs show for a route that reads its own body), and behind
+every middleware — whose endpoint takes the `Request` (and the path
+parameters as sent) and returns the response itself. Per request nothing
+runs but the endpoint: no dependency solving, no exit stacks, no response
+model, which is most of what FastAPI costs per request (docs/benchmarks.md).
+
+Lean routes are matched before every other route (`install`): in the
+FastAPI this project runs, each included router is one more entry to match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, APIRouter
+from pydantic import BaseModel
+from starlette import types as asgi
+from starlette.requests import Request
+
+Endpoint = Callable[..., Awaitable[asgi.ASGIApp]]
+
+BODY_MODELS: dict[str, type[BaseModel]] = {}
+"""Request bodies described by `json_body`, by schema name (added to the
+OpenAPI components by `install`)."""
+
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+"""A valid Idempotency-Key (the same rule `deps.IdempotencyKey` declares)."""
+
+
+class LeanRoute(APIRoute):
+    """A route whose endpoint gets the request and its path parameters and
+    returns an ASGI response (`Json`, or a Starlette `Response`)."""
+
+    def __init__(self, path: str, endpoint: Endpoint, **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+
+        async def serve(scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
+            response = await endpoint(Request(scope, receive), **scope["path_params"])
+            await response(scope, receive, send)
+
+        self.app = serve
+
+
+def router(prefix: str, tags: list[str]) -> APIRouter:
+    """A router whose routes are lean (give it to `install`)."""
+    return APIRouter(prefix=prefix, tags=list(tags), route_class=LeanRoute)
+
+
+def operation(
+    *,
+    body: type[BaseModel] | None = None,
+    idempotent: bool = False,
+    query: tuple[dict[str, Any], ...] = (),
+) -> dict[str, Any]:
+    """`openapi_extra` for a lean route: what FastAPI would learn from
+    dependencies and a body parameter, which a lean route does not use — the
+    API key it needs, its request body, its Idempotency-Key header and its
+    query parameters (OpenAPI parameter objects)."""
+    extra: dict[str, Any] = {"security": [{"HTTPBearer": []}]}
+    parameters = list(query)
+    if idempotent:
+        parameters.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "Retrying with the same key returns the first response"
+                " and changes nothing.",
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 255,
+                    "pattern": KEY_PATTERN.pattern,
+                },
+            }
+        )
+    if parameters:
+        extra["parameters"] = parameters
+    if body is not None:
+        BODY_MODELS[body.__name__] = body
+        schema = {"$ref": f"#/components/schemas/{body.__name__}"}
+        extra["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": schema}},
+        }
+    return extra
+
+
+def install(app: FastAPI, *routers: APIRouter) -> None:
+    """Put the lean routes first on `app` and their bodies in its OpenAPI."""
+    lean = [route for router in routers for route in router.routes]
+    app.router.routes[:0] = lean
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, model in BODY_MODELS.items():
+                found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                for sub, sub_schema in found.pop("$defs", {}).items():
+                    components.setdefault(sub, sub_schema)
+                components.setdefault(name, found)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def header(request: Request, name: bytes) -> str | None:
+    """A request header (`name` in lower case), straight from the ASGI scope."""
+    for k, v in request.scope["headers"]:
+        if k == name:
+            return str(v.decode("latin-1"))
+    return None
+
+
+def bearer(request: Request) -> str | None:
+    value = header(request, b"authorization")
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
