@@ -60,9 +60,7 @@ async def create_sku(
 
 
 @router.get("/skus", response_model=SkuPage, responses=problems())
-async def list_skus(
-    reads: Reads, key: ReadKey, limit: Limit = 100, cursor: Cursor = None
-) -> SkuPage:
+async def list_skus(reads: Reads, key: ReadKey, limit: Limit, cursor: Cursor = None) -> SkuPage:
     after = decode_cursor(cursor, 1)[0] if cursor else None
     found = await reads.skus(after, limit + 1)
     page = found[:limit]
@@ -115,7 +113,7 @@ async def create_location(
 
 @router.get("/locations", response_model=LocationPage, responses=problems())
 async def list_locations(
-    reads: Reads, key: ReadKey, limit: Limit = 100, cursor: Cursor = None
+    reads: Reads, key: ReadKey, limit: Limit, cursor: Cursor = None
 ) -> LocationPage:
     after = decode_cursor(cursor, 1)[0] if cursor else None
     found = await reads.locations(after, limit + 1)

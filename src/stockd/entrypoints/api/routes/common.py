@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Depends, Query
 
+from stockd.entrypoints.api.deps import AppContainer
 from stockd.entrypoints.api.schemas.common import Problem
 
 _REASONS = {
@@ -29,7 +30,28 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-Limit = Annotated[int, Query(ge=1, le=1000, description="Page size, at most 1000.")]
+DEFAULT_LIMIT = 100
+
+
+async def _page_limit(
+    container: AppContainer,
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            description=f"Page size: {DEFAULT_LIMIT} when absent. A larger size than the"
+            " server's STOCKD_PAGE_LIMIT_MAX (1000 unless configured) is served as that"
+            " maximum, not refused: follow `next_cursor` for the rest.",
+        ),
+    ] = None,
+) -> int:
+    # Clamped rather than refused: the cap is a server setting a client cannot
+    # read from the schema, and lowering it must not break clients that page.
+    return min(DEFAULT_LIMIT if limit is None else limit, container.settings.page_limit_max)
+
+
+Limit = Annotated[int, Depends(_page_limit)]
+"""The page size a list request asked for, capped by `page_limit_max`."""
 Cursor = Annotated[
     str | None,
     Query(max_length=1024, description="`next_cursor` of the previous page."),

@@ -47,8 +47,8 @@ def type_filter(raw: str | None) -> tuple[frozenset[str], frozenset[str]]:
 async def events(
     container: AppContainer,
     key: ReadKey,
+    limit: Limit,
     after: Annotated[int, Query(ge=0, le=2**62, description="Return events with seq > after.")] = 0,
-    limit: Limit = 100,
     type: Annotated[
         str | None,
         Query(

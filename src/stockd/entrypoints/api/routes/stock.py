@@ -41,9 +41,9 @@ async def list_levels(
     reads: Reads,
     key: ReadKey,
     clock: Now,
+    limit: Limit,
     sku: CodeFilter = None,
     location: CodeFilter = None,
-    limit: Limit = 100,
     cursor: Cursor = None,
 ) -> LevelPage:
     after = LevelKey(*decode_cursor(cursor, 2)) if cursor else None
