@@ -18,7 +18,15 @@ from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
 from stockd.domain.transfers import Transfer
 from stockd.service.batching import GroupRead
-from stockd.service.ports import Clock
+from stockd.service.listing import (
+    OrderFilter,
+    Position,
+    ReservationFilter,
+    ReturnFilter,
+    SaleFilter,
+    TransferFilter,
+)
+from stockd.service.ports import Clock, ReturnRecord, SaleRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +122,29 @@ class ReadModel(Protocol):
     async def transfer(self, transfer_id: str) -> Transfer | None: ...
 
     async def reservation(self, reservation_id: str) -> Reservation | None: ...
+
+    # Lists, newest first (`stockd.service.listing`): up to `limit` items
+    # that match and sort below `after`, in one round trip each.
+
+    async def orders(
+        self, only: OrderFilter, after: Position | None, limit: int
+    ) -> list[Order]: ...
+
+    async def reservations(
+        self, now: datetime, only: ReservationFilter, after: Position | None, limit: int
+    ) -> list[Reservation]: ...
+
+    async def transfers(
+        self, only: TransferFilter, after: Position | None, limit: int
+    ) -> list[Transfer]: ...
+
+    async def sales(
+        self, only: SaleFilter, after: Position | None, limit: int
+    ) -> list[SaleRecord]: ...
+
+    async def returns(
+        self, only: ReturnFilter, after: Position | None, limit: int
+    ) -> list[ReturnRecord]: ...
 
     async def events(
         self, after: int, limit: int, only: EventFilter | None = None

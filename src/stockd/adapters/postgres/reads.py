@@ -8,7 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
-from stockd.adapters.postgres import rows
+from stockd.adapters.postgres import lists, rows
 from stockd.adapters.postgres.event_rows import EVENT_COLUMNS, event
 from stockd.adapters.postgres.orders import PostgresOrders
 from stockd.adapters.postgres.transfers import PostgresTransfers
@@ -18,6 +18,15 @@ from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
 from stockd.domain.transfers import Transfer
+from stockd.service.listing import (
+    OrderFilter,
+    Position,
+    ReservationFilter,
+    ReturnFilter,
+    SaleFilter,
+    TransferFilter,
+)
+from stockd.service.ports import ReturnRecord, SaleRecord
 from stockd.service.queries import EventFilter, LedgerRecord, LocatedLevel, VerifyReport
 
 _LIVE_COLUMNS = ", ".join(
@@ -178,6 +187,27 @@ class PostgresReadModel:
                 reservation_id,
             )
         return rows.reservation(row, lines)
+
+    async def orders(self, only: OrderFilter, after: Position | None, limit: int) -> list[Order]:
+        return await lists.orders(self.pool, only, after, limit)
+
+    async def reservations(
+        self, now: datetime, only: ReservationFilter, after: Position | None, limit: int
+    ) -> list[Reservation]:
+        return await lists.reservations(self.pool, now, only, after, limit)
+
+    async def transfers(
+        self, only: TransferFilter, after: Position | None, limit: int
+    ) -> list[Transfer]:
+        return await lists.transfers(self.pool, only, after, limit)
+
+    async def sales(self, only: SaleFilter, after: Position | None, limit: int) -> list[SaleRecord]:
+        return await lists.sales(self.pool, only, after, limit)
+
+    async def returns(
+        self, only: ReturnFilter, after: Position | None, limit: int
+    ) -> list[ReturnRecord]:
+        return await lists.returns(self.pool, only, after, limit)
 
     async def events(
         self, after: int, limit: int, only: EventFilter | None = None
