@@ -166,6 +166,12 @@ class ReservationRead:
     lines: tuple[LineRead, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ReservationPage:
+    items: tuple[ReservationRead, ...]
+    next_cursor: str | None
+
+
 # -- allocation plans ---------------------------------------------------------------
 
 
@@ -289,6 +295,12 @@ class OrderRead:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderPage:
+    items: tuple[OrderRead, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ReturnRead:
     id: str
     order_id: str
@@ -296,6 +308,12 @@ class ReturnRead:
     condition: str
     lines: tuple[Units, ...]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnPage:
+    items: tuple[ReturnRead, ...]
+    next_cursor: str | None
 
 
 # -- transfers and store sales ------------------------------------------------------
@@ -321,9 +339,23 @@ class TransferRead:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferPage:
+    items: tuple[TransferRead, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class SaleRead:
     location: str
     external_id: str
     lines: tuple[Units, ...]
     recorded_at: datetime
-    replayed: bool
+    replayed: bool | None = None
+    """Answering a create: whether the receipt had been recorded before
+    (None in lists)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SalePage:
+    items: tuple[SaleRead, ...]
+    next_cursor: str | None

@@ -10,6 +10,7 @@ takes `idempotency_key` (a fresh one is made when it is None); a PATCH takes
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from stockd.client.calls import Args
@@ -33,16 +34,33 @@ from stockd.client.models import (
     LocationPage,
     LocationRead,
     LocationType,
+    OrderPage,
     OrderRead,
+    OrderStatus,
     PlanRead,
     Policy,
+    ReservationPage,
     ReservationRead,
+    ReservationStatus,
+    ReturnPage,
     ReturnRead,
+    SalePage,
     SaleRead,
     SkuPage,
     SkuRead,
+    TransferPage,
     TransferRead,
+    TransferStatus,
 )
+
+
+def instant(at: datetime | str | None) -> str | None:
+    """A time for the query string: RFC 3339 with its offset. A naive
+    `datetime` is taken as UTC (stockd refuses times without an offset); a
+    string is sent as it is."""
+    if at is None or isinstance(at, str):
+        return at
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).isoformat()
 
 
 def given(**members: Any) -> dict[str, Any]:
@@ -194,6 +212,31 @@ class Reservations(Resource[T]):
     def get(self, reservation_id: str) -> Args:
         return Args()
 
+    @endpoint("GET", "/v1/reservations", ReservationPage)
+    def list(
+        self,
+        *,
+        status: ReservationStatus | None = None,
+        sku: str | None = None,
+        location: str | None = None,
+        reference: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Args:
+        """Newest first; `status` is the live one (an overdue hold is `expired`)."""
+        return Args(
+            params={
+                "status": status,
+                "sku": sku,
+                "location": location,
+                "reference": reference,
+                "limit": limit,
+                "cursor": cursor,
+            }
+        )
+
+    iter = by_cursor(list)
+
     @endpoint("POST", "/v1/reservations/{reservation_id}/extend", ReservationRead)
     def extend(
         self, reservation_id: str, ttl_seconds: int, *, idempotency_key: str | None = None
@@ -255,6 +298,33 @@ class Orders(Resource[T]):
     def get(self, order_id: str) -> Args:
         return Args()
 
+    @endpoint("GET", "/v1/orders", OrderPage)
+    def list(
+        self,
+        *,
+        status: OrderStatus | None = None,
+        sku: str | None = None,
+        location: str | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Args:
+        """Newest first; created in [`created_after`, `created_before`)."""
+        return Args(
+            params={
+                "status": status,
+                "sku": sku,
+                "location": location,
+                "created_after": instant(created_after),
+                "created_before": instant(created_before),
+                "limit": limit,
+                "cursor": cursor,
+            }
+        )
+
+    iter = by_cursor(list)
+
     @endpoint("POST", "/v1/orders/{order_id}/shipments", OrderRead)
     def ship(
         self,
@@ -296,6 +366,22 @@ class Returns(Resource[T]):
         )
         return Args(json=body, idempotency_key=idempotency_key)
 
+    @endpoint("GET", "/v1/returns", ReturnPage)
+    def list(
+        self,
+        *,
+        order_id: str | None = None,
+        location: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Args:
+        """Newest first."""
+        return Args(
+            params={"order_id": order_id, "location": location, "limit": limit, "cursor": cursor}
+        )
+
+    iter = by_cursor(list)
+
 
 class Transfers(Resource[T]):
     @endpoint("POST", "/v1/transfers", TransferRead)
@@ -319,6 +405,31 @@ class Transfers(Resource[T]):
     @endpoint("GET", "/v1/transfers/{transfer_id}", TransferRead)
     def get(self, transfer_id: str) -> Args:
         return Args()
+
+    @endpoint("GET", "/v1/transfers", TransferPage)
+    def list(
+        self,
+        *,
+        status: TransferStatus | None = None,
+        source: str | None = None,
+        destination: str | None = None,
+        sku: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Args:
+        """Newest first; `source` and `destination` are a transfer's `from` and `to`."""
+        return Args(
+            params={
+                "status": status,
+                "source": source,
+                "destination": destination,
+                "sku": sku,
+                "limit": limit,
+                "cursor": cursor,
+            }
+        )
+
+    iter = by_cursor(list)
 
     @endpoint("POST", "/v1/transfers/{transfer_id}/receive", TransferRead)
     def receive(
@@ -345,6 +456,20 @@ class Sales(Resource[T]):
     ) -> Args:
         body = {"location": location, "external_id": external_id, "lines": list(lines)}
         return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("GET", "/v1/sales", SalePage)
+    def list(
+        self,
+        *,
+        location: str | None = None,
+        sku: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Args:
+        """Newest first."""
+        return Args(params={"location": location, "sku": sku, "limit": limit, "cursor": cursor})
+
+    iter = by_cursor(list)
 
 
 class Events(Resource[T]):

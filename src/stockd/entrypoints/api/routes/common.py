@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
 
 from stockd.entrypoints.api.deps import AppContainer
-from stockd.entrypoints.api.schemas.common import Problem
+from stockd.entrypoints.api.schemas.common import (
+    CODE_PATTERN,
+    Instant,
+    Problem,
+    position_cursor,
+    position_from,
+)
+from stockd.service.listing import Listed, Position, position_of
 
 _REASONS = {
     400: "Malformed request (bad JSON, bad cursor)",
@@ -56,3 +64,20 @@ Cursor = Annotated[
     str | None,
     Query(max_length=1024, description="`next_cursor` of the previous page."),
 ]
+CodeFilter = Annotated[str | None, Query(pattern=CODE_PATTERN)]
+TimeFilter = Annotated[
+    Instant | None, Query(description="RFC 3339 with an offset, e.g. `2026-01-31T23:00:00Z`.")
+]
+
+
+def resume_at(cursor: str | None, ids: int = 1) -> Position | None:
+    """Where a newest-first list resumes: after the item `cursor` names."""
+    return None if cursor is None else position_from(cursor, ids)
+
+
+def newest_first(found: Sequence[Listed], limit: int) -> tuple[Sequence[Listed], str | None]:
+    """A page of a newest-first list read with `limit + 1`, and the cursor to
+    the next page (None when this is the last)."""
+    page = found[:limit]
+    more = len(found) > limit and page
+    return page, position_cursor(position_of(page[-1])) if more else None

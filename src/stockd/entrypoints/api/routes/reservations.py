@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from stockd import errors
 from stockd.domain.commands import CommitReservation, ExtendReservation, ReleaseReservation
-from stockd.domain.reservations import Reservation
+from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.entrypoints.api.deps import (
     Bus,
     IdempotencyKey,
@@ -20,15 +20,25 @@ from stockd.entrypoints.api.deps import (
     WriteKey,
     idempotency,
 )
-from stockd.entrypoints.api.routes.common import problems
-from stockd.entrypoints.api.schemas.common import CODE_PATTERN
+from stockd.entrypoints.api.routes.common import (
+    CodeFilter,
+    Cursor,
+    Limit,
+    newest_first,
+    problems,
+    resume_at,
+)
+from stockd.entrypoints.api.schemas.common import CODE_PATTERN, TEXT_PATTERN
 from stockd.entrypoints.api.schemas.reservations import (
     ReservationCommit,
     ReservationCreate,
     ReservationExtend,
+    ReservationPage,
     ReservationRead,
+    ReservationStatusName,
 )
 from stockd.entrypoints.api.writes import execute
+from stockd.service.listing import ReservationFilter
 from stockd.service.ports import Clock
 
 router = APIRouter(prefix="/v1/reservations", tags=["reservations"])
@@ -69,6 +79,38 @@ async def create(
         key,
         idempotency(idem_key, key, request, body),
         _render(201, clock),
+    )
+
+
+@router.get("", response_model=ReservationPage, responses=problems())
+async def list_reservations(
+    reads: Reads,
+    key: ReadKey,
+    clock: Now,
+    limit: Limit,
+    status: Annotated[
+        ReservationStatusName | None,
+        Query(description="Live status: an active hold past its deadline is `expired`."),
+    ] = None,
+    sku: Annotated[CodeFilter, Query(description="Holds with a line of this SKU.")] = None,
+    location: Annotated[CodeFilter, Query(description="Holds with units at this location.")] = None,
+    reference: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, pattern=TEXT_PATTERN, description="Exact match."),
+    ] = None,
+    cursor: Cursor = None,
+) -> ReservationPage:
+    """Reservations, newest first (by creation time, then id), each with its
+    live status, as `GET /v1/reservations/{id}` shows it. Every filter given
+    must match."""
+    now = clock.now()
+    only = ReservationFilter(
+        ReservationStatus(status) if status else None, sku, location, reference
+    )
+    found = await reads.reservations(now, only, resume_at(cursor), limit + 1)
+    page, next_cursor = newest_first(found, limit)
+    return ReservationPage(
+        items=[ReservationRead.of(r, now) for r in page], next_cursor=next_cursor
     )
 
 

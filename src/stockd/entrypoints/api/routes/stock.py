@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from stockd import errors
@@ -19,7 +19,7 @@ from stockd.entrypoints.api.deps import (
     WriteKey,
     idempotency,
 )
-from stockd.entrypoints.api.routes.common import Cursor, Limit, problems
+from stockd.entrypoints.api.routes.common import CodeFilter, Cursor, Limit, problems
 from stockd.entrypoints.api.schemas.common import CODE_PATTERN, decode_cursor, encode_cursor
 from stockd.entrypoints.api.schemas.stock import (
     AdjustmentBatch,
@@ -32,8 +32,6 @@ from stockd.entrypoints.api.writes import execute
 from stockd.service.handlers.adjustments import AdjustResult
 
 router = APIRouter(prefix="/v1", tags=["stock"])
-
-CodeFilter = Annotated[str | None, Query(pattern=CODE_PATTERN)]
 
 
 @router.get("/levels", response_model=LevelPage, responses=problems())
