@@ -139,7 +139,7 @@ async def test_a_page_limit_over_the_cap_is_served_as_the_cap(api: Api) -> None:
 async def test_unknown_routes_and_methods_are_problems(api: Api) -> None:
     r = await api.get("/v1/nothing-here")
     assert (r.status_code, r.headers["content-type"]) == (404, PROBLEM)
-    r = await api.delete("/v1/skus/A")
+    r = await api.put("/v1/skus/A", json={})
     assert (r.status_code, r.headers["content-type"]) == (405, PROBLEM)
 
 

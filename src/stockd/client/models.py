@@ -33,6 +33,7 @@ class SkuRead:
     name: str
     policy: Policy
     backorder_cap: int
+    archived: bool
     version: int
 
 
@@ -61,6 +62,7 @@ class LocationRead:
     ships: bool
     pickup: bool
     shipping_cost: ShippingCostRead
+    archived: bool
     version: int
 
 

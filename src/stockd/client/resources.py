@@ -2,9 +2,9 @@
 
 One class per resource; one decorated method per endpoint, mapping its typed
 arguments to query, body and headers (see `stockd.client.endpoints`). A POST
-takes `idempotency_key` (a fresh one is made when it is None); a PATCH takes
-`if_match`, the version from a read. Lists are `list` (one page) and `iter`
-(every item, lazily).
+takes `idempotency_key` (a fresh one is made when it is None); a PATCH or a
+DELETE takes `if_match`, the version from a read. Lists are `list` (one
+page) and `iter` (every item, lazily).
 """
 
 from __future__ import annotations
@@ -94,9 +94,17 @@ class Skus(Resource[T]):
     def update(self, sku: str, changes: SkuUpdate, *, if_match: int | None = None) -> Args:
         return Args(json=changes, if_match=if_match)
 
+    @endpoint("DELETE", "/v1/skus/{sku}", SkuRead)
+    def archive(self, sku: str, *, if_match: int | None = None) -> Args:
+        """Archive the SKU (kept, no longer sold nor listed); again is a no-op."""
+        return Args(if_match=if_match)
+
     @endpoint("GET", "/v1/skus", SkuPage)
-    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Args:
-        return Args(params={"limit": limit, "cursor": cursor})
+    def list(
+        self, *, archived: bool | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> Args:
+        """By code; `archived=True` lists only the archived ones."""
+        return Args(params={"archived": archived, "limit": limit, "cursor": cursor})
 
     iter = by_cursor(list)
 
@@ -144,9 +152,17 @@ class Locations(Resource[T]):
     ) -> Args:
         return Args(json=changes, if_match=if_match)
 
+    @endpoint("DELETE", "/v1/locations/{location_id}", LocationRead)
+    def archive(self, location_id: str, *, if_match: int | None = None) -> Args:
+        """Archive the location (kept, never used nor listed); again is a no-op."""
+        return Args(if_match=if_match)
+
     @endpoint("GET", "/v1/locations", LocationPage)
-    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Args:
-        return Args(params={"limit": limit, "cursor": cursor})
+    def list(
+        self, *, archived: bool | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> Args:
+        """By id; `archived=True` lists only the archived ones."""
+        return Args(params={"archived": archived, "limit": limit, "cursor": cursor})
 
     iter = by_cursor(list)
 

@@ -88,11 +88,17 @@ class VerifyReport:
 class ReadModel(Protocol):
     async def sku(self, code: str) -> Sku | None: ...
 
-    async def skus(self, after: str | None, limit: int) -> list[Sku]: ...
+    async def skus(self, after: str | None, limit: int, *, archived: bool = False) -> list[Sku]:
+        """SKUs by code after `after`: the archived ones, or the others."""
+        ...
 
     async def location(self, location_id: str) -> Location | None: ...
 
-    async def locations(self, after: str | None, limit: int) -> list[Location]: ...
+    async def locations(
+        self, after: str | None, limit: int, *, archived: bool = False
+    ) -> list[Location]:
+        """Locations by id after `after`: the archived ones, or the others."""
+        ...
 
     async def levels(
         self,

@@ -144,14 +144,24 @@ class MemoryReadModel:
     async def sku(self, code: str) -> Sku | None:
         return self.s.skus.get(code)
 
-    async def skus(self, after: str | None, limit: int) -> list[Sku]:
-        return [v for k, v in sorted(self.s.skus.items()) if k > (after or "")][:limit]
+    async def skus(self, after: str | None, limit: int, *, archived: bool = False) -> list[Sku]:
+        return [
+            v
+            for k, v in sorted(self.s.skus.items())
+            if k > (after or "") and v.archived is archived
+        ][:limit]
 
     async def location(self, location_id: str) -> Location | None:
         return self.s.locations.get(location_id)
 
-    async def locations(self, after: str | None, limit: int) -> list[Location]:
-        return [v for k, v in sorted(self.s.locations.items()) if k > (after or "")][:limit]
+    async def locations(
+        self, after: str | None, limit: int, *, archived: bool = False
+    ) -> list[Location]:
+        return [
+            v
+            for k, v in sorted(self.s.locations.items())
+            if k > (after or "") and v.archived is archived
+        ][:limit]
 
     async def levels(
         self,

@@ -54,9 +54,12 @@ class PostgresReadModel:
         row = await self.pool.fetchrow(f"SELECT {rows.SKU_COLUMNS} FROM skus WHERE sku = $1", code)
         return None if row is None else rows.sku(row)
 
-    async def skus(self, after: str | None, limit: int) -> list[Sku]:
+    async def skus(self, after: str | None, limit: int, *, archived: bool = False) -> list[Sku]:
+        # Spelled out rather than `archived = $3`, so that archived = true
+        # reads its partial index.
         found = await self.pool.fetch(
-            f"SELECT {rows.SKU_COLUMNS} FROM skus WHERE sku > $1 ORDER BY sku LIMIT $2",
+            f"SELECT {rows.SKU_COLUMNS} FROM skus"
+            f" WHERE sku > $1 AND {'' if archived else 'NOT '}archived ORDER BY sku LIMIT $2",
             after or "",
             limit,
         )
@@ -68,9 +71,12 @@ class PostgresReadModel:
         )
         return None if row is None else rows.location(row)
 
-    async def locations(self, after: str | None, limit: int) -> list[Location]:
+    async def locations(
+        self, after: str | None, limit: int, *, archived: bool = False
+    ) -> list[Location]:
         found = await self.pool.fetch(
-            f"SELECT {rows.LOCATION_COLUMNS} FROM locations WHERE id > $1 ORDER BY id LIMIT $2",
+            f"SELECT {rows.LOCATION_COLUMNS} FROM locations"
+            f" WHERE id > $1 AND {'' if archived else 'NOT '}archived ORDER BY id LIMIT $2",
             after or "",
             limit,
         )

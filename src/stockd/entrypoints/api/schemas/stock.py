@@ -65,8 +65,12 @@ class LocationAvailability(Output):
 
 class AvailabilityRead(Output):
     sku: str
-    available: int = Field(description="Sum of `available` over active locations.")
-    sellable: int = Field(description="Sum of `sellable` over active locations.")
+    available: int = Field(
+        description="Sum of `available` over active locations (archived ones aside)."
+    )
+    sellable: int = Field(
+        description="Sum of `sellable` over active locations (archived ones aside)."
+    )
     on_hand: int
     reserved: int
     committed: int
@@ -97,11 +101,11 @@ def availability_document(sku: str, levels: list[LocatedLevel]) -> dict[str, Any
         }
         for x in levels
     ]
-    active = [r for r in rows if r["active"]]
+    usable = [r for r, x in zip(rows, levels, strict=True) if x.location.usable]
     return {
         "sku": sku,
-        "available": sum(r["available"] for r in active),
-        "sellable": sum(r["sellable"] for r in active),
+        "available": sum(r["available"] for r in usable),
+        "sellable": sum(r["sellable"] for r in usable),
         "on_hand": sum(r["on_hand"] for r in rows),
         "reserved": sum(r["reserved"] for r in rows),
         "committed": sum(r["committed"] for r in rows),

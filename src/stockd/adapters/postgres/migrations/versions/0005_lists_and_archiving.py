@@ -1,4 +1,8 @@
-"""Lists of orders, reservations, transfers, sales and returns.
+"""Lists of orders, reservations, transfers, sales and returns; archiving.
+
+SKUs and locations get `archived` (false for every existing one): an
+archived row stays, with its levels and history, and is listed only when
+asked for — from a partial index, as archived rows are the few.
 
 Every list runs newest first, by (created_at, id) descending, and pages by
 that pair; each gets an index in that order, and one more per selective
@@ -29,6 +33,11 @@ depends_on = None
 def upgrade() -> None:
     run_script(
         """
+        ALTER TABLE skus ADD COLUMN archived boolean NOT NULL DEFAULT false;
+        ALTER TABLE locations ADD COLUMN archived boolean NOT NULL DEFAULT false;
+        CREATE INDEX skus_archived ON skus (sku) WHERE archived;
+        CREATE INDEX locations_archived ON locations (id) WHERE archived;
+
         CREATE INDEX orders_newest ON orders (created_at, id);
         CREATE INDEX orders_by_status ON orders (status, created_at, id);
         CREATE INDEX order_lines_by_sku ON order_lines (sku, order_id);
@@ -63,6 +72,9 @@ def downgrade() -> None:
             reservations_newest, reservations_by_reference, reservation_lines_by_sku,
             transfers_newest, transfers_by_status, transfers_by_source, transfers_by_destination,
             transfer_lines_by_sku, sales_newest, sales_by_location, sales_by_sku,
-            order_returns_newest, order_returns_by_order, order_returns_by_location;
+            order_returns_newest, order_returns_by_order, order_returns_by_location,
+            skus_archived, locations_archived;
+        ALTER TABLE skus DROP COLUMN archived;
+        ALTER TABLE locations DROP COLUMN archived;
         """
     )
