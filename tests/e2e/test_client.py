@@ -15,6 +15,7 @@ from stockd.client import (
     BeyondRecorded,
     Forbidden,
     InsufficientStock,
+    InvalidRequest,
     NotFound,
     OrderClosed,
     ReservationNotActive,
@@ -127,6 +128,24 @@ def test_a_hold_is_extended_committed_and_then_refuses_to_be_released(
     assert client.reservations.release(other.id).status == "released"
     assert client.reservations.get(other.id).closed_at is not None
     assert client.orders.get(f"ORDER-{unique}").status == "open"
+
+
+def test_archiving_through_the_client(client: StockdClient, unique: str) -> None:
+    sku = stocked(client, f"ARC-{unique}", ("a", 5))
+    location = client.locations.get(f"{sku}-a")
+    with pytest.raises(VersionConflict):
+        client.skus.archive(sku, if_match=99)
+    archived = client.skus.archive(sku, if_match=1)
+    assert (archived.archived, archived.version) == (True, 2)
+    assert client.skus.archive(sku) == archived
+    assert sku in {x.sku for x in client.skus.iter(archived=True)}
+    assert sku not in {x.sku for x in client.skus.iter()}
+    with pytest.raises(InvalidRequest) as caught:
+        client.reservations.create([{"sku": sku, "quantity": 1}])
+    assert caught.value.problem["skus"] == [sku]
+    gone = client.locations.archive(location.id, if_match=location.version)
+    assert gone.archived
+    assert location.id in {x.id for x in client.locations.iter(archived=True)}
 
 
 def test_if_match_applies_a_patch_only_to_the_version_read(
