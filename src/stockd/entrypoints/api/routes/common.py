@@ -79,5 +79,6 @@ def newest_first(found: Sequence[Listed], limit: int) -> tuple[Sequence[Listed],
     """A page of a newest-first list read with `limit + 1`, and the cursor to
     the next page (None when this is the last)."""
     page = found[:limit]
-    more = len(found) > limit and page
-    return page, position_cursor(position_of(page[-1])) if more else None
+    if len(found) <= limit or not page:
+        return page, None
+    return page, position_cursor(position_of(page[-1]))
