@@ -125,16 +125,21 @@ async def test_a_bad_cursor_is_a_400(api: Api) -> None:
     assert r.json()["code"] == "invalid_cursor"
 
 
-async def test_a_page_limit_over_1000_is_refused(api: Api) -> None:
-    r = await api.get("/v1/levels", params={"limit": 1001})
+async def test_a_page_limit_below_1_is_refused(api: Api) -> None:
+    r = await api.get("/v1/levels", params={"limit": 0})
     assert r.status_code == 422
     assert "limit" in r.json()["detail"]
+
+
+async def test_a_page_limit_over_the_cap_is_served_as_the_cap(api: Api) -> None:
+    r = await api.get("/v1/levels", params={"limit": 1001})
+    assert r.status_code == 200
 
 
 async def test_unknown_routes_and_methods_are_problems(api: Api) -> None:
     r = await api.get("/v1/nothing-here")
     assert (r.status_code, r.headers["content-type"]) == (404, PROBLEM)
-    r = await api.delete("/v1/skus/A")
+    r = await api.put("/v1/skus/A", json={})
     assert (r.status_code, r.headers["content-type"]) == (405, PROBLEM)
 
 

@@ -15,6 +15,7 @@ from stockd.client import (
     BeyondRecorded,
     Forbidden,
     InsufficientStock,
+    InvalidRequest,
     NotFound,
     OrderClosed,
     ReservationNotActive,
@@ -129,6 +130,24 @@ def test_a_hold_is_extended_committed_and_then_refuses_to_be_released(
     assert client.orders.get(f"ORDER-{unique}").status == "open"
 
 
+def test_archiving_through_the_client(client: StockdClient, unique: str) -> None:
+    sku = stocked(client, f"ARC-{unique}", ("a", 5))
+    location = client.locations.get(f"{sku}-a")
+    with pytest.raises(VersionConflict):
+        client.skus.archive(sku, if_match=99)
+    archived = client.skus.archive(sku, if_match=1)
+    assert (archived.archived, archived.version) == (True, 2)
+    assert client.skus.archive(sku) == archived
+    assert sku in {x.sku for x in client.skus.iter(archived=True)}
+    assert sku not in {x.sku for x in client.skus.iter()}
+    with pytest.raises(InvalidRequest) as caught:
+        client.reservations.create([{"sku": sku, "quantity": 1}])
+    assert caught.value.problem["skus"] == [sku]
+    gone = client.locations.archive(location.id, if_match=location.version)
+    assert gone.archived
+    assert location.id in {x.id for x in client.locations.iter(archived=True)}
+
+
 def test_if_match_applies_a_patch_only_to_the_version_read(
     client: StockdClient, unique: str
 ) -> None:
@@ -161,6 +180,31 @@ def test_iteration_walks_every_page_of_every_list(client: StockdClient, unique: 
     first = client.skus.list(limit=1)
     assert len(first.items) == 1
     assert first.next_cursor is not None
+
+
+def test_iteration_walks_the_newest_first_lists_with_their_filters(
+    client: StockdClient, unique: str
+) -> None:
+    sku = stocked(client, f"LIST-{unique}", ("a", 10), ("b", 10))
+    a, b = f"{sku}-a", f"{sku}-b"
+    for i in range(3):
+        order = f"{sku}-O{i}"
+        client.orders.create(order, lines=[{"sku": sku, "quantity": 1, "location": a}])
+        client.orders.ship(order, a, [{"sku": sku, "quantity": 1}])
+        client.returns.create(order, b, "resellable", [{"sku": sku, "quantity": 1}])
+        client.transfers.create(a, b, [{"sku": sku, "quantity": 1}])
+        client.sales.create(b, f"{sku}-R{i}", [{"sku": sku, "quantity": 1}])
+        client.reservations.create([{"sku": sku, "quantity": 1, "location": b}], reference=order)
+    orders = [o.order_id for o in client.orders.iter(sku=sku, status="shipped", limit=2)]
+    assert orders == [f"{sku}-O{i}" for i in (2, 1, 0)]
+    holds = list(client.reservations.iter(sku=sku, status="active", limit=1))
+    assert [r.reference for r in holds] == orders
+    assert len(list(client.transfers.iter(sku=sku, source=a, destination=b, limit=2))) == 3
+    sales = list(client.sales.iter(sku=sku, location=b, limit=2))
+    assert [x.external_id for x in sales] == [f"{sku}-R{i}" for i in (2, 1, 0)]
+    assert {x.replayed for x in sales} == {None}
+    assert [r.order_id for r in client.returns.iter(order_id=orders[0])] == [orders[0]]
+    assert list(client.orders.iter(sku=sku, created_before="2000-01-01T00:00:00Z")) == []
 
 
 async def test_the_async_client_walks_pages_too(

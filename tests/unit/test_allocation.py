@@ -90,6 +90,16 @@ def test_backorder_only_after_all_stock_everywhere_is_taken() -> None:
     assert plan.lines[0].allocations[0].reason.endswith("(backorder)")
 
 
+def test_a_placement_at_a_site_out_of_use_is_worse_than_any_by_every_measure() -> None:
+    # Holds at a location archived or deactivated since: the request no longer
+    # lists it as a site, and re-planning must still be able to compare.
+    req = request({"A": {"x": 5}}, {"A": 2}, ship_to=BERLIN)
+    held_elsewhere = {"gone": {"A": 2}}
+    assert PriorityStrategy().objective(held_elsewhere, req) == float("inf")
+    assert NearestStrategy().objective(held_elsewhere, req) == float("inf")
+    assert LowestCostStrategy().objective(held_elsewhere, req) == float("inf")
+
+
 # -- nearest --------------------------------------------------------------------
 
 GERMANY = {

@@ -34,7 +34,7 @@ from stockd.client import (
 from stockd.client.calls import retry_after
 
 SKU = {"sku": "A", "product_id": "P", "name": "A", "policy": "deny", "backorder_cap": 0}
-SKU_DOC = {**SKU, "version": 1}
+SKU_DOC = {**SKU, "archived": False, "version": 1}
 RESERVATION = {
     "id": "res_1",
     "status": "active",
@@ -165,6 +165,16 @@ def test_a_patch_whose_answer_was_lost_is_not_sent_again() -> None:
     with client(script) as stockd, pytest.raises(httpx.ReadError):
         stockd.skus.update("A", {"name": "B"}, if_match=1)
     assert len(script.sent) == 1
+
+
+def test_an_archive_whose_answer_was_lost_is_sent_again_with_its_if_match() -> None:
+    archived = {**SKU_DOC, "archived": True, "version": 2}
+    script = Script(dropped, httpx.Response(200, json=archived))
+    with client(script) as stockd:
+        assert stockd.skus.archive("A", if_match=1).archived
+    assert [r.method for r in script.sent] == ["DELETE", "DELETE"]
+    assert {r.headers["If-Match"] for r in script.sent} == {'"1"'}
+    assert script.keys() == [None, None]
 
 
 def test_a_request_that_never_left_is_sent_again_even_a_patch() -> None:

@@ -19,6 +19,7 @@ def at(floor: int = 0, **q: int) -> Level:
     ("level", "location", "reason"),
     [
         (at(on_hand=5), Location("x", "X", active=False), "inactive"),
+        (at(on_hand=5), Location("x", "X", archived=True), "archived"),
         (at(), HERE, "out_of_stock"),
         (at(on_hand=4, damaged=3, safety_stock=1), HERE, "damaged"),
         (at(on_hand=4, quality_control=4), HERE, "quality_control"),

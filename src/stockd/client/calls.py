@@ -30,7 +30,7 @@ Params = Mapping[str, str | int | float | bool | None]
 class Args:
     """What an endpoint's arguments make of a request: the query (None values
     are left out), the JSON body (None sends none), and the headers stockd
-    reads (`Idempotency-Key` on POST, `If-Match` on PATCH)."""
+    reads (`Idempotency-Key` on POST, `If-Match` on PATCH and DELETE)."""
 
     params: Params = field(default_factory=dict)
     json: Any = None
@@ -49,10 +49,12 @@ class Call(Generic[R_co]):
 
     @property
     def replayable(self) -> bool:
-        """Whether sending it twice has the effect of sending it once: a read,
-        or a POST under an Idempotency-Key, which the server answers the second
-        time from the first without applying it again."""
-        return self.method == "GET" or IDEMPOTENCY_KEY in self.headers
+        """Whether sending it twice has the effect of sending it once: a read;
+        a DELETE, which archives (archiving again changes nothing and answers
+        the same, whatever If-Match says); or a POST under an Idempotency-Key,
+        which the server answers the second time from the first without
+        applying it again."""
+        return self.method in ("GET", "DELETE") or IDEMPOTENCY_KEY in self.headers
 
     def with_params(self, **params: str | int) -> Call[R_co]:
         return dataclasses.replace(self, params={**self.params, **params})

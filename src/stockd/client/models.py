@@ -33,6 +33,7 @@ class SkuRead:
     name: str
     policy: Policy
     backorder_cap: int
+    archived: bool
     version: int
 
 
@@ -61,6 +62,7 @@ class LocationRead:
     ships: bool
     pickup: bool
     shipping_cost: ShippingCostRead
+    archived: bool
     version: int
 
 
@@ -179,6 +181,12 @@ class ReservationRead:
     order_id: str | None
     pickup_location: str | None
     lines: tuple[LineRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationPage:
+    items: tuple[ReservationRead, ...]
+    next_cursor: str | None
 
 
 # -- allocation plans ---------------------------------------------------------------
@@ -304,6 +312,12 @@ class OrderRead:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderPage:
+    items: tuple[OrderRead, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ReturnRead:
     id: str
     order_id: str
@@ -311,6 +325,12 @@ class ReturnRead:
     condition: str
     lines: tuple[Units, ...]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnPage:
+    items: tuple[ReturnRead, ...]
+    next_cursor: str | None
 
 
 # -- transfers and store sales ------------------------------------------------------
@@ -336,9 +356,23 @@ class TransferRead:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferPage:
+    items: tuple[TransferRead, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class SaleRead:
     location: str
     external_id: str
     lines: tuple[Units, ...]
     recorded_at: datetime
-    replayed: bool
+    replayed: bool | None = None
+    """Answering a create: whether the receipt had been recorded before
+    (None in lists)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SalePage:
+    items: tuple[SaleRead, ...]
+    next_cursor: str | None

@@ -2,14 +2,15 @@
 
 One class per resource; one decorated method per endpoint, mapping its typed
 arguments to query, body and headers (see `stockd.client.endpoints`). A POST
-takes `idempotency_key` (a fresh one is made when it is None); a PATCH takes
-`if_match`, the version from a read. Lists are `list` (one page) and `iter`
-(every item, lazily).
+takes `idempotency_key` (a fresh one is made when it is None); a PATCH or a
+DELETE takes `if_match`, the version from a read. Lists are `list` (one
+page) and `iter` (every item, lazily).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from stockd.client.calls import Args
@@ -34,16 +35,33 @@ from stockd.client.models import (
     LocationPage,
     LocationRead,
     LocationType,
+    OrderPage,
     OrderRead,
+    OrderStatus,
     PlanRead,
     Policy,
+    ReservationPage,
     ReservationRead,
+    ReservationStatus,
+    ReturnPage,
     ReturnRead,
+    SalePage,
     SaleRead,
     SkuPage,
     SkuRead,
+    TransferPage,
     TransferRead,
+    TransferStatus,
 )
+
+
+def instant(at: datetime | str | None) -> str | None:
+    """A time for the query string: RFC 3339 with its offset. A naive
+    `datetime` is taken as UTC (stockd refuses times without an offset); a
+    string is sent as it is."""
+    if at is None or isinstance(at, str):
+        return at
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).isoformat()
 
 
 def given(**members: Any) -> dict[str, Any]:
@@ -77,9 +95,17 @@ class Skus(Resource[T]):
     def update(self, sku: str, changes: SkuUpdate, *, if_match: int | None = None) -> Args:
         return Args(json=changes, if_match=if_match)
 
+    @endpoint("DELETE", "/v1/skus/{sku}", SkuRead)
+    def archive(self, sku: str, *, if_match: int | None = None) -> Args:
+        """Archive the SKU (kept, no longer sold nor listed); again is a no-op."""
+        return Args(if_match=if_match)
+
     @endpoint("GET", "/v1/skus", SkuPage)
-    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Args:
-        return Args(params={"limit": limit, "cursor": cursor})
+    def list(
+        self, *, archived: bool | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> Args:
+        """By code; `archived=True` lists only the archived ones."""
+        return Args(params={"archived": archived, "limit": limit, "cursor": cursor})
 
     iter = by_cursor(list)
 
@@ -127,9 +153,17 @@ class Locations(Resource[T]):
     ) -> Args:
         return Args(json=changes, if_match=if_match)
 
+    @endpoint("DELETE", "/v1/locations/{location_id}", LocationRead)
+    def archive(self, location_id: str, *, if_match: int | None = None) -> Args:
+        """Archive the location (kept, never used nor listed); again is a no-op."""
+        return Args(if_match=if_match)
+
     @endpoint("GET", "/v1/locations", LocationPage)
-    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Args:
-        return Args(params={"limit": limit, "cursor": cursor})
+    def list(
+        self, *, archived: bool | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> Args:
+        """By id; `archived=True` lists only the archived ones."""
+        return Args(params={"archived": archived, "limit": limit, "cursor": cursor})
 
     iter = by_cursor(list)
 
@@ -200,6 +234,31 @@ class Reservations(Resource[T]):
     def get(self, reservation_id: str) -> Args:
         return Args()
 
+    @endpoint("GET", "/v1/reservations", ReservationPage)
+    def list(
+        self,
+        *,
+        status: ReservationStatus | None = None,
+        sku: str | None = None,
+        location: str | None = None,
+        reference: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Args:
+        """Newest first; `status` is the live one (an overdue hold is `expired`)."""
+        return Args(
+            params={
+                "status": status,
+                "sku": sku,
+                "location": location,
+                "reference": reference,
+                "limit": limit,
+                "cursor": cursor,
+            }
+        )
+
+    iter = by_cursor(list)
+
     @endpoint("POST", "/v1/reservations/{reservation_id}/extend", ReservationRead)
     def extend(
         self, reservation_id: str, ttl_seconds: int, *, idempotency_key: str | None = None
@@ -261,6 +320,33 @@ class Orders(Resource[T]):
     def get(self, order_id: str) -> Args:
         return Args()
 
+    @endpoint("GET", "/v1/orders", OrderPage)
+    def list(
+        self,
+        *,
+        status: OrderStatus | None = None,
+        sku: str | None = None,
+        location: str | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Args:
+        """Newest first; created in [`created_after`, `created_before`)."""
+        return Args(
+            params={
+                "status": status,
+                "sku": sku,
+                "location": location,
+                "created_after": instant(created_after),
+                "created_before": instant(created_before),
+                "limit": limit,
+                "cursor": cursor,
+            }
+        )
+
+    iter = by_cursor(list)
+
     @endpoint("POST", "/v1/orders/{order_id}/shipments", OrderRead)
     def ship(
         self,
@@ -302,6 +388,22 @@ class Returns(Resource[T]):
         )
         return Args(json=body, idempotency_key=idempotency_key)
 
+    @endpoint("GET", "/v1/returns", ReturnPage)
+    def list(
+        self,
+        *,
+        order_id: str | None = None,
+        location: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Args:
+        """Newest first."""
+        return Args(
+            params={"order_id": order_id, "location": location, "limit": limit, "cursor": cursor}
+        )
+
+    iter = by_cursor(list)
+
 
 class Transfers(Resource[T]):
     @endpoint("POST", "/v1/transfers", TransferRead)
@@ -325,6 +427,31 @@ class Transfers(Resource[T]):
     @endpoint("GET", "/v1/transfers/{transfer_id}", TransferRead)
     def get(self, transfer_id: str) -> Args:
         return Args()
+
+    @endpoint("GET", "/v1/transfers", TransferPage)
+    def list(
+        self,
+        *,
+        status: TransferStatus | None = None,
+        source: str | None = None,
+        destination: str | None = None,
+        sku: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Args:
+        """Newest first; `source` and `destination` are a transfer's `from` and `to`."""
+        return Args(
+            params={
+                "status": status,
+                "source": source,
+                "destination": destination,
+                "sku": sku,
+                "limit": limit,
+                "cursor": cursor,
+            }
+        )
+
+    iter = by_cursor(list)
 
     @endpoint("POST", "/v1/transfers/{transfer_id}/receive", TransferRead)
     def receive(
@@ -351,6 +478,20 @@ class Sales(Resource[T]):
     ) -> Args:
         body = {"location": location, "external_id": external_id, "lines": list(lines)}
         return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("GET", "/v1/sales", SalePage)
+    def list(
+        self,
+        *,
+        location: str | None = None,
+        sku: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Args:
+        """Newest first."""
+        return Args(params={"location": location, "sku": sku, "limit": limit, "cursor": cursor})
+
+    iter = by_cursor(list)
 
 
 class Events(Resource[T]):

@@ -5,9 +5,11 @@ Retrying is safe only where a second copy cannot apply twice:
 - a request that never left (connection refused, no pooled connection) may
   always be sent again;
 - a request that may have arrived and been applied (the connection dropped,
-  the answer timed out) is sent again only if it is *replayable*: a GET, or a
-  POST under an `Idempotency-Key` — the client gives every POST one and keeps
-  it across attempts, so the server answers the copy from the original;
+  the answer timed out) is sent again only if it is *replayable*: a GET; a
+  DELETE (it archives, and archiving an archived SKU or location changes
+  nothing and answers the same); or a POST under an `Idempotency-Key` — the
+  client gives every POST one and keeps it across attempts, so the server
+  answers the copy from the original;
 - a 503 `busy` means the server rolled back and stored nothing: sent again
   after `Retry-After`.
 

@@ -38,11 +38,15 @@ class StockPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Sku:
+    """A sellable variant. An `archived` SKU keeps its levels and history
+    but takes no new holds, orders or sales."""
+
     sku: str
     product_id: str
     name: str
     policy: StockPolicy = StockPolicy()
     version: int = 1
+    archived: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The SKU as the API shows it (and as its events record it)."""
@@ -52,6 +56,7 @@ class Sku:
             "name": self.name,
             "policy": self.policy.kind.value,
             "backorder_cap": self.policy.backorder_cap,
+            "archived": self.archived,
             "version": self.version,
         }
 
@@ -79,7 +84,8 @@ class Location:
     """A place that holds stock. Lower `priority` values are preferred.
 
     `ships`: orders may be shipped from here; `pickup`: customers may collect
-    here (click and collect)."""
+    here (click and collect). An inactive or `archived` location keeps its
+    stock but is never chosen nor named in new work; archived is for good."""
 
     id: str
     name: str
@@ -93,6 +99,12 @@ class Location:
     ships: bool = True
     pickup: bool = False
     shipping_cost: ShippingCost = ShippingCost()
+    archived: bool = False
+
+    @property
+    def usable(self) -> bool:
+        """Whether new work may use it: active and not archived."""
+        return self.active and not self.archived
 
     @property
     def point(self) -> Point | None:
@@ -115,6 +127,7 @@ class Location:
                 "fixed": self.shipping_cost.fixed,
                 "per_km_unit": self.shipping_cost.per_km_unit,
             },
+            "archived": self.archived,
             "version": self.version,
         }
 

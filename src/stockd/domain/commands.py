@@ -40,6 +40,22 @@ class UpdateLocation(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class ArchiveSku(Command):
+    """Stop selling a SKU for good; its levels and history stay."""
+
+    sku: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveLocation(Command):
+    """Stop using a location for good; its stock and history stay."""
+
+    location_id: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Adjust(Command):
     changes: tuple[Change, ...]
     atomic: bool = True

@@ -181,7 +181,11 @@ class SkuChanged(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SkuArchived(Event):
     type: ClassVar[str] = "sku.archived"
-    summary: ClassVar[str] = "A SKU was archived: no longer sold or listed; its history stays."
+    summary: ClassVar[str] = (
+        "A SKU was archived (`DELETE /v1/skus/{sku}`): no new holds, orders or sales, not"
+        " listed by default; its levels, holds, orders and history stay. Archiving it again"
+        " records nothing."
+    )
 
     sku: Annotated[str, "The SKU code."]
     version: Annotated[int, "The SKU's version after the change."]
@@ -209,7 +213,11 @@ class LocationChanged(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LocationArchived(Event):
     type: ClassVar[str] = "location.archived"
-    summary: ClassVar[str] = "A location was archived: it holds its stock but is never used."
+    summary: ClassVar[str] = (
+        "A location was archived (`DELETE /v1/locations/{id}`): it keeps its stock, holds and"
+        " orders, but no strategy chooses it and no new work may name it. Archiving it again"
+        " records nothing."
+    )
 
     location: Annotated[str, "The location id."]
     version: Annotated[int, "The location's version after the change."]

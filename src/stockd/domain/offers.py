@@ -3,7 +3,8 @@
 A storefront asking "why can't I sell this here?" gets one reason per
 location, the first of these that holds:
 
-    inactive          the location is not in use
+    archived          the location is archived,
+    inactive          or not active
     out_of_stock      nothing on hand, and no backorder allowance
     damaged           what is on hand is damaged,
     quality_control   or awaiting inspection,
@@ -28,8 +29,8 @@ class Offer:
 
 
 def offer(level: Level, location: Location) -> Offer:
-    if not location.active:
-        return Offer(0, "inactive")
+    if not location.usable:
+        return Offer(0, "archived" if location.archived else "inactive")
     sellable = level.sellable
     if sellable > 0:
         return Offer(sellable, None)

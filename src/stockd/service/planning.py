@@ -3,16 +3,19 @@ and which strategy decides."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from stockd import errors
 from stockd.domain.allocation import (
+    REJECTIONS_SHOWN,
     STRATEGIES,
     NeedsShipTo,
     OrderLine,
     Plan,
     PlanRequest,
+    Rejection,
     Site,
     Stock,
     Strategy,
@@ -43,10 +46,17 @@ def strategy_named(name: str | None, default: str) -> Strategy:
         ) from None
 
 
+OUT_OF_USE = frozenset({"archived", "inactive"})
+"""Exclusions a plan explains: locations taken out of use, rather than ones
+that merely cannot serve this request (not shipping, not the pickup store)."""
+
+
 def exclusion(location: Location, placement: Placement) -> str | None:
     """Why `location` may not fulfil this request, or None if it may."""
     if placement.pickup_location is not None:
         return None if location.id == placement.pickup_location else "not the pickup store"
+    if location.archived:
+        return "archived"
     if not location.active:
         return "inactive"
     if not location.ships:
@@ -57,6 +67,8 @@ def exclusion(location: Location, placement: Placement) -> str | None:
 def check_pickup(location: Location | None, pickup: str) -> None:
     if location is None:
         raise errors.UnknownReference(f"unknown pickup location {pickup!r}")
+    if location.archived:
+        raise errors.InvalidRequest(f"pickup location {pickup!r} is archived")
     if not location.active:
         raise errors.InvalidRequest(f"pickup location {pickup!r} is inactive")
     if not location.pickup:
@@ -80,6 +92,7 @@ def plan_request(
     skus = {line.sku for line in lines}
     sites: dict[str, Site] = {}
     excluded: dict[str, str] = {}
+    unusable: dict[str, list[str]] = defaultdict(list)
     stock: dict[str, dict[str, Stock]] = {sku: {} for sku in skus}
     # Hot loop (a quote may see tens of thousands of levels): decide each
     # location once, and read counters directly.
@@ -101,19 +114,51 @@ def plan_request(
                     location.id, location.priority, location.point, location.shipping_cost
                 )
         if not ok:
+            if excluded[location_id] in OUT_OF_USE:
+                unusable[sku].append(location_id)
             continue
         available = level.quantities.available
         if adjust:
             available += returned.get(key, 0) - consumed.get(key, 0)
         stock[sku][location_id] = Stock(available, level.floor)
-    return PlanRequest(tuple(lines), sites, stock, placement.ship_to, excluded)
+    return PlanRequest(
+        tuple(lines),
+        sites,
+        stock,
+        placement.ship_to,
+        excluded,
+        {sku: tuple(sorted(found)) for sku, found in unusable.items()},
+    )
 
 
 def run(strategy: Strategy, request: PlanRequest) -> Plan:
     try:
-        return strategy.plan(request)
+        plan = strategy.plan(request)
     except NeedsShipTo as e:
         raise errors.InvalidRequest(str(e)) from None
+    return explained(plan, request)
+
+
+def explained(plan: Plan, request: PlanRequest) -> Plan:
+    """The plan with, among each line's rejections (as room allows; the rest
+    counted), the locations holding its SKU that are out of use, and why:
+    `archived` or `inactive`. Strategies never see those locations, so only
+    this step can say why they were not chosen."""
+    if not request.unusable:
+        return plan
+    lines = []
+    for line in plan.lines:
+        found = request.unusable.get(line.sku, ())
+        room = max(REJECTIONS_SHOWN - len(line.rejected), 0)
+        shown = tuple(Rejection(site, request.excluded[site]) for site in found[:room])
+        lines.append(
+            replace(
+                line,
+                rejected=line.rejected + shown,
+                others_rejected=line.others_rejected + len(found) - len(shown),
+            )
+        )
+    return replace(plan, lines=tuple(lines))
 
 
 def shortfall(plan: Plan) -> errors.InsufficientStock:

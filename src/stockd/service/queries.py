@@ -18,7 +18,15 @@ from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
 from stockd.domain.transfers import Transfer
 from stockd.service.batching import GroupRead
-from stockd.service.ports import Clock
+from stockd.service.listing import (
+    OrderFilter,
+    Position,
+    ReservationFilter,
+    ReturnFilter,
+    SaleFilter,
+    TransferFilter,
+)
+from stockd.service.ports import Clock, ReturnRecord, SaleRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +88,17 @@ class VerifyReport:
 class ReadModel(Protocol):
     async def sku(self, code: str) -> Sku | None: ...
 
-    async def skus(self, after: str | None, limit: int) -> list[Sku]: ...
+    async def skus(self, after: str | None, limit: int, *, archived: bool = False) -> list[Sku]:
+        """SKUs by code after `after`: the archived ones, or the others."""
+        ...
 
     async def location(self, location_id: str) -> Location | None: ...
 
-    async def locations(self, after: str | None, limit: int) -> list[Location]: ...
+    async def locations(
+        self, after: str | None, limit: int, *, archived: bool = False
+    ) -> list[Location]:
+        """Locations by id after `after`: the archived ones, or the others."""
+        ...
 
     async def levels(
         self,
@@ -115,6 +129,29 @@ class ReadModel(Protocol):
     async def transfer(self, transfer_id: str) -> Transfer | None: ...
 
     async def reservation(self, reservation_id: str) -> Reservation | None: ...
+
+    # Lists, newest first (`stockd.service.listing`): up to `limit` items
+    # that match and sort below `after`, in one round trip each.
+
+    async def orders(
+        self, only: OrderFilter, after: Position | None, limit: int
+    ) -> list[Order]: ...
+
+    async def reservations(
+        self, now: datetime, only: ReservationFilter, after: Position | None, limit: int
+    ) -> list[Reservation]: ...
+
+    async def transfers(
+        self, only: TransferFilter, after: Position | None, limit: int
+    ) -> list[Transfer]: ...
+
+    async def sales(
+        self, only: SaleFilter, after: Position | None, limit: int
+    ) -> list[SaleRecord]: ...
+
+    async def returns(
+        self, only: ReturnFilter, after: Position | None, limit: int
+    ) -> list[ReturnRecord]: ...
 
     async def events(
         self, after: int, limit: int, only: EventFilter | None = None

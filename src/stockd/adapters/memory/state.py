@@ -292,7 +292,9 @@ class MemoryOrders:
         self.s.orders[order_id] = replace(self.s.orders[order_id], status=status)
 
     async def add_return(self, record: ReturnRecord) -> None:
-        self.s.returns[record.id] = record
+        # Lines by SKU, as PostgreSQL reads them back.
+        lines = tuple(sorted(record.lines, key=lambda x: x.sku))
+        self.s.returns[record.id] = replace(record, lines=lines)
 
 
 class MemoryTransfers:
@@ -300,7 +302,8 @@ class MemoryTransfers:
         self.s = state
 
     async def add(self, transfer: Transfer) -> None:
-        self.s.transfers[transfer.id] = transfer
+        lines = tuple(sorted(transfer.lines, key=lambda x: x.sku))
+        self.s.transfers[transfer.id] = replace(transfer, lines=lines)
 
     async def get(self, transfer_id: str, *, lock: bool = False) -> Transfer | None:
         return self.s.transfers.get(transfer_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
@@ -29,6 +29,17 @@ from stockd.domain.quantities import Level, LevelKey, Quantities, State
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer
 from stockd.service.auth import ApiKey
+from stockd.service.listing import (
+    Listed,
+    OrderFilter,
+    Position,
+    ReservationFilter,
+    ReturnFilter,
+    SaleFilter,
+    TransferFilter,
+    position_of,
+)
+from stockd.service.ports import ReturnRecord, SaleRecord
 from stockd.service.queries import (
     Discrepancy,
     EventFilter,
@@ -107,6 +118,11 @@ def _overdue(state: MemoryData, now: datetime) -> dict[LevelKey, int]:
     return held
 
 
+def _newest_first(items: Iterable[Listed], after: Position | None, limit: int) -> list[Listed]:
+    ordered = sorted(items, key=position_of, reverse=True)
+    return [x for x in ordered if after is None or position_of(x) < after][:limit]
+
+
 def _live(level: Level, overdue: dict[LevelKey, int]) -> Level:
     q = level.quantities
     return Level(
@@ -128,14 +144,24 @@ class MemoryReadModel:
     async def sku(self, code: str) -> Sku | None:
         return self.s.skus.get(code)
 
-    async def skus(self, after: str | None, limit: int) -> list[Sku]:
-        return [v for k, v in sorted(self.s.skus.items()) if k > (after or "")][:limit]
+    async def skus(self, after: str | None, limit: int, *, archived: bool = False) -> list[Sku]:
+        return [
+            v
+            for k, v in sorted(self.s.skus.items())
+            if k > (after or "") and v.archived is archived
+        ][:limit]
 
     async def location(self, location_id: str) -> Location | None:
         return self.s.locations.get(location_id)
 
-    async def locations(self, after: str | None, limit: int) -> list[Location]:
-        return [v for k, v in sorted(self.s.locations.items()) if k > (after or "")][:limit]
+    async def locations(
+        self, after: str | None, limit: int, *, archived: bool = False
+    ) -> list[Location]:
+        return [
+            v
+            for k, v in sorted(self.s.locations.items())
+            if k > (after or "") and v.archived is archived
+        ][:limit]
 
     async def levels(
         self,
@@ -182,6 +208,28 @@ class MemoryReadModel:
 
     async def reservation(self, reservation_id: str) -> Reservation | None:
         return self.s.reservations.get(reservation_id)
+
+    async def orders(self, only: OrderFilter, after: Position | None, limit: int) -> list[Order]:
+        return _newest_first(filter(only.matches, self.s.orders.values()), after, limit)
+
+    async def reservations(
+        self, now: datetime, only: ReservationFilter, after: Position | None, limit: int
+    ) -> list[Reservation]:
+        found = (r for r in self.s.reservations.values() if only.matches(r, now))
+        return _newest_first(found, after, limit)
+
+    async def transfers(
+        self, only: TransferFilter, after: Position | None, limit: int
+    ) -> list[Transfer]:
+        return _newest_first(filter(only.matches, self.s.transfers.values()), after, limit)
+
+    async def sales(self, only: SaleFilter, after: Position | None, limit: int) -> list[SaleRecord]:
+        return _newest_first(filter(only.matches, self.s.sales.values()), after, limit)
+
+    async def returns(
+        self, only: ReturnFilter, after: Position | None, limit: int
+    ) -> list[ReturnRecord]:
+        return _newest_first(filter(only.matches, self.s.returns.values()), after, limit)
 
     async def events(
         self, after: int, limit: int, only: EventFilter | None = None

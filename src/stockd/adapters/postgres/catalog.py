@@ -48,7 +48,7 @@ class PostgresCatalog:
         row = await self.conn.fetchrow(
             f"""
             UPDATE skus SET product_id = $2, name = $3, policy = $4, backorder_cap = $5,
-                version = version + 1, updated_at = $6
+                version = version + 1, updated_at = $6, archived = $7
             WHERE sku = $1 RETURNING {rows.SKU_COLUMNS}
             """,
             sku.sku,
@@ -57,6 +57,7 @@ class PostgresCatalog:
             sku.policy.kind.value,
             sku.policy.backorder_cap,
             now,
+            sku.archived,
         )
         assert row is not None
         return rows.sku(row)
@@ -106,7 +107,7 @@ class PostgresCatalog:
             UPDATE locations SET name = $2, type = $3, region = $4, lat = $5, lon = $6,
                 priority = $7, active = $8, version = version + 1, updated_at = $9,
                 ships = $10, pickup = $11, shipping_fixed_cost = $12,
-                shipping_cost_per_km_unit = $13
+                shipping_cost_per_km_unit = $13, archived = $14
             WHERE id = $1 RETURNING {rows.LOCATION_COLUMNS}
             """,
             location.id,
@@ -122,6 +123,7 @@ class PostgresCatalog:
             location.pickup,
             location.shipping_cost.fixed,
             location.shipping_cost.per_km_unit,
+            location.archived,
         )
         assert row is not None
         return rows.location(row)

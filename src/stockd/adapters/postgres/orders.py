@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from asyncpg import Record
 from asyncpg.pool import PoolConnectionProxy
 
 from stockd.domain.geo import Point
 from stockd.domain.orders import Order, OrderLine, OrderStatus
 from stockd.service.ports import OrderLineChange, ReturnRecord
 
-_COLUMNS = (
+COLUMNS = (
     "id, status, fingerprint, reservation_id, strategy, ship_to_lat, ship_to_lon,"
     " ship_to_region, pickup_location, created_at"
 )
+LINE_COLUMNS = "sku, location, ordered, committed, shipped, cancelled, returned"
+
+
+def order_of(row: Record, lines: Sequence[OrderLine]) -> Order:
+    """An order from its row (`COLUMNS`) and its lines."""
+    lat, lon = row["ship_to_lat"], row["ship_to_lon"]
+    return Order(
+        id=row["id"],
+        status=OrderStatus(row["status"]),
+        lines=tuple(lines),
+        created_at=row["created_at"],
+        fingerprint=row["fingerprint"],
+        reservation_id=row["reservation_id"],
+        strategy=row["strategy"],
+        ship_to=None if lat is None else Point(lat, lon),
+        region=row["ship_to_region"],
+        pickup_location=row["pickup_location"],
+    )
 
 
 class PostgresOrders:
@@ -57,29 +77,16 @@ class PostgresOrders:
 
     async def get(self, order_id: str, *, lock: bool = False) -> Order | None:
         row = await self.conn.fetchrow(
-            f"SELECT {_COLUMNS} FROM orders WHERE id = $1" + (" FOR UPDATE" if lock else ""),
+            f"SELECT {COLUMNS} FROM orders WHERE id = $1" + (" FOR UPDATE" if lock else ""),
             order_id,
         )
         if row is None:
             return None
         lines = await self.conn.fetch(
-            "SELECT sku, location, ordered, committed, shipped, cancelled, returned"
-            " FROM order_lines WHERE order_id = $1 ORDER BY sku, location",
+            f"SELECT {LINE_COLUMNS} FROM order_lines WHERE order_id = $1 ORDER BY sku, location",
             order_id,
         )
-        lat, lon = row["ship_to_lat"], row["ship_to_lon"]
-        return Order(
-            id=row["id"],
-            status=OrderStatus(row["status"]),
-            lines=tuple(OrderLine(**dict(x)) for x in lines),
-            created_at=row["created_at"],
-            fingerprint=row["fingerprint"],
-            reservation_id=row["reservation_id"],
-            strategy=row["strategy"],
-            ship_to=None if lat is None else Point(lat, lon),
-            region=row["ship_to_region"],
-            pickup_location=row["pickup_location"],
-        )
+        return order_of(row, [OrderLine(**dict(x)) for x in lines])
 
     async def change_line(
         self, order_id: str, sku: str, location: str, change: OrderLineChange

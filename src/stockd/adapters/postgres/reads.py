@@ -8,7 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
-from stockd.adapters.postgres import rows
+from stockd.adapters.postgres import lists, rows
 from stockd.adapters.postgres.event_rows import EVENT_COLUMNS, event
 from stockd.adapters.postgres.orders import PostgresOrders
 from stockd.adapters.postgres.transfers import PostgresTransfers
@@ -18,6 +18,15 @@ from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
 from stockd.domain.transfers import Transfer
+from stockd.service.listing import (
+    OrderFilter,
+    Position,
+    ReservationFilter,
+    ReturnFilter,
+    SaleFilter,
+    TransferFilter,
+)
+from stockd.service.ports import ReturnRecord, SaleRecord
 from stockd.service.queries import EventFilter, LedgerRecord, LocatedLevel, VerifyReport
 
 _LIVE_COLUMNS = ", ".join(
@@ -45,9 +54,12 @@ class PostgresReadModel:
         row = await self.pool.fetchrow(f"SELECT {rows.SKU_COLUMNS} FROM skus WHERE sku = $1", code)
         return None if row is None else rows.sku(row)
 
-    async def skus(self, after: str | None, limit: int) -> list[Sku]:
+    async def skus(self, after: str | None, limit: int, *, archived: bool = False) -> list[Sku]:
+        # Spelled out rather than `archived = $3`, so that archived = true
+        # reads its partial index.
         found = await self.pool.fetch(
-            f"SELECT {rows.SKU_COLUMNS} FROM skus WHERE sku > $1 ORDER BY sku LIMIT $2",
+            f"SELECT {rows.SKU_COLUMNS} FROM skus"
+            f" WHERE sku > $1 AND {'' if archived else 'NOT '}archived ORDER BY sku LIMIT $2",
             after or "",
             limit,
         )
@@ -59,9 +71,12 @@ class PostgresReadModel:
         )
         return None if row is None else rows.location(row)
 
-    async def locations(self, after: str | None, limit: int) -> list[Location]:
+    async def locations(
+        self, after: str | None, limit: int, *, archived: bool = False
+    ) -> list[Location]:
         found = await self.pool.fetch(
-            f"SELECT {rows.LOCATION_COLUMNS} FROM locations WHERE id > $1 ORDER BY id LIMIT $2",
+            f"SELECT {rows.LOCATION_COLUMNS} FROM locations"
+            f" WHERE id > $1 AND {'' if archived else 'NOT '}archived ORDER BY id LIMIT $2",
             after or "",
             limit,
         )
@@ -184,6 +199,27 @@ class PostgresReadModel:
                 reservation_id,
             )
         return rows.reservation(row, lines)
+
+    async def orders(self, only: OrderFilter, after: Position | None, limit: int) -> list[Order]:
+        return await lists.orders(self.pool, only, after, limit)
+
+    async def reservations(
+        self, now: datetime, only: ReservationFilter, after: Position | None, limit: int
+    ) -> list[Reservation]:
+        return await lists.reservations(self.pool, now, only, after, limit)
+
+    async def transfers(
+        self, only: TransferFilter, after: Position | None, limit: int
+    ) -> list[Transfer]:
+        return await lists.transfers(self.pool, only, after, limit)
+
+    async def sales(self, only: SaleFilter, after: Position | None, limit: int) -> list[SaleRecord]:
+        return await lists.sales(self.pool, only, after, limit)
+
+    async def returns(
+        self, only: ReturnFilter, after: Position | None, limit: int
+    ) -> list[ReturnRecord]:
+        return await lists.returns(self.pool, only, after, limit)
 
     async def events(
         self, after: int, limit: int, only: EventFilter | None = None

@@ -22,10 +22,10 @@ Row = asyncpg.Record | Mapping[str, Any]
 
 COUNTERS = tuple(s.value for s in STATES)
 LEVEL_COLUMNS = ", ".join(("sku", "location", *COUNTERS, "floor", "version"))
-SKU_COLUMNS = "sku, product_id, name, policy, backorder_cap, version"
+SKU_COLUMNS = "sku, product_id, name, policy, backorder_cap, version, archived"
 LOCATION_COLUMNS = (
     "id, name, type, region, lat, lon, priority, active, version, ships, pickup,"
-    " shipping_fixed_cost, shipping_cost_per_km_unit"
+    " shipping_fixed_cost, shipping_cost_per_km_unit, archived"
 )
 RESERVATION_COLUMNS = (
     "id, status, reference, order_id, created_at, expires_at, closed_at, pickup_location"
@@ -67,6 +67,7 @@ def sku(row: Row) -> Sku:
         name=row["name"],
         policy=StockPolicy(PolicyKind(row["policy"]), row["backorder_cap"]),
         version=row["version"],
+        archived=row["archived"],
     )
 
 
@@ -84,6 +85,7 @@ def location(row: Row) -> Location:
         ships=row["ships"],
         pickup=row["pickup"],
         shipping_cost=ShippingCost(row["shipping_fixed_cost"], row["shipping_cost_per_km_unit"]),
+        archived=row["archived"],
     )
 
 

@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from asyncpg import Record
 from asyncpg.pool import PoolConnectionProxy
 
 from stockd import errors
 from stockd.domain.commands import SkuQuantity
 from stockd.domain.transfers import Transfer, TransferLine, TransferStatus
 from stockd.service.ports import SaleRecord
+
+COLUMNS = "id, source, destination, status, reference, created_at"
+SALE_COLUMNS = "location, external_id, fingerprint, skus, quantities, created_at"
+
+
+def transfer_of(row: Record, lines: Sequence[TransferLine]) -> Transfer:
+    """A transfer from its row (`COLUMNS`) and its lines."""
+    return Transfer(
+        id=row["id"],
+        source=row["source"],
+        destination=row["destination"],
+        status=TransferStatus(row["status"]),
+        lines=tuple(lines),
+        created_at=row["created_at"],
+        reference=row["reference"],
+    )
+
+
+def sale_of(row: Record) -> SaleRecord:
+    """A sale from its row (`SALE_COLUMNS`)."""
+    return SaleRecord(
+        location=row["location"],
+        external_id=row["external_id"],
+        fingerprint=row["fingerprint"],
+        lines=tuple(SkuQuantity(s, q) for s, q in zip(row["skus"], row["quantities"], strict=True)),
+        created_at=row["created_at"],
+    )
 
 
 class PostgresTransfers:
@@ -39,8 +68,7 @@ class PostgresTransfers:
 
     async def get(self, transfer_id: str, *, lock: bool = False) -> Transfer | None:
         row = await self.conn.fetchrow(
-            "SELECT id, source, destination, status, reference, created_at FROM transfers"
-            " WHERE id = $1" + (" FOR UPDATE" if lock else ""),
+            f"SELECT {COLUMNS} FROM transfers WHERE id = $1" + (" FOR UPDATE" if lock else ""),
             transfer_id,
         )
         if row is None:
@@ -50,15 +78,7 @@ class PostgresTransfers:
             " ORDER BY sku",
             transfer_id,
         )
-        return Transfer(
-            id=row["id"],
-            source=row["source"],
-            destination=row["destination"],
-            status=TransferStatus(row["status"]),
-            lines=tuple(TransferLine(**dict(x)) for x in lines),
-            created_at=row["created_at"],
-            reference=row["reference"],
-        )
+        return transfer_of(row, [TransferLine(**dict(x)) for x in lines])
 
     async def receive(self, transfer_id: str, sku: str, quantity: int) -> bool:
         done = await self.conn.execute(
@@ -102,18 +122,10 @@ class PostgresSales:
         if inserted == "INSERT 0 1":
             return None
         row = await self.conn.fetchrow(
-            "SELECT * FROM sales WHERE location = $1 AND external_id = $2",
+            f"SELECT {SALE_COLUMNS} FROM sales WHERE location = $1 AND external_id = $2",
             sale.location,
             sale.external_id,
         )
         if row is None:  # pragma: no cover - the conflicting row committed, so it exists
             raise errors.TransientConflict("sale vanished")
-        return SaleRecord(
-            location=row["location"],
-            external_id=row["external_id"],
-            fingerprint=row["fingerprint"],
-            lines=tuple(
-                SkuQuantity(s, q) for s, q in zip(row["skus"], row["quantities"], strict=True)
-            ),
-            created_at=row["created_at"],
-        )
+        return sale_of(row)

@@ -1,12 +1,14 @@
 """Which locations fulfil an order, and why: allocation strategies.
 
 A strategy is a pure function of the request it is shown; the service layer
-decides which locations are eligible (active, shipping, or the pickup store)
+decides which locations are eligible (active and not archived, shipping, or
+the pickup store)
 and applies the plan with conditional updates, so a strategy can never
 oversell. Every plan explains each choice and what it passed over.
 """
 
 from stockd.domain.allocation.base import (
+    REJECTIONS_SHOWN,
     Allocation,
     LinePlan,
     NeedsShipTo,
@@ -36,6 +38,7 @@ STRATEGIES: dict[str, Strategy] = {
 }
 
 __all__ = [
+    "REJECTIONS_SHOWN",
     "STRATEGIES",
     "Allocation",
     "FewestShipmentsStrategy",

@@ -66,6 +66,8 @@ class PlanRequest:
     ship_to: Point | None = None
     excluded: Mapping[str, str] = field(default_factory=dict)
     """Sites that hold stock but may not be used, and why."""
+    unusable: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """sku -> the excluded sites that hold it (for explaining plans)."""
 
     @cached_property
     def distances(self) -> dict[str, float]:

@@ -3,6 +3,7 @@ one with most available, then by id."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from itertools import groupby
 
@@ -34,6 +35,9 @@ class PriorityStrategy(RankedStrategy):
         )
 
     def objective(self, shipments: Mapping[str, Mapping[str, int]], request: PlanRequest) -> float:
-        return float(
-            sum(request.sites[loc].priority * sum(u.values()) for loc, u in shipments.items())
-        )
+        # A placement at a site that may no longer be used (units held at a
+        # location archived or deactivated since) is worse than any other.
+        sites = request.sites
+        if any(loc not in sites for loc in shipments):
+            return math.inf
+        return float(sum(sites[loc].priority * sum(u.values()) for loc, u in shipments.items()))

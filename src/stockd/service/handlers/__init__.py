@@ -28,6 +28,8 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.UpdateSku: catalog.update_sku,
     commands.CreateLocation: catalog.create_location,
     commands.UpdateLocation: catalog.update_location,
+    commands.ArchiveSku: catalog.archive_sku,
+    commands.ArchiveLocation: catalog.archive_location,
     commands.Adjust: adjustments.adjust,
     commands.Reserve: reservations.reserve,
     commands.ExtendReservation: reservations.extend,

@@ -1,4 +1,12 @@
-"""Creating and changing SKUs and locations."""
+"""Creating, changing and archiving SKUs and locations.
+
+Archiving is for good and changes nothing but the flag: levels, stock,
+holds, orders and history all stay. Holds and orders that already exist keep
+being served (committed, shipped, cancelled, returned); what the archive
+stops is new work naming the SKU or location — see `placing.reference_problem`,
+`planning.exclusion` and `lines`. Archiving what is archived is no change
+(no event, same version), whatever `If-Match` says: a retried DELETE is safe.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +16,29 @@ from typing import Any
 
 from stockd import errors
 from stockd.domain.catalog import Location, PolicyKind, Sku, StockPolicy, changes
-from stockd.domain.commands import CreateLocation, CreateSku, UpdateLocation, UpdateSku
-from stockd.domain.events import LocationChanged, LocationCreated, SkuChanged, SkuCreated
+from stockd.domain.commands import (
+    ArchiveLocation,
+    ArchiveSku,
+    CreateLocation,
+    CreateSku,
+    UpdateLocation,
+    UpdateSku,
+)
+from stockd.domain.events import (
+    LocationArchived,
+    LocationChanged,
+    LocationCreated,
+    SkuArchived,
+    SkuChanged,
+    SkuCreated,
+)
 from stockd.service.context import Context, Deps
 from stockd.service.ports import UnitOfWork
 
 
 async def create_sku(cmd: CreateSku, uow: UnitOfWork, ctx: Context, deps: Deps) -> Sku:
     now = deps.clock.now()
-    sku = replace(cmd.sku, version=1)
+    sku = replace(cmd.sku, version=1, archived=False)
     if not await uow.catalog.add_sku(sku, now):
         raise errors.AlreadyExists(f"SKU {sku.sku!r} already exists", sku=sku.sku)
     await uow.ledger.append(
@@ -77,7 +99,7 @@ async def create_location(
     cmd: CreateLocation, uow: UnitOfWork, ctx: Context, deps: Deps
 ) -> Location:
     now = deps.clock.now()
-    location = replace(cmd.location, version=1)
+    location = replace(cmd.location, version=1, archived=False)
     if not await uow.catalog.add_location(location, now):
         raise errors.AlreadyExists(f"location {location.id!r} already exists", location=location.id)
     await uow.ledger.append(
@@ -118,6 +140,54 @@ async def update_location(
                 idempotency_key=ctx.idempotency_key,
                 location=saved.id,
                 changes=changed,
+                version=saved.version,
+            )
+        ]
+    )
+    return saved
+
+
+async def archive_sku(cmd: ArchiveSku, uow: UnitOfWork, ctx: Context, deps: Deps) -> Sku:
+    current = await uow.catalog.lock_sku(cmd.sku)
+    if current is None:
+        raise errors.NotFound(f"SKU {cmd.sku!r} does not exist")
+    if current.archived:
+        return current
+    _check_version(cmd.expected_version, current.version, f"SKU {cmd.sku!r}")
+    now = deps.clock.now()
+    saved = await uow.catalog.save_sku(replace(current, archived=True), now)
+    await uow.ledger.append(
+        [
+            SkuArchived(
+                at=now,
+                actor=ctx.actor,
+                idempotency_key=ctx.idempotency_key,
+                sku=saved.sku,
+                version=saved.version,
+            )
+        ]
+    )
+    return saved
+
+
+async def archive_location(
+    cmd: ArchiveLocation, uow: UnitOfWork, ctx: Context, deps: Deps
+) -> Location:
+    current = await uow.catalog.lock_location(cmd.location_id)
+    if current is None:
+        raise errors.NotFound(f"location {cmd.location_id!r} does not exist")
+    if current.archived:
+        return current
+    _check_version(cmd.expected_version, current.version, f"location {cmd.location_id!r}")
+    now = deps.clock.now()
+    saved = await uow.catalog.save_location(replace(current, archived=True), now)
+    await uow.ledger.append(
+        [
+            LocationArchived(
+                at=now,
+                actor=ctx.actor,
+                idempotency_key=ctx.idempotency_key,
+                location=saved.id,
                 version=saved.version,
             )
         ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from stockd import errors
+from stockd.domain.catalog import Sku
 from stockd.domain.commands import SkuQuantity
 from stockd.domain.quantities import Level, LevelKey
 from stockd.service import overdue
+from stockd.service.handlers.references import archived_skus
 from stockd.service.ports import UnitOfWork
 
 
@@ -21,7 +23,9 @@ def unique_skus(lines: Sequence[SkuQuantity]) -> None:
         raise errors.DuplicateLines("each SKU may appear once; merge the quantities", errors=dupes)
 
 
-async def known_skus(uow: UnitOfWork, lines: Sequence[SkuQuantity]) -> None:
+async def known_skus(uow: UnitOfWork, lines: Sequence[SkuQuantity]) -> dict[str, Sku]:
+    """The SKUs of `lines`, which must all exist (else 422 unknown_reference).
+    Archived ones are known: their stock may still be moved and returned."""
     found = await uow.catalog.skus({x.sku for x in lines})
     missing = [
         {"index": i, "detail": f"unknown SKU {x.sku!r}"}
@@ -32,13 +36,24 @@ async def known_skus(uow: UnitOfWork, lines: Sequence[SkuQuantity]) -> None:
         raise errors.UnknownReference(
             "; ".join(f"line {m['index']}: {m['detail']}" for m in missing), errors=missing
         )
+    return found
+
+
+async def sellable_skus(uow: UnitOfWork, lines: Sequence[SkuQuantity]) -> None:
+    """`known_skus`, and none archived (else 422 naming them)."""
+    problem = archived_skus((x.sku for x in lines), await known_skus(uow, lines))
+    if problem is not None:
+        raise problem
 
 
 async def usable_location(uow: UnitOfWork, location_id: str, role: str = "location") -> None:
-    """The location exists (else 422 unknown_reference) and is active (else 422)."""
+    """The location exists (else 422 unknown_reference), is not archived and
+    is active (else 422)."""
     found = (await uow.catalog.locations([location_id])).get(location_id)
     if found is None:
         raise errors.UnknownReference(f"unknown {role} {location_id!r}")
+    if found.archived:
+        raise errors.InvalidRequest(f"{role} {location_id!r} is archived")
     if not found.active:
         raise errors.InvalidRequest(f"{role} {location_id!r} is inactive")
 

@@ -8,12 +8,12 @@ from collections.abc import Collection, Mapping, Sequence
 
 from stockd import errors
 from stockd.domain.allocation import OrderLine, Plan
-from stockd.domain.catalog import Location
+from stockd.domain.catalog import Location, Sku
 from stockd.domain.commands import LineRequest
 from stockd.domain.quantities import Level, LevelKey
 from stockd.errors import InsufficientStock
 from stockd.service import overdue, planning
-from stockd.service.handlers.references import missing_references
+from stockd.service.handlers.references import archived_skus, missing_references
 from stockd.service.ports import UnitOfWork
 
 
@@ -41,19 +41,29 @@ async def check_references(uow: UnitOfWork, lines: Sequence[LineRequest]) -> Non
 
 
 def reference_problem(
-    lines: Sequence[LineRequest], skus: Collection[str], locations: Mapping[str, Location]
+    lines: Sequence[LineRequest], skus: Mapping[str, Sku], locations: Mapping[str, Location]
 ) -> errors.StockdError | None:
-    """Unknown SKUs or locations, or inactive named locations, against a
-    catalog already looked up (a batch looks it up once for all requests)."""
+    """What keeps these lines from being held or ordered, against a catalog
+    already looked up (a batch looks it up once for all requests): unknown
+    SKUs or locations, archived SKUs, archived or inactive named locations."""
     missing = missing_references([(x.sku, x.location) for x in lines], skus, locations)
     if missing:
         return errors.UnknownReference(
             "; ".join(f"line {i}: {d}" for i, d in sorted(missing.items())),
             errors=[{"index": i, "detail": d} for i, d in sorted(missing.items())],
         )
-    inactive = sorted(
-        {x.location for x in lines if x.location is not None and not locations[x.location].active}
-    )
+    named = [locations[x.location] for x in lines if x.location is not None]
+    return archived_skus((x.sku for x in lines), skus) or unusable_locations(named)
+
+
+def unusable_locations(named: Collection[Location]) -> errors.StockdError | None:
+    """Archived or inactive locations among those a request names."""
+    archived = sorted({loc.id for loc in named if loc.archived})
+    if archived:
+        return errors.InvalidRequest(
+            f"location(s) {', '.join(archived)} are archived", locations=archived
+        )
+    inactive = sorted({loc.id for loc in named if not loc.active})
     if inactive:
         return errors.InvalidRequest(
             f"location(s) {', '.join(inactive)} are inactive", locations=inactive

@@ -1,9 +1,12 @@
-"""Checking that the SKUs and locations a request names exist."""
+"""Checking that the SKUs and locations a request names exist (and, for
+new holds, orders and sales, are not archived)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
+from stockd import errors
+from stockd.domain.catalog import Sku
 from stockd.service.ports import UnitOfWork
 
 
@@ -30,3 +33,14 @@ def missing_references(
         if problems:
             missing[index] = " and ".join(problems)
     return missing
+
+
+def archived_skus(codes: Iterable[str], skus: Mapping[str, Sku]) -> errors.InvalidRequest | None:
+    """A 422 naming the archived SKUs among `codes` (all in `skus`), if any."""
+    archived = sorted({code for code in codes if skus[code].archived})
+    if not archived:
+        return None
+    return errors.InvalidRequest(
+        f"SKU(s) {', '.join(archived)} are archived: no longer held, ordered or sold",
+        skus=archived,
+    )

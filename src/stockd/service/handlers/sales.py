@@ -27,7 +27,7 @@ async def record_sale(cmd: RecordSale, uow: UnitOfWork, ctx: Context, deps: Deps
     now = deps.clock.now()
     lines.unique_skus(cmd.lines)
     await lines.usable_location(uow, cmd.location)
-    await lines.known_skus(uow, cmd.lines)
+    await lines.sellable_skus(uow, cmd.lines)
     record = SaleRecord(cmd.location, cmd.external_id, cmd.fingerprint, cmd.lines, now)
     prior = await uow.sales.claim(record)
     if prior is not None:

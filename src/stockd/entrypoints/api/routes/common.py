@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Depends, Query
 
-from stockd.entrypoints.api.schemas.common import Problem
+from stockd.entrypoints.api.deps import AppContainer
+from stockd.entrypoints.api.schemas.common import (
+    CODE_PATTERN,
+    Instant,
+    Problem,
+    position_cursor,
+    position_from,
+)
+from stockd.service.listing import Listed, Position, position_of
 
 _REASONS = {
     400: "Malformed request (bad JSON, bad cursor)",
@@ -30,8 +39,47 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-Limit = Annotated[int, Query(ge=1, le=1000, description="Page size, at most 1000.")]
+DEFAULT_LIMIT = 100
+
+
+async def _page_limit(
+    container: AppContainer,
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            description=f"Page size: {DEFAULT_LIMIT} when absent. A larger size than the"
+            " server's STOCKD_PAGE_LIMIT_MAX (1000 unless configured) is served as that"
+            " maximum, not refused: follow `next_cursor` for the rest.",
+        ),
+    ] = None,
+) -> int:
+    # Clamped rather than refused: the cap is a server setting a client cannot
+    # read from the schema, and lowering it must not break clients that page.
+    return min(DEFAULT_LIMIT if limit is None else limit, container.settings.page_limit_max)
+
+
+Limit = Annotated[int, Depends(_page_limit)]
+"""The page size a list request asked for, capped by `page_limit_max`."""
 Cursor = Annotated[
     str | None,
     Query(max_length=1024, description="`next_cursor` of the previous page."),
 ]
+CodeFilter = Annotated[str | None, Query(pattern=CODE_PATTERN)]
+TimeFilter = Annotated[
+    Instant | None, Query(description="RFC 3339 with an offset, e.g. `2026-01-31T23:00:00Z`.")
+]
+
+
+def resume_at(cursor: str | None, ids: int = 1) -> Position | None:
+    """Where a newest-first list resumes: after the item `cursor` names."""
+    return None if cursor is None else position_from(cursor, ids)
+
+
+def newest_first(found: Sequence[Listed], limit: int) -> tuple[Sequence[Listed], str | None]:
+    """A page of a newest-first list read with `limit + 1`, and the cursor to
+    the next page (None when this is the last)."""
+    page = found[:limit]
+    if len(found) <= limit or not page:
+        return page, None
+    return page, position_cursor(position_of(page[-1]))

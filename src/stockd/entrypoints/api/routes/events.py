@@ -10,8 +10,7 @@ from fastapi import APIRouter, Query
 from stockd import errors
 from stockd.domain.events import EVENT_TYPES, FAMILIES
 from stockd.entrypoints.api.deps import AppContainer, ReadKey
-from stockd.entrypoints.api.routes.common import Limit, problems
-from stockd.entrypoints.api.schemas.common import CODE_PATTERN
+from stockd.entrypoints.api.routes.common import CodeFilter, Limit, problems
 from stockd.entrypoints.api.schemas.events import EventPage, EventRead
 from stockd.service.queries import EventFilter
 
@@ -19,8 +18,6 @@ router = APIRouter(prefix="/v1", tags=["events"])
 
 MAX_WAIT = 30.0
 """Longest long poll, in seconds."""
-
-CodeFilter = Annotated[str | None, Query(pattern=CODE_PATTERN)]
 
 
 def type_filter(raw: str | None) -> tuple[frozenset[str], frozenset[str]]:
@@ -47,8 +44,8 @@ def type_filter(raw: str | None) -> tuple[frozenset[str], frozenset[str]]:
 async def events(
     container: AppContainer,
     key: ReadKey,
+    limit: Limit,
     after: Annotated[int, Query(ge=0, le=2**62, description="Return events with seq > after.")] = 0,
-    limit: Limit = 100,
     type: Annotated[
         str | None,
         Query(

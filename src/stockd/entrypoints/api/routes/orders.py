@@ -4,28 +4,47 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from stockd import errors
 from stockd.domain.allocation import OrderLine
 from stockd.domain.commands import CancelOrder, PlaceOrder, ReturnItems, ShipOrder, ShipTo
-from stockd.entrypoints.api.deps import AppContainer, Now, ReadKey, Writer
-from stockd.entrypoints.api.routes.common import problems
+from stockd.domain.orders import OrderStatus
+from stockd.entrypoints.api.deps import (
+    AppContainer,
+    Now,
+    ReadKey,
+    Reads,
+    Writer,
+)
+from stockd.entrypoints.api.routes.common import (
+    CodeFilter,
+    Cursor,
+    Limit,
+    TimeFilter,
+    newest_first,
+    problems,
+    resume_at,
+)
 from stockd.entrypoints.api.schemas.common import CODE_PATTERN
 from stockd.entrypoints.api.schemas.orders import (
     CancelRequest,
     OrderCreate,
+    OrderPage,
     OrderRead,
+    OrderStatusName,
     PlanRead,
     QuoteRequest,
     ReturnCreate,
+    ReturnPage,
     ReturnRead,
     ShipmentCreate,
 )
 from stockd.entrypoints.api.writes import fingerprint
 from stockd.service import planning, quotes
 from stockd.service.handlers.orders import Placed
+from stockd.service.listing import OrderFilter, ReturnFilter
 from stockd.service.queries import EventFilter
 
 router = APIRouter(prefix="/v1", tags=["orders"])
@@ -97,6 +116,31 @@ async def place(
     return await write(cmd, render, body=body)
 
 
+@router.get("/orders", response_model=OrderPage, responses=problems())
+async def list_orders(
+    key: ReadKey,
+    reads: Reads,
+    limit: Limit,
+    status: Annotated[OrderStatusName | None, Query(description="Orders in this status.")] = None,
+    sku: Annotated[CodeFilter, Query(description="Orders with a line of this SKU.")] = None,
+    location: Annotated[
+        CodeFilter, Query(description="Orders fulfilled (in part) from this location.")
+    ] = None,
+    created_after: Annotated[TimeFilter, Query(description="Placed at or after this time.")] = None,
+    created_before: Annotated[TimeFilter, Query(description="Placed before this time.")] = None,
+    cursor: Cursor = None,
+) -> OrderPage:
+    """Orders, newest first (by creation time, then id), each as
+    `GET /v1/orders/{id}` shows it without its events. Every filter given
+    must match."""
+    only = OrderFilter(
+        OrderStatus(status) if status else None, sku, location, created_after, created_before
+    )
+    found = await reads.orders(only, resume_at(cursor), limit + 1)
+    page, next_cursor = newest_first(found, limit)
+    return OrderPage(items=[OrderRead.of(o) for o in page], next_cursor=next_cursor)
+
+
 @router.get("/orders/{order_id}", response_model=OrderRead, responses=problems())
 async def get_order(order_id: OrderId, key: ReadKey, container: AppContainer) -> OrderRead:
     order = await container.reads.order(order_id)
@@ -138,6 +182,21 @@ async def cancel(
 ) -> Response:
     cmd = CancelOrder(order_id, body.reason if body else None)
     return await write(cmd, lambda o: (200, OrderRead.of(o)), body=body)
+
+
+@router.get("/returns", response_model=ReturnPage, responses=problems())
+async def list_returns(
+    key: ReadKey,
+    reads: Reads,
+    limit: Limit,
+    order_id: CodeFilter = None,
+    location: Annotated[CodeFilter, Query(description="Restocked at this location.")] = None,
+    cursor: Cursor = None,
+) -> ReturnPage:
+    """Returns, newest first (by creation time, then id)."""
+    found = await reads.returns(ReturnFilter(order_id, location), resume_at(cursor), limit + 1)
+    page, next_cursor = newest_first(found, limit)
+    return ReturnPage(items=[ReturnRead.of(r) for r in page], next_cursor=next_cursor)
 
 
 @router.post(

@@ -5,29 +5,44 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import ValidationError
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from stockd import errors
 from stockd.bootstrap import Container
 from stockd.domain.commands import CommitReservation, ExtendReservation, ReleaseReservation
-from stockd.domain.reservations import Reservation
+from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.entrypoints.api import lean
-from stockd.entrypoints.api.deps import Now, ReadKey, Reads, Writer
+from stockd.entrypoints.api.deps import (
+    Now,
+    ReadKey,
+    Reads,
+    Writer,
+)
 from stockd.entrypoints.api.problems import invalid, problem_for
-from stockd.entrypoints.api.routes.common import problems
-from stockd.entrypoints.api.schemas.common import CODE_PATTERN
+from stockd.entrypoints.api.routes.common import (
+    CodeFilter,
+    Cursor,
+    Limit,
+    newest_first,
+    problems,
+    resume_at,
+)
+from stockd.entrypoints.api.schemas.common import CODE_PATTERN, TEXT_PATTERN
 from stockd.entrypoints.api.schemas.reservations import (
     ReservationCommit,
     ReservationCreate,
     ReservationExtend,
+    ReservationPage,
     ReservationRead,
+    ReservationStatusName,
     reservation_document,
 )
 from stockd.entrypoints.api.writes import Write
 from stockd.service.auth import Scope
+from stockd.service.listing import ReservationFilter
 from stockd.service.ports import Clock
 
 router = APIRouter(prefix="/v1/reservations", tags=["reservations"])
@@ -88,6 +103,38 @@ async def create(request: Request) -> Response:
         return await write(body.to_command(), _document(201, container.clock), body=body)
     except errors.StockdError as e:
         return problem_for(e, path)
+
+
+@router.get("", response_model=ReservationPage, responses=problems())
+async def list_reservations(
+    reads: Reads,
+    key: ReadKey,
+    clock: Now,
+    limit: Limit,
+    status: Annotated[
+        ReservationStatusName | None,
+        Query(description="Live status: an active hold past its deadline is `expired`."),
+    ] = None,
+    sku: Annotated[CodeFilter, Query(description="Holds with a line of this SKU.")] = None,
+    location: Annotated[CodeFilter, Query(description="Holds with units at this location.")] = None,
+    reference: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, pattern=TEXT_PATTERN, description="Exact match."),
+    ] = None,
+    cursor: Cursor = None,
+) -> ReservationPage:
+    """Reservations, newest first (by creation time, then id), each with its
+    live status, as `GET /v1/reservations/{id}` shows it. Every filter given
+    must match."""
+    now = clock.now()
+    only = ReservationFilter(
+        ReservationStatus(status) if status else None, sku, location, reference
+    )
+    found = await reads.reservations(now, only, resume_at(cursor), limit + 1)
+    page, next_cursor = newest_first(found, limit)
+    return ReservationPage(
+        items=[ReservationRead.of(r, now) for r in page], next_cursor=next_cursor
+    )
 
 
 @router.get("/{reservation_id}", response_model=ReservationRead, responses=problems(404))

@@ -6,7 +6,7 @@ import re
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -15,10 +15,15 @@ from stockd.bootstrap import Container
 from stockd.domain.commands import Adjust
 from stockd.domain.quantities import LevelKey
 from stockd.entrypoints.api import lean
-from stockd.entrypoints.api.deps import Now, ReadKey, Reads, Writer
+from stockd.entrypoints.api.deps import (
+    Now,
+    ReadKey,
+    Reads,
+    Writer,
+)
 from stockd.entrypoints.api.problems import invalid, problem_for
 from stockd.entrypoints.api.responses import Json
-from stockd.entrypoints.api.routes.common import Cursor, Limit, problems
+from stockd.entrypoints.api.routes.common import CodeFilter, Cursor, Limit, problems
 from stockd.entrypoints.api.schemas.common import CODE_PATTERN, decode_cursor, encode_cursor
 from stockd.entrypoints.api.schemas.stock import (
     AdjustmentBatch,
@@ -35,17 +40,15 @@ from stockd.service.handlers.adjustments import AdjustResult
 router = APIRouter(prefix="/v1", tags=["stock"])
 hot = lean.router("/v1", ["stock"])
 
-CodeFilter = Annotated[str | None, Query(pattern=CODE_PATTERN)]
-
 
 @router.get("/levels", response_model=LevelPage, responses=problems())
 async def list_levels(
     reads: Reads,
     key: ReadKey,
     clock: Now,
+    limit: Limit,
     sku: CodeFilter = None,
     location: CodeFilter = None,
-    limit: Limit = 100,
     cursor: Cursor = None,
 ) -> LevelPage:
     after = LevelKey(*decode_cursor(cursor, 2)) if cursor else None

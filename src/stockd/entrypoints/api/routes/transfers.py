@@ -4,23 +4,40 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from stockd import errors
 from stockd.domain.commands import CreateTransfer, ReceiveTransfer, RecordSale
-from stockd.entrypoints.api.deps import AppContainer, ReadKey, Writer
-from stockd.entrypoints.api.routes.common import problems
+from stockd.domain.transfers import TransferStatus
+from stockd.entrypoints.api.deps import (
+    AppContainer,
+    ReadKey,
+    Reads,
+    Writer,
+)
+from stockd.entrypoints.api.routes.common import (
+    CodeFilter,
+    Cursor,
+    Limit,
+    newest_first,
+    problems,
+    resume_at,
+)
 from stockd.entrypoints.api.schemas.common import CODE_PATTERN
 from stockd.entrypoints.api.schemas.orders import (
     SaleCreate,
+    SalePage,
     SaleRead,
     TransferCreate,
+    TransferPage,
     TransferRead,
     TransferReceive,
+    TransferStatusName,
 )
 from stockd.entrypoints.api.writes import fingerprint
 from stockd.service.handlers.sales import SaleResult
+from stockd.service.listing import SaleFilter, TransferFilter
 
 router = APIRouter(prefix="/v1", tags=["transfers and sales"])
 
@@ -44,6 +61,27 @@ async def create(
         body.source, body.destination, tuple(x.to_domain() for x in body.lines), body.reference
     )
     return await write(cmd, lambda t: (201, TransferRead.of(t)), body=body)
+
+
+@router.get("/transfers", response_model=TransferPage, responses=problems())
+async def list_transfers(
+    key: ReadKey,
+    reads: Reads,
+    limit: Limit,
+    status: Annotated[
+        TransferStatusName | None, Query(description="Transfers in this status.")
+    ] = None,
+    source: Annotated[CodeFilter, Query(description="Sent from this location (`from`).")] = None,
+    destination: Annotated[CodeFilter, Query(description="Sent to this location (`to`).")] = None,
+    sku: Annotated[CodeFilter, Query(description="Transfers with a line of this SKU.")] = None,
+    cursor: Cursor = None,
+) -> TransferPage:
+    """Transfers, newest first (by creation time, then id). Every filter
+    given must match."""
+    only = TransferFilter(TransferStatus(status) if status else None, source, destination, sku)
+    found = await reads.transfers(only, resume_at(cursor), limit + 1)
+    page, next_cursor = newest_first(found, limit)
+    return TransferPage(items=[TransferRead.of(t) for t in page], next_cursor=next_cursor)
 
 
 @router.get("/transfers/{transfer_id}", response_model=TransferRead, responses=problems())
@@ -71,6 +109,22 @@ async def receive(
     return await write(
         ReceiveTransfer(transfer_id, lines), lambda t: (200, TransferRead.of(t)), body=body
     )
+
+
+@router.get("/sales", response_model=SalePage, responses=problems())
+async def list_sales(
+    key: ReadKey,
+    reads: Reads,
+    limit: Limit,
+    location: Annotated[CodeFilter, Query(description="Sold at this location.")] = None,
+    sku: Annotated[CodeFilter, Query(description="Sales with a line of this SKU.")] = None,
+    cursor: Cursor = None,
+) -> SalePage:
+    """Store sales, newest first (by the time recorded, then location and
+    receipt id); `replayed` is null here."""
+    found = await reads.sales(SaleFilter(location, sku), resume_at(cursor, ids=2), limit + 1)
+    page, next_cursor = newest_first(found, limit)
+    return SalePage(items=[SaleRead.of(x) for x in page], next_cursor=next_cursor)
 
 
 @router.post(

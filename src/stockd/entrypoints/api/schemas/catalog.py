@@ -79,6 +79,9 @@ class SkuRead(Output):
     name: str
     policy: PolicyName
     backorder_cap: int
+    archived: bool = Field(
+        description="Archived (DELETE): no longer held, ordered or sold, nor listed by default."
+    )
     version: int
 
     @classmethod
@@ -167,6 +170,9 @@ class LocationRead(Output):
     ships: bool
     pickup: bool
     shipping_cost: ShippingCostRead
+    archived: bool = Field(
+        description="Archived (DELETE): never chosen nor usable, nor listed by default."
+    )
     version: int
 
     @classmethod

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from stockd import errors
 from stockd.domain.geo import Point
+from stockd.service.listing import Position
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
@@ -77,6 +79,35 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
     ):
         raise errors.BadCursor("the cursor is not one this list handed out")
     return parts
+
+
+def position_cursor(position: Position) -> str:
+    """The cursor of a newest-first list that resumes after `position`."""
+    return encode_cursor(position.created_at.isoformat(), *position.id)
+
+
+def position_from(cursor: str, ids: int = 1) -> Position:
+    """The position a `position_cursor` holds (`ids`: parts of the item's id)."""
+    parts = decode_cursor(cursor, 1 + ids)
+    try:
+        at = datetime.fromisoformat(parts[0])
+        if at.tzinfo is None:
+            raise ValueError("no time zone")
+        at = at.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise errors.BadCursor("the cursor is not one this list handed out") from None
+    return Position(at, tuple(parts[1:]))
+
+
+def _utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
+"""An RFC 3339 time with its offset (`Z` or `±hh:mm`), held in UTC."""
 
 
 StrategyName = Literal["priority", "nearest", "fewest_shipments", "lowest_cost", "most_stock"]

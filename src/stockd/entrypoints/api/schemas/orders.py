@@ -168,9 +168,13 @@ class ShipToRead(Output):
     region: str | None
 
 
+OrderStatusName = Literal["open", "partially_shipped", "shipped", "cancelled"]
+TransferStatusName = Literal["in_transit", "partially_received", "received"]
+
+
 class OrderRead(Output):
     order_id: str
-    status: Literal["open", "partially_shipped", "shipped", "cancelled"]
+    status: OrderStatusName
     reservation_id: str | None
     strategy: str | None
     ship_to: ShipToRead | None
@@ -222,6 +226,14 @@ class OrderRead(Output):
         )
 
 
+class OrderPage(Output):
+    """Orders, newest first; each as `GET /v1/orders/{id}` shows it, without
+    its events."""
+
+    items: list[OrderRead]
+    next_cursor: str | None
+
+
 class ShipmentCreate(Input):
     location: Code
     lines: Lines
@@ -263,6 +275,13 @@ class ReturnRead(Output):
         )
 
 
+class ReturnPage(Output):
+    """Returns, newest first."""
+
+    items: list[ReturnRead]
+    next_cursor: str | None
+
+
 # -- transfers ----------------------------------------------------------------------
 
 
@@ -292,7 +311,7 @@ class TransferRead(Output):
     id: str
     source: str = Field(serialization_alias="from")
     destination: str = Field(serialization_alias="to")
-    status: Literal["in_transit", "partially_received", "received"]
+    status: TransferStatusName
     reference: str | None
     created_at: datetime
     lines: list[TransferLineRead]
@@ -315,6 +334,13 @@ class TransferRead(Output):
         )
 
 
+class TransferPage(Output):
+    """Transfers, newest first."""
+
+    items: list[TransferRead]
+    next_cursor: str | None
+
+
 # -- store sales --------------------------------------------------------------------
 
 
@@ -329,10 +355,14 @@ class SaleRead(Output):
     external_id: str
     lines: list[Units]
     recorded_at: datetime
-    replayed: bool = Field(description="True when this receipt had been recorded before.")
+    replayed: bool | None = Field(
+        None,
+        description="Answering a POST: true when this receipt had been recorded before."
+        " Null in lists.",
+    )
 
     @classmethod
-    def of(cls, sale: SaleRecord, replayed: bool) -> SaleRead:
+    def of(cls, sale: SaleRecord, replayed: bool | None = None) -> SaleRead:
         return cls(
             location=sale.location,
             external_id=sale.external_id,
@@ -340,3 +370,10 @@ class SaleRead(Output):
             recorded_at=sale.created_at,
             replayed=replayed,
         )
+
+
+class SalePage(Output):
+    """Store sales, newest first."""
+
+    items: list[SaleRead]
+    next_cursor: str | None

@@ -71,9 +71,12 @@ class LineRead(Output):
     location: str
 
 
+ReservationStatusName = Literal["active", "committed", "released", "expired"]
+
+
 class ReservationRead(Output):
     id: str
-    status: Literal["active", "committed", "released", "expired"]
+    status: ReservationStatusName
     created_at: datetime
     expires_at: datetime
     closed_at: datetime | None
@@ -85,6 +88,13 @@ class ReservationRead(Output):
     @classmethod
     def of(cls, r: Reservation, now: datetime) -> ReservationRead:
         return cls.model_validate(reservation_document(r, now))
+
+
+class ReservationPage(Output):
+    """Reservations, newest first, each with its live status."""
+
+    items: list[ReservationRead]
+    next_cursor: str | None
 
 
 def reservation_document(r: Reservation, now: datetime) -> dict[str, Any]:

@@ -63,8 +63,8 @@ class LocationAvailability(Output):
     sellable: int = Field(description="Units that can still be held here, backorder included.")
     reason: REASONS | None = Field(
         description="Why nothing can be held here (null when something can): the location is"
-        " inactive; nothing is on hand; what is on hand is damaged, in quality control or"
-        " safety stock (whichever keeps back most); or the rest is held."
+        " archived or inactive; nothing is on hand; what is on hand is damaged, in quality"
+        " control or safety stock (whichever keeps back most); or the rest is held."
     )
     on_hand: int
     reserved: int
@@ -77,8 +77,10 @@ class LocationAvailability(Output):
 
 class AvailabilityRead(Output):
     sku: str
-    available: int = Field(description="Sum of `available` over active locations.")
-    sellable: int = Field(description="Sum of `sellable` over active locations.")
+    available: int = Field(
+        description="Sum of `available` over locations in use (active, not archived)."
+    )
+    sellable: int = Field(description="Sum of `sellable` over locations in use.")
     on_hand: int = Field(description="Every state below: sums over all locations.")
     reserved: int
     committed: int
@@ -128,11 +130,11 @@ def availability_document(sku: str, levels: list[LocatedLevel]) -> dict[str, Any
                 "incoming": q.incoming,
             }
         )
-    active = [r for r in rows if r["active"]]
+    usable = [r for r, x in zip(rows, levels, strict=True) if x.location.usable]
     return {
         "sku": sku,
-        "available": sum(r["available"] for r in active),
-        "sellable": sum(r["sellable"] for r in active),
+        "available": sum(r["available"] for r in usable),
+        "sellable": sum(r["sellable"] for r in usable),
         **{state: sum(r[state] for r in rows) for state in (*_STATES, "incoming")},
         "locations": rows,
     }

@@ -1,0 +1,121 @@
+"""The lists of orders, reservations, transfers, sales and returns: what each
+filter means, and where a page ends.
+
+Every one of these lists runs newest first: by creation time, then by id,
+both descending — one total order that rows added later never reshuffle, so
+a reader paging from a `Position` sees each item that existed when it
+started exactly once. The filters' `matches` are the meaning both read
+models implement (the fake calls them; PostgreSQL says the same in SQL, and
+the contract tests hold the two to one answer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from stockd.domain.orders import Order, OrderStatus
+from stockd.domain.reservations import Reservation, ReservationStatus
+from stockd.domain.transfers import Transfer, TransferStatus
+from stockd.service.ports import ReturnRecord, SaleRecord
+
+Listed = TypeVar("Listed", Order, Reservation, Transfer, ReturnRecord, SaleRecord)
+"""An item of one of these lists."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Position:
+    """An item's place in a newest-first list: its creation time, then its
+    id (a sale's is its location and receipt id). The page after a position
+    holds what sorts below it: created earlier, or at the same time with a
+    smaller id."""
+
+    created_at: datetime
+    id: tuple[str, ...]
+
+
+def position_of(item: Order | Reservation | Transfer | ReturnRecord | SaleRecord) -> Position:
+    if isinstance(item, SaleRecord):
+        return Position(item.created_at, (item.location, item.external_id))
+    return Position(item.created_at, (item.id,))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    """Orders in `status`, with a line of `sku` / at `location`, created in
+    [`created_after`, `created_before`) — the bounds are half-open, so
+    consecutive windows neither overlap nor leave a gap."""
+
+    status: OrderStatus | None = None
+    sku: str | None = None
+    location: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+    def matches(self, order: Order) -> bool:
+        return (
+            (self.status is None or order.status is self.status)
+            and (self.sku is None or any(x.sku == self.sku for x in order.lines))
+            and (self.location is None or any(x.location == self.location for x in order.lines))
+            and (self.created_after is None or order.created_at >= self.created_after)
+            and (self.created_before is None or order.created_at < self.created_before)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationFilter:
+    """Holds whose *live* status is `status` (an active hold past its deadline
+    is expired, as every read shows it), with a line of `sku` / at
+    `location`, under the caller's `reference`."""
+
+    status: ReservationStatus | None = None
+    sku: str | None = None
+    location: str | None = None
+    reference: str | None = None
+
+    def matches(self, r: Reservation, now: datetime) -> bool:
+        return (
+            (self.status is None or r.status_at(now) is self.status)
+            and (self.sku is None or any(x.sku == self.sku for x in r.lines))
+            and (self.location is None or any(x.location == self.location for x in r.lines))
+            and (self.reference is None or r.reference == self.reference)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFilter:
+    status: TransferStatus | None = None
+    source: str | None = None
+    destination: str | None = None
+    sku: str | None = None
+
+    def matches(self, t: Transfer) -> bool:
+        return (
+            (self.status is None or t.status is self.status)
+            and (self.source is None or t.source == self.source)
+            and (self.destination is None or t.destination == self.destination)
+            and (self.sku is None or any(x.sku == self.sku for x in t.lines))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SaleFilter:
+    location: str | None = None
+    sku: str | None = None
+
+    def matches(self, sale: SaleRecord) -> bool:
+        return (self.location is None or sale.location == self.location) and (
+            self.sku is None or any(x.sku == self.sku for x in sale.lines)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnFilter:
+    order_id: str | None = None
+    location: str | None = None
+
+    def matches(self, r: ReturnRecord) -> bool:
+        return (self.order_id is None or r.order_id == self.order_id) and (
+            self.location is None or r.location == self.location
+        )
