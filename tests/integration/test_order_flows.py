@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stockd import errors
+from stockd.adapters.clock import ManualClock
 from stockd.bootstrap import Container
 from stockd.domain.commands import (
     CancelOrder,
@@ -121,3 +122,26 @@ async def test_transfers_and_store_sales(backend: Container) -> None:
     assert (await backend.bus.handle(sale, ADMIN)).replayed
     assert (await level(backend, "A", "x")).quantities.on_hand == 0
     await clean(backend)
+
+
+def ticking(c: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the container's clock move a millisecond on every reading."""
+    clock = c.clock
+    assert isinstance(clock, ManualClock)
+    monkeypatch.setattr(clock, "now", lambda: clock.advance(0.001))
+
+
+async def test_an_order_is_stored_with_the_time_it_was_answered_with(
+    backend: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await setup(backend)
+    ticking(backend, monkeypatch)
+    placed = await backend.bus.handle(PlaceOrder("O1", "f", lines=(LineRequest("A", 1),)), ADMIN)
+    stored = await backend.reads.order("O1")
+    assert stored is not None
+    assert stored.created_at == placed.order.created_at
+    hold = await backend.bus.handle(Reserve((LineRequest("A", 1),)), ADMIN)
+    placed = await backend.bus.handle(PlaceOrder("O2", "g", reservation_id=hold.id), ADMIN)
+    stored = await backend.reads.order("O2")
+    assert stored is not None
+    assert stored.created_at == placed.order.created_at

@@ -148,8 +148,9 @@ class OrderLineChange:
 
 
 class OrderRepository(Protocol):
-    async def add(self, order: Order, now: datetime) -> bool:
-        """Insert the order and its lines; False when the id is taken."""
+    async def add(self, order: Order) -> bool:
+        """Insert the order and its lines, created (and last changed) at
+        `order.created_at`; False when the id is taken."""
         ...
 
     async def get(self, order_id: str, *, lock: bool = False) -> Order | None: ...

@@ -253,7 +253,7 @@ class MemoryOrders:
     def __init__(self, state: MemoryData) -> None:
         self.s = state
 
-    async def add(self, order: Order, now: datetime) -> bool:
+    async def add(self, order: Order) -> bool:
         if order.id in self.s.orders:
             return False
         self.s.orders[order.id] = replace(

@@ -62,7 +62,7 @@ async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
         placed = await _from_reservation(cmd, reservation, uow, ctx, deps, replan=True)
     else:
         placed = await _from_lines(cmd, uow, ctx, deps)
-    if not await uow.orders.add(placed.order, deps.clock.now()):
+    if not await uow.orders.add(placed.order):
         # Placed concurrently under the same id: retrying replays that one.
         raise errors.TransientConflict(f"order {cmd.order_id} placed concurrently")
     await _record(uow, placed, ctx)
@@ -76,7 +76,7 @@ async def commit_reservation(
     cmd = PlaceOrder(order_id, f"reservation:{reservation_id}", reservation_id=reservation_id)
     reservation = await holds.active_hold(uow, reservation_id, deps.clock)
     placed = await _from_reservation(cmd, reservation, uow, ctx, deps, replan=False)
-    if not await uow.orders.add(placed.order, deps.clock.now()):
+    if not await uow.orders.add(placed.order):
         raise errors.AlreadyExists(f"order {order_id!r} already exists", order_id=order_id)
     await _record(uow, placed, ctx)
     return placed.order
