@@ -402,3 +402,34 @@ async def test_an_order_from_a_hold_cannot_switch_to_another_pickup_store(api: A
             json={"order_id": "P", "reservation_id": hold["id"], "pickup_location": pickup},
         )
         assert (r.status_code, r.json()["code"]) == (422, "invalid_request"), r.text
+
+
+async def test_an_orders_plan_shows_the_distance_and_cost_its_quote_shows(api: Api) -> None:
+    await network(api)
+    for loc in ("ber", "ham", "muc"):
+        cost = {"fixed": 4.5, "per_km_unit": 0.002}
+        r = await api.patch(f"/v1/locations/{loc}", json={"shipping_cost": cost})
+        assert r.status_code == 200, r.text
+    body = {"lines": [{"sku": "A", "quantity": 7}], "ship_to": BERLIN, "strategy": "lowest_cost"}
+    quoted = (await api.post("/v1/allocations/quote", json=body)).json()
+    assert quoted["distance_km"] > 0
+    assert quoted["shipping_cost"] > 0
+    r = await api.post("/v1/orders", json={"order_id": "Q-1", **body})
+    assert r.status_code == 201, r.text
+    plan = r.json()["plan"]
+    assert plan == quoted
+
+    hold = (
+        await api.post("/v1/reservations", json={"lines": [{"sku": "B", "quantity": 2}]})
+    ).json()
+    r = await api.post(
+        "/v1/orders",
+        json={
+            "order_id": "Q-2",
+            "reservation_id": hold["id"],
+            "ship_to": BERLIN,
+            "strategy": "nearest",
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["plan"]["distance_km"] > 0

@@ -109,9 +109,28 @@ def plan_request(
     return PlanRequest(tuple(lines), sites, stock, placement.ship_to, excluded)
 
 
-def run(strategy: Strategy, request: PlanRequest) -> Plan:
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A strategy's plan and the request it answered: its distance and cost
+    are measured against that request's sites and ship-to point, so whoever
+    shows the plan needs both."""
+
+    plan: Plan
+    request: PlanRequest
+
+    @property
+    def distance_units(self) -> float | None:
+        """Units x km to the ship-to point; None without one (or coordinates)."""
+        return self.plan.distance_units(self.request)
+
+    @property
+    def shipping_cost(self) -> float | None:
+        return self.plan.cost(self.request)
+
+
+def run(strategy: Strategy, request: PlanRequest) -> Planned:
     try:
-        return strategy.plan(request)
+        return Planned(strategy.plan(request), request)
     except NeedsShipTo as e:
         raise errors.InvalidRequest(str(e)) from None
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from stockd import errors
-from stockd.domain.allocation import OrderLine, Plan, PlanRequest
+from stockd.domain.allocation import OrderLine
 from stockd.service import planning
 from stockd.service.queries import ReadModel
 
@@ -17,7 +17,7 @@ async def quote(
     lines: Sequence[OrderLine],
     placement: planning.Placement,
     default_strategy: str,
-) -> tuple[Plan, PlanRequest]:
+) -> planning.Planned:
     """Plan `lines` over live availability (holds past their deadline do not
     count). Nothing is locked or held: a reservation made afterwards may come
     out differently if stock moves in between."""
@@ -43,4 +43,4 @@ async def quote(
     if placement.pickup_location is not None:
         planning.check_pickup(locations.get(placement.pickup_location), placement.pickup_location)
     request = planning.plan_request(lines, levels, locations, placement)
-    return planning.run(strategy, request), request
+    return planning.run(strategy, request)

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from stockd import errors
 from stockd.domain.allocation import OrderLine as PlanLine
-from stockd.domain.allocation import Plan
 from stockd.domain.commands import CancelOrder, PlaceOrder, ShipOrder
 from stockd.domain.events import (
     Movement,
@@ -36,11 +35,11 @@ from stockd.service.ports import OrderLineChange, UnitOfWork
 
 @dataclass(frozen=True, slots=True)
 class Placed:
-    """An order placed (or found placed before: `replayed`), how it was
-    placed, and the movements that commit its units."""
+    """An order placed (or found placed before: `replayed`), how the strategy
+    placed it (if one did), and the movements that commit its units."""
 
     order: Order
-    plan: Plan | None = None
+    planned: planning.Planned | None = None
     replanned: bool = False
     replayed: bool = False
     movements: tuple[Movement, ...] = ()
@@ -108,7 +107,8 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
     placing.reject_duplicates(cmd.lines)
     await placing.check_references(uow, cmd.lines)
     placement = _placement(cmd)
-    units, plan = await placing.place(uow, cmd.lines, placement, deps.default_strategy)
+    units, planned = await placing.place(uow, cmd.lines, placement, deps.default_strategy)
+    strategy = planned.plan.strategy if planned else None
     short: dict[LevelKey, int] = {}
     movements: list[Movement] = []
     for key in sorted(units):
@@ -124,15 +124,15 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
                 after=after.quantities,
                 at=now,
                 actor=ctx.actor,
-                reason=f"order {cmd.order_id}" + (f" ({plan.strategy})" if plan else ""),
+                reason=f"order {cmd.order_id}" + (f" ({strategy})" if strategy else ""),
                 order_id=cmd.order_id,
                 idempotency_key=ctx.idempotency_key,
             )
         )
     if short:
         raise placing.short_of(short, await uow.levels.read(short))
-    order = _new_order(cmd, units, now, plan.strategy if plan else None)
-    return Placed(order, plan, movements=tuple(movements))
+    order = _new_order(cmd, units, now, strategy)
+    return Placed(order, planned, movements=tuple(movements))
 
 
 async def _from_reservation(
@@ -154,10 +154,11 @@ async def _from_reservation(
             f"reservation {reservation.id!r} is not held for pickup at {cmd.pickup_location!r}"
         )
     pickup = reservation.pickup_location
-    target, plan = dict(held), None
+    target, planned = dict(held), None
     if replan and pickup is None:
-        target, plan = await _better_placement(cmd, uow, deps, held)
+        target, planned = await _better_placement(cmd, uow, deps, held)
     replanned = target != held
+    strategy = planned.plan.strategy if planned else None
 
     movements: list[Movement] = []
     for key in sorted(held.keys() | target.keys()):
@@ -174,8 +175,8 @@ async def _from_reservation(
                 at=now,
                 actor=ctx.actor,
                 reason=(
-                    f"order {cmd.order_id}, re-planned by {plan.strategy}"
-                    if replanned and plan
+                    f"order {cmd.order_id}, re-planned by {strategy}"
+                    if replanned and strategy
                     else f"order {cmd.order_id}"
                 ),
                 reference=reservation.reference,
@@ -185,10 +186,8 @@ async def _from_reservation(
             )
         )
     await uow.reservations.close(reservation.id, ReservationStatus.COMMITTED, now, cmd.order_id)
-    order = _new_order(
-        cmd, target, now, plan.strategy if plan else None, reservation, pickup=pickup
-    )
-    return Placed(order, plan, replanned=replanned, movements=tuple(movements))
+    order = _new_order(cmd, target, now, strategy, reservation, pickup=pickup)
+    return Placed(order, planned, replanned=replanned, movements=tuple(movements))
 
 
 async def _hold_for(uow: UnitOfWork, reservation_id: str, deps: Deps) -> Reservation:
@@ -200,7 +199,7 @@ async def _hold_for(uow: UnitOfWork, reservation_id: str, deps: Deps) -> Reserva
 
 async def _better_placement(
     cmd: PlaceOrder, uow: UnitOfWork, deps: Deps, held: Mapping[LevelKey, int]
-) -> tuple[dict[LevelKey, int], Plan | None]:
+) -> tuple[dict[LevelKey, int], planning.Planned | None]:
     """Where the strategy would put the held units now, counting them as
     available; the held placement unless that is strictly better."""
     strategy = planning.strategy_named(cmd.strategy, deps.default_strategy)
@@ -216,7 +215,8 @@ async def _better_placement(
         _placement(cmd),
         returned=held,
     )
-    plan = planning.run(strategy, request)
+    planned = planning.run(strategy, request)
+    plan = planned.plan
     current: dict[str, dict[str, int]] = defaultdict(dict)
     for key, q in held.items():
         current[key.location][key.sku] = q
@@ -228,8 +228,8 @@ async def _better_placement(
             for line in plan.lines
             for a in line.allocations
         }
-        return target, plan
-    return dict(held), plan
+        return target, planned
+    return dict(held), planned
 
 
 def _placement(cmd: PlaceOrder) -> planning.Placement:

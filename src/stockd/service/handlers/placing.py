@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 
 from stockd import errors
-from stockd.domain.allocation import OrderLine, Plan
+from stockd.domain.allocation import OrderLine
 from stockd.domain.catalog import Location
 from stockd.domain.commands import LineRequest
 from stockd.domain.quantities import Level, LevelKey
@@ -85,7 +85,7 @@ async def place(
     lines: Sequence[LineRequest],
     placement: planning.Placement,
     default_strategy: str,
-) -> tuple[dict[LevelKey, int], Plan | None]:
+) -> tuple[dict[LevelKey, int], planning.Planned | None]:
     """Units per level for `lines`, and the strategy's plan if one was needed.
 
     Lines naming a location take it; with a pickup store every line goes
@@ -137,7 +137,7 @@ def planned_units(
     locations: Mapping[str, Location],
     placement: planning.Placement,
     default_strategy: str,
-) -> tuple[dict[LevelKey, int], Plan | None]:
+) -> tuple[dict[LevelKey, int], planning.Planned | None]:
     """Place the lines without a location by the strategy over `levels` (as
     seen under lock), after the `named` units have taken their share."""
     units = dict(named)
@@ -149,11 +149,11 @@ def planned_units(
     request = planning.plan_request(
         open_lines, (lvl for k, lvl in levels.items() if k.sku in skus), locations, placement, named
     )
-    plan = planning.run(strategy, request)
-    if not plan.feasible:
-        raise planning.shortfall(plan)
-    for line_plan in plan.lines:
+    planned = planning.run(strategy, request)
+    if not planned.plan.feasible:
+        raise planning.shortfall(planned.plan)
+    for line_plan in planned.plan.lines:
         for a in line_plan.allocations:
             key = LevelKey(line_plan.sku, a.location)
             units[key] = units.get(key, 0) + a.quantity
-    return units, plan
+    return units, planned
