@@ -208,7 +208,9 @@ async def test_order_shortfall_commits_nothing(api: Api, db: Container) -> None:
         },
     )
     assert (r.status_code, r.json()["code"]) == (409, "insufficient_stock")
-    assert r.json()["lines"] == [{"sku": "B", "location": None, "requested": 4, "available": 3}]
+    assert r.json()["lines"] == [
+        {"sku": "B", "location": None, "requested": 4, "available": 3, "short": 1}
+    ]
     assert (await api.get("/v1/orders/BIG")).status_code == 404
     assert (await level(api, "A", "ham"))["committed"] == 0
 

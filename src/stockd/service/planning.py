@@ -39,7 +39,10 @@ def strategy_named(name: str | None, default: str) -> Strategy:
         return STRATEGIES[chosen]
     except KeyError:
         raise errors.InvalidRequest(
-            f"unknown strategy {chosen!r}; choose from {', '.join(sorted(STRATEGIES))}"
+            errors.Issue(
+                f"unknown strategy {chosen!r}; choose from {', '.join(sorted(STRATEGIES))}",
+                "strategy",
+            )
         ) from None
 
 
@@ -56,11 +59,17 @@ def exclusion(location: Location, placement: Placement) -> str | None:
 
 def check_pickup(location: Location | None, pickup: str) -> None:
     if location is None:
-        raise errors.UnknownReference(f"unknown pickup location {pickup!r}")
+        raise errors.UnknownReference(
+            errors.Issue(f"unknown pickup location {pickup!r}", "pickup_location")
+        )
     if not location.active:
-        raise errors.InvalidRequest(f"pickup location {pickup!r} is inactive")
+        raise errors.InvalidRequest(
+            errors.Issue(f"pickup location {pickup!r} is inactive", "pickup_location")
+        )
     if not location.pickup:
-        raise errors.InvalidRequest(f"location {pickup!r} does not offer pickup")
+        raise errors.InvalidRequest(
+            errors.Issue(f"location {pickup!r} does not offer pickup", "pickup_location")
+        )
 
 
 def plan_request(
@@ -132,17 +141,13 @@ def run(strategy: Strategy, request: PlanRequest) -> Planned:
     try:
         return Planned(strategy.plan(request), request)
     except NeedsShipTo as e:
-        raise errors.InvalidRequest(str(e)) from None
+        raise errors.InvalidRequest(errors.Issue(str(e), "ship_to")) from None
 
 
 def shortfall(plan: Plan) -> errors.InsufficientStock:
     short = [
-        {"sku": line.sku, "location": None, "requested": line.requested, "available": line.placed}
+        errors.ShortLine(line.sku, None, line.requested, line.placed)
         for line in plan.lines
         if line.shortfall
     ]
-    return overdue.shortage(
-        "not enough stock for " + ", ".join(str(s["sku"]) for s in short),
-        short,
-        (str(s["sku"]) for s in short),
-    )
+    return overdue.shortage("not enough stock for " + ", ".join(x.sku for x in short), short)

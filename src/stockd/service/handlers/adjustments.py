@@ -40,8 +40,12 @@ class AdjustResult:
 async def adjust(cmd: Adjust, uow: UnitOfWork, ctx: Context, deps: Deps) -> AdjustResult:
     now = deps.clock.now()
     failed: dict[int, errors.ItemError] = {}
-    missing = await unknown_references(uow, [(c.key.sku, c.key.location) for c in cmd.changes])
-    for index, detail in missing.items():
+    refs = [(c.key.sku, c.key.location) for c in cmd.changes]
+    for issue in await unknown_references(uow, refs, "changes"):
+        assert issue.index is not None
+        index = issue.index
+        found = failed.get(index)
+        detail = issue.detail if found is None else f"{found.detail} and {issue.detail}"
         failed[index] = errors.ItemError(index, errors.UnknownReference.code, detail)
     keys = {c.key for i, c in enumerate(cmd.changes) if i not in failed}
     await uow.levels.create_missing(keys, now)

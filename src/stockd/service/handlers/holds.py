@@ -34,7 +34,6 @@ async def active_hold(uow: UnitOfWork, reservation_id: str, clock: Clock) -> Res
     if reservation.status is ReservationStatus.EXPIRED:
         raise errors.ReservationExpired(
             f"reservation {reservation_id!r} expired at {reservation.expires_at.isoformat()}",
-            reservation_status=reservation.status.value,
             expires_at=reservation.expires_at.isoformat(),
         )
     if reservation.status is not ReservationStatus.ACTIVE:
@@ -45,7 +44,6 @@ async def active_hold(uow: UnitOfWork, reservation_id: str, clock: Clock) -> Res
     if reservation.expires_at <= now:
         raise errors.ReservationExpired(
             f"reservation {reservation_id!r} expired at {reservation.expires_at.isoformat()}",
-            reservation_status=ReservationStatus.EXPIRED.value,
             expires_at=reservation.expires_at.isoformat(),
         ).then(overdue.sweep_hold(reservation.id))
     return reservation

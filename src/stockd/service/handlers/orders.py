@@ -51,11 +51,12 @@ async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
         if existing.fingerprint != cmd.fingerprint:
             raise errors.AlreadyExists(
                 f"order {cmd.order_id!r} was already placed with a different request",
-                order_id=cmd.order_id,
+                resource="order",
+                id=cmd.order_id,
             )
         return Placed(existing, replayed=True)
     if (cmd.reservation_id is None) == (not cmd.lines):
-        raise errors.InvalidRequest("give either 'lines' or 'reservation_id'")
+        raise errors.InvalidRequest(errors.Issue("give either 'lines' or 'reservation_id'"))
     if cmd.reservation_id is not None:
         reservation = await _hold_for(uow, cmd.reservation_id, deps)
         placed = await _from_reservation(cmd, reservation, uow, ctx, deps, replan=True)
@@ -76,7 +77,9 @@ async def commit_reservation(
     reservation = await holds.active_hold(uow, reservation_id, deps.clock)
     placed = await _from_reservation(cmd, reservation, uow, ctx, deps, replan=False)
     if not await uow.orders.add(placed.order):
-        raise errors.AlreadyExists(f"order {order_id!r} already exists", order_id=order_id)
+        raise errors.AlreadyExists(
+            f"order {order_id!r} already exists", resource="order", id=order_id
+        )
     await _record(uow, placed, ctx)
     return placed.order
 
@@ -151,7 +154,10 @@ async def _from_reservation(
     held = {holds.hold_key(x): x.quantity for x in reservation.lines}
     if cmd.pickup_location is not None and cmd.pickup_location != reservation.pickup_location:
         raise errors.InvalidRequest(
-            f"reservation {reservation.id!r} is not held for pickup at {cmd.pickup_location!r}"
+            errors.Issue(
+                f"reservation {reservation.id!r} is not held for pickup at {cmd.pickup_location!r}",
+                "pickup_location",
+            )
         )
     pickup = reservation.pickup_location
     target, planned = dict(held), None
@@ -194,7 +200,9 @@ async def _hold_for(uow: UnitOfWork, reservation_id: str, deps: Deps) -> Reserva
     try:
         return await holds.active_hold(uow, reservation_id, deps.clock)
     except errors.NotFound:
-        raise errors.UnknownReference(f"unknown reservation {reservation_id!r}") from None
+        raise errors.UnknownReference(
+            errors.Issue(f"unknown reservation {reservation_id!r}", "reservation_id")
+        ) from None
 
 
 async def _better_placement(
@@ -264,8 +272,12 @@ async def ship_order(cmd: ShipOrder, uow: UnitOfWork, ctx: Context, deps: Deps) 
     now = deps.clock.now()
     order = await _order(uow, cmd.order_id)
     if order.status is OrderStatus.CANCELLED:
-        raise errors.OrderClosed(f"order {order.id!r} is cancelled")
+        raise errors.OrderClosed(
+            f"order {order.id!r} is cancelled", order_status=order.status.value
+        )
     lines.unique_skus(cmd.lines)
+    await lines.known_location(uow, cmd.location)
+    await lines.known_skus(uow, cmd.lines)
     problems = []
     for i, line in enumerate(cmd.lines):
         found = order.line(line.sku, cmd.location)
@@ -289,7 +301,7 @@ async def ship_order(cmd: ShipOrder, uow: UnitOfWork, ctx: Context, deps: Deps) 
             raise errors.InvariantViolation(f"{key}: order line refused the shipment")
         not_on_hand = errors.InsufficientStock(
             f"{key}: {q} units are not physically on hand yet (backordered)",
-            lines=[{"sku": key.sku, "location": key.location, "requested": q}],
+            [errors.ShortLine(key.sku, key.location, q, 0)],
         )
         movements.append(
             await move(
@@ -313,9 +325,14 @@ async def cancel_order(cmd: CancelOrder, uow: UnitOfWork, ctx: Context, deps: De
     now = deps.clock.now()
     order = await _order(uow, cmd.order_id)
     if order.status is OrderStatus.CANCELLED:
-        raise errors.OrderClosed(f"order {order.id!r} is already cancelled")
+        raise errors.OrderClosed(
+            f"order {order.id!r} is already cancelled", order_status=order.status.value
+        )
     if order.outstanding == 0:
-        raise errors.OrderClosed(f"order {order.id!r} has nothing left to cancel: all shipped")
+        raise errors.OrderClosed(
+            f"order {order.id!r} has nothing left to cancel: all shipped",
+            order_status=order.status.value,
+        )
     movements: list[Movement] = []
     for line in sorted(order.lines, key=lambda x: (x.sku, x.location)):
         if not line.committed:

@@ -13,6 +13,7 @@ from stockd.domain.commands import LineRequest
 from stockd.domain.quantities import Level, LevelKey
 from stockd.errors import InsufficientStock
 from stockd.service import overdue, planning
+from stockd.service.handlers import references
 from stockd.service.handlers.references import missing_references
 from stockd.service.ports import UnitOfWork
 
@@ -25,10 +26,10 @@ def reject_duplicates(lines: Sequence[LineRequest]) -> None:
         if first != index:
             where = f" at {line.location!r}" if line.location else ""
             detail = f"same SKU {line.sku!r}{where} as line {first}"
-            dupes.append({"index": index, "detail": detail})
+            dupes.append(errors.Issue(detail, f"lines[{index}].sku", index))
     if dupes:
         raise errors.DuplicateLines(
-            "each SKU (and location) may appear once; merge the quantities", errors=dupes
+            *dupes, detail="each SKU (and location) may appear once; merge the quantities"
         )
 
 
@@ -47,17 +48,14 @@ def reference_problem(
     catalog already looked up (a batch looks it up once for all requests)."""
     missing = missing_references([(x.sku, x.location) for x in lines], skus, locations)
     if missing:
-        return errors.UnknownReference(
-            "; ".join(f"line {i}: {d}" for i, d in sorted(missing.items())),
-            errors=[{"index": i, "detail": d} for i, d in sorted(missing.items())],
-        )
-    inactive = sorted(
-        {x.location for x in lines if x.location is not None and not locations[x.location].active}
-    )
+        return errors.UnknownReference(*missing, detail=references.unknown(missing))
+    inactive = [
+        errors.Issue(f"location {x.location!r} is inactive", f"lines[{i}].location", i)
+        for i, x in enumerate(lines)
+        if x.location is not None and not locations[x.location].active
+    ]
     if inactive:
-        return errors.InvalidRequest(
-            f"location(s) {', '.join(inactive)} are inactive", locations=inactive
-        )
+        return errors.InvalidRequest(*inactive)
     return None
 
 
@@ -65,18 +63,12 @@ def short_of(units: Mapping[LevelKey, int], levels: Mapping[LevelKey, Level]) ->
     """The shortfall of units asked for at named levels, with what each could
     still give (`levels` as seen when deciding)."""
     lines = [
-        {
-            "sku": k.sku,
-            "location": k.location,
-            "requested": q,
-            "available": levels[k].sellable if k in levels else 0,
-        }
+        errors.ShortLine(k.sku, k.location, q, levels[k].sellable if k in levels else 0)
         for k, q in sorted(units.items())
     ]
     return overdue.shortage(
         "not enough stock for " + ", ".join(f"{k.sku}@{k.location}" for k in sorted(units)),
         lines,
-        {k.sku for k in units},
     )
 
 
@@ -119,11 +111,17 @@ def pickup_units(
 ) -> dict[LevelKey, int]:
     """Every line at the pickup store, which must exist, be active and offer pickup."""
     planning.check_pickup(location, pickup)
-    elsewhere = sorted({x.location for x in lines if x.location not in (None, pickup)})
-    if elsewhere:
-        raise errors.InvalidRequest(
-            f"a pickup at {pickup!r} holds only there; lines name {', '.join(elsewhere)}"
+    elsewhere = [
+        errors.Issue(
+            f"a pickup at {pickup!r} holds only there, not at {x.location!r}",
+            f"lines[{i}].location",
+            i,
         )
+        for i, x in enumerate(lines)
+        if x.location not in (None, pickup)
+    ]
+    if elsewhere:
+        raise errors.InvalidRequest(*elsewhere)
     units: dict[LevelKey, int] = defaultdict(int)
     for line in lines:
         units[LevelKey(line.sku, pickup)] += line.quantity

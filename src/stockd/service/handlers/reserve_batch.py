@@ -56,7 +56,7 @@ async def reserve_batch(
             deadlines[i] = deps.ttl.deadline(now, r.cmd.ttl_seconds)
             placing.reject_duplicates(r.cmd.lines)
         except ValueError as e:
-            outcomes[i] = errors.InvalidRequest(str(e))
+            outcomes[i] = errors.InvalidRequest(errors.Issue(str(e), "ttl_seconds"))
         except errors.StockdError as e:
             outcomes[i] = e
     live = [i for i in range(len(requests)) if outcomes[i] is None]
