@@ -145,3 +145,20 @@ async def test_an_order_is_stored_with_the_time_it_was_answered_with(
     stored = await backend.reads.order("O2")
     assert stored is not None
     assert stored.created_at == placed.order.created_at
+
+
+async def test_shipping_backordered_units_names_how_many_are_not_on_hand(
+    backend: Container,
+) -> None:
+    await seed(
+        backend.bus, skus={"B": 0}, locations={"x": 1}, stock={("B", "x"): 2}, backorder={"B": 5}
+    )
+    await backend.bus.handle(PlaceOrder("O5", "f", lines=(LineRequest("B", 5, "x"),)), ADMIN)
+    with pytest.raises(errors.InsufficientStock) as caught:
+        await backend.bus.handle(ShipOrder("O5", "x", (SkuQuantity("B", 5),)), ADMIN)
+    assert caught.value.lines == (errors.ShortLine("B", "x", 5, 2),)
+    assert caught.value.lines[0].short == 3
+    assert "3 of the 5 units" in caught.value.detail
+    order = await backend.bus.handle(ShipOrder("O5", "x", (SkuQuantity("B", 2),)), ADMIN)
+    assert order.lines[0].shipped == 2
+    await clean(backend)

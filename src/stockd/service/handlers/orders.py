@@ -299,19 +299,18 @@ async def ship_order(cmd: ShipOrder, uow: UnitOfWork, ctx: Context, deps: Deps) 
             order.id, key.sku, key.location, OrderLineChange(committed=-q, shipped=q)
         ):
             raise errors.InvariantViolation(f"{key}: order line refused the shipment")
-        not_on_hand = errors.InsufficientStock(
-            f"{key}: {q} units are not physically on hand yet (backordered)",
-            [errors.ShortLine(key.sku, key.location, q, 0)],
-        )
+        delta = Quantities(on_hand=-q, committed=-q)
+        after = await uow.levels.apply(key, delta, now)
+        if after is None:
+            raise await _not_on_hand(uow, key, q)
         movements.append(
-            await move(
-                uow,
-                OrderShipped,
-                key,
-                Quantities(on_hand=-q, committed=-q),
-                now,
-                ctx,
-                not_on_hand,
+            OrderShipped(
+                key=key,
+                delta=delta,
+                after=after.quantities,
+                at=now,
+                actor=ctx.actor,
+                idempotency_key=ctx.idempotency_key,
                 reason=f"shipment {shipment}",
                 reference=cmd.reference or shipment,
                 order_id=order.id,
@@ -319,6 +318,19 @@ async def ship_order(cmd: ShipOrder, uow: UnitOfWork, ctx: Context, deps: Deps) 
         )
     await uow.ledger.append(movements)
     return await _restatus(uow, order.id, now, ctx)
+
+
+async def _not_on_hand(uow: UnitOfWork, key: LevelKey, q: int) -> errors.InsufficientStock:
+    """Why `q` committed units cannot ship from `key`: the level is in
+    backorder, and only some of them (if any) are physically there. Shipping
+    leaves `available` as it is, so only `on_hand` can refuse it."""
+    level = (await uow.levels.read([key])).get(key)
+    there = min(level.quantities.sound if level else 0, q)
+    return errors.InsufficientStock(
+        f"{key}: {q - there} of the {q} units to ship are not on hand yet (backordered);"
+        f" {there} can ship now",
+        [errors.ShortLine(key.sku, key.location, q, there)],
+    )
 
 
 async def cancel_order(cmd: CancelOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> Order:
