@@ -1,0 +1,36 @@
+"""Which held units the caller placed.
+
+`reservation_lines.named`: how many of a line's units are at its location
+because the caller named it (a line's location, or the pickup store); the
+rest stockd placed. Placing an order from a hold never moves the named
+units. Active holds from before are taken as wholly named: nothing recorded
+says otherwise, and leaving a hold where it is is always safe.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-30
+"""
+
+from stockd.adapters.postgres.migrate import run_script
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    run_script(
+        """
+        ALTER TABLE reservation_lines
+            ADD COLUMN named bigint NOT NULL DEFAULT 0,
+            ADD CONSTRAINT reservation_lines_named_within_quantity
+                CHECK (named >= 0 AND named <= quantity);
+        UPDATE reservation_lines l SET named = l.quantity
+        FROM reservations r WHERE r.id = l.reservation_id AND r.status = 'active';
+        """
+    )
+
+
+def downgrade() -> None:
+    run_script("ALTER TABLE reservation_lines DROP COLUMN named;")
