@@ -182,6 +182,7 @@ CASES: list[tuple[str, str, str, Any, int, str, str | None]] = [
     # -- bulk_rejected
     ("adjust: unknown SKU", "POST", "/v1/adjustments", {"changes": [{"sku": "NOPE", "location": "x", "state": "on_hand", "delta": 1, "reason": "r"}]}, 422, "bulk_rejected", None),
     ("adjust: below what is held", "POST", "/v1/adjustments", {"changes": [{"sku": "A", "location": "x", "state": "on_hand", "delta": -10, "reason": "r"}]}, 409, "bulk_rejected", None),
+    ("adjust: incoming a transfer is owed", "POST", "/v1/adjustments", {"changes": [{"sku": "A", "location": "x", "state": "incoming", "set": 0, "reason": "r"}]}, 409, "bulk_rejected", None),
     # -- the other conflicts
     ("SKU exists", "POST", "/v1/skus", {"sku": "A", "product_id": "P", "name": "A"}, 409, "already_exists", None),
     ("location exists", "POST", "/v1/locations", {"id": "x", "name": "x"}, 409, "already_exists", None),

@@ -188,6 +188,11 @@ class TransferRepository(Protocol):
 
     async def set_status(self, transfer_id: str, status: TransferStatus, now: datetime) -> None: ...
 
+    async def in_transit_to(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
+        """Units that open transfers still owe each level (sent to its
+        location, not yet received); levels owed nothing are left out."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SaleRecord:

@@ -9,7 +9,7 @@ from stockd import errors
 from stockd.domain.adjustments import Change, ChangeKind, Refusal, movement
 from stockd.domain.commands import Adjust
 from stockd.domain.events import Movement, StockAdjusted, StockCounted, StockMoved
-from stockd.domain.quantities import Level, Quantities
+from stockd.domain.quantities import Level, Quantities, State
 from stockd.service.context import Context, Deps
 from stockd.service.handlers.references import unknown_references
 from stockd.service.ports import UnitOfWork
@@ -50,6 +50,14 @@ async def adjust(cmd: Adjust, uow: UnitOfWork, ctx: Context, deps: Deps) -> Adju
     keys = {c.key for i, c in enumerate(cmd.changes) if i not in failed}
     await uow.levels.create_missing(keys, now)
     levels = await uow.levels.lock(keys)
+    # Read after the lock: a transfer locks its destination level before it
+    # records its lines, so none can add units in transit unseen from here.
+    lowering = {
+        c.key
+        for i, c in enumerate(cmd.changes)
+        if i not in failed and c.state is State.INCOMING and (c.delta or 0) <= 0
+    }
+    in_transit = await uow.transfers.in_transit_to(lowering) if lowering else {}
 
     applied: dict[int, Level] = {}
     movements: list[Movement] = []
@@ -57,7 +65,7 @@ async def adjust(cmd: Adjust, uow: UnitOfWork, ctx: Context, deps: Deps) -> Adju
         if index in failed:
             continue
         level = levels[change.key]
-        delta = movement(change, level)
+        delta = movement(change, level, in_transit.get(change.key, 0))
         if isinstance(delta, Refusal):
             failed[index] = errors.ItemError(index, delta.code, delta.detail)
             continue

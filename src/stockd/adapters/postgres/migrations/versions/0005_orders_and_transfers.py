@@ -1,10 +1,14 @@
-"""Which held units the caller placed.
+"""Which held units the caller placed; open transfers by destination.
 
 `reservation_lines.named`: how many of a line's units are at its location
 because the caller named it (a line's location, or the pickup store); the
 rest stockd placed. Placing an order from a hold never moves the named
 units. Active holds from before are taken as wholly named: nothing recorded
 says otherwise, and leaving a hold where it is is always safe.
+
+`transfers_open_by_destination`: what open transfers still owe a level is
+read whenever its `incoming` is adjusted down (it may not go below that) and
+by `stockd ledger verify`.
 
 Revision ID: 0005
 Revises: 0004
@@ -28,9 +32,16 @@ def upgrade() -> None:
                 CHECK (named >= 0 AND named <= quantity);
         UPDATE reservation_lines l SET named = l.quantity
         FROM reservations r WHERE r.id = l.reservation_id AND r.status = 'active';
+        CREATE INDEX transfers_open_by_destination ON transfers (destination)
+            WHERE status <> 'received';
         """
     )
 
 
 def downgrade() -> None:
-    run_script("ALTER TABLE reservation_lines DROP COLUMN named;")
+    run_script(
+        """
+        DROP INDEX transfers_open_by_destination;
+        ALTER TABLE reservation_lines DROP COLUMN named;
+        """
+    )
