@@ -155,7 +155,7 @@ def test_iteration_walks_every_page_of_every_list(client: StockdClient, unique: 
     skus = [x.sku for x in client.skus.iter(limit=2)]
     assert sku in skus
     assert skus == sorted(skus)
-    events = list(client.events.iter(sku=sku, limit=2))
+    events = list(client.events.iter(sku=sku, type="stock.*", limit=2))
     assert [e.after["on_hand"] for e in events] == [1, 2, 3]
     assert [e.seq for e in events] == sorted(e.seq for e in events)
     first = client.skus.list(limit=1)
@@ -169,7 +169,7 @@ async def test_the_async_client_walks_pages_too(
     sku = stocked(client, f"APAGE-{unique}", ("a", 4), ("b", 5))
     levels = [x async for x in aclient.levels.iter(sku=sku, limit=1)]
     assert [x.on_hand for x in levels] == [4, 5]
-    events = [e async for e in aclient.events.iter(sku=sku, limit=1)]
+    events = [e async for e in aclient.events.iter(sku=sku, type="stock.*", limit=1)]
     assert [e.type for e in events] == ["stock.adjusted", "stock.adjusted"]
 
 
