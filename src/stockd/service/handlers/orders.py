@@ -6,14 +6,11 @@ Lock order: the reservation or order row first, then levels sorted by
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from stockd import errors
-from stockd.domain.allocation import OrderLine as PlanLine
-from stockd.domain.allocation import PlanRequest
 from stockd.domain.commands import CancelOrder, PlaceOrder, ShipOrder
 from stockd.domain.events import (
     Movement,
@@ -29,7 +26,7 @@ from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.service import planning
 from stockd.service.context import Context, Deps
-from stockd.service.handlers import holds, lines, placing
+from stockd.service.handlers import holds, lines, placing, replanning
 from stockd.service.handlers.moves import move
 from stockd.service.ports import OrderLineChange, UnitOfWork
 
@@ -150,7 +147,7 @@ async def _from_reservation(
 ) -> Placed:
     """Commit a hold's units for the order — where they are held, or, when
     `replan` and the order names a strategy that finds a strictly better
-    feasible placement for the units it may move (`_better_placement`),
+    feasible placement for the units it may move (`replanning`),
     where it says (the held units are given back in the same transaction)."""
     now = deps.clock.now()
     held = {holds.hold_key(x): x.quantity for x in reservation.lines}
@@ -164,7 +161,7 @@ async def _from_reservation(
     pickup = reservation.pickup_location
     target, planned = dict(held), None
     if replan and pickup is None and cmd.strategy is not None:
-        target, planned = await _better_placement(cmd, uow, deps, reservation)
+        target, planned = await replanning.better_placement(cmd, uow, deps, reservation)
     replanned = target != held
     strategy = planned.plan.strategy if planned else None
 
@@ -205,68 +202,6 @@ async def _hold_for(uow: UnitOfWork, reservation_id: str, deps: Deps) -> Reserva
         raise errors.UnknownReference(
             errors.Issue(f"unknown reservation {reservation_id!r}", "reservation_id")
         ) from None
-
-
-async def _better_placement(
-    cmd: PlaceOrder, uow: UnitOfWork, deps: Deps, reservation: Reservation
-) -> tuple[dict[LevelKey, int], planning.Planned | None]:
-    """Where the strategy would put the held units it may move, counting them
-    as available; the held placement unless that is strictly better by the
-    strategy's own measure.
-
-    Units stay where they are held when the caller named the location, or
-    when the strategy may not use it (inactive, does not ship, not the
-    pickup store): only units stockd placed at the strategy's own sites
-    move. The plan and the comparison see only those sites, so a strategy
-    never meets a location it was not given."""
-    strategy = planning.strategy_named(cmd.strategy, deps.default_strategy)
-    placement = _placement(cmd)
-    held = {holds.hold_key(x): x.quantity for x in reservation.lines}
-    where = await uow.catalog.locations({x.location for x in reservation.lines})
-    movable = {
-        holds.hold_key(x): x.placed
-        for x in reservation.lines
-        if x.placed and planning.exclusion(where[x.location], placement) is None
-    }
-    if not movable:
-        return held, None
-    per_sku: dict[str, int] = defaultdict(int)
-    for key, q in movable.items():
-        per_sku[key.sku] += q
-    levels = await uow.levels.lock(skus=per_sku)
-    locations = await uow.catalog.locations({key.location for key in levels})
-    request = planning.plan_request(
-        [PlanLine(sku, q) for sku, q in sorted(per_sku.items())],
-        levels.values(),
-        locations,
-        placement,
-        returned=movable,
-    )
-    planned = planning.run(strategy, request)
-    if not planned.plan.feasible:
-        return held, planned
-    proposed: dict[LevelKey, int] = defaultdict(int)
-    for key, q in held.items():
-        if q > movable.get(key, 0):
-            proposed[key] += q - movable.get(key, 0)
-    for line in planned.plan.lines:
-        for a in line.allocations:
-            proposed[LevelKey(line.sku, a.location)] += a.quantity
-    better = strategy.objective(_at_sites(proposed, request), request) < strategy.objective(
-        _at_sites(held, request), request
-    )
-    return (dict(proposed) if better else held), planned
-
-
-def _at_sites(units: Mapping[LevelKey, int], request: PlanRequest) -> dict[str, dict[str, int]]:
-    """location -> sku -> units, at the request's sites only: units held
-    elsewhere stay where they are in every placement compared, so leaving
-    them out changes no comparison."""
-    out: dict[str, dict[str, int]] = defaultdict(dict)
-    for key, q in units.items():
-        if key.location in request.sites:
-            out[key.location][key.sku] = q
-    return dict(out)
 
 
 def _placement(cmd: PlaceOrder) -> planning.Placement:
