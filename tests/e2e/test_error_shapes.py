@@ -38,6 +38,7 @@ SHAPES: dict[str, dict[str, set[str] | None]] = {
     "invariant_violation": {},
     "idempotency_key_reused": {},
     "not_found": {},
+    "invalid_cursor": {},
     "forbidden": {},
     "unauthorized": {},
 }
@@ -68,6 +69,7 @@ async def world(api: Api, db: Container) -> World:
     """Warehouses x (priority 1) and y (2), store `shop`, inactive `off`;
     SKU A (deny) with 10 at x and 5 at y, B (backorder up to 5) with 2 at x;
     order O (A 2 at x, B 4 at x: 2 of them backordered), cancelled order C,
+    shipped order S,
     holds, a transfer in transit and one received."""
     for body in (
         {"id": "x", "name": "x", "priority": 1},
@@ -96,6 +98,8 @@ async def world(api: Api, db: Container) -> World:
     )
     await ok(api, "POST", "/v1/orders", {"order_id": "C", "lines": [one(location="y")]})
     await ok(api, "POST", "/v1/orders/C/cancel")
+    await ok(api, "POST", "/v1/orders", {"order_id": "S", "lines": [one(location="y")]})
+    await ok(api, "POST", "/v1/orders/S/shipments", {"location": "y", "lines": [one()]})
     hold = await ok(api, "POST", "/v1/reservations", {"lines": [one()]})
     released = await ok(api, "POST", "/v1/reservations", {"lines": [one()]})
     await ok(api, "POST", f"/v1/reservations/{released['id']}/release")
@@ -155,6 +159,7 @@ CASES: list[tuple[str, str, str, Any, int, str, str | None]] = [
     ("return: inactive location", "POST", RET, {"order_id": "O", "location": "off", "condition": "resellable", "lines": [one()]}, 422, "invalid_request", "location"),
     ("sale: inactive location", "POST", "/v1/sales", {"location": "off", "external_id": "R9", "lines": [one()]}, 422, "invalid_request", "location"),
     ("location: lat without lon", "PATCH", "/v1/locations/x", {"lat": 1.0}, 422, "invalid_request", "lat"),
+    ("SKU: cap without backorder", "PATCH", "/v1/skus/A", {"backorder_cap": 3}, 422, "invalid_request", "backorder_cap"),
     ("events: unknown type", "GET", "/v1/events?type=nope", None, 422, "invalid_request", "type"),
     # -- duplicate_lines
     ("hold: same SKU twice", "POST", RES, {"lines": [one(), one()]}, 422, "duplicate_lines", "lines[1].sku"),
@@ -194,10 +199,12 @@ CASES: list[tuple[str, str, str, Any, int, str, str | None]] = [
     ("extend an overdue hold", "POST", "{expiring}/extend", {"ttl_seconds": 60}, 409, "reservation_expired", None),
     ("ship a cancelled order", "POST", "/v1/orders/C/shipments", {"location": "y", "lines": [one()]}, 409, "order_closed", None),
     ("cancel a cancelled order", "POST", "/v1/orders/C/cancel", None, 409, "order_closed", None),
+    ("cancel a shipped order", "POST", "/v1/orders/S/cancel", None, 409, "order_closed", None),
     ("receive a received transfer", "POST", "{received}/receive", None, 409, "nothing_in_transit", None),
     ("strand backorders", "PATCH", "/v1/skus/B", {"policy": "deny"}, 409, "invariant_violation", None),
     # -- no members
     ("unknown order", "GET", "/v1/orders/NOPE", None, 404, "not_found", None),
+    ("bad cursor", "GET", "/v1/levels?cursor=nope", None, 400, "invalid_cursor", None),
     ("wrong type", "POST", RES, {"lines": [one(quantity="3")]}, 422, "validation_failed", None),
 ]  # fmt: skip
 
