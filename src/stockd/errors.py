@@ -6,19 +6,20 @@ RFC 9457 problem document, in that one place.
 
     StockdError
     ├── InvalidRequest            the request cannot be carried out as written (422)
-    │   ├── UnknownReference      it names SKUs or locations that do not exist
-    │   ├── DuplicateLines        the same SKU and location appear twice
+    │   ├── UnknownReference      it names SKUs, locations, orders or holds that do not exist
+    │   ├── DuplicateLines        the same SKU (and location) appears twice
     │   └── IdempotencyKeyReused  the key was used before with another request
     ├── BadCursor                 a list cursor that stockd did not issue (400)
     ├── NotFound                  the resource in the path does not exist (404)
     ├── Conflict                  the request is valid but the state forbids it (409)
     │   ├── AlreadyExists
     │   ├── VersionConflict       If-Match / expected value did not match: lost update
-    │   ├── InsufficientStock     not enough sellable units; lists the short lines
+    │   ├── InsufficientStock     not enough units; lists the short lines
     │   ├── InvariantViolation    the change would break a level invariant
     │   ├── ReservationNotActive  the hold is committed, released or expired
     │   │   └── ReservationExpired
     │   ├── OrderClosed           the order is cancelled or has nothing left to do
+    │   ├── NothingInTransit      receiving a transfer that has nothing left in transit
     │   ├── BeyondRecorded        shipping, returning or receiving more than there is
     │   └── BulkRejected          an atomic bulk with failing items (409 or 422)
     ├── Unauthorized              no or unknown API key (401)
@@ -26,16 +27,38 @@ RFC 9457 problem document, in that one place.
     └── Busy                      contention did not clear: retries ran out, or a lock
                                   wait passed the lock timeout (503)
 
-A time in a problem (in `detail` or a member) is written by `timestamp`, in
-the form resources use: RFC 3339 in UTC with `Z`.
+**One code, one shape.** Besides the standard members (`type`, `title`,
+`status`, `detail`, `code`, `instance`), a problem document carries exactly
+the members its code declares (`members` below), wherever it was raised; each
+class's constructor is the only way to fill them:
+
+    code                            members
+    invalid_request,                errors: [{index, field, detail}]  (Issue)
+      unknown_reference,
+      duplicate_lines
+    insufficient_stock              lines: [{sku, location, requested, available, short}]
+                                                                      (ShortLine)
+    beyond_recorded, bulk_rejected  errors: [{index, code, detail}]   (ItemError)
+    already_exists                  resource (sku, location, order, sale), id
+    version_conflict                current_version
+    reservation_not_active          reservation_status
+    reservation_expired             reservation_status ("expired"), expires_at
+    order_closed                    order_status
+    nothing_in_transit              transfer_status
+    forbidden                       scopes (the key's), needed
+    every other code                none
+
+docs/api.md shows the same table to clients. A time in a problem (in
+`detail` or a member) is written by `timestamp`, in the form resources use:
+RFC 3339 in UTC with `Z`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from stockd.domain.commands import Command
 
@@ -62,9 +85,18 @@ def timestamp(at: datetime) -> str:
 class StockdError(Exception):
     code = "error"
     title = "Request failed"
+    members: ClassVar[tuple[str, ...]] = ()
+    """The members this code's problem document carries besides the standard ones."""
     follow_up: FollowUp | None = None
 
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str, *, members: Mapping[str, Any] | None = None) -> None:
+        """`members`: exactly those the class declares (its own constructor
+        fills them; callers give only `detail` and typed arguments)."""
+        extra = dict(members or {})
+        if set(extra) != set(self.members):
+            raise TypeError(
+                f"{type(self).__name__} carries {sorted(self.members)}, not {sorted(extra)}"
+            )
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
@@ -75,14 +107,45 @@ class StockdError(Exception):
         return self
 
 
+# -- the request as written --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """What is wrong with one part of a request."""
+
+    detail: str
+    field: str | None = None
+    """Where: a path into the body (`lines[2].location`, `ttl_seconds`), a
+    header (`If-Match`) or query parameter (`type`); None when it is the
+    request as a whole, or stockd cannot tell."""
+    index: int | None = None
+    """The line or change it concerns, if any (the number in `field`)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "field": self.field, "detail": self.detail}
+
+
 class InvalidRequest(StockdError):
+    """`errors` lists every issue found: `[{index, field, detail}]`."""
+
     code = "invalid_request"
     title = "Invalid request"
+    members: ClassVar[tuple[str, ...]] = ("errors",)
+
+    def __init__(self, *issues: Issue, detail: str | None = None) -> None:
+        if not issues:
+            raise TypeError("an invalid request names at least one issue")
+        super().__init__(
+            detail or "; ".join(i.detail for i in issues[:10]),
+            members={"errors": [i.as_dict() for i in issues]},
+        )
+        self.issues = issues
 
 
 class UnknownReference(InvalidRequest):
     code = "unknown_reference"
-    title = "Unknown SKU or location"
+    title = "Unknown reference"
 
 
 class DuplicateLines(InvalidRequest):
@@ -93,6 +156,10 @@ class DuplicateLines(InvalidRequest):
 class IdempotencyKeyReused(InvalidRequest):
     code = "idempotency_key_reused"
     title = "Idempotency key reused with a different request"
+    members: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, detail: str) -> None:
+        StockdError.__init__(self, detail)
 
 
 class BadCursor(StockdError):
@@ -105,6 +172,9 @@ class NotFound(StockdError):
     title = "Not found"
 
 
+# -- the state forbids it ----------------------------------------------------------
+
+
 class Conflict(StockdError):
     code = "conflict"
     title = "Conflict"
@@ -113,16 +183,54 @@ class Conflict(StockdError):
 class AlreadyExists(Conflict):
     code = "already_exists"
     title = "Already exists"
+    members: ClassVar[tuple[str, ...]] = ("resource", "id")
+
+    def __init__(self, detail: str, *, resource: str, id: str) -> None:
+        super().__init__(detail, members={"resource": resource, "id": id})
 
 
 class VersionConflict(Conflict):
     code = "version_conflict"
     title = "Version conflict"
+    members: ClassVar[tuple[str, ...]] = ("current_version",)
+
+    def __init__(self, detail: str, *, current_version: int) -> None:
+        super().__init__(detail, members={"current_version": current_version})
+
+
+@dataclass(frozen=True, slots=True)
+class ShortLine:
+    """A line that cannot be filled: of `requested` units, `available` could
+    be had (at `location`, or wherever the strategy looked when None)."""
+
+    sku: str
+    location: str | None
+    requested: int
+    available: int
+
+    @property
+    def short(self) -> int:
+        """How many of the requested units cannot be had."""
+        return self.requested - min(max(self.available, 0), self.requested)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sku": self.sku,
+            "location": self.location,
+            "requested": self.requested,
+            "available": max(self.available, 0),
+            "short": self.short,
+        }
 
 
 class InsufficientStock(Conflict):
     code = "insufficient_stock"
     title = "Insufficient stock"
+    members: ClassVar[tuple[str, ...]] = ("lines",)
+
+    def __init__(self, detail: str, lines: Sequence[ShortLine]) -> None:
+        super().__init__(detail, members={"lines": [x.as_dict() for x in lines]})
+        self.lines = tuple(lines)
 
 
 class InvariantViolation(Conflict):
@@ -133,58 +241,91 @@ class InvariantViolation(Conflict):
 class ReservationNotActive(Conflict):
     code = "reservation_not_active"
     title = "Reservation is not active"
+    members: ClassVar[tuple[str, ...]] = ("reservation_status",)
+
+    def __init__(self, detail: str, *, reservation_status: str) -> None:
+        super().__init__(detail, members={"reservation_status": reservation_status})
 
 
 class ReservationExpired(ReservationNotActive):
     code = "reservation_expired"
     title = "Reservation has expired"
+    members: ClassVar[tuple[str, ...]] = ("reservation_status", "expires_at")
+
+    def __init__(self, detail: str, *, expires_at: str) -> None:
+        StockdError.__init__(
+            self, detail, members={"reservation_status": "expired", "expires_at": expires_at}
+        )
 
 
 class OrderClosed(Conflict):
     code = "order_closed"
     title = "Order is closed"
+    members: ClassVar[tuple[str, ...]] = ("order_status",)
+
+    def __init__(self, detail: str, *, order_status: str) -> None:
+        super().__init__(detail, members={"order_status": order_status})
 
 
-class BeyondRecorded(Conflict):
-    """More units than the order or transfer has in that state; `errors`
-    lists each line (codes: not_in_order, exceeds_committed, exceeds_shipped,
-    exceeds_in_transit)."""
+class NothingInTransit(Conflict):
+    code = "nothing_in_transit"
+    title = "Nothing left in transit"
+    members: ClassVar[tuple[str, ...]] = ("transfer_status",)
 
-    code = "beyond_recorded"
-    title = "More units than recorded"
+    def __init__(self, detail: str, *, transfer_status: str) -> None:
+        super().__init__(detail, members={"transfer_status": transfer_status})
 
 
 @dataclass(frozen=True, slots=True)
 class ItemError:
-    """Why one item of a bulk request failed."""
+    """Why one item of a bulk request (or one line) failed."""
 
     index: int
     code: str
     detail: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_validation(self) -> bool:
         return self.code in _VALIDATION_CODES
 
     def as_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "code": self.code, "detail": self.detail, **self.extra}
+        return {"index": self.index, "code": self.code, "detail": self.detail}
+
+
+class BeyondRecorded(Conflict):
+    """More units than the order or transfer has in that state; `errors`
+    lists each line (codes: not_in_order, exceeds_committed, exceeds_shipped,
+    not_in_transfer, exceeds_in_transit)."""
+
+    code = "beyond_recorded"
+    title = "More units than recorded"
+    members: ClassVar[tuple[str, ...]] = ("errors",)
+
+    def __init__(self, items: Sequence[ItemError]) -> None:
+        super().__init__(
+            "; ".join(i.detail for i in items), members={"errors": [i.as_dict() for i in items]}
+        )
+        self.items = tuple(items)
 
 
 class BulkRejected(Conflict):
     code = "bulk_rejected"
     title = "Bulk request rejected; nothing was applied"
+    members: ClassVar[tuple[str, ...]] = ("errors",)
 
     def __init__(self, items: Sequence[ItemError]) -> None:
         super().__init__(
             f"{len(items)} item(s) failed; nothing was applied",
-            errors=[i.as_dict() for i in items],
+            members={"errors": [i.as_dict() for i in items]},
         )
         self.items = tuple(items)
 
     @property
     def is_validation(self) -> bool:
         return any(i.is_validation for i in self.items)
+
+
+# -- who is asking, and how busy we are ----------------------------------------------
 
 
 class Unauthorized(StockdError):
@@ -195,6 +336,10 @@ class Unauthorized(StockdError):
 class Forbidden(StockdError):
     code = "forbidden"
     title = "API key lacks the required scope"
+    members: ClassVar[tuple[str, ...]] = ("scopes", "needed")
+
+    def __init__(self, detail: str, *, scopes: Sequence[str], needed: str) -> None:
+        super().__init__(detail, members={"scopes": list(scopes), "needed": needed})
 
 
 class Busy(StockdError):

@@ -96,8 +96,9 @@ async def test_an_archived_sku_cannot_be_held_ordered_or_sold(api: Api) -> None:
     for path, body in attempts:
         r = await api.post(path, json=body)
         assert (r.status_code, r.json()["code"]) == (422, "invalid_request"), (path, r.text)
-        assert r.json()["skus"] == ["A"]
-        assert "A are archived" in r.json()["detail"]
+        assert [e["detail"] for e in r.json()["errors"]] == [
+            "SKU 'A' is archived: no longer held, ordered or sold"
+        ]
     level = (await api.get("/v1/levels", params={"sku": "A", "location": "x"})).json()["items"]
     assert level[0]["reserved"] == level[0]["committed"] == 0
 
@@ -116,6 +117,7 @@ async def test_an_archived_location_is_never_chosen_nor_counted_as_available(api
     r = await api.post(
         "/v1/reservations", json={"lines": [{"sku": "A", "quantity": 1, "location": "x"}]}
     )
-    assert (r.status_code, r.json()["locations"]) == (422, ["x"])
+    assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "lines[0].location")
+    assert r.json()["errors"][0]["detail"] == "location 'x' is archived"
     availability = (await api.get("/v1/availability/A")).json()
     assert (availability["available"], availability["on_hand"]) == (4, 14)

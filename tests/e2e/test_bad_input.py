@@ -99,7 +99,9 @@ async def test_an_insufficient_stock_problem_lists_the_short_lines(api: Api) -> 
     await api.setup_basics()
     r = await api.post("/v1/reservations", json={"lines": [line(quantity=11, location="x")]})
     assert r.status_code == 409
-    assert r.json()["lines"] == [{"sku": "A", "location": "x", "requested": 11, "available": 10}]
+    assert r.json()["lines"] == [
+        {"sku": "A", "location": "x", "requested": 11, "available": 10, "short": 1}
+    ]
 
 
 async def test_malformed_json_is_a_400(api: Api, db: Container) -> None:

@@ -146,29 +146,61 @@ async def test_reserve_order_ship_cancel_return(api: Api, db: Container) -> None
     await clean(db)
 
 
-async def test_placing_from_a_hold_replans_when_the_strategy_finds_better(
+async def test_placing_from_a_hold_moves_only_what_stockd_placed_when_the_strategy_finds_better(
     api: Api, db: Container
 ) -> None:
     await network(api)
     hold = (
+        await api.post("/v1/reservations", json={"lines": [{"sku": "A", "quantity": 3}]})
+    ).json()
+    assert hold["lines"] == [{"sku": "A", "quantity": 3, "location": "ham"}]
+    named = (
         await api.post(
             "/v1/reservations", json={"lines": [{"sku": "A", "quantity": 3, "location": "muc"}]}
         )
     ).json()
-    r = await api.post(
-        "/v1/orders",
-        json={
-            "order_id": "ORD-2",
-            "reservation_id": hold["id"],
-            "ship_to": BERLIN,
-            "strategy": "nearest",
-        },
-    )
-    order = r.json()
-    assert (r.status_code, order["replanned"]) == (201, True)
-    assert [s["location"] for s in order["shipments"]] == ["ber"]
-    muc, ber = await level(api, "A", "muc"), await level(api, "A", "ber")
-    assert (muc["reserved"], muc["committed"], ber["committed"]) == (0, 0, 3)
+    for order_id, held in (("ORD-2", hold), ("ORD-3", named)):
+        r = await api.post(
+            "/v1/orders",
+            json={
+                "order_id": order_id,
+                "reservation_id": held["id"],
+                "ship_to": BERLIN,
+                "strategy": "nearest",
+            },
+        )
+        assert r.status_code == 201, r.text
+    ham, ber = await level(api, "A", "ham"), await level(api, "A", "ber")
+    assert (ham["reserved"], ham["committed"], ber["committed"]) == (0, 0, 3)
+    assert [s["location"] for s in r.json()["shipments"]] == ["muc"]
+    assert r.json()["replanned"] is False
+    await clean(db)
+
+
+async def test_an_order_from_a_hold_at_a_store_the_strategy_cannot_use_is_placed(
+    api: Api, db: Container
+) -> None:
+    await network(api)
+    more = {"sku": "A", "location": "store", "state": "on_hand", "delta": 3, "reason": "r"}
+    assert (await api.post("/v1/adjustments", json={"changes": [more]})).status_code == 200
+    for strategy in ("priority", "nearest", "fewest_shipments", "lowest_cost", "most_stock"):
+        hold = (
+            await api.post(
+                "/v1/reservations",
+                json={"lines": [{"sku": "A", "quantity": 1, "location": "store"}]},
+            )
+        ).json()
+        r = await api.post(
+            "/v1/orders",
+            json={
+                "order_id": f"S-{strategy}",
+                "reservation_id": hold["id"],
+                "ship_to": BERLIN,
+                "strategy": strategy,
+            },
+        )
+        assert r.status_code == 201, r.text
+        assert [s["location"] for s in r.json()["shipments"]] == ["store"]
     await clean(db)
 
 
@@ -208,7 +240,9 @@ async def test_order_shortfall_commits_nothing(api: Api, db: Container) -> None:
         },
     )
     assert (r.status_code, r.json()["code"]) == (409, "insufficient_stock")
-    assert r.json()["lines"] == [{"sku": "B", "location": None, "requested": 4, "available": 3}]
+    assert r.json()["lines"] == [
+        {"sku": "B", "location": None, "requested": 4, "available": 3, "short": 1}
+    ]
     assert (await api.get("/v1/orders/BIG")).status_code == 404
     assert (await level(api, "A", "ham"))["committed"] == 0
 
@@ -402,3 +436,34 @@ async def test_an_order_from_a_hold_cannot_switch_to_another_pickup_store(api: A
             json={"order_id": "P", "reservation_id": hold["id"], "pickup_location": pickup},
         )
         assert (r.status_code, r.json()["code"]) == (422, "invalid_request"), r.text
+
+
+async def test_an_orders_plan_shows_the_distance_and_cost_its_quote_shows(api: Api) -> None:
+    await network(api)
+    for loc in ("ber", "ham", "muc"):
+        cost = {"fixed": 4.5, "per_km_unit": 0.002}
+        r = await api.patch(f"/v1/locations/{loc}", json={"shipping_cost": cost})
+        assert r.status_code == 200, r.text
+    body = {"lines": [{"sku": "A", "quantity": 7}], "ship_to": BERLIN, "strategy": "lowest_cost"}
+    quoted = (await api.post("/v1/allocations/quote", json=body)).json()
+    assert quoted["distance_km"] > 0
+    assert quoted["shipping_cost"] > 0
+    r = await api.post("/v1/orders", json={"order_id": "Q-1", **body})
+    assert r.status_code == 201, r.text
+    plan = r.json()["plan"]
+    assert plan == quoted
+
+    hold = (
+        await api.post("/v1/reservations", json={"lines": [{"sku": "B", "quantity": 2}]})
+    ).json()
+    r = await api.post(
+        "/v1/orders",
+        json={
+            "order_id": "Q-2",
+            "reservation_id": hold["id"],
+            "ship_to": BERLIN,
+            "strategy": "nearest",
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["plan"]["distance_km"] > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stockd import errors
+from stockd.adapters.clock import ManualClock
 from stockd.bootstrap import Container
 from stockd.domain.commands import (
     CancelOrder,
@@ -120,4 +121,44 @@ async def test_transfers_and_store_sales(backend: Container) -> None:
     assert not (await backend.bus.handle(sale, ADMIN)).replayed
     assert (await backend.bus.handle(sale, ADMIN)).replayed
     assert (await level(backend, "A", "x")).quantities.on_hand == 0
+    await clean(backend)
+
+
+def ticking(c: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the container's clock move a millisecond on every reading."""
+    clock = c.clock
+    assert isinstance(clock, ManualClock)
+    monkeypatch.setattr(clock, "now", lambda: clock.advance(0.001))
+
+
+async def test_an_order_is_stored_with_the_time_it_was_answered_with(
+    backend: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await setup(backend)
+    ticking(backend, monkeypatch)
+    placed = await backend.bus.handle(PlaceOrder("O1", "f", lines=(LineRequest("A", 1),)), ADMIN)
+    stored = await backend.reads.order("O1")
+    assert stored is not None
+    assert stored.created_at == placed.order.created_at
+    hold = await backend.bus.handle(Reserve((LineRequest("A", 1),)), ADMIN)
+    placed = await backend.bus.handle(PlaceOrder("O2", "g", reservation_id=hold.id), ADMIN)
+    stored = await backend.reads.order("O2")
+    assert stored is not None
+    assert stored.created_at == placed.order.created_at
+
+
+async def test_shipping_backordered_units_names_how_many_are_not_on_hand(
+    backend: Container,
+) -> None:
+    await seed(
+        backend.bus, skus={"B": 0}, locations={"x": 1}, stock={("B", "x"): 2}, backorder={"B": 5}
+    )
+    await backend.bus.handle(PlaceOrder("O5", "f", lines=(LineRequest("B", 5, "x"),)), ADMIN)
+    with pytest.raises(errors.InsufficientStock) as caught:
+        await backend.bus.handle(ShipOrder("O5", "x", (SkuQuantity("B", 5),)), ADMIN)
+    assert caught.value.lines == (errors.ShortLine("B", "x", 5, 2),)
+    assert caught.value.lines[0].short == 3
+    assert "3 of the 5 units" in caught.value.detail
+    order = await backend.bus.handle(ShipOrder("O5", "x", (SkuQuantity("B", 2),)), ADMIN)
+    assert order.lines[0].shipped == 2
     await clean(backend)

@@ -94,7 +94,7 @@ async def test_a_shortfall_holds_nothing_and_names_the_short_lines(backend: Cont
     with pytest.raises(errors.InsufficientStock) as caught:
         await reserve(backend, LineRequest("A", 2, "x"), LineRequest("B", 2, "x"))
     assert caught.value.extra["lines"] == [
-        {"sku": "B", "location": "x", "requested": 2, "available": 1}
+        {"sku": "B", "location": "x", "requested": 2, "available": 1, "short": 1}
     ]
     assert await available(backend, "A") == {"x": 5}
     assert await available(backend, "B") == {"x": 1}

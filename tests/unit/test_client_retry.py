@@ -20,7 +20,9 @@ from stockd.client import (
     Conflict,
     InsufficientStock,
     InvalidRequest,
+    Issue,
     NotFound,
+    NothingInTransit,
     PayloadTooLarge,
     Retry,
     ServerError,
@@ -28,6 +30,7 @@ from stockd.client import (
     StockdClient,
     StockdError,
     UnexpectedResponse,
+    UnknownReference,
     ValidationFailed,
     VersionConflict,
 )
@@ -270,6 +273,7 @@ def test_a_body_leaves_out_what_the_caller_did_not_give() -> None:
     [
         (409, "insufficient_stock", InsufficientStock),
         (409, "version_conflict", VersionConflict),
+        (409, "nothing_in_transit", NothingInTransit),
         (409, "something_new", Conflict),
         (422, "validation_failed", ValidationFailed),
         (422, "invalid_request", InvalidRequest),
@@ -298,6 +302,14 @@ def test_insufficient_stock_carries_its_short_lines() -> None:
     with client(script) as stockd, pytest.raises(InsufficientStock) as caught:
         stockd.reservations.create([{"sku": "A", "quantity": 50}])
     assert caught.value.lines == (ShortLine("A", None, 50, 8),)
+
+
+def test_a_request_problem_carries_its_issues() -> None:
+    issue = {"index": 1, "field": "lines[1].sku", "detail": "unknown SKU 'Z'"}
+    script = Script(problem(422, "unknown_reference", errors=[issue, {"index": 2}]))
+    with client(script) as stockd, pytest.raises(UnknownReference) as caught:
+        stockd.reservations.create([{"sku": "A", "quantity": 1}, {"sku": "Z", "quantity": 1}])
+    assert caught.value.issues == (Issue("unknown SKU 'Z'", "lines[1].sku", 1),)
 
 
 def test_an_error_that_is_not_a_problem_document_is_described_by_its_status_line() -> None:

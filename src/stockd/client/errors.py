@@ -12,20 +12,21 @@ a class per status family above them so callers can catch broadly.
     ├── Forbidden                 403
     ├── NotFound                  404
     ├── Conflict                  409
-    │   ├── AlreadyExists
+    │   ├── AlreadyExists         .resource, .id
     │   ├── VersionConflict       .current_version
     │   ├── InsufficientStock     .lines: the short lines
     │   ├── InvariantViolation
     │   ├── ReservationNotActive  .reservation_status
     │   │   └── ReservationExpired
-    │   ├── OrderClosed
+    │   ├── OrderClosed           .order_status
+    │   ├── NothingInTransit      .transfer_status
     │   ├── BeyondRecorded        .errors: the lines beyond what is recorded
     │   └── BulkRejected          .errors; 409, or 422 when items are invalid
     ├── PayloadTooLarge           413
-    ├── InvalidRequest            422 (invalid_request, …)
+    ├── InvalidRequest            422 (invalid_request, …); .issues: index, field, detail
     │   ├── ValidationFailed      .errors: field, message, type
-    │   ├── UnknownReference
-    │   ├── DuplicateLines
+    │   ├── UnknownReference      .issues
+    │   ├── DuplicateLines        .issues
     │   └── IdempotencyKeyReused
     ├── Busy                      503; retried by the client before it is raised
     ├── ServerError               other 5xx
@@ -66,6 +67,10 @@ class StockdError(Exception):
         self.retry_after = retry_after
         super().__init__(f"{self.detail or self.title} ({status} {self.code})")
 
+    def _text(self, name: str) -> str | None:
+        found = self.problem.get(name)
+        return found if isinstance(found, str) else None
+
     def _members(self, name: str, cls: type[T]) -> tuple[T, ...]:
         """Extension member `name` as a tuple of `cls`, skipping malformed items
         (an error report should never fail on its own details)."""
@@ -83,12 +88,25 @@ class StockdError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ShortLine:
-    """A line stockd could not fill: `available` is what there was, when known."""
+    """A line stockd could not fill: `available` is what there was, `short`
+    how many of the requested units could not be had."""
 
     sku: str
     location: str | None
     requested: int
     available: int | None = None
+    short: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """What is wrong with one part of a request: `field` is a path such as
+    `lines[2].location` (or a header or query parameter), None for the
+    request as a whole; `index` the line it concerns."""
+
+    detail: str
+    field: str | None = None
+    index: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +154,15 @@ class Conflict(StockdError):
 class AlreadyExists(Conflict):
     code_default = "already_exists"
 
+    @property
+    def resource(self) -> str | None:
+        """`sku`, `location`, `order` or `sale`."""
+        return self._text("resource")
+
+    @property
+    def id(self) -> str | None:
+        return self._text("id")
+
 
 class VersionConflict(Conflict):
     code_default = "version_conflict"
@@ -163,8 +190,7 @@ class ReservationNotActive(Conflict):
 
     @property
     def reservation_status(self) -> str | None:
-        found = self.problem.get("reservation_status")
-        return found if isinstance(found, str) else None
+        return self._text("reservation_status")
 
 
 class ReservationExpired(ReservationNotActive):
@@ -173,6 +199,18 @@ class ReservationExpired(ReservationNotActive):
 
 class OrderClosed(Conflict):
     code_default = "order_closed"
+
+    @property
+    def order_status(self) -> str | None:
+        return self._text("order_status")
+
+
+class NothingInTransit(Conflict):
+    code_default = "nothing_in_transit"
+
+    @property
+    def transfer_status(self) -> str | None:
+        return self._text("transfer_status")
 
 
 class BeyondRecorded(Conflict):
@@ -200,6 +238,11 @@ class PayloadTooLarge(StockdError):
 
 class InvalidRequest(StockdError):
     code_default = "invalid_request"
+
+    @property
+    def issues(self) -> tuple[Issue, ...]:
+        """What is wrong, part by part (`ValidationFailed` lists `errors` instead)."""
+        return self._members("errors", Issue)
 
 
 class ValidationFailed(InvalidRequest):
@@ -245,6 +288,7 @@ _BY_CODE: dict[str, type[StockdError]] = {
         ReservationNotActive,
         ReservationExpired,
         OrderClosed,
+        NothingInTransit,
         BeyondRecorded,
         BulkRejected,
         ValidationFailed,

@@ -73,11 +73,14 @@ class Refusal:
     detail: str
 
 
-def movement(change: Change, level: Level) -> Quantities | Refusal:
+def movement(change: Change, level: Level, in_transit: int = 0) -> Quantities | Refusal:
     """The delta `change` makes to `level`, or why it must not be made.
 
     `level` is the row as read under lock in this transaction; the delta is
     then applied by the store as `x = x + delta` under the same checks.
+    `in_transit` is what open transfers still owe the level (read after the
+    lock, so no transfer can add to it unseen): its `incoming` may not be
+    taken below that, or those transfers could never be received.
     """
     current = level.quantities
     if change.expected_version is not None and change.expected_version != level.version:
@@ -92,9 +95,17 @@ def movement(change: Change, level: Level) -> Quantities | Refusal:
             f"expected {change.expected}",
         )
     delta = _delta(change, current)
-    broken = (current + delta).violations(level.floor)
+    after = current + delta
+    broken = after.violations(level.floor)
     if broken:
         return Refusal("invariant_violation", f"{level.key}: " + "; ".join(broken))
+    if delta.incoming < 0 and after.incoming < in_transit:
+        return Refusal(
+            "invariant_violation",
+            f"{level.key}: incoming would be {after.incoming}, but open transfers still have"
+            f" {in_transit} units in transit to it; receive them instead"
+            " (POST /v1/transfers/{id}/receive)",
+        )
     return delta
 
 

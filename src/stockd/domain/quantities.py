@@ -100,6 +100,13 @@ class Quantities:
         """`FOR_SALE`."""
         return _for_sale(self)
 
+    @property
+    def sound(self) -> int:
+        """Units on hand in good condition: the most that can physically leave
+        (damaged and quality-control units stay, `damaged + quality_control <=
+        on_hand`). Held units count: they are on the shelf, waiting."""
+        return max(self.on_hand - self.damaged - self.quality_control, 0)
+
     def get(self, state: State) -> int:
         value: int = getattr(self, state.value)
         return value

@@ -19,6 +19,15 @@ class HoldLine:
     sku: str
     location: str
     quantity: int
+    named: int = 0
+    """How many of the units are here because the caller named this location
+    (a line's `location`, or the pickup store); the rest stockd placed. Placing
+    an order never moves the named ones."""
+
+    @property
+    def placed(self) -> int:
+        """Units stockd chose this location for."""
+        return self.quantity - self.named
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,7 +80,7 @@ async def create_key(
 ) -> tuple[ApiKey, str]:
     """Store a new key (or the given token) and return it with its token."""
     if not scopes:
-        raise errors.InvalidRequest("a key needs at least one scope")
+        raise errors.InvalidRequest(errors.Issue("a key needs at least one scope", "scopes"))
     key_id, fresh = new_token()
     key = ApiKey(id=key_id, name=name, scopes=frozenset(scopes), created_at=now)
     token = token or fresh

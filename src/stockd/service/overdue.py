@@ -10,8 +10,7 @@ follow-ups without knowing any command by name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from stockd import errors
 from stockd.domain.commands import ExpireDueReservations
@@ -34,8 +33,7 @@ def sweep_hold(reservation_id: str) -> errors.FollowUp:
     )
 
 
-def shortage(
-    detail: str, lines: Sequence[Mapping[str, Any]], skus: Iterable[str]
-) -> errors.InsufficientStock:
-    """Not enough stock for these lines: the one way every path says so."""
-    return errors.InsufficientStock(detail, lines=list(lines)).then(sweep_skus(skus))
+def shortage(detail: str, lines: Sequence[errors.ShortLine]) -> errors.InsufficientStock:
+    """Not enough stock for these lines: the one way every path that overdue
+    holds may have blocked says so."""
+    return errors.InsufficientStock(detail, lines).then(sweep_skus(x.sku for x in lines))

@@ -42,7 +42,10 @@ def strategy_named(name: str | None, default: str) -> Strategy:
         return STRATEGIES[chosen]
     except KeyError:
         raise errors.InvalidRequest(
-            f"unknown strategy {chosen!r}; choose from {', '.join(sorted(STRATEGIES))}"
+            errors.Issue(
+                f"unknown strategy {chosen!r}; choose from {', '.join(sorted(STRATEGIES))}",
+                "strategy",
+            )
         ) from None
 
 
@@ -66,13 +69,21 @@ def exclusion(location: Location, placement: Placement) -> str | None:
 
 def check_pickup(location: Location | None, pickup: str) -> None:
     if location is None:
-        raise errors.UnknownReference(f"unknown pickup location {pickup!r}")
+        raise errors.UnknownReference(
+            errors.Issue(f"unknown pickup location {pickup!r}", "pickup_location")
+        )
     if location.archived:
-        raise errors.InvalidRequest(f"pickup location {pickup!r} is archived")
+        raise errors.InvalidRequest(
+            errors.Issue(f"pickup location {pickup!r} is archived", "pickup_location")
+        )
     if not location.active:
-        raise errors.InvalidRequest(f"pickup location {pickup!r} is inactive")
+        raise errors.InvalidRequest(
+            errors.Issue(f"pickup location {pickup!r} is inactive", "pickup_location")
+        )
     if not location.pickup:
-        raise errors.InvalidRequest(f"location {pickup!r} does not offer pickup")
+        raise errors.InvalidRequest(
+            errors.Issue(f"location {pickup!r} does not offer pickup", "pickup_location")
+        )
 
 
 def plan_request(
@@ -131,12 +142,30 @@ def plan_request(
     )
 
 
-def run(strategy: Strategy, request: PlanRequest) -> Plan:
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A strategy's plan and the request it answered: its distance and cost
+    are measured against that request's sites and ship-to point, so whoever
+    shows the plan needs both."""
+
+    plan: Plan
+    request: PlanRequest
+
+    @property
+    def distance_units(self) -> float | None:
+        """Units x km to the ship-to point; None without one (or coordinates)."""
+        return self.plan.distance_units(self.request)
+
+    @property
+    def shipping_cost(self) -> float | None:
+        return self.plan.cost(self.request)
+
+
+def run(strategy: Strategy, request: PlanRequest) -> Planned:
     try:
-        plan = strategy.plan(request)
+        return Planned(explained(strategy.plan(request), request), request)
     except NeedsShipTo as e:
-        raise errors.InvalidRequest(str(e)) from None
-    return explained(plan, request)
+        raise errors.InvalidRequest(errors.Issue(str(e), "ship_to")) from None
 
 
 def explained(plan: Plan, request: PlanRequest) -> Plan:
@@ -163,12 +192,8 @@ def explained(plan: Plan, request: PlanRequest) -> Plan:
 
 def shortfall(plan: Plan) -> errors.InsufficientStock:
     short = [
-        {"sku": line.sku, "location": None, "requested": line.requested, "available": line.placed}
+        errors.ShortLine(line.sku, None, line.requested, line.placed)
         for line in plan.lines
         if line.shortfall
     ]
-    return overdue.shortage(
-        "not enough stock for " + ", ".join(str(s["sku"]) for s in short),
-        short,
-        (str(s["sku"]) for s in short),
-    )
+    return overdue.shortage("not enough stock for " + ", ".join(x.sku for x in short), short)

@@ -148,8 +148,9 @@ class OrderLineChange:
 
 
 class OrderRepository(Protocol):
-    async def add(self, order: Order, now: datetime) -> bool:
-        """Insert the order and its lines; False when the id is taken."""
+    async def add(self, order: Order) -> bool:
+        """Insert the order and its lines, created (and last changed) at
+        `order.created_at`; False when the id is taken."""
         ...
 
     async def get(self, order_id: str, *, lock: bool = False) -> Order | None: ...
@@ -186,6 +187,11 @@ class TransferRepository(Protocol):
         ...
 
     async def set_status(self, transfer_id: str, status: TransferStatus, now: datetime) -> None: ...
+
+    async def in_transit_to(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
+        """Units that open transfers still owe each level (sent to its
+        location, not yet received); levels owed nothing are left out."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from stockd import errors
-from stockd.domain.allocation import OrderLine, Plan, PlanRequest
+from stockd.domain.allocation import OrderLine
 from stockd.service import planning
+from stockd.service.handlers import references
 from stockd.service.queries import ReadModel
 
 
@@ -17,25 +18,25 @@ async def quote(
     lines: Sequence[OrderLine],
     placement: planning.Placement,
     default_strategy: str,
-) -> tuple[Plan, PlanRequest]:
+) -> planning.Planned:
     """Plan `lines` over live availability (holds past their deadline do not
     count). Nothing is locked or held: a reservation made afterwards may come
     out differently if stock moves in between."""
-    seen: set[str] = set()
+    first: dict[str, int] = {}
+    dupes = []
     for i, line in enumerate(lines):
-        if line.sku in seen:
-            raise errors.DuplicateLines(
-                f"line {i}: SKU {line.sku!r} appears twice; merge the quantities"
-            )
-        seen.add(line.sku)
+        if first.setdefault(line.sku, i) != i:
+            detail = f"same SKU {line.sku!r} as line {first[line.sku]}"
+            dupes.append(errors.Issue(detail, f"lines[{i}].sku", i))
+    if dupes:
+        raise errors.DuplicateLines(*dupes, detail="each SKU may appear once; merge the quantities")
     strategy = planning.strategy_named(placement.strategy, default_strategy)
-    levels = await reads.levels_of(now, seen)
-    missing = sorted(seen - {lvl.key.sku for lvl in levels})
+    levels = await reads.levels_of(now, first)
+    stocked = {lvl.key.sku for lvl in levels}
+    known = stocked | {s for s in first.keys() - stocked if await reads.sku(s) is not None}
+    missing = references.missing_references([(x.sku, None) for x in lines], known, ())
     if missing:
-        known = {s for s in missing if await reads.sku(s) is not None}
-        unknown = [s for s in missing if s not in known]
-        if unknown:
-            raise errors.UnknownReference(f"unknown SKU(s) {', '.join(unknown)}", skus=unknown)
+        raise errors.UnknownReference(*missing, detail=references.unknown(missing))
     wanted = {lvl.key.location for lvl in levels}
     if placement.pickup_location is not None:
         wanted.add(placement.pickup_location)
@@ -43,4 +44,4 @@ async def quote(
     if placement.pickup_location is not None:
         planning.check_pickup(locations.get(placement.pickup_location), placement.pickup_location)
     request = planning.plan_request(lines, levels, locations, placement)
-    return planning.run(strategy, request), request
+    return planning.run(strategy, request)

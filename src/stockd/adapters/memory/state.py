@@ -253,7 +253,7 @@ class MemoryOrders:
     def __init__(self, state: MemoryData) -> None:
         self.s = state
 
-    async def add(self, order: Order, now: datetime) -> bool:
+    async def add(self, order: Order) -> bool:
         if order.id in self.s.orders:
             return False
         self.s.orders[order.id] = replace(
@@ -320,6 +320,16 @@ class MemoryTransfers:
 
     async def set_status(self, transfer_id: str, status: TransferStatus, now: datetime) -> None:
         self.s.transfers[transfer_id] = replace(self.s.transfers[transfer_id], status=status)
+
+    async def in_transit_to(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
+        wanted = set(keys)
+        owed: dict[LevelKey, int] = {}
+        for t in self.s.transfers.values():
+            for line in t.lines:
+                key = LevelKey(line.sku, t.destination)
+                if key in wanted and line.in_transit:
+                    owed[key] = owed.get(key, 0) + line.in_transit
+        return owed
 
 
 class MemorySales:

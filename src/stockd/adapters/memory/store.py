@@ -21,11 +21,11 @@ from stockd.adapters.memory.state import (
     MemorySales,
     MemoryTransfers,
 )
+from stockd.adapters.memory.verify import verify
 from stockd.adapters.memory.watch import MemoryLedgerWatch
 from stockd.domain.catalog import Location, Sku
-from stockd.domain.events import Movement
 from stockd.domain.orders import Order
-from stockd.domain.quantities import Level, LevelKey, Quantities, State
+from stockd.domain.quantities import Level, LevelKey, State
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer
 from stockd.service.auth import ApiKey
@@ -41,7 +41,6 @@ from stockd.service.listing import (
 )
 from stockd.service.ports import ReturnRecord, SaleRecord
 from stockd.service.queries import (
-    Discrepancy,
     EventFilter,
     LedgerRecord,
     LocatedLevel,
@@ -241,36 +240,7 @@ class MemoryReadModel:
         ][:limit]
 
     async def verify(self) -> VerifyReport:
-        found: list[Discrepancy] = []
-        replay: dict[LevelKey, Quantities] = defaultdict(Quantities)
-        for seq, m in enumerate(self.s.events, start=1):
-            if not isinstance(m, Movement):
-                continue
-            replay[m.key] = replay[m.key] + m.delta
-            if replay[m.key] != m.after:
-                found.append(Discrepancy("chain", str(m.key), f"event {seq}: after differs"))
-        for key in sorted(set(replay) | set(self.s.levels)):
-            level = self.s.levels.get(key)
-            if level is None or level.quantities != replay.get(key, Quantities()):
-                found.append(Discrepancy("replay", str(key), "level differs from replay"))
-        held: dict[LevelKey, int] = defaultdict(int)
-        for r in self.s.reservations.values():
-            if r.status is ReservationStatus.ACTIVE:
-                for line in r.lines:
-                    held[LevelKey(line.sku, line.location)] += line.quantity
-        for key in sorted(set(held) | set(self.s.levels)):
-            reserved = self.s.levels[key].quantities.reserved if key in self.s.levels else 0
-            if reserved != held.get(key, 0):
-                found.append(Discrepancy("holds", str(key), "reserved differs from holds"))
-        owed: dict[LevelKey, int] = defaultdict(int)
-        for order in self.s.orders.values():
-            for owed_line in order.lines:
-                owed[LevelKey(owed_line.sku, owed_line.location)] += owed_line.committed
-        for key in sorted(set(owed) | set(self.s.levels)):
-            committed = self.s.levels[key].quantities.committed if key in self.s.levels else 0
-            if committed != owed.get(key, 0):
-                found.append(Discrepancy("orders", str(key), "committed differs from orders"))
-        return VerifyReport(len(self.s.events), len(self.s.levels), tuple(found))
+        return verify(self.s)
 
     async def stats(self, now: datetime) -> dict[str, int]:
         live = [r for r in self.s.reservations.values() if r.status is ReservationStatus.ACTIVE]

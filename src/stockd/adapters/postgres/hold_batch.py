@@ -87,9 +87,12 @@ WITH d AS (
     SELECT r.id, '{ReservationStatus.ACTIVE.value}', r.reference, $1, r.expires_at,
            r.pickup_location
     FROM r
+), named AS (
+    SELECT * FROM unnest($16::bigint[], $17::bigint[]) AS n (ord, named)
 ), lines AS (
-    INSERT INTO reservation_lines (reservation_id, sku, location, quantity)
-    SELECT reservation_id, sku, location, quantity FROM x
+    INSERT INTO reservation_lines (reservation_id, sku, location, quantity, named)
+    SELECT x.reservation_id, x.sku, x.location, x.quantity, coalesce(n.named, 0)
+    FROM x LEFT JOIN named n USING (ord)
 ), events AS (
     INSERT INTO ledger_events ({", ".join(EVENT_FIELDS)})
     SELECT {", ".join(_EVENT_VALUES)}
@@ -156,6 +159,9 @@ async def place(
     first = _check(reservations, deltas, movements, now)
     keys = sorted(deltas)
     lines = [(r.id, x) for r in reservations for x in r.lines]
+    # Only lines with named units are sent (by ordinal): most holds name no
+    # location, and every array element costs encoding time.
+    named = [(i, x.named) for i, (_, x) in enumerate(lines, start=1) if x.named]
     await conn.execute(
         PLACE,
         now,
@@ -173,4 +179,6 @@ async def place(
         [x.sku for _, x in lines],
         [x.location for _, x in lines],
         [x.quantity for _, x in lines],
+        [i for i, _ in named],
+        [q for _, q in named],
     )

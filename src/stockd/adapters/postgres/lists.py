@@ -76,7 +76,7 @@ def _lines(row: asyncpg.Record, columns: Sequence[str]) -> list[dict[str, Any]]:
 
 
 _ORDER_LINES = ("sku", "location", "ordered", "committed", "shipped", "cancelled", "returned")
-_HOLD_LINES = ("sku", "location", "quantity")
+_HOLD_LINES = ("sku", "location", "quantity", "named")
 _TRANSFER_LINES = ("sku", "quantity", "received")
 _RETURN_LINES = ("sku", "quantity")
 _RETURN_COLUMNS = "id, order_id, location, condition, created_at"

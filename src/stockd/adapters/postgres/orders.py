@@ -40,7 +40,7 @@ class PostgresOrders:
     def __init__(self, conn: PoolConnectionProxy) -> None:
         self.conn = conn
 
-    async def add(self, order: Order, now: datetime) -> bool:
+    async def add(self, order: Order) -> bool:
         point = order.ship_to
         inserted = await self.conn.execute(
             """
@@ -58,7 +58,7 @@ class PostgresOrders:
             point.lon if point else None,
             order.region,
             order.pickup_location,
-            now,
+            order.created_at,
         )
         if inserted != "INSERT 0 1":
             return False

@@ -194,7 +194,7 @@ class PostgresReadModel:
             if row is None:
                 return None
             lines = await conn.fetch(
-                "SELECT sku, location, quantity FROM reservation_lines"
+                "SELECT sku, location, quantity, named FROM reservation_lines"
                 " WHERE reservation_id = $1 ORDER BY sku, location",
                 reservation_id,
             )

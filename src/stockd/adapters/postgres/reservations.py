@@ -15,7 +15,7 @@ from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 
 _LINES = """
-SELECT reservation_id, sku, location, quantity FROM reservation_lines
+SELECT reservation_id, sku, location, quantity, named FROM reservation_lines
 WHERE reservation_id = ANY($1::text[]) ORDER BY reservation_id, sku, location
 """
 
@@ -36,8 +36,8 @@ class PostgresReservations:
                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[],
                                      $5::timestamptz[], $6::text[])
             )
-            INSERT INTO reservation_lines (reservation_id, sku, location, quantity)
-            SELECT * FROM unnest($7::text[], $8::text[], $9::text[], $10::bigint[])
+            INSERT INTO reservation_lines (reservation_id, sku, location, quantity, named)
+            SELECT * FROM unnest($7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[])
             """,
             [r.id for r in reservations],
             [r.status.value for r in reservations],
@@ -49,6 +49,7 @@ class PostgresReservations:
             [x.sku for _, x in lines],
             [x.location for _, x in lines],
             [x.quantity for _, x in lines],
+            [x.named for _, x in lines],
         )
 
     async def place(

@@ -93,7 +93,7 @@ def reservation(row: Row, lines: Sequence[Row]) -> Reservation:
     return Reservation(
         id=row["id"],
         status=ReservationStatus(row["status"]),
-        lines=tuple(HoldLine(r["sku"], r["location"], r["quantity"]) for r in lines),
+        lines=tuple(HoldLine(r["sku"], r["location"], r["quantity"], r["named"]) for r in lines),
         created_at=row["created_at"],
         expires_at=row["expires_at"],
         reference=row["reference"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from asyncpg import Record
@@ -10,6 +10,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from stockd import errors
 from stockd.domain.commands import SkuQuantity
+from stockd.domain.quantities import LevelKey
 from stockd.domain.transfers import Transfer, TransferLine, TransferStatus
 from stockd.service.ports import SaleRecord
 
@@ -99,6 +100,22 @@ class PostgresTransfers:
             status.value,
             now,
         )
+
+    async def in_transit_to(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
+        rows = await self.conn.fetch(
+            """
+            SELECT l.sku, t.destination AS location, sum(l.quantity - l.received)::bigint AS owed
+            FROM transfers t JOIN transfer_lines l ON l.transfer_id = t.id
+            WHERE t.status <> 'received' AND t.destination = ANY($2::text[])
+              AND l.sku = ANY($1::text[]) AND l.received < l.quantity
+            GROUP BY l.sku, t.destination
+            """,
+            list({k.sku for k in keys}),
+            list({k.location for k in keys}),
+        )
+        wanted = set(keys)
+        found = {LevelKey(r["sku"], r["location"]): r["owed"] for r in rows}
+        return {k: q for k, q in found.items() if k in wanted}
 
 
 class PostgresSales:

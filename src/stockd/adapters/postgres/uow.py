@@ -85,7 +85,7 @@ class PostgresUnitOfWork:
             # A reference the handlers should have checked: still the caller's
             # mistake, never a 500.
             raise errors.UnknownReference(
-                f"refers to something that does not exist ({exc.constraint_name})"
+                errors.Issue(f"refers to something that does not exist ({exc.constraint_name})")
             ) from exc
 
     async def commit(self) -> None:

@@ -150,7 +150,9 @@ class Strategy(Protocol):
 
     def objective(self, shipments: Mapping[str, Mapping[str, int]], request: PlanRequest) -> float:
         """How good a placement is by this strategy's own measure (lower is
-        better): placing an order re-plans its holds only for a lower value."""
+        better): placing an order re-plans its holds only for a lower value.
+        `shipments` places units only at `request.sites` (callers leave out
+        units held where the strategy may not ship from)."""
         ...
 
 

@@ -114,6 +114,9 @@ def expected_version(if_match: str | None) -> int | None:
     tag = if_match.strip().removeprefix("W/").strip('"')
     if not tag.isdigit() or len(tag) > 18:
         raise errors.InvalidRequest(
-            f"If-Match must be an ETag this API sent, like '\"3\"', not {if_match!r}"
+            errors.Issue(
+                f"If-Match must be an ETag this API sent, like '\"3\"', not {if_match!r}",
+                "If-Match",
+            )
         )
     return int(tag)

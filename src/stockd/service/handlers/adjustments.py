@@ -9,7 +9,7 @@ from stockd import errors
 from stockd.domain.adjustments import Change, ChangeKind, Refusal, movement
 from stockd.domain.commands import Adjust
 from stockd.domain.events import Movement, StockAdjusted, StockCounted, StockMoved
-from stockd.domain.quantities import Level, Quantities
+from stockd.domain.quantities import Level, Quantities, State
 from stockd.service.context import Context, Deps
 from stockd.service.handlers.references import unknown_references
 from stockd.service.ports import UnitOfWork
@@ -40,12 +40,24 @@ class AdjustResult:
 async def adjust(cmd: Adjust, uow: UnitOfWork, ctx: Context, deps: Deps) -> AdjustResult:
     now = deps.clock.now()
     failed: dict[int, errors.ItemError] = {}
-    missing = await unknown_references(uow, [(c.key.sku, c.key.location) for c in cmd.changes])
-    for index, detail in missing.items():
+    refs = [(c.key.sku, c.key.location) for c in cmd.changes]
+    for issue in await unknown_references(uow, refs, "changes"):
+        assert issue.index is not None
+        index = issue.index
+        found = failed.get(index)
+        detail = issue.detail if found is None else f"{found.detail} and {issue.detail}"
         failed[index] = errors.ItemError(index, errors.UnknownReference.code, detail)
     keys = {c.key for i, c in enumerate(cmd.changes) if i not in failed}
     await uow.levels.create_missing(keys, now)
     levels = await uow.levels.lock(keys)
+    # Read after the lock: a transfer locks its destination level before it
+    # records its lines, so none can add units in transit unseen from here.
+    lowering = {
+        c.key
+        for i, c in enumerate(cmd.changes)
+        if i not in failed and c.state is State.INCOMING and (c.delta or 0) <= 0
+    }
+    in_transit = await uow.transfers.in_transit_to(lowering) if lowering else {}
 
     applied: dict[int, Level] = {}
     movements: list[Movement] = []
@@ -53,7 +65,7 @@ async def adjust(cmd: Adjust, uow: UnitOfWork, ctx: Context, deps: Deps) -> Adju
         if index in failed:
             continue
         level = levels[change.key]
-        delta = movement(change, level)
+        delta = movement(change, level, in_transit.get(change.key, 0))
         if isinstance(delta, Refusal):
             failed[index] = errors.ItemError(index, delta.code, delta.detail)
             continue

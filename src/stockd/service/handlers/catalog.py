@@ -40,7 +40,7 @@ async def create_sku(cmd: CreateSku, uow: UnitOfWork, ctx: Context, deps: Deps) 
     now = deps.clock.now()
     sku = replace(cmd.sku, version=1, archived=False)
     if not await uow.catalog.add_sku(sku, now):
-        raise errors.AlreadyExists(f"SKU {sku.sku!r} already exists", sku=sku.sku)
+        raise errors.AlreadyExists(f"SKU {sku.sku!r} already exists", resource="sku", id=sku.sku)
     await uow.ledger.append(
         [
             SkuCreated(
@@ -75,8 +75,7 @@ async def update_sku(cmd: UpdateSku, uow: UnitOfWork, ctx: Context, deps: Deps) 
         ]
         if broken:
             raise errors.InvariantViolation(
-                "the new policy would leave levels below their floor: " + " | ".join(broken),
-                levels=broken,
+                "the new policy would leave levels below their floor: " + " | ".join(broken)
             )
     now = deps.clock.now()
     saved = await uow.catalog.save_sku(updated, now)
@@ -101,7 +100,9 @@ async def create_location(
     now = deps.clock.now()
     location = replace(cmd.location, version=1, archived=False)
     if not await uow.catalog.add_location(location, now):
-        raise errors.AlreadyExists(f"location {location.id!r} already exists", location=location.id)
+        raise errors.AlreadyExists(
+            f"location {location.id!r} already exists", resource="location", id=location.id
+        )
     await uow.ledger.append(
         [
             LocationCreated(
@@ -126,7 +127,7 @@ async def update_location(
     _check_version(cmd.expected_version, current.version, f"location {cmd.location_id!r}")
     updated = replace(current, **cmd.changes)
     if (updated.lat is None) != (updated.lon is None):
-        raise errors.InvalidRequest("lat and lon must be given together")
+        raise errors.InvalidRequest(errors.Issue("lat and lon must be given together", "lat"))
     changed = changes(current.as_dict(), updated.as_dict())
     if not changed:
         return current
@@ -209,7 +210,7 @@ def _sku_changes(current: Sku, changes: Mapping[str, Any]) -> dict[str, Any]:
     try:
         out["policy"] = StockPolicy(new_kind, cap)
     except ValueError as e:
-        raise errors.InvalidRequest(str(e)) from None
+        raise errors.InvalidRequest(errors.Issue(str(e), "backorder_cap")) from None
     return out
 
 

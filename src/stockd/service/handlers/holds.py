@@ -34,8 +34,7 @@ async def active_hold(uow: UnitOfWork, reservation_id: str, clock: Clock) -> Res
     if reservation.status is ReservationStatus.EXPIRED:
         raise errors.ReservationExpired(
             f"reservation {reservation_id!r} expired at {errors.timestamp(reservation.expires_at)}",
-            reservation_status=reservation.status.value,
-            expires_at=reservation.expires_at,
+            expires_at=errors.timestamp(reservation.expires_at),
         )
     if reservation.status is not ReservationStatus.ACTIVE:
         raise errors.ReservationNotActive(
@@ -45,8 +44,7 @@ async def active_hold(uow: UnitOfWork, reservation_id: str, clock: Clock) -> Res
     if reservation.expires_at <= now:
         raise errors.ReservationExpired(
             f"reservation {reservation_id!r} expired at {errors.timestamp(reservation.expires_at)}",
-            reservation_status=ReservationStatus.EXPIRED.value,
-            expires_at=reservation.expires_at,
+            expires_at=errors.timestamp(reservation.expires_at),
         ).then(overdue.sweep_hold(reservation.id))
     return reservation
 

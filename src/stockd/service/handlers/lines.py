@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from stockd import errors
-from stockd.domain.catalog import Sku
+from stockd.domain.catalog import Location, Sku
 from stockd.domain.commands import SkuQuantity
 from stockd.domain.quantities import Level, LevelKey
 from stockd.service import overdue
-from stockd.service.handlers.references import archived_skus
+from stockd.service.handlers import references
 from stockd.service.ports import UnitOfWork
 
 
@@ -18,53 +18,55 @@ def unique_skus(lines: Sequence[SkuQuantity]) -> None:
     dupes = []
     for i, line in enumerate(lines):
         if first.setdefault(line.sku, i) != i:
-            dupes.append({"index": i, "detail": f"same SKU {line.sku!r} as line {first[line.sku]}"})
+            detail = f"same SKU {line.sku!r} as line {first[line.sku]}"
+            dupes.append(errors.Issue(detail, f"lines[{i}].sku", i))
     if dupes:
-        raise errors.DuplicateLines("each SKU may appear once; merge the quantities", errors=dupes)
+        raise errors.DuplicateLines(*dupes, detail="each SKU may appear once; merge the quantities")
 
 
 async def known_skus(uow: UnitOfWork, lines: Sequence[SkuQuantity]) -> dict[str, Sku]:
     """The SKUs of `lines`, which must all exist (else 422 unknown_reference).
     Archived ones are known: their stock may still be moved and returned."""
     found = await uow.catalog.skus({x.sku for x in lines})
-    missing = [
-        {"index": i, "detail": f"unknown SKU {x.sku!r}"}
-        for i, x in enumerate(lines)
-        if x.sku not in found
-    ]
+    missing = references.missing_references([(x.sku, None) for x in lines], found, ())
     if missing:
-        raise errors.UnknownReference(
-            "; ".join(f"line {m['index']}: {m['detail']}" for m in missing), errors=missing
-        )
+        raise errors.UnknownReference(*missing, detail=references.unknown(missing))
     return found
 
 
 async def sellable_skus(uow: UnitOfWork, lines: Sequence[SkuQuantity]) -> None:
     """`known_skus`, and none archived (else 422 naming them)."""
-    problem = archived_skus((x.sku for x in lines), await known_skus(uow, lines))
+    problem = references.archived_skus([x.sku for x in lines], await known_skus(uow, lines))
     if problem is not None:
         raise problem
 
 
-async def usable_location(uow: UnitOfWork, location_id: str, role: str = "location") -> None:
-    """The location exists (else 422 unknown_reference), is not archived and
-    is active (else 422)."""
+async def known_location(uow: UnitOfWork, location_id: str, field: str = "location") -> Location:
+    """The location named by `field`, which must exist (else 422
+    unknown_reference)."""
     found = (await uow.catalog.locations([location_id])).get(location_id)
     if found is None:
-        raise errors.UnknownReference(f"unknown {role} {location_id!r}")
+        raise errors.UnknownReference(errors.Issue(f"unknown location {location_id!r}", field))
+    return found
+
+
+async def usable_location(uow: UnitOfWork, location_id: str, field: str = "location") -> None:
+    """The location named by `field` exists (else 422 unknown_reference), is
+    not archived and is active (else 422 invalid_request)."""
+    found = await known_location(uow, location_id, field)
     if found.archived:
-        raise errors.InvalidRequest(f"{role} {location_id!r} is archived")
+        raise errors.InvalidRequest(errors.Issue(f"location {location_id!r} is archived", field))
     if not found.active:
-        raise errors.InvalidRequest(f"{role} {location_id!r} is inactive")
+        raise errors.InvalidRequest(errors.Issue(f"location {location_id!r} is inactive", field))
 
 
-def problem(index: int, code: str, detail: str) -> dict[str, object]:
-    return {"index": index, "code": code, "detail": detail}
+def problem(index: int, code: str, detail: str) -> errors.ItemError:
+    return errors.ItemError(index, code, detail)
 
 
-def raise_beyond(problems: list[dict[str, object]]) -> None:
+def raise_beyond(problems: Sequence[errors.ItemError]) -> None:
     if problems:
-        raise errors.BeyondRecorded("; ".join(str(p["detail"]) for p in problems), errors=problems)
+        raise errors.BeyondRecorded(problems)
 
 
 def require_available(
@@ -73,15 +75,13 @@ def require_available(
     """Raise InsufficientStock unless every wanted level (locked) has the units
     free: never held units, never backorder allowance."""
     short = [
-        {"sku": k.sku, "location": k.location, "requested": q, "available": _free(levels, k)}
+        errors.ShortLine(k.sku, k.location, q, _free(levels, k))
         for k, q in wanted.items()
         if _free(levels, k) < q
     ]
     if short:
         raise overdue.shortage(
-            f"not enough available {what}: " + ", ".join(str(s["sku"]) for s in short),
-            short,
-            (str(s["sku"]) for s in short),
+            f"not enough available {what}: " + ", ".join(x.sku for x in short), short
         )
 
 

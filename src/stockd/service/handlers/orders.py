@@ -6,14 +6,11 @@ Lock order: the reservation or order row first, then levels sorted by
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from stockd import errors
-from stockd.domain.allocation import OrderLine as PlanLine
-from stockd.domain.allocation import Plan
 from stockd.domain.commands import CancelOrder, PlaceOrder, ShipOrder
 from stockd.domain.events import (
     Movement,
@@ -29,18 +26,18 @@ from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.service import planning
 from stockd.service.context import Context, Deps
-from stockd.service.handlers import holds, lines, placing
+from stockd.service.handlers import holds, lines, placing, replanning
 from stockd.service.handlers.moves import move
 from stockd.service.ports import OrderLineChange, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
 class Placed:
-    """An order placed (or found placed before: `replayed`), how it was
-    placed, and the movements that commit its units."""
+    """An order placed (or found placed before: `replayed`), how the strategy
+    placed it (if one did), and the movements that commit its units."""
 
     order: Order
-    plan: Plan | None = None
+    planned: planning.Planned | None = None
     replanned: bool = False
     replayed: bool = False
     movements: tuple[Movement, ...] = ()
@@ -52,17 +49,18 @@ async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
         if existing.fingerprint != cmd.fingerprint:
             raise errors.AlreadyExists(
                 f"order {cmd.order_id!r} was already placed with a different request",
-                order_id=cmd.order_id,
+                resource="order",
+                id=cmd.order_id,
             )
         return Placed(existing, replayed=True)
     if (cmd.reservation_id is None) == (not cmd.lines):
-        raise errors.InvalidRequest("give either 'lines' or 'reservation_id'")
+        raise errors.InvalidRequest(errors.Issue("give either 'lines' or 'reservation_id'"))
     if cmd.reservation_id is not None:
         reservation = await _hold_for(uow, cmd.reservation_id, deps)
         placed = await _from_reservation(cmd, reservation, uow, ctx, deps, replan=True)
     else:
         placed = await _from_lines(cmd, uow, ctx, deps)
-    if not await uow.orders.add(placed.order, deps.clock.now()):
+    if not await uow.orders.add(placed.order):
         # Placed concurrently under the same id: retrying replays that one.
         raise errors.TransientConflict(f"order {cmd.order_id} placed concurrently")
     await _record(uow, placed, ctx)
@@ -76,8 +74,10 @@ async def commit_reservation(
     cmd = PlaceOrder(order_id, f"reservation:{reservation_id}", reservation_id=reservation_id)
     reservation = await holds.active_hold(uow, reservation_id, deps.clock)
     placed = await _from_reservation(cmd, reservation, uow, ctx, deps, replan=False)
-    if not await uow.orders.add(placed.order, deps.clock.now()):
-        raise errors.AlreadyExists(f"order {order_id!r} already exists", order_id=order_id)
+    if not await uow.orders.add(placed.order):
+        raise errors.AlreadyExists(
+            f"order {order_id!r} already exists", resource="order", id=order_id
+        )
     await _record(uow, placed, ctx)
     return placed.order
 
@@ -108,7 +108,8 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
     placing.reject_duplicates(cmd.lines)
     await placing.check_references(uow, cmd.lines)
     placement = _placement(cmd)
-    units, plan = await placing.place(uow, cmd.lines, placement, deps.default_strategy)
+    units, planned = await placing.place(uow, cmd.lines, placement, deps.default_strategy)
+    strategy = planned.plan.strategy if planned else None
     short: dict[LevelKey, int] = {}
     movements: list[Movement] = []
     for key in sorted(units):
@@ -124,15 +125,15 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
                 after=after.quantities,
                 at=now,
                 actor=ctx.actor,
-                reason=f"order {cmd.order_id}" + (f" ({plan.strategy})" if plan else ""),
+                reason=f"order {cmd.order_id}" + (f" ({strategy})" if strategy else ""),
                 order_id=cmd.order_id,
                 idempotency_key=ctx.idempotency_key,
             )
         )
     if short:
         raise placing.short_of(short, await uow.levels.read(short))
-    order = _new_order(cmd, units, now, plan.strategy if plan else None)
-    return Placed(order, plan, movements=tuple(movements))
+    order = _new_order(cmd, units, now, strategy)
+    return Placed(order, planned, movements=tuple(movements))
 
 
 async def _from_reservation(
@@ -145,19 +146,24 @@ async def _from_reservation(
     replan: bool,
 ) -> Placed:
     """Commit a hold's units for the order — where they are held, or, when
-    `replan` and the strategy finds a strictly better feasible placement, where
-    it says (the held units are given back in the same transaction)."""
+    `replan` and the order names a strategy that finds a strictly better
+    feasible placement for the units it may move (`replanning`),
+    where it says (the held units are given back in the same transaction)."""
     now = deps.clock.now()
     held = {holds.hold_key(x): x.quantity for x in reservation.lines}
     if cmd.pickup_location is not None and cmd.pickup_location != reservation.pickup_location:
         raise errors.InvalidRequest(
-            f"reservation {reservation.id!r} is not held for pickup at {cmd.pickup_location!r}"
+            errors.Issue(
+                f"reservation {reservation.id!r} is not held for pickup at {cmd.pickup_location!r}",
+                "pickup_location",
+            )
         )
     pickup = reservation.pickup_location
-    target, plan = dict(held), None
-    if replan and pickup is None:
-        target, plan = await _better_placement(cmd, uow, deps, held)
+    target, planned = dict(held), None
+    if replan and pickup is None and cmd.strategy is not None:
+        target, planned = await replanning.better_placement(cmd, uow, deps, reservation)
     replanned = target != held
+    strategy = planned.plan.strategy if planned else None
 
     movements: list[Movement] = []
     for key in sorted(held.keys() | target.keys()):
@@ -174,8 +180,8 @@ async def _from_reservation(
                 at=now,
                 actor=ctx.actor,
                 reason=(
-                    f"order {cmd.order_id}, re-planned by {plan.strategy}"
-                    if replanned and plan
+                    f"order {cmd.order_id}, re-planned by {strategy}"
+                    if replanned and strategy
                     else f"order {cmd.order_id}"
                 ),
                 reference=reservation.reference,
@@ -185,51 +191,17 @@ async def _from_reservation(
             )
         )
     await uow.reservations.close(reservation.id, ReservationStatus.COMMITTED, now, cmd.order_id)
-    order = _new_order(
-        cmd, target, now, plan.strategy if plan else None, reservation, pickup=pickup
-    )
-    return Placed(order, plan, replanned=replanned, movements=tuple(movements))
+    order = _new_order(cmd, target, now, strategy, reservation, pickup=pickup)
+    return Placed(order, planned, replanned=replanned, movements=tuple(movements))
 
 
 async def _hold_for(uow: UnitOfWork, reservation_id: str, deps: Deps) -> Reservation:
     try:
         return await holds.active_hold(uow, reservation_id, deps.clock)
     except errors.NotFound:
-        raise errors.UnknownReference(f"unknown reservation {reservation_id!r}") from None
-
-
-async def _better_placement(
-    cmd: PlaceOrder, uow: UnitOfWork, deps: Deps, held: Mapping[LevelKey, int]
-) -> tuple[dict[LevelKey, int], Plan | None]:
-    """Where the strategy would put the held units now, counting them as
-    available; the held placement unless that is strictly better."""
-    strategy = planning.strategy_named(cmd.strategy, deps.default_strategy)
-    per_sku: dict[str, int] = defaultdict(int)
-    for key, q in held.items():
-        per_sku[key.sku] += q
-    levels = await uow.levels.lock(skus=per_sku)
-    locations = await uow.catalog.locations({key.location for key in levels})
-    request = planning.plan_request(
-        [PlanLine(sku, q) for sku, q in sorted(per_sku.items())],
-        levels.values(),
-        locations,
-        _placement(cmd),
-        returned=held,
-    )
-    plan = planning.run(strategy, request)
-    current: dict[str, dict[str, int]] = defaultdict(dict)
-    for key, q in held.items():
-        current[key.location][key.sku] = q
-    if plan.feasible and strategy.objective(plan.shipments, request) < strategy.objective(
-        current, request
-    ):
-        target = {
-            LevelKey(line.sku, a.location): a.quantity
-            for line in plan.lines
-            for a in line.allocations
-        }
-        return target, plan
-    return dict(held), plan
+        raise errors.UnknownReference(
+            errors.Issue(f"unknown reservation {reservation_id!r}", "reservation_id")
+        ) from None
 
 
 def _placement(cmd: PlaceOrder) -> planning.Placement:
@@ -264,8 +236,12 @@ async def ship_order(cmd: ShipOrder, uow: UnitOfWork, ctx: Context, deps: Deps) 
     now = deps.clock.now()
     order = await _order(uow, cmd.order_id)
     if order.status is OrderStatus.CANCELLED:
-        raise errors.OrderClosed(f"order {order.id!r} is cancelled")
+        raise errors.OrderClosed(
+            f"order {order.id!r} is cancelled", order_status=order.status.value
+        )
     lines.unique_skus(cmd.lines)
+    await lines.known_location(uow, cmd.location)
+    await lines.known_skus(uow, cmd.lines)
     problems = []
     for i, line in enumerate(cmd.lines):
         found = order.line(line.sku, cmd.location)
@@ -287,19 +263,18 @@ async def ship_order(cmd: ShipOrder, uow: UnitOfWork, ctx: Context, deps: Deps) 
             order.id, key.sku, key.location, OrderLineChange(committed=-q, shipped=q)
         ):
             raise errors.InvariantViolation(f"{key}: order line refused the shipment")
-        not_on_hand = errors.InsufficientStock(
-            f"{key}: {q} units are not physically on hand yet (backordered)",
-            lines=[{"sku": key.sku, "location": key.location, "requested": q}],
-        )
+        delta = Quantities(on_hand=-q, committed=-q)
+        after = await uow.levels.apply(key, delta, now)
+        if after is None:
+            raise await _not_on_hand(uow, key, q)
         movements.append(
-            await move(
-                uow,
-                OrderShipped,
-                key,
-                Quantities(on_hand=-q, committed=-q),
-                now,
-                ctx,
-                not_on_hand,
+            OrderShipped(
+                key=key,
+                delta=delta,
+                after=after.quantities,
+                at=now,
+                actor=ctx.actor,
+                idempotency_key=ctx.idempotency_key,
                 reason=f"shipment {shipment}",
                 reference=cmd.reference or shipment,
                 order_id=order.id,
@@ -309,13 +284,31 @@ async def ship_order(cmd: ShipOrder, uow: UnitOfWork, ctx: Context, deps: Deps) 
     return await _restatus(uow, order.id, now, ctx)
 
 
+async def _not_on_hand(uow: UnitOfWork, key: LevelKey, q: int) -> errors.InsufficientStock:
+    """Why `q` committed units cannot ship from `key`: the level is in
+    backorder, and only some of them (if any) are physically there. Shipping
+    leaves `available` as it is, so only `on_hand` can refuse it."""
+    level = (await uow.levels.read([key])).get(key)
+    there = min(level.quantities.sound if level else 0, q)
+    return errors.InsufficientStock(
+        f"{key}: {q - there} of the {q} units to ship are not on hand yet (backordered);"
+        f" {there} can ship now",
+        [errors.ShortLine(key.sku, key.location, q, there)],
+    )
+
+
 async def cancel_order(cmd: CancelOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> Order:
     now = deps.clock.now()
     order = await _order(uow, cmd.order_id)
     if order.status is OrderStatus.CANCELLED:
-        raise errors.OrderClosed(f"order {order.id!r} is already cancelled")
+        raise errors.OrderClosed(
+            f"order {order.id!r} is already cancelled", order_status=order.status.value
+        )
     if order.outstanding == 0:
-        raise errors.OrderClosed(f"order {order.id!r} has nothing left to cancel: all shipped")
+        raise errors.OrderClosed(
+            f"order {order.id!r} has nothing left to cancel: all shipped",
+            order_status=order.status.value,
+        )
     movements: list[Movement] = []
     for line in sorted(order.lines, key=lambda x: (x.sku, x.location)):
         if not line.committed:

@@ -4,16 +4,17 @@ the pickup store, or the allocation strategy over the levels under lock."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from stockd import errors
-from stockd.domain.allocation import OrderLine, Plan
+from stockd.domain.allocation import OrderLine
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.commands import LineRequest
 from stockd.domain.quantities import Level, LevelKey
 from stockd.errors import InsufficientStock
 from stockd.service import overdue, planning
-from stockd.service.handlers.references import archived_skus, missing_references
+from stockd.service.handlers import references
+from stockd.service.handlers.references import missing_references
 from stockd.service.ports import UnitOfWork
 
 
@@ -25,10 +26,10 @@ def reject_duplicates(lines: Sequence[LineRequest]) -> None:
         if first != index:
             where = f" at {line.location!r}" if line.location else ""
             detail = f"same SKU {line.sku!r}{where} as line {first}"
-            dupes.append({"index": index, "detail": detail})
+            dupes.append(errors.Issue(detail, f"lines[{index}].sku", index))
     if dupes:
         raise errors.DuplicateLines(
-            "each SKU (and location) may appear once; merge the quantities", errors=dupes
+            *dupes, detail="each SKU (and location) may appear once; merge the quantities"
         )
 
 
@@ -48,45 +49,31 @@ def reference_problem(
     SKUs or locations, archived SKUs, archived or inactive named locations."""
     missing = missing_references([(x.sku, x.location) for x in lines], skus, locations)
     if missing:
-        return errors.UnknownReference(
-            "; ".join(f"line {i}: {d}" for i, d in sorted(missing.items())),
-            errors=[{"index": i, "detail": d} for i, d in sorted(missing.items())],
+        return errors.UnknownReference(*missing, detail=references.unknown(missing))
+    unusable = [
+        errors.Issue(
+            f"location {x.location!r} is {'archived' if where.archived else 'inactive'}",
+            f"lines[{i}].location",
+            i,
         )
-    named = [locations[x.location] for x in lines if x.location is not None]
-    return archived_skus((x.sku for x in lines), skus) or unusable_locations(named)
-
-
-def unusable_locations(named: Collection[Location]) -> errors.StockdError | None:
-    """Archived or inactive locations among those a request names."""
-    archived = sorted({loc.id for loc in named if loc.archived})
-    if archived:
-        return errors.InvalidRequest(
-            f"location(s) {', '.join(archived)} are archived", locations=archived
-        )
-    inactive = sorted({loc.id for loc in named if not loc.active})
-    if inactive:
-        return errors.InvalidRequest(
-            f"location(s) {', '.join(inactive)} are inactive", locations=inactive
-        )
-    return None
+        for i, x in enumerate(lines)
+        if x.location is not None and not (where := locations[x.location]).usable
+    ]
+    if unusable:
+        return errors.InvalidRequest(*unusable)
+    return references.archived_skus([x.sku for x in lines], skus)
 
 
 def short_of(units: Mapping[LevelKey, int], levels: Mapping[LevelKey, Level]) -> InsufficientStock:
     """The shortfall of units asked for at named levels, with what each could
     still give (`levels` as seen when deciding)."""
     lines = [
-        {
-            "sku": k.sku,
-            "location": k.location,
-            "requested": q,
-            "available": levels[k].sellable if k in levels else 0,
-        }
+        errors.ShortLine(k.sku, k.location, q, levels[k].sellable if k in levels else 0)
         for k, q in sorted(units.items())
     ]
     return overdue.shortage(
         "not enough stock for " + ", ".join(f"{k.sku}@{k.location}" for k in sorted(units)),
         lines,
-        {k.sku for k in units},
     )
 
 
@@ -95,7 +82,7 @@ async def place(
     lines: Sequence[LineRequest],
     placement: planning.Placement,
     default_strategy: str,
-) -> tuple[dict[LevelKey, int], Plan | None]:
+) -> tuple[dict[LevelKey, int], planning.Planned | None]:
     """Units per level for `lines`, and the strategy's plan if one was needed.
 
     Lines naming a location take it; with a pickup store every line goes
@@ -129,11 +116,17 @@ def pickup_units(
 ) -> dict[LevelKey, int]:
     """Every line at the pickup store, which must exist, be active and offer pickup."""
     planning.check_pickup(location, pickup)
-    elsewhere = sorted({x.location for x in lines if x.location not in (None, pickup)})
-    if elsewhere:
-        raise errors.InvalidRequest(
-            f"a pickup at {pickup!r} holds only there; lines name {', '.join(elsewhere)}"
+    elsewhere = [
+        errors.Issue(
+            f"a pickup at {pickup!r} holds only there, not at {x.location!r}",
+            f"lines[{i}].location",
+            i,
         )
+        for i, x in enumerate(lines)
+        if x.location not in (None, pickup)
+    ]
+    if elsewhere:
+        raise errors.InvalidRequest(*elsewhere)
     units: dict[LevelKey, int] = defaultdict(int)
     for line in lines:
         units[LevelKey(line.sku, pickup)] += line.quantity
@@ -147,7 +140,7 @@ def planned_units(
     locations: Mapping[str, Location],
     placement: planning.Placement,
     default_strategy: str,
-) -> tuple[dict[LevelKey, int], Plan | None]:
+) -> tuple[dict[LevelKey, int], planning.Planned | None]:
     """Place the lines without a location by the strategy over `levels` (as
     seen under lock), after the `named` units have taken their share."""
     units = dict(named)
@@ -159,11 +152,11 @@ def planned_units(
     request = planning.plan_request(
         open_lines, (lvl for k, lvl in levels.items() if k.sku in skus), locations, placement, named
     )
-    plan = planning.run(strategy, request)
-    if not plan.feasible:
-        raise planning.shortfall(plan)
-    for line_plan in plan.lines:
+    planned = planning.run(strategy, request)
+    if not planned.plan.feasible:
+        raise planning.shortfall(planned.plan)
+    for line_plan in planned.plan.lines:
         for a in line_plan.allocations:
             key = LevelKey(line_plan.sku, a.location)
             units[key] = units.get(key, 0) + a.quantity
-    return units, plan
+    return units, planned

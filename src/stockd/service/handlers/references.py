@@ -3,44 +3,54 @@ new holds, orders and sales, are not archived)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from stockd import errors
 from stockd.domain.catalog import Sku
+from stockd.errors import Issue
 from stockd.service.ports import UnitOfWork
 
 
 async def unknown_references(
-    uow: UnitOfWork, refs: Sequence[tuple[str, str | None]]
-) -> dict[int, str]:
-    """For each (sku, location) pair that names something missing, by index, why."""
+    uow: UnitOfWork, refs: Sequence[tuple[str, str | None]], items: str
+) -> list[Issue]:
+    """Each SKU or location of the (sku, location) pairs that names something
+    missing, with the field that names it (`{items}[i].sku`)."""
     skus = await uow.catalog.skus({sku for sku, _ in refs})
     locations = await uow.catalog.locations({loc for _, loc in refs if loc is not None})
-    return missing_references(refs, skus, locations)
+    return missing_references(refs, skus, locations, items)
 
 
 def missing_references(
-    refs: Sequence[tuple[str, str | None]], skus: Collection[str], locations: Collection[str]
-) -> dict[int, str]:
+    refs: Sequence[tuple[str, str | None]],
+    skus: Collection[str],
+    locations: Collection[str],
+    items: str = "lines",
+) -> list[Issue]:
     """`unknown_references` against SKUs and locations already looked up."""
-    missing: dict[int, str] = {}
+    missing: list[Issue] = []
     for index, (sku, location) in enumerate(refs):
-        problems = []
         if sku not in skus:
-            problems.append(f"unknown SKU {sku!r}")
+            missing.append(Issue(f"unknown SKU {sku!r}", f"{items}[{index}].sku", index))
         if location is not None and location not in locations:
-            problems.append(f"unknown location {location!r}")
-        if problems:
-            missing[index] = " and ".join(problems)
+            missing.append(
+                Issue(f"unknown location {location!r}", f"{items}[{index}].location", index)
+            )
     return missing
 
 
-def archived_skus(codes: Iterable[str], skus: Mapping[str, Sku]) -> errors.InvalidRequest | None:
-    """A 422 naming the archived SKUs among `codes` (all in `skus`), if any."""
-    archived = sorted({code for code in codes if skus[code].archived})
-    if not archived:
-        return None
-    return errors.InvalidRequest(
-        f"SKU(s) {', '.join(archived)} are archived: no longer held, ordered or sold",
-        skus=archived,
-    )
+def unknown(issues: Sequence[Issue]) -> str:
+    """The problem's summary of unknown references: `line 2: unknown SKU 'X'; …`."""
+    return "; ".join(f"line {i.index}: {i.detail}" for i in issues[:10])
+
+
+def archived_skus(
+    codes: Sequence[str], skus: Mapping[str, Sku], items: str = "lines"
+) -> errors.InvalidRequest | None:
+    """A 422 naming each line whose SKU (in `skus`) is archived, if any."""
+    archived = [
+        Issue(f"SKU {code!r} is archived: no longer held, ordered or sold", f"{items}[{i}].sku", i)
+        for i, code in enumerate(codes)
+        if skus[code].archived
+    ]
+    return errors.InvalidRequest(*archived) if archived else None

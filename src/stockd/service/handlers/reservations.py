@@ -44,7 +44,7 @@ async def extend(cmd: ExtendReservation, uow: UnitOfWork, ctx: Context, deps: De
     try:
         expires_at = deps.ttl.extended(reservation.expires_at, now, cmd.ttl_seconds)
     except ValueError as e:
-        raise errors.InvalidRequest(str(e)) from None
+        raise errors.InvalidRequest(errors.Issue(str(e), "ttl_seconds")) from None
     await uow.reservations.set_deadline(reservation.id, expires_at)
     levels = await uow.levels.lock([holds.hold_key(line) for line in reservation.lines])
     await uow.ledger.append(

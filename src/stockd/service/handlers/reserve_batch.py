@@ -56,7 +56,7 @@ async def reserve_batch(
             deadlines[i] = deps.ttl.deadline(now, r.cmd.ttl_seconds)
             placing.reject_duplicates(r.cmd.lines)
         except ValueError as e:
-            outcomes[i] = errors.InvalidRequest(str(e))
+            outcomes[i] = errors.InvalidRequest(errors.Issue(str(e), "ttl_seconds"))
         except errors.StockdError as e:
             outcomes[i] = e
     live = [i for i in range(len(requests)) if outcomes[i] is None]
@@ -98,6 +98,7 @@ async def reserve_batch(
             if cmd.pickup_location is not None:
                 pickup = cmd.pickup_location
                 units = placing.pickup_units(cmd.lines, pickup, locations.get(pickup))
+                named_units = units  # the caller chose the store for every unit
             else:
                 named_units = placing.named_units(cmd.lines)
                 placement = planning.Placement(cmd.ship_to, cmd.strategy)
@@ -114,7 +115,10 @@ async def reserve_batch(
         reservation = Reservation(
             id=deps.new_id("res"),
             status=ReservationStatus.ACTIVE,
-            lines=tuple(HoldLine(k.sku, k.location, q) for k, q in sorted(units.items())),
+            lines=tuple(
+                HoldLine(k.sku, k.location, q, named_units.get(k, 0))
+                for k, q in sorted(units.items())
+            ),
             created_at=now,
             expires_at=deadlines[i],
             reference=cmd.reference,

@@ -27,7 +27,7 @@ async def return_items(cmd: ReturnItems, uow: UnitOfWork, ctx: Context, deps: De
     lines.unique_skus(cmd.lines)
     order = await uow.orders.get(cmd.order_id, lock=True)
     if order is None:
-        raise errors.UnknownReference(f"unknown order {cmd.order_id!r}")
+        raise errors.UnknownReference(errors.Issue(f"unknown order {cmd.order_id!r}", "order_id"))
     await lines.usable_location(uow, cmd.location)
     await lines.known_skus(uow, cmd.lines)
 

@@ -34,7 +34,8 @@ async def record_sale(cmd: RecordSale, uow: UnitOfWork, ctx: Context, deps: Deps
         if prior.fingerprint != cmd.fingerprint:
             raise errors.AlreadyExists(
                 f"receipt {cmd.external_id!r} at {cmd.location!r} was recorded with other lines",
-                external_id=cmd.external_id,
+                resource="sale",
+                id=cmd.external_id,
             )
         return SaleResult(prior, replayed=True)
 

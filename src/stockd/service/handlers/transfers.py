@@ -25,10 +25,12 @@ async def create_transfer(
 ) -> Transfer:
     now = deps.clock.now()
     if cmd.source == cmd.destination:
-        raise errors.InvalidRequest(f"a transfer needs two locations, not {cmd.source!r} twice")
+        raise errors.InvalidRequest(
+            errors.Issue(f"a transfer needs two locations, not {cmd.source!r} twice", "to")
+        )
     lines.unique_skus(cmd.lines)
-    await lines.usable_location(uow, cmd.source, "source")
-    await lines.usable_location(uow, cmd.destination, "destination")
+    await lines.usable_location(uow, cmd.source, "from")
+    await lines.usable_location(uow, cmd.destination, "to")
     await lines.known_skus(uow, cmd.lines)
 
     sent = {LevelKey(x.sku, cmd.source): x.quantity for x in cmd.lines}
@@ -92,8 +94,12 @@ async def receive_transfer(
         SkuQuantity(x.sku, x.in_transit) for x in transfer.lines if x.in_transit
     )
     if not arrived:
-        raise errors.Conflict(f"transfer {transfer.id!r} has nothing left in transit")
+        raise errors.NothingInTransit(
+            f"transfer {transfer.id!r} has nothing left in transit: all of it was received",
+            transfer_status=transfer.status.value,
+        )
     lines.unique_skus(arrived)
+    await lines.known_skus(uow, arrived)
     problems = []
     for i, line in enumerate(arrived):
         found = transfer.line(line.sku)

@@ -34,8 +34,11 @@ def type_filter(raw: str | None) -> tuple[frozenset[str], frozenset[str]]:
             unknown.append(item)
     if unknown:
         raise errors.InvalidRequest(
-            f"unknown event type(s) {', '.join(repr(u) for u in unknown)}; give types such as"
-            " 'reservation.created' or families such as 'order.*' (docs/events.md)"
+            errors.Issue(
+                f"unknown event type(s) {', '.join(repr(u) for u in unknown)}; give types such"
+                " as 'reservation.created' or families such as 'order.*' (docs/events.md)",
+                "type",
+            )
         )
     return frozenset(types), frozenset(families)
 

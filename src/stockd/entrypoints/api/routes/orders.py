@@ -65,14 +65,14 @@ async def quote(body: QuoteRequest, key: ReadKey, container: AppContainer, clock
     placement = planning.Placement(
         body.ship_to.to_domain() if body.ship_to else None, body.strategy, body.pickup_location
     )
-    plan, request = await quotes.quote(
+    planned = await quotes.quote(
         container.reads,
         clock.now(),
         [OrderLine(x.sku, x.quantity) for x in body.lines],
         placement,
         container.settings.default_strategy,
     )
-    return PlanRead.of(plan, request)
+    return PlanRead.of(planned)
 
 
 @router.post(
@@ -108,7 +108,7 @@ async def place(
     )
 
     def render(placed: Placed) -> tuple[int, OrderRead]:
-        plan = PlanRead.of(placed.plan) if placed.plan else None
+        plan = PlanRead.of(placed.planned) if placed.planned else None
         replanned = placed.replanned if body.reservation_id else None
         read = OrderRead.of(placed.order, plan=plan, replanned=replanned)
         return (200 if placed.replayed else 201), read

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from stockd.domain.allocation import Plan, PlanRequest
 from stockd.domain.commands import LineRequest, SkuQuantity
 from stockd.domain.orders import Order
 from stockd.domain.transfers import Transfer
@@ -21,6 +20,7 @@ from stockd.entrypoints.api.schemas.common import (
 )
 from stockd.entrypoints.api.schemas.events import EventRead
 from stockd.entrypoints.api.schemas.reservations import LineIn, LineQuantity
+from stockd.service.planning import Planned
 from stockd.service.ports import ReturnRecord, SaleRecord
 from stockd.service.queries import LedgerRecord
 
@@ -89,9 +89,8 @@ class PlanRead(Output):
     shipping_cost: float | None = Field(description="Under each location's shipping cost.")
 
     @classmethod
-    def of(cls, plan: Plan, request: PlanRequest | None = None) -> PlanRead:
-        distance = plan.distance_units(request) if request else None
-        cost = plan.cost(request) if request else None
+    def of(cls, planned: Planned) -> PlanRead:
+        plan, distance, cost = planned.plan, planned.distance_units, planned.shipping_cost
         return cls(
             strategy=plan.strategy,
             feasible=plan.feasible,

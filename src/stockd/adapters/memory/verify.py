@@ -1,0 +1,122 @@
+"""`stockd ledger verify` over the in-memory store: the same checks as the
+PostgreSQL one (`stockd.adapters.postgres.verify`), in Python."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from stockd.adapters.memory.state import MemoryData
+from stockd.domain.events import Movement, OrderReturned, OrderShipped, Reserved
+from stockd.domain.quantities import LevelKey, Quantities
+from stockd.domain.reservations import ReservationStatus
+from stockd.domain.transfers import TransferStatus
+from stockd.service.queries import Discrepancy, VerifyReport
+
+Counts = Mapping[tuple[str, ...], int]
+
+
+def verify(s: MemoryData) -> VerifyReport:
+    found: list[Discrepancy] = []
+    movements = [(seq, e) for seq, e in enumerate(s.events, start=1) if isinstance(e, Movement)]
+    replay: dict[LevelKey, Quantities] = defaultdict(Quantities)
+    for seq, m in movements:
+        replay[m.key] = replay[m.key] + m.delta
+        if replay[m.key] != m.after:
+            found.append(Discrepancy("chain", str(m.key), f"event {seq}: after differs"))
+    for key in sorted(set(replay) | set(s.levels)):
+        level = s.levels.get(key)
+        if level is None or level.quantities != replay.get(key, Quantities()):
+            found.append(Discrepancy("replay", str(key), "level differs from replay"))
+
+    def level_of(key: LevelKey) -> Quantities:
+        level = s.levels.get(key)
+        return level.quantities if level else Quantities()
+
+    held: dict[LevelKey, int] = defaultdict(int)
+    for r in s.reservations.values():
+        if r.status is ReservationStatus.ACTIVE:
+            for line in r.lines:
+                held[LevelKey(line.sku, line.location)] += line.quantity
+    for key in sorted(set(held) | set(s.levels)):
+        if level_of(key).reserved != held.get(key, 0):
+            found.append(Discrepancy("holds", str(key), "reserved differs from holds"))
+    owed: dict[LevelKey, int] = defaultdict(int)
+    for order in s.orders.values():
+        for ol in order.lines:
+            owed[LevelKey(ol.sku, ol.location)] += ol.committed
+    for key in sorted(set(owed) | set(s.levels)):
+        if level_of(key).committed != owed.get(key, 0):
+            found.append(Discrepancy("orders", str(key), "committed differs from orders"))
+
+    found += _differ(
+        "reservations",
+        {(r.id, x.sku, x.location): x.quantity for r in s.reservations.values() for x in r.lines},
+        _sums(
+            ((m.reservation_id or "", *m.key), m.delta.reserved)
+            for _, m in movements
+            if isinstance(m, Reserved)
+        ),
+        lambda k: f"{k[0]}: {k[1]}@{k[2]}",
+    )
+    found += _differ(
+        "shipments",
+        {(o.id, x.sku, x.location): x.shipped for o in s.orders.values() for x in o.lines},
+        _sums(
+            ((m.order_id or "", *m.key), -m.delta.on_hand)
+            for _, m in movements
+            if isinstance(m, OrderShipped)
+        ),
+        lambda k: f"order {k[0]}: {k[1]}@{k[2]}",
+    )
+    found += _differ(
+        "returns",
+        _sums(((o.id, x.sku), x.returned) for o in s.orders.values() for x in o.lines),
+        _sums(
+            ((m.order_id or "", m.key.sku), m.delta.on_hand)
+            for _, m in movements
+            if isinstance(m, OrderReturned)
+        ),
+        lambda k: f"order {k[0]}: {k[1]}",
+    )
+    destination = {t.id: t.destination for t in s.transfers.values()}
+    found += _differ(
+        "transfers",
+        {(t.id, x.sku): x.in_transit for t in s.transfers.values() for x in t.lines},
+        _sums(
+            ((m.transfer_id, m.key.sku), m.delta.incoming)
+            for _, m in movements
+            if m.transfer_id is not None and destination.get(m.transfer_id) == m.key.location
+        ),
+        lambda k: f"transfer {k[0]}: {k[1]}",
+    )
+    in_transit: dict[LevelKey, int] = defaultdict(int)
+    for t in s.transfers.values():
+        if t.status is not TransferStatus.RECEIVED:
+            for tl in t.lines:
+                in_transit[LevelKey(tl.sku, t.destination)] += tl.in_transit
+    for key, units in sorted(in_transit.items()):
+        if level_of(key).incoming < units:
+            found.append(
+                Discrepancy("incoming", str(key), "incoming below the units in transit to it")
+            )
+    return VerifyReport(len(s.events), len(s.levels), tuple(found))
+
+
+def _sums(items: Iterable[tuple[tuple[str, ...], int]]) -> dict[tuple[str, ...], int]:
+    out: dict[tuple[str, ...], int] = defaultdict(int)
+    for key, n in items:
+        out[key] += n
+    return out
+
+
+def _differ(check: str, recorded: Counts, logged: Counts, subject: object) -> list[Discrepancy]:
+    """Where what stockd recorded and what the ledger says differ."""
+    name = subject if callable(subject) else str
+    return [
+        Discrepancy(
+            check, name(k), f"{recorded.get(k, 0)} recorded, ledger says {logged.get(k, 0)}"
+        )
+        for k in sorted(recorded.keys() | logged.keys())
+        if recorded.get(k, 0) != logged.get(k, 0)
+    ]
