@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
+from stockd import __version__
 from stockd.adapters.postgres import migrate
 from tests.e2e.server import LiveServer, cli_env, stockd
 from tests.support import create_database, drop_database
@@ -145,3 +146,9 @@ def test_ledger_verify_exits_non_zero_and_names_a_tampered_level(
     assert broken.returncode == 1
     assert "A@x" in broken.stdout
     assert "on_hand level 6 != replay 5" in broken.stdout
+
+
+def test_version_alone_prints_the_version(tmp_path: Path) -> None:
+    result = stockd("--version", env=cli_env(None, tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == __version__
