@@ -43,12 +43,13 @@ def cli_env(database_url: str | None, home: Path, **extra: str) -> dict[str, str
 
 
 def stockd(
-    *args: str, env: dict[str, str], timeout: float = 120
+    *args: str, env: dict[str, str], timeout: float = 120, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the `stockd` CLI as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "stockd", *args],
         env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -10,8 +10,8 @@ from rich.table import Table
 
 from stockd.adapters.clock import SystemClock
 from stockd.bootstrap import Container
-from stockd.config import Settings
 from stockd.entrypoints.cli.database import database, with_container
+from stockd.entrypoints.cli.settings import load as load_settings
 from stockd.service.auth import Scope, create_key
 
 app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -31,7 +31,7 @@ def create(
         _, token = await create_key(c.keys, name, set(scope), SystemClock().now())
         return token
 
-    settings = Settings()
+    settings = load_settings()
     with database(settings) as url:
         token = with_container(settings, url, work)
     print(token)
@@ -40,7 +40,7 @@ def create(
 @app.command("list")
 def list_keys() -> None:
     """List keys (ids, names, scopes; never the keys themselves)."""
-    settings = Settings()
+    settings = load_settings()
     with database(settings) as url:
         keys = with_container(settings, url, lambda c: c.keys.all())
     table = Table("id", "name", "scopes", "created", "revoked")
@@ -58,7 +58,7 @@ def list_keys() -> None:
 @app.command()
 def revoke(key_id: Annotated[str, typer.Argument(help="The key's id, from `keys list`.")]) -> None:
     """Revoke a key; requests with it fail within seconds."""
-    settings = Settings()
+    settings = load_settings()
     with database(settings) as url:
         done = with_container(settings, url, lambda c: c.keys.revoke(key_id, SystemClock().now()))
     if not done:

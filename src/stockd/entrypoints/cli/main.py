@@ -21,9 +21,9 @@ from rich.table import Table
 from stockd import __version__
 from stockd.adapters.postgres import migrate
 from stockd.bootstrap import Container, build
-from stockd.config import Settings
 from stockd.entrypoints.cli import bench, importer, keys
 from stockd.entrypoints.cli.database import database, redacted, with_container
+from stockd.entrypoints.cli.settings import load as load_settings
 from stockd.entrypoints.cli.startup import ensure_admin_key
 from stockd.entrypoints.workers import loops
 
@@ -55,7 +55,7 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    pass
+    load_settings()  # every command refuses bad settings before it starts anything
 
 
 @app.command()
@@ -74,7 +74,7 @@ def serve(
     workers run in one process of their own."""
     from stockd.entrypoints.api.app import create_app
 
-    settings = Settings()
+    settings = load_settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
@@ -145,7 +145,7 @@ def worker(
         err.print(f"unknown worker {name!r}; choose from {', '.join(loops.WORKERS)} or all")
         raise typer.Exit(2)
     names = list(loops.WORKERS) if name == "all" else [name]
-    settings = Settings()
+    settings = load_settings()
     logging.basicConfig(level=settings.log_level.upper())
 
     async def run(c: Container) -> None:
@@ -158,7 +158,7 @@ def worker(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the schema migrations (also done by `serve`)."""
-    settings = Settings()
+    settings = load_settings()
     with database(settings) as url:
         revision = asyncio.run(migrate.current_revision(url))
         out.print(f"database {redacted(url)} is at revision {revision}")
@@ -178,7 +178,7 @@ def import_csv(
     locations: id,name[,type,region,lat,lon,priority,active]
     levels:    sku,location and any of on_hand,damaged,quality_control,safety_stock,incoming
     Exits 1 when any row was bad (the good ones are kept)."""
-    settings = Settings()
+    settings = load_settings()
     total = sum(1 for _ in importer.read_rows(path))
     actor = f"cli:{getpass.getuser()}"
     with (
@@ -203,7 +203,7 @@ def import_csv(
 @ledger_app.command("verify")
 def ledger_verify() -> None:
     """Replay the ledger against the levels and the holds; exit 1 on any discrepancy."""
-    settings = Settings()
+    settings = load_settings()
     with database(settings) as url:
         report = with_container(settings, url, lambda c: c.reads.verify())
     if report.clean:
@@ -220,7 +220,7 @@ def ledger_verify() -> None:
 @app.command()
 def status() -> None:
     """What the service holds: database, schema, counts, ledger head."""
-    settings = Settings()
+    settings = load_settings()
 
     async def work(c: Container) -> dict[str, int]:
         stats = await c.reads.stats(c.clock.now())
