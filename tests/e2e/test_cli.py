@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 import httpx
-import pytest
 
 from stockd import __version__
 from stockd.adapters.postgres import migrate
 from tests.e2e.server import LiveServer, cli_env, stockd
-from tests.support import create_database, drop_database
-
-
-@pytest.fixture
-def fresh_db(pg_server_url: str) -> Iterator[str]:
-    """An empty database of its own (the CLI migrates it)."""
-    url = asyncio.run(create_database(pg_server_url, "stockd_cli"))
-    yield url
-    asyncio.run(drop_database(pg_server_url, url))
 
 
 def test_keys_can_be_created_listed_used_and_revoked(live: LiveServer, tmp_path: Path) -> None:

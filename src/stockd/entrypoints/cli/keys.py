@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from stockd.adapters.clock import SystemClock
 from stockd.bootstrap import Container
 from stockd.entrypoints.cli.database import database, with_container
+from stockd.entrypoints.cli.output import AsJson, console, print_json
 from stockd.entrypoints.cli.settings import load as load_settings
 from stockd.service.auth import Scope, create_key
 
 app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
-out = Console()
+out = console()
 
 
 @app.command()
@@ -38,11 +38,25 @@ def create(
 
 
 @app.command("list")
-def list_keys() -> None:
+def list_keys(as_json: AsJson = False) -> None:
     """List keys (ids, names, scopes; never the keys themselves)."""
     settings = load_settings()
     with database(settings) as url:
         keys = with_container(settings, url, lambda c: c.keys.all())
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": k.id,
+                    "name": k.name,
+                    "scopes": sorted(k.scopes),
+                    "created_at": k.created_at.isoformat(),
+                    "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+                }
+                for k in keys
+            ]
+        )
+        return
     table = Table("id", "name", "scopes", "created", "revoked")
     for k in keys:
         table.add_row(
@@ -52,7 +66,7 @@ def list_keys() -> None:
             k.created_at.isoformat(timespec="seconds"),
             k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
         )
-    out.print(table)
+    out.print(table, markup=False)
 
 
 @app.command()

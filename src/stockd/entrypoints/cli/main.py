@@ -23,6 +23,7 @@ from stockd.adapters.postgres import migrate
 from stockd.bootstrap import Container, build
 from stockd.entrypoints.cli import bench, importer, keys
 from stockd.entrypoints.cli.database import database, redacted, with_container
+from stockd.entrypoints.cli.output import AsJson, console, print_json
 from stockd.entrypoints.cli.settings import load as load_settings
 from stockd.entrypoints.cli.startup import ensure_admin_key
 from stockd.entrypoints.workers import loops
@@ -34,7 +35,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(bench.app, name="bench")
-out = Console()
+out = console()
 err = Console(stderr=True)
 
 
@@ -170,6 +171,7 @@ def import_csv(
     path: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, help="A CSV file with a header row.")
     ],
+    as_json: AsJson = False,
 ) -> None:
     """Import SKUs, locations or levels from CSV; bad rows are reported by line.
 
@@ -193,19 +195,44 @@ def import_csv(
             url,
             lambda c: importer.run(c, kind, path, actor, lambda: progress.advance(task)),
         )
-    out.print(f"{report.imported} of {report.rows} rows imported, {len(report.bad)} bad")
-    for line, problem in report.bad:
-        out.print(f"  line {line}: {problem}", highlight=False)
+    if as_json:
+        print_json(
+            {
+                "kind": kind.value,
+                "rows": report.rows,
+                "imported": report.imported,
+                "bad": [{"line": line, "problem": problem} for line, problem in report.bad],
+            }
+        )
+    else:
+        out.print(f"{report.imported} of {report.rows} rows imported, {len(report.bad)} bad")
+        for line, problem in report.bad:
+            out.print(f"  line {line}: {problem}", markup=False, highlight=False)
     if report.bad:
         raise typer.Exit(1)
 
 
 @ledger_app.command("verify")
-def ledger_verify() -> None:
+def ledger_verify(as_json: AsJson = False) -> None:
     """Replay the ledger against the levels and the holds; exit 1 on any discrepancy."""
     settings = load_settings()
     with database(settings) as url:
         report = with_container(settings, url, lambda c: c.reads.verify())
+    if as_json:
+        print_json(
+            {
+                "clean": report.clean,
+                "events": report.events,
+                "levels": report.levels,
+                "discrepancies": [
+                    {"check": d.check, "level": d.subject, "detail": d.detail}
+                    for d in report.discrepancies
+                ],
+            }
+        )
+        if not report.clean:
+            raise typer.Exit(1)
+        return
     if report.clean:
         out.print(f"ledger verify: {report.events} events, {report.levels} levels: clean")
         return
@@ -218,7 +245,7 @@ def ledger_verify() -> None:
 
 
 @app.command()
-def status() -> None:
+def status(as_json: AsJson = False) -> None:
     """What the service holds: database, schema, counts, ledger head."""
     settings = load_settings()
 
@@ -230,10 +257,21 @@ def status() -> None:
     with database(settings) as url:
         stats = with_container(settings, url, work)
         revision = asyncio.run(migrate.current_revision(url))
+    if as_json:
+        print_json(
+            {
+                "stockd": __version__,
+                "database": redacted(url),
+                "schema": revision,
+                "latest_schema": migrate.head(),
+                **stats,
+            }
+        )
+        return
     table = Table("", "", show_header=False)
     table.add_row("stockd", __version__)
     table.add_row("database", redacted(url))
     table.add_row("schema", f"{revision} (latest {migrate.head()})")
     for name, value in stats.items():
         table.add_row(name.replace("_", " "), str(value))
-    out.print(table)
+    out.print(table, markup=False)
