@@ -16,7 +16,7 @@ from stockd.entrypoints.cli.output import AsJson, console, print_json
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 out = console()
-err = Console(stderr=True)
+err = console(stderr=True)
 
 
 def machine() -> str:

@@ -8,15 +8,14 @@ from contextlib import contextmanager
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from rich.console import Console
-
 from stockd.adapters.embedded import EmbeddedPostgres
 from stockd.adapters.postgres import migrate
 from stockd.bootstrap import Container, build
 from stockd.config import Settings
+from stockd.entrypoints.cli.output import console
 
 T = TypeVar("T")
-err = Console(stderr=True)
+err = console(stderr=True)
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated
 
 import typer
@@ -16,6 +17,7 @@ from stockd.service.auth import Scope, create_key
 
 app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 out = console()
+err = console(stderr=True)
 
 
 @app.command()
@@ -69,13 +71,48 @@ def list_keys(as_json: AsJson = False) -> None:
     out.print(table, markup=False)
 
 
+class Revocation(Enum):
+    REVOKED = "revoked"
+    NOT_FOUND = "not found"
+    LAST_ADMIN = "last admin"
+
+
 @app.command()
-def revoke(key_id: Annotated[str, typer.Argument(help="The key's id, from `keys list`.")]) -> None:
-    """Revoke a key; requests with it fail within seconds."""
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id, from `keys list`.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Revoke it even if it is the last active admin key.")
+    ] = False,
+) -> None:
+    """Revoke a key; requests with it fail within seconds.
+
+    The last active admin key is kept unless --force: without one, nothing
+    that needs the admin scope works until a new key is made here."""
+
+    async def work(c: Container) -> Revocation:
+        keys = await c.keys.all()
+        active = [k for k in keys if k.revoked_at is None]
+        target = next((k for k in active if k.id == key_id), None)
+        if target is None:
+            return Revocation.NOT_FOUND
+        admins = [k for k in active if Scope.ADMIN in k.scopes]
+        if admins == [target] and not force:
+            return Revocation.LAST_ADMIN
+        done = await c.keys.revoke(key_id, SystemClock().now())
+        return Revocation.REVOKED if done else Revocation.NOT_FOUND
+
     settings = load_settings()
     with database(settings) as url:
-        done = with_container(settings, url, lambda c: c.keys.revoke(key_id, SystemClock().now()))
-    if not done:
-        out.print(f"no active key with id {key_id!r}")
+        outcome = with_container(settings, url, work)
+    if outcome is Revocation.NOT_FOUND:
+        err.print(f"no active key with id {key_id!r}", markup=False, highlight=False)
         raise typer.Exit(1)
-    out.print(f"revoked {key_id}")
+    if outcome is Revocation.LAST_ADMIN:
+        err.print(
+            f"refusing to revoke {key_id}: it is the last active admin key. Create another"
+            " first (stockd keys create --scope admin), or pass --force.",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    out.print(f"revoked {key_id}", markup=False, highlight=False)

@@ -14,7 +14,6 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -36,7 +35,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(bench.app, name="bench")
 out = console()
-err = Console(stderr=True)
+err = console(stderr=True)
 
 
 def _print_version(asked: bool) -> None:

@@ -1,4 +1,4 @@
-"""What commands print on stdout: tables for people, JSON for programs.
+"""What commands print: tables for people, JSON for programs.
 
 Rich fits a table into the terminal's width; when stdout is a pipe or a file
 there is no terminal, and rich would fit it into 80 columns, folding or
@@ -20,9 +20,10 @@ _NATURAL_WIDTH = 100_000
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def console() -> Console:
-    terminal = Console()
-    return terminal if terminal.is_terminal else Console(width=_NATURAL_WIDTH)
+def console(*, stderr: bool = False) -> Console:
+    """Rich output on stdout (or stderr), folded only to fit a terminal."""
+    terminal = Console(stderr=stderr)
+    return terminal if terminal.is_terminal else Console(stderr=stderr, width=_NATURAL_WIDTH)
 
 
 def print_json(document: Any) -> None:
