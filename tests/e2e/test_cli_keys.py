@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
-from tests.e2e.server import cli_env, stockd
+from tests.e2e.server import cli_env, free_port, start, stockd, stop
 
 
 def key_id(token: str) -> str:
@@ -37,3 +38,23 @@ def test_revoking_the_last_active_admin_key_needs_force(fresh_db: str, tmp_path:
     forced = stockd("keys", "revoke", second, "--force", env=env)
     assert forced.returncode == 0, forced.stdout + forced.stderr
     assert active(env) == set()
+
+
+def test_serve_with_a_revoked_bootstrap_key_says_so_in_one_line(
+    fresh_db: str, tmp_path: Path
+) -> None:
+    bootstrap = "sk_boot_" + secrets.token_urlsafe(24)
+    env = cli_env(fresh_db, tmp_path, STOCKD_BOOTSTRAP_ADMIN_KEY=bootstrap)
+    process, _ = start(env, tmp_path / "first.log")
+    stop(process)
+    keys = json.loads(stockd("keys", "list", "--json", env=env).stdout)
+    [installed] = [k["id"] for k in keys if k["name"] == "bootstrap"]
+    assert stockd("keys", "revoke", installed, "--force", env=env).returncode == 0
+
+    again = stockd("serve", "--port", str(free_port()), env=env, timeout=60)
+    assert again.returncode == 2
+    [line] = again.stderr.strip().splitlines()
+    assert "STOCKD_BOOTSTRAP_ADMIN_KEY" in line
+    assert "revoked" in line
+    assert installed in line
+    assert bootstrap not in line

@@ -24,7 +24,7 @@ from stockd.entrypoints.cli import bench, importer, keys
 from stockd.entrypoints.cli.database import database, redacted, with_container
 from stockd.entrypoints.cli.output import AsJson, console, print_json
 from stockd.entrypoints.cli.settings import load as load_settings
-from stockd.entrypoints.cli.startup import ensure_admin_key
+from stockd.entrypoints.cli.startup import BootstrapKeyRevoked, ensure_admin_key
 from stockd.entrypoints.workers import loops
 
 app = typer.Typer(help="stockd: the inventory service that never oversells.", no_args_is_help=True)
@@ -79,7 +79,16 @@ def serve(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
     with database(settings) as url:
-        token = asyncio.run(ensure_admin_key(settings, url))
+        try:
+            token = asyncio.run(ensure_admin_key(settings, url))
+        except BootstrapKeyRevoked as e:
+            err.print(
+                f"stockd: bad setting STOCKD_BOOTSTRAP_ADMIN_KEY: it is key {e.key_id},"
+                " which was revoked; unset it (or set a new key) and start again",
+                markup=False,
+                highlight=False,
+            )
+            raise typer.Exit(2) from None
         if token:
             err.print(
                 "[bold]No API keys yet; created an admin key (shown only now):[/bold]\n"
