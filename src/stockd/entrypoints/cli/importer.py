@@ -152,9 +152,13 @@ async def _upsert(
 ) -> None:
     create: Command
     update: Command
+    # An existing row changes only in the columns the file has: a column left
+    # out must not reset the field to the schema's default.
     if isinstance(parsed, SkuCreate):
         create = CreateSku(parsed.to_domain())
-        update = UpdateSku(parsed.sku, parsed.model_dump(exclude={"sku"}))
+        update = UpdateSku(
+            parsed.sku, {k: getattr(parsed, k) for k in parsed.model_fields_set if k != "sku"}
+        )
     else:
         assert isinstance(parsed, LocationCreate)
         location = parsed.to_domain()
