@@ -181,13 +181,47 @@ async def _upsert(
 async def _levels(
     container: Container, rows: list[tuple[Row, list[ChangeIn]]], ctx: Context, report: Report
 ) -> None:
-    changes = [c.to_domain() for _, cs in rows for c in cs]
-    owner = [row for row, cs in rows for _ in cs]
-    result = await container.bus.handle(Adjust(tuple(changes), atomic=False), ctx)
+    """Apply level rows, each all or nothing, with the outcome of applying
+    them one after another (but in few transactions).
+
+    The rows go in one atomic Adjust. If it is refused nothing applied, and
+    the refusals name the failed rows. A failed row is bad and a passing row
+    is good, unless it touches a level that an earlier failed (or unsure) row
+    touched: the failed row's other changes were in effect when it was tried,
+    so it is unsure and is tried again, after the good rows went in."""
+    while rows:
+        changes = tuple(c.to_domain() for _, cs in rows for c in cs)
+        try:
+            await container.bus.handle(Adjust(changes), ctx)
+        except errors.BulkRejected as e:
+            failed = _failed_rows(rows, e.items)
+        else:
+            report.imported += len(rows)
+            return
+        good: list[tuple[Row, list[ChangeIn]]] = []
+        unsure: list[tuple[Row, list[ChangeIn]]] = []
+        tainted: set[tuple[str, str]] = set()
+        for i, (row, cs) in enumerate(rows):
+            levels = {(c.sku, c.location) for c in cs}
+            if levels & tainted:
+                unsure.append((row, cs))
+            elif i in failed:
+                report.bad.append((row.line, failed[i]))
+            else:
+                good.append((row, cs))
+                continue
+            tainted |= levels
+        # The first failed row is never unsure, so each round settles a row at least.
+        await _levels(container, good, ctx, report)
+        rows = unsure
+
+
+def _failed_rows(
+    rows: list[tuple[Row, list[ChangeIn]]], refusals: Sequence[errors.ItemError]
+) -> dict[int, str]:
+    """Row index -> why its first refused change was refused."""
+    owner = [i for i, (_, cs) in enumerate(rows) for _ in cs]
     failed: dict[int, str] = {}
-    for outcome in result.outcomes:
-        if outcome.error is not None:
-            line = owner[outcome.index].line
-            failed.setdefault(line, outcome.error.detail)
-    report.bad.extend(failed.items())
-    report.imported += len(rows) - len(failed)
+    for refusal in sorted(refusals, key=lambda r: r.index):
+        failed.setdefault(owner[refusal.index], refusal.detail)
+    return failed
