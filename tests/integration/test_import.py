@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from stockd.bootstrap import Container
-from stockd.domain.catalog import PolicyKind, StockPolicy
+from stockd.domain.catalog import PolicyKind, ShippingCost, StockPolicy
 from stockd.domain.quantities import Quantities
 from stockd.entrypoints.cli import importer
 from stockd.entrypoints.cli.importer import Kind
@@ -97,3 +99,96 @@ async def test_a_level_row_that_fails_alone_leaves_its_level_untouched(
     assert await quantities(backend, "A", "x") in (None, Quantities())
     events = await backend.reads.events(0, 10, sku="A", location=None)
     assert events == []
+
+
+async def test_locations_carry_what_allocation_uses(backend: Container, tmp_path: Path) -> None:
+    report = await run(
+        backend,
+        Kind.LOCATIONS,
+        tmp_path,
+        "id,name,type,lat,lon,ships,pickup,shipping_cost_fixed,shipping_cost_per_km_unit\n"
+        "berlin,Berlin DC,warehouse,52.52,13.405,true,false,4.5,0.002\n"
+        "shop,Shop,store,52.5,13.4,yes,yes,1,0\n",
+    )
+    assert report.bad == []
+    berlin = await backend.reads.location("berlin")
+    assert berlin is not None
+    assert (berlin.ships, berlin.pickup) == (True, False)
+    assert berlin.shipping_cost == ShippingCost(4.5, 0.002)
+    shop = await backend.reads.location("shop")
+    assert shop is not None
+    assert (shop.ships, shop.pickup, shop.shipping_cost) == (True, True, ShippingCost(1, 0))
+
+    # Columns left out change nothing.
+    await run(backend, Kind.LOCATIONS, tmp_path, "id,name,priority\nberlin,Berlin,7\n")
+    berlin = await backend.reads.location("berlin")
+    assert berlin is not None
+    assert (berlin.name, berlin.priority, berlin.ships, berlin.pickup) == (
+        "Berlin",
+        7,
+        True,
+        False,
+    )
+    assert berlin.shipping_cost == ShippingCost(4.5, 0.002)
+
+
+@pytest.mark.parametrize(
+    ("kind", "header", "problem"),
+    [
+        (
+            Kind.SKUS,
+            "SKU,Product_ID,title",
+            'unknown column "title"; missing column "name"',
+        ),
+        (
+            Kind.LEVELS,
+            "sku,location,onhand",
+            'unknown column "onhand" (did you mean "on_hand"?); give at least one of'
+            " on_hand, damaged, quality_control, safety_stock, incoming",
+        ),
+        (
+            Kind.LOCATIONS,
+            "id,name,shipping_cost_fixed",
+            '"shipping_cost_fixed" needs "shipping_cost_per_km_unit" beside it',
+        ),
+        (Kind.SKUS, "sku,sku,product_id,name", 'column "sku" appears twice'),
+        (Kind.SKUS, "", "the file is empty; its first line must name the columns"),
+    ],
+)
+async def test_a_wrong_header_is_reported_once_in_the_files_own_words(
+    backend: Container, tmp_path: Path, kind: Kind, header: str, problem: str
+) -> None:
+    rows = "".join("\nA,P,Name" for _ in range(5)) if header else ""
+    with pytest.raises(importer.BadHeader) as raised:
+        await run(backend, kind, tmp_path, header + rows)
+    assert str(raised.value) == problem
+    assert await backend.reads.skus(None, 10) == []
+
+
+async def test_bad_cells_are_reported_in_plain_words_by_column(
+    backend: Container, tmp_path: Path
+) -> None:
+    await seed(backend.bus, skus={"A": 0}, locations={"x": 1})
+    levels = await run(
+        backend,
+        Kind.LEVELS,
+        tmp_path,
+        "sku,location,On Hand,damaged\nA,x,abc,\nA,x,-3,\nA,x,1.5,\nA,x,4,2\n",
+    )
+    assert levels.bad == [
+        (2, 'On Hand: "abc" is not a whole number'),
+        (3, "On Hand: must be at least 0, not -3"),
+        (4, 'On Hand: "1.5" is not a whole number'),
+    ]
+    assert levels.imported == 1
+    locations = await run(
+        backend,
+        Kind.LOCATIONS,
+        tmp_path,
+        "id,name,lat,lon,active,priority\na,A,north,1,true,1\nb,B,1,1,maybe,1\nc,C,1,1,true,-1\n",
+    )
+    assert locations.bad == [
+        (2, 'lat: "north" is not a number'),
+        (3, 'active: "maybe" is not true or false'),
+        (4, "priority: must be at least 0, not -1"),
+    ]

@@ -184,17 +184,36 @@ def import_csv(
     """Import SKUs, locations or levels from CSV; bad rows are reported by line.
 
     \b
-    skus:      sku,product_id,name[,policy,backorder_cap]
-    locations: id,name[,type,region,lat,lon,priority,active]
-    levels:    sku,location and any of on_hand,damaged,quality_control,safety_stock,incoming
-    Exits 1 when any row was bad (the good ones are kept)."""
+    skus:      sku,product_id,name
+               [,policy,backorder_cap]
+    locations: id,name
+               [,type,region,lat,lon,priority,active,ships,pickup,
+                shipping_cost_fixed,shipping_cost_per_km_unit]
+    levels:    sku,location and any of
+               on_hand,damaged,quality_control,safety_stock,incoming
+
+    Existing SKUs and locations change only in the columns the file has; an
+    empty cell leaves that field as it is (or at its default when new). Level
+    cells are counts: each sets that state. A level row applies whole or not
+    at all. Column names ignore case ("On Hand" is on_hand). A wrong header
+    imports nothing; otherwise bad rows are skipped and the good ones kept.
+    Exits 1 when the header or any row was bad."""
     settings = load_settings()
-    total = sum(1 for _ in importer.read_rows(path))
+    try:
+        importer.check(kind, path)
+    except importer.BadHeader as e:
+        err.print(f"stockd: {path}: {e}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    total = importer.count_rows(path)
     actor = f"cli:{getpass.getuser()}"
     with (
         database(settings) as url,
         Progress(
-            TextColumn(f"importing {kind.value}"), BarColumn(), MofNCompleteColumn(), console=err
+            TextColumn(f"importing {kind.value}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            disable=not err.is_terminal,  # a log or a pipe gets the report, not a bar
         ) as progress,
     ):
         task = progress.add_task("rows", total=total)

@@ -17,7 +17,7 @@ from rich.console import Console
 # Wide enough for any row, and no wider: rich pads nothing unless asked.
 _NATURAL_WIDTH = 100_000
 
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (for programs) instead of text.")]
 
 
 def console(*, stderr: bool = False) -> Console:
