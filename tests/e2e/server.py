@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,11 +59,11 @@ def stockd(
 
 
 def start(
-    env: dict[str, str], log: Path, timeout: float = 60
+    env: dict[str, str], log: Path, timeout: float = 60, args: Sequence[str] = ()
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "stockd", "serve", "--port", str(port)],
+        [sys.executable, "-m", "stockd", "serve", "--port", str(port), *args],
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,

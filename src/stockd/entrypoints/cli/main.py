@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import getpass
-import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from stockd import __version__
 from stockd.adapters.postgres import migrate
-from stockd.bootstrap import Container, build
-from stockd.entrypoints.cli import bench, importer, keys
+from stockd.bootstrap import Container
+from stockd.entrypoints.cli import bench, importer, keys, serve
 from stockd.entrypoints.cli.database import database, redacted, with_container
 from stockd.entrypoints.cli.output import AsJson, console, print_json
 from stockd.entrypoints.cli.settings import load as load_settings
-from stockd.entrypoints.cli.startup import BootstrapKeyRevoked, ensure_admin_key
-from stockd.entrypoints.workers import loops
+from stockd.entrypoints.cli.signals import exit_cleanly_on_signals
 
 app = typer.Typer(help="stockd: the inventory service that never oversells.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -56,112 +49,11 @@ def _root(
     ] = False,
 ) -> None:
     load_settings()  # every command refuses bad settings before it starts anything
+    exit_cleanly_on_signals()
 
 
-@app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Interface (default STOCKD_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default STOCKD_PORT).")] = None,
-    workers: Annotated[bool, typer.Option(help="Run the background workers too.")] = True,
-    processes: Annotated[
-        int, typer.Option("--processes", "-p", min=1, help="API worker processes.")
-    ] = 1,
-) -> None:
-    """Serve the HTTP API (and the workers), migrating the database first.
-
-    Without STOCKD_DATABASE_URL an embedded PostgreSQL is started under
-    STOCKD_HOME and stopped on exit. With several processes the background
-    workers run in one process of their own."""
-    from stockd.entrypoints.api.app import create_app
-
-    settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
-    with database(settings) as url:
-        try:
-            token = asyncio.run(ensure_admin_key(settings, url))
-        except BootstrapKeyRevoked as e:
-            err.print(
-                f"stockd: bad setting STOCKD_BOOTSTRAP_ADMIN_KEY: it is key {e.key_id},"
-                " which was revoked; unset it (or set a new key) and start again",
-                markup=False,
-                highlight=False,
-            )
-            raise typer.Exit(2) from None
-        if token:
-            err.print(
-                "[bold]No API keys yet; created an admin key (shown only now):[/bold]\n"
-                f"  {token}\n"
-                "Keep it safe; create more with `stockd keys create --scope ...`.",
-                highlight=False,
-            )
-        sys.stdout.flush()
-        bind_host, bind_port = host or settings.host, port or settings.port
-        if processes > 1:
-            os.environ["STOCKD_DATABASE_URL"] = url
-            os.environ["STOCKD_API_RUNS_WORKERS"] = "0"
-            background = (
-                subprocess.Popen([sys.executable, "-m", "stockd", "worker", "all"])
-                if workers
-                else None
-            )
-            try:
-                uvicorn.run(
-                    "stockd.entrypoints.api.asgi:app",
-                    workers=processes,
-                    host=bind_host,
-                    port=bind_port,
-                    log_level=settings.log_level,
-                    loop="uvloop",
-                    http="httptools",
-                    access_log=settings.log_level in ("debug", "info", "trace"),
-                    proxy_headers=False,
-                )
-            finally:
-                if background is not None:
-                    background.terminate()
-                    background.wait(10)
-            return
-
-        async def open_container() -> Container:
-            return await build(settings, url)
-
-        api = create_app(
-            open_container=open_container,
-            workers=workers,
-            max_body_bytes=settings.max_body_bytes,
-        )
-        uvicorn.run(
-            api,
-            host=bind_host,
-            port=bind_port,
-            log_level=settings.log_level,
-            loop="uvloop",
-            http="httptools",
-            access_log=settings.log_level in ("debug", "info", "trace"),
-            proxy_headers=False,
-        )
-
-
-@app.command()
-def worker(
-    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(loops.WORKERS)}, or all.")],
-) -> None:
-    """Run one background worker alone, or all of them (scale-out: API nodes
-    run with --no-workers)."""
-    if name != "all" and name not in loops.WORKERS:
-        err.print(f"unknown worker {name!r}; choose from {', '.join(loops.WORKERS)} or all")
-        raise typer.Exit(2)
-    names = list(loops.WORKERS) if name == "all" else [name]
-    settings = load_settings()
-    logging.basicConfig(level=settings.log_level.upper())
-
-    async def run(c: Container) -> None:
-        await asyncio.gather(*(loops.run(n, c) for n in names))
-
-    with database(settings) as url, contextlib.suppress(KeyboardInterrupt):
-        with_container(settings, url, run)
+app.command()(serve.serve)
+app.command()(serve.worker)
 
 
 @db_app.command("upgrade")
