@@ -13,10 +13,13 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
+from stockd import __version__
+from stockd.adapters.embedded import EmbeddedPostgres
+from stockd.adapters.postgres import migrate
 from stockd.bootstrap import Container, build
 from stockd.config import Settings
 from stockd.entrypoints.cli import lifeline
-from stockd.entrypoints.cli.database import database, with_container
+from stockd.entrypoints.cli.database import database, redacted, with_container
 from stockd.entrypoints.cli.output import console
 from stockd.entrypoints.cli.settings import load as load_settings
 from stockd.entrypoints.cli.startup import BootstrapKeyRevoked, ensure_admin_key
@@ -87,17 +90,34 @@ def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
+    if settings.log_level != "debug":
+        # Alembic narrates every start ("Context impl PostgresqlImpl."); the
+        # start-up line gives the schema revision instead.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _announce(settings: Settings, url: str, token: str | None) -> None:
+    """A few plain lines on stderr: what runs where, and a new admin key set
+    apart on a line of its own (plain print: rich would fold or colour it)."""
+    if settings.database_url:
+        where = redacted(url)
+    else:
+        embedded = EmbeddedPostgres(settings.home)
+        where = f"the embedded PostgreSQL in {embedded.pgdata} (its log: {embedded.log_file})"
+    lines = [f"stockd {__version__}, schema {migrate.head()}, on {where}"]
     if token:
-        err.print(
-            "[bold]No API keys yet; created an admin key (shown only now):[/bold]\n"
-            f"  {token}\n"
-            "Keep it safe; create more with `stockd keys create --scope ...`.",
-            highlight=False,
-        )
+        lines += [
+            "",
+            "No API keys yet, so stockd created an admin key. It is shown only this once:",
+            "",
+            f"    {token}",
+            "",
+            "Keep it safe (stockd stores only a digest of it). Send it as",
+            '"Authorization: Bearer <key>"; create more keys with `stockd keys create`.',
+            "",
+        ]
     sys.stdout.flush()
+    print("\n".join(lines), file=sys.stderr, flush=True)
 
 
 def _serve_in_process(settings: Settings, url: str, host: str, port: int, workers: bool) -> None:
