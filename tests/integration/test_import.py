@@ -173,12 +173,13 @@ async def test_bad_cells_are_reported_in_plain_words_by_column(
         backend,
         Kind.LEVELS,
         tmp_path,
-        "sku,location,On Hand,damaged\nA,x,abc,\nA,x,-3,\nA,x,1.5,\nA,x,4,2\n",
+        "sku,location,On Hand,damaged\nA,x,abc,\nA,x,-3,\nA,x,1.5,\nA,x,4,2\n,x,4,\n",
     )
     assert levels.bad == [
         (2, 'On Hand: "abc" is not a whole number'),
         (3, "On Hand: must be at least 0, not -3"),
         (4, 'On Hand: "1.5" is not a whole number'),
+        (6, "sku: a value is required"),
     ]
     assert levels.imported == 1
     locations = await run(

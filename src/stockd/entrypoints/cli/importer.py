@@ -93,13 +93,8 @@ def parse(kind: Kind, header: Header, row: Row) -> SkuCreate | LocationCreate | 
         raise BadCell(f"no quantity given; fill in any of {', '.join(LEVEL_STATES)}")
     changes, problems = [], []
     for state in states:
-        change = {
-            "sku": values.get("sku", ""),
-            "location": values.get("location", ""),
-            "state": state,
-            "set": values[state],
-            "reason": "import",
-        }
+        change: dict[str, Any] = {"state": state, "set": values[state], "reason": "import"}
+        change |= {k: values[k] for k in ("sku", "location") if k in values}
         try:
             changes.append(ChangeIn.model_validate(change))
         except ValidationError as e:

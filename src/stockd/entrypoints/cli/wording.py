@@ -49,7 +49,7 @@ def refusal(error: ErrorDetails, *, show_input: bool = True) -> str:
         shown = quoted(value) if show_input else "the value"
         return f"{shown} is not one of {ctx['expected']}"
     if kind == "missing":
-        return "is required"
+        return "a value is required"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return error["msg"]
