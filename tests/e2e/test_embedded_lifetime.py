@@ -131,6 +131,8 @@ def test_a_signal_to_serve_stops_the_embedded_postgres(
     server = serve()
     server.look_at_family()
     server.signal(sig)
+    if sig != signal.SIGINT:  # Ctrl-C ends in KeyboardInterrupt, as Python does
+        assert server.process.returncode == -sig, "ended by the signal, after clean-up"
     assert eventually(lambda: not server.postgres.is_running()), postgres_log(server.home)
     assert eventually(gone(server.family)), "the watchdog left too"
 
