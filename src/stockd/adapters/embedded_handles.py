@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import signal
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -126,12 +125,3 @@ def _may_hold(pid: int, written: float) -> bool:
         )
     except psutil.Error:
         return False
-
-
-def wait_until_stopped(pgdata: Path, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while running_postmaster(pgdata) is not None:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
