@@ -2,37 +2,47 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-dev
+# Stamps record what is installed: `make run` needs stockd and its
+# dependencies only; the test and lint tools (the `dev` extra) come with the
+# first target that needs them, even after a `make run`.
+RUNTIME := $(VENV)/.installed
+DEV := $(VENV)/.installed-dev
 
 .PHONY: run test lint typecheck unit install clean bench
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(DEV): $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(DEV)
 
-install: $(STAMP)
+install: $(DEV)
 
-run: $(STAMP)
+run: $(RUNTIME)
 	$(BIN)/stockd serve
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/lint-imports
 
-typecheck: $(STAMP)
+typecheck: $(DEV)
 	$(BIN)/mypy --strict src
 
 test: lint typecheck
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: $(RUNTIME)
 	$(BIN)/stockd bench quote
 	$(BIN)/stockd bench run --markdown bench-results.md
 
-unit: $(STAMP)
+unit: $(DEV)
 	$(BIN)/pytest tests/unit
 
 clean:

@@ -51,14 +51,25 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _safe(self) -> Self:
+        # Each message starts with the setting to change (the CLI prints it as is).
         if self.reservation_default_ttl_seconds > self.reservation_max_ttl_seconds:
-            raise ValueError("reservation default TTL exceeds the maximum TTL")
+            raise ValueError(
+                "STOCKD_RESERVATION_DEFAULT_TTL_SECONDS: exceeds"
+                f" STOCKD_RESERVATION_MAX_TTL_SECONDS ({self.reservation_max_ttl_seconds})"
+            )
         if self.pool_min_size > self.pool_max_size:
-            raise ValueError("pool_min_size exceeds pool_max_size")
+            raise ValueError(
+                f"STOCKD_POOL_MIN_SIZE: exceeds STOCKD_POOL_MAX_SIZE ({self.pool_max_size})"
+            )
         if self.env == "production":
             if not self.database_url:
-                raise ValueError("production needs STOCKD_DATABASE_URL (no embedded database)")
+                raise ValueError(
+                    "STOCKD_ENV: production needs STOCKD_DATABASE_URL"
+                    " (the embedded database is for development)"
+                )
             key = self.bootstrap_admin_key
             if key is not None and len(key.get_secret_value()) < 32:
-                raise ValueError("STOCKD_BOOTSTRAP_ADMIN_KEY must be at least 32 characters")
+                raise ValueError(
+                    "STOCKD_BOOTSTRAP_ADMIN_KEY: must be at least 32 characters in production"
+                )
         return self

@@ -87,6 +87,14 @@ def empty_live(
 
 
 @pytest.fixture
+def fresh_db(pg_server_url: str) -> Iterator[str]:
+    """An empty database of its own (the CLI migrates it)."""
+    url = asyncio.run(create_database(pg_server_url, "stockd_cli"))
+    yield url
+    asyncio.run(drop_database(pg_server_url, url))
+
+
+@pytest.fixture
 def unique() -> str:
     """A fresh code, so tests sharing the live server never see each other's data."""
     return secrets.token_hex(4).upper()

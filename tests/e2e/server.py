@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,12 +44,13 @@ def cli_env(database_url: str | None, home: Path, **extra: str) -> dict[str, str
 
 
 def stockd(
-    *args: str, env: dict[str, str], timeout: float = 120
+    *args: str, env: dict[str, str], timeout: float = 120, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the `stockd` CLI as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "stockd", *args],
         env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -57,11 +59,11 @@ def stockd(
 
 
 def start(
-    env: dict[str, str], log: Path, timeout: float = 60
+    env: dict[str, str], log: Path, timeout: float = 60, args: Sequence[str] = ()
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "stockd", "serve", "--port", str(port)],
+        [sys.executable, "-m", "stockd", "serve", "--port", str(port), *args],
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,

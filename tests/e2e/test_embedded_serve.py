@@ -9,6 +9,9 @@ import httpx
 
 from tests.e2e.server import cli_env, start, stop
 
+KEY = re.compile(r"sk_[0-9a-f]{8}_\S+")
+UVICORN_STARTS = "Started server process"
+
 
 def test_serve_starts_on_an_embedded_database_and_keeps_its_data(tmp_path: Path) -> None:
     home = tmp_path / "home"
@@ -16,7 +19,7 @@ def test_serve_starts_on_an_embedded_database_and_keeps_its_data(tmp_path: Path)
     first_log = tmp_path / "first.log"
     process, url = start(env, first_log, timeout=120)
     try:
-        found = re.search(r"sk_[0-9a-f]{8}_\S+", first_log.read_text())
+        found = KEY.search(first_log.read_text())
         assert found, first_log.read_text()
         headers = {"Authorization": f"Bearer {found.group(0)}"}
         r = httpx.post(f"{url}/v1/locations", json={"id": "home", "name": "Home"}, headers=headers)
@@ -33,3 +36,32 @@ def test_serve_starts_on_an_embedded_database_and_keeps_its_data(tmp_path: Path)
         assert r.status_code == 200
     finally:
         stop(process)
+
+
+def test_the_first_start_is_a_few_lines_with_the_admin_key_set_apart(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    log = tmp_path / "serve.log"
+    process, _ = start(cli_env(None, home, STOCKD_LOG_LEVEL="info"), log, timeout=120)
+    stop(process)
+    lines = log.read_text().splitlines()
+    startup = lines[: next(i for i, line in enumerate(lines) if UVICORN_STARTS in line)]
+    assert len(startup) <= 10, "\n".join(startup)
+    [at] = [i for i, line in enumerate(startup) if KEY.search(line)]
+    assert KEY.fullmatch(startup[at].strip()), "the key alone on its line"
+    assert startup[at - 1].strip() == startup[at + 1].strip() == "", "set apart by blank lines"
+    assert "shown only this once" in startup[at - 2]
+    assert "Authorization: Bearer" in "\n".join(startup[at + 2 :]), "what to do with it"
+
+
+def test_postgres_output_goes_to_a_log_file_not_the_terminal(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    log = tmp_path / "serve.log"
+    process, _ = start(cli_env(None, home, STOCKD_LOG_LEVEL="info"), log, timeout=120)
+    stop(process)
+    said = log.read_text()
+    for noise in ("XDG_RUNTIME_DIR", "initdb", "pg_ctl", "Success. You can now start", "alembic"):
+        assert noise not in said, said
+    postgres_log = (home / "postgres.log").read_text()
+    assert "initdb" in postgres_log
+    assert "server started" in postgres_log
+    assert str((home / "postgres.log").resolve()) in said, "the start-up line says where it is"

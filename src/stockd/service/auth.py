@@ -50,8 +50,8 @@ class ApiKey:
 class ApiKeyStore(Protocol):
     async def add(self, key: ApiKey, digest: bytes) -> None: ...
 
-    async def find(self, digest: bytes) -> ApiKey | None:
-        """The unrevoked key with this digest."""
+    async def find(self, digest: bytes, *, include_revoked: bool = False) -> ApiKey | None:
+        """The unrevoked key with this digest (or the revoked one, if asked)."""
         ...
 
     async def all(self) -> list[ApiKey]: ...

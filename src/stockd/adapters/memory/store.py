@@ -263,9 +263,14 @@ class MemoryApiKeyStore:
             raise ValueError("duplicate key")
         self.keys[key.id] = (key, digest)
 
-    async def find(self, digest: bytes) -> ApiKey | None:
+    async def find(self, digest: bytes, *, include_revoked: bool = False) -> ApiKey | None:
         return next(
-            (k for k, d in self.keys.values() if d == digest and k.revoked_at is None), None
+            (
+                k
+                for k, d in self.keys.values()
+                if d == digest and (include_revoked or k.revoked_at is None)
+            ),
+            None,
         )
 
     async def all(self) -> list[ApiKey]:

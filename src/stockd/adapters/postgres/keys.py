@@ -27,9 +27,11 @@ class PostgresApiKeyStore:
             key.created_at,
         )
 
-    async def find(self, digest: bytes) -> ApiKey | None:
+    async def find(self, digest: bytes, *, include_revoked: bool = False) -> ApiKey | None:
         row = await self.pool.fetchrow(
-            "SELECT * FROM api_keys WHERE digest = $1 AND revoked_at IS NULL", digest
+            "SELECT * FROM api_keys WHERE digest = $1 AND (revoked_at IS NULL OR $2)",
+            digest,
+            include_revoked,
         )
         return None if row is None else _key(row)
 

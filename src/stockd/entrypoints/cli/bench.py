@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from stockd.entrypoints.cli.output import AsJson, console, print_json
+
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
-out = Console()
+out = console()
+err = console(stderr=True)
 
 
 def machine() -> str:
@@ -24,12 +28,16 @@ def machine() -> str:
 
 @app.command()
 def quote(
-    runs: Annotated[int, typer.Option(help="Timed runs per row.")] = 50,
+    runs: Annotated[int, typer.Option(min=2, help="Timed runs per row (at least 2).")] = 50,
+    as_json: AsJson = False,
 ) -> None:
     """Plan a 20-line order over 2,000 locations, in-process, every strategy."""
     from stockd.bench.quote import run
 
     rows = run(runs)
+    if as_json:
+        print_json({"machine": machine(), "rows": [asdict(row) for row in rows]})
+        return
     table = Table(
         "stock layout", "step", "median ms", "p90 ms", title=f"quote planning ({machine()})"
     )
@@ -55,13 +63,18 @@ def run_workloads(
     markdown: Annotated[
         Path | None, typer.Option(help="Also write the table as Markdown to this file.")
     ] = None,
+    as_json: AsJson = False,
 ) -> None:
     """stockd against naive, occ_retry and for_update baselines, over HTTP with wrk."""
     from stockd.bench.data import Shape
     from stockd.bench.run import WORKLOADS, run
 
     chosen = tuple(workload or WORKLOADS)
-    rows = run(chosen, seconds, processes, connections, Shape(skus=skus), say=out.print)
+    # With --json, stdout carries the document alone; progress goes to stderr.
+    say = err.print if as_json else out.print
+    rows = run(chosen, seconds, processes, connections, Shape(skus=skus), say=say)
+    if as_json:
+        print_json({"machine": machine(), "rows": [asdict(row) for row in rows]})
     header = (
         "workload",
         "system",
@@ -98,7 +111,9 @@ def run_workloads(
         )
         table.add_row(*cells)
         lines.append("| " + " | ".join(cells) + " |")
-    Console(width=220).print(table)
+    if not as_json:
+        # On a terminal, wider than most on purpose: the notes would fold into many lines.
+        (Console(width=220) if out.is_terminal else out).print(table)
     if markdown is not None:
         markdown.write_text(
             f"{title}\n\n| {' | '.join(header)} |\n|{'---|' * len(header)}\n"

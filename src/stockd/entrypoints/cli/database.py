@@ -8,15 +8,16 @@ from contextlib import contextmanager
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from rich.console import Console
+import typer
 
-from stockd.adapters.embedded import EmbeddedPostgres
+from stockd.adapters.embedded import EmbeddedPostgres, EmbeddedPostgresFailed
 from stockd.adapters.postgres import migrate
 from stockd.bootstrap import Container, build
 from stockd.config import Settings
+from stockd.entrypoints.cli.output import console
 
 T = TypeVar("T")
-err = Console(stderr=True)
+err = console(stderr=True)
 
 
 @contextmanager
@@ -24,22 +25,25 @@ def database(settings: Settings, *, upgrade: bool = True) -> Iterator[str]:
     """The database URL for this command, migrated to the current schema.
 
     Without STOCKD_DATABASE_URL the embedded server under STOCKD_HOME is
-    started (or joined, if `stockd serve` runs it) and stopped afterwards
-    unless another process still uses it."""
-    embedded = None
+    started (or joined, if `stockd serve` runs it) and let go of afterwards:
+    it stops when no other process uses it."""
     if settings.database_url:
-        url = settings.database_url
-    else:
-        embedded = EmbeddedPostgres(settings.home)
+        if upgrade:
+            migrate.upgrade(settings.database_url)
+        yield settings.database_url
+        return
+    embedded = EmbeddedPostgres(settings.home)
+    try:
         with err.status(f"starting embedded PostgreSQL in {embedded.pgdata}"):
             url = embedded.start()
-    try:
         if upgrade:
             migrate.upgrade(url)
         yield url
+    except EmbeddedPostgresFailed as e:
+        err.print(f"stockd: {e}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
     finally:
-        if embedded is not None:
-            embedded.stop()
+        embedded.stop()
 
 
 def with_container(settings: Settings, url: str, work: Callable[[Container], Awaitable[T]]) -> T:

@@ -1,8 +1,11 @@
 """`stockd import skus|locations|levels FILE.csv`.
 
-Each row is checked with the same schemas the API uses. Bad rows are reported
-with their line numbers and skipped; good rows are kept. SKUs and locations
-that exist are updated; level columns set the counted value of each state.
+The header is checked first (import_columns); a wrong one imports nothing.
+Each row is then checked with the same schemas the API uses. Bad rows are
+reported with their line numbers and skipped; good rows are kept. SKUs and
+locations that exist are updated in the columns the file has; level columns
+set the counted value of each state, and a level row applies whole or not at
+all.
 """
 
 from __future__ import annotations
@@ -10,11 +13,10 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from stockd import errors
 from stockd.bootstrap import Container
@@ -28,16 +30,22 @@ from stockd.domain.commands import (
 )
 from stockd.entrypoints.api.schemas.catalog import LocationCreate, SkuCreate
 from stockd.entrypoints.api.schemas.stock import ChangeIn
+from stockd.entrypoints.cli.import_columns import (
+    LEVEL_STATES,
+    BadCell,
+    BadHeader,
+    Header,
+    Kind,
+    check_header,
+    read_cells,
+)
+from stockd.entrypoints.cli.wording import refusal
 from stockd.service.context import Context
 
-LEVEL_STATES = ("on_hand", "damaged", "quality_control", "safety_stock", "incoming")
+__all__ = ["BadHeader", "Kind", "Report", "check", "count_rows", "run"]
+
 CHUNK = 500
-
-
-class Kind(StrEnum):
-    SKUS = "skus"
-    LOCATIONS = "locations"
-    LEVELS = "levels"
+M = TypeVar("M", SkuCreate, LocationCreate)
 
 
 @dataclass
@@ -50,87 +58,101 @@ class Report:
 @dataclass(frozen=True)
 class Row:
     line: int
-    values: dict[str, str]
+    cells: list[str]
+
+
+def check(kind: Kind, path: Path) -> Header:
+    """The file's header, or BadHeader."""
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        return check_header(kind, next(csv.reader(f), None))
 
 
 def read_rows(path: Path) -> Iterator[Row]:
+    """The rows after the header; rows with nothing in them are skipped."""
     with path.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        for values in reader:
-            yield Row(
-                reader.line_num, {k.strip(): (v or "").strip() for k, v in values.items() if k}
-            )
+        reader = csv.reader(f)
+        next(reader, None)
+        for cells in reader:
+            if any(c.strip() for c in cells):
+                yield Row(reader.line_num, cells)
 
 
-def _typed(
-    values: dict[str, str], ints: Sequence[str], floats: Sequence[str], bools: Sequence[str]
-) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, raw in values.items():
-        if raw == "":
-            continue
-        if key in ints:
-            out[key] = int(raw)
-        elif key in floats:
-            out[key] = float(raw)
-        elif key in bools:
-            if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError(f"{key}: expected true or false, got {raw!r}")
-            out[key] = raw.lower() in ("true", "1", "yes")
-        else:
-            out[key] = raw
-    return out
+def count_rows(path: Path) -> int:
+    return sum(1 for _ in read_rows(path))
 
 
-def _problem(e: Exception) -> str:
-    if isinstance(e, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'row'}: {err['msg']}" for err in e.errors()
-        )
-    return str(e)
-
-
-def parse(kind: Kind, row: Row) -> BaseModel | list[ChangeIn]:
-    """The row as API input, or a ValueError/ValidationError saying what is wrong."""
+def parse(kind: Kind, header: Header, row: Row) -> SkuCreate | LocationCreate | list[ChangeIn]:
+    """The row as API input, or BadCell saying what is wrong in the file's words."""
+    values = read_cells(kind, header, row.cells)
     if kind is Kind.SKUS:
-        return SkuCreate.model_validate(_typed(row.values, ("backorder_cap",), (), ()))
+        return _validated(SkuCreate, values, header)
     if kind is Kind.LOCATIONS:
-        return LocationCreate.model_validate(
-            _typed(row.values, ("priority",), ("lat", "lon"), ("active",))
-        )
-    values = _typed(row.values, LEVEL_STATES, (), ())
-    unknown = set(values) - {"sku", "location", *LEVEL_STATES}
-    if unknown:
-        raise ValueError(f"unknown column(s) {', '.join(sorted(unknown))}")
+        return _validated(LocationCreate, _nest_shipping_cost(values, header), header)
     states = [s for s in LEVEL_STATES if s in values]
     if not states:
-        raise ValueError(f"no quantity columns; give any of {', '.join(LEVEL_STATES)}")
-    return [
-        ChangeIn.model_validate(
-            {
-                "sku": values.get("sku", ""),
-                "location": values.get("location", ""),
-                "state": state,
-                "set": values[state],
-                "reason": "import",
-            }
+        raise BadCell(f"no quantity given; fill in any of {', '.join(LEVEL_STATES)}")
+    changes, problems = [], []
+    for state in states:
+        change: dict[str, Any] = {"state": state, "set": values[state], "reason": "import"}
+        change |= {k: values[k] for k in ("sku", "location") if k in values}
+        try:
+            changes.append(ChangeIn.model_validate(change))
+        except ValidationError as e:
+            # `set` is the state's own column in the file.
+            problems += _explain(e, header, {"set": state})
+    if problems:
+        raise BadCell("; ".join(dict.fromkeys(problems)))
+    return changes
+
+
+def _validated(model: type[M], values: dict[str, Any], header: Header) -> M:
+    try:
+        return model.model_validate(values)
+    except ValidationError as e:
+        raise BadCell("; ".join(_explain(e, header))) from None
+
+
+def _explain(
+    e: ValidationError, header: Header, renamed: dict[str, str] | None = None
+) -> list[str]:
+    """Each problem, prefixed with its column as the file spells it; a
+    nested field (`shipping_cost.fixed`) is its flattened column."""
+    problems = []
+    for error in e.errors():
+        name = "_".join(str(part) for part in error["loc"])
+        name = (renamed or {}).get(name, name)
+        problems.append(f"{header.spelling(name)}: {refusal(error)}" if name else refusal(error))
+    return problems
+
+
+def _nest_shipping_cost(values: dict[str, Any], header: Header) -> dict[str, Any]:
+    """The two shipping-cost columns as the API's `shipping_cost` object."""
+    fixed = values.pop("shipping_cost_fixed", None)
+    per_km_unit = values.pop("shipping_cost_per_km_unit", None)
+    if (fixed is None) != (per_km_unit is None):
+        raise BadCell(
+            f"give both {header.spelling('shipping_cost_fixed')} and"
+            f" {header.spelling('shipping_cost_per_km_unit')}, or neither"
         )
-        for state in states
-    ]
+    if fixed is not None:
+        values["shipping_cost"] = {"fixed": fixed, "per_km_unit": per_km_unit}
+    return values
 
 
 async def run(
     container: Container, kind: Kind, path: Path, actor: str, progress: Any = None
 ) -> Report:
+    """Import the file; BadHeader (before anything changes) if its header is wrong."""
+    header = check(kind, path)
     report = Report()
     ctx = Context(actor=actor)
     pending: list[tuple[Row, list[ChangeIn]]] = []
     for row in read_rows(path):
         report.rows += 1
         try:
-            parsed = parse(kind, row)
-        except (ValueError, ValidationError) as e:
-            report.bad.append((row.line, _problem(e)))
+            parsed = parse(kind, header, row)
+        except BadCell as e:
+            report.bad.append((row.line, str(e)))
         else:
             if isinstance(parsed, list):
                 pending.append((row, parsed))
@@ -148,15 +170,18 @@ async def run(
 
 
 async def _upsert(
-    container: Container, parsed: BaseModel, row: Row, ctx: Context, report: Report
+    container: Container, parsed: SkuCreate | LocationCreate, row: Row, ctx: Context, report: Report
 ) -> None:
     create: Command
     update: Command
+    # An existing row changes only in the columns the file has: a column left
+    # out must not reset the field to the schema's default.
     if isinstance(parsed, SkuCreate):
         create = CreateSku(parsed.to_domain())
-        update = UpdateSku(parsed.sku, parsed.model_dump(exclude={"sku"}))
+        update = UpdateSku(
+            parsed.sku, {k: getattr(parsed, k) for k in parsed.model_fields_set if k != "sku"}
+        )
     else:
-        assert isinstance(parsed, LocationCreate)
         location = parsed.to_domain()
         create = CreateLocation(location)
         update = UpdateLocation(
@@ -177,13 +202,47 @@ async def _upsert(
 async def _levels(
     container: Container, rows: list[tuple[Row, list[ChangeIn]]], ctx: Context, report: Report
 ) -> None:
-    changes = [c.to_domain() for _, cs in rows for c in cs]
-    owner = [row for row, cs in rows for _ in cs]
-    result = await container.bus.handle(Adjust(tuple(changes), atomic=False), ctx)
+    """Apply level rows, each all or nothing, with the outcome of applying
+    them one after another (but in few transactions).
+
+    The rows go in one atomic Adjust. If it is refused nothing applied, and
+    the refusals name the failed rows. A failed row is bad and a passing row
+    is good, unless it touches a level that an earlier failed (or unsure) row
+    touched: the failed row's other changes were in effect when it was tried,
+    so it is unsure and is tried again, after the good rows went in."""
+    while rows:
+        changes = tuple(c.to_domain() for _, cs in rows for c in cs)
+        try:
+            await container.bus.handle(Adjust(changes), ctx)
+        except errors.BulkRejected as e:
+            failed = _failed_rows(rows, e.items)
+        else:
+            report.imported += len(rows)
+            return
+        good: list[tuple[Row, list[ChangeIn]]] = []
+        unsure: list[tuple[Row, list[ChangeIn]]] = []
+        tainted: set[tuple[str, str]] = set()
+        for i, (row, cs) in enumerate(rows):
+            levels = {(c.sku, c.location) for c in cs}
+            if levels & tainted:
+                unsure.append((row, cs))
+            elif i in failed:
+                report.bad.append((row.line, failed[i]))
+            else:
+                good.append((row, cs))
+                continue
+            tainted |= levels
+        # The first failed row is never unsure, so each round settles a row at least.
+        await _levels(container, good, ctx, report)
+        rows = unsure
+
+
+def _failed_rows(
+    rows: list[tuple[Row, list[ChangeIn]]], refusals: Sequence[errors.ItemError]
+) -> dict[int, str]:
+    """Row index -> why its first refused change was refused."""
+    owner = [i for i, (_, cs) in enumerate(rows) for _ in cs]
     failed: dict[int, str] = {}
-    for outcome in result.outcomes:
-        if outcome.error is not None:
-            line = owner[outcome.index].line
-            failed.setdefault(line, outcome.error.detail)
-    report.bad.extend(failed.items())
-    report.imported += len(rows) - len(failed)
+    for item in sorted(refusals, key=lambda r: r.index):
+        failed.setdefault(owner[item.index], item.detail)
+    return failed

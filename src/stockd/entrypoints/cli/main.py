@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import getpass
-import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from stockd import __version__
 from stockd.adapters.postgres import migrate
-from stockd.bootstrap import Container, build
-from stockd.config import Settings
-from stockd.entrypoints.cli import bench, importer, keys
+from stockd.bootstrap import Container
+from stockd.entrypoints.cli import bench, importer, keys, serve
 from stockd.entrypoints.cli.database import database, redacted, with_container
-from stockd.entrypoints.cli.startup import ensure_admin_key
-from stockd.entrypoints.workers import loops
+from stockd.entrypoints.cli.output import AsJson, console, print_json
+from stockd.entrypoints.cli.settings import load as load_settings
+from stockd.entrypoints.cli.signals import exit_cleanly_on_signals
 
 app = typer.Typer(help="stockd: the inventory service that never oversells.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -34,120 +27,39 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(bench.app, name="bench")
-out = Console()
-err = Console(stderr=True)
+out = console()
+err = console(stderr=True)
 
 
-@app.callback()
-def _root(
-    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
-) -> None:
-    if version:
+def _print_version(asked: bool) -> None:
+    if asked:
         print(__version__)
         raise typer.Exit()
 
 
-@app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Interface (default STOCKD_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default STOCKD_PORT).")] = None,
-    workers: Annotated[bool, typer.Option(help="Run the background workers too.")] = True,
-    processes: Annotated[
-        int, typer.Option("--processes", "-p", min=1, help="API worker processes.")
-    ] = 1,
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        # Eager: answered while the arguments are parsed, before click asks
+        # for the command that `stockd --version` alone does not name.
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version."
+        ),
+    ] = False,
 ) -> None:
-    """Serve the HTTP API (and the workers), migrating the database first.
-
-    Without STOCKD_DATABASE_URL an embedded PostgreSQL is started under
-    STOCKD_HOME and stopped on exit. With several processes the background
-    workers run in one process of their own."""
-    from stockd.entrypoints.api.app import create_app
-
-    settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
-    with database(settings) as url:
-        token = asyncio.run(ensure_admin_key(settings, url))
-        if token:
-            err.print(
-                "[bold]No API keys yet; created an admin key (shown only now):[/bold]\n"
-                f"  {token}\n"
-                "Keep it safe; create more with `stockd keys create --scope ...`.",
-                highlight=False,
-            )
-        sys.stdout.flush()
-        bind_host, bind_port = host or settings.host, port or settings.port
-        if processes > 1:
-            os.environ["STOCKD_DATABASE_URL"] = url
-            os.environ["STOCKD_API_RUNS_WORKERS"] = "0"
-            background = (
-                subprocess.Popen([sys.executable, "-m", "stockd", "worker", "all"])
-                if workers
-                else None
-            )
-            try:
-                uvicorn.run(
-                    "stockd.entrypoints.api.asgi:app",
-                    workers=processes,
-                    host=bind_host,
-                    port=bind_port,
-                    log_level=settings.log_level,
-                    loop="uvloop",
-                    http="httptools",
-                    access_log=settings.log_level in ("debug", "info", "trace"),
-                    proxy_headers=False,
-                )
-            finally:
-                if background is not None:
-                    background.terminate()
-                    background.wait(10)
-            return
-
-        async def open_container() -> Container:
-            return await build(settings, url)
-
-        api = create_app(
-            open_container=open_container,
-            workers=workers,
-            max_body_bytes=settings.max_body_bytes,
-        )
-        uvicorn.run(
-            api,
-            host=bind_host,
-            port=bind_port,
-            log_level=settings.log_level,
-            loop="uvloop",
-            http="httptools",
-            access_log=settings.log_level in ("debug", "info", "trace"),
-            proxy_headers=False,
-        )
+    load_settings()  # every command refuses bad settings before it starts anything
+    exit_cleanly_on_signals()
 
 
-@app.command()
-def worker(
-    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(loops.WORKERS)}, or all.")],
-) -> None:
-    """Run one background worker alone, or all of them (scale-out: API nodes
-    run with --no-workers)."""
-    if name != "all" and name not in loops.WORKERS:
-        err.print(f"unknown worker {name!r}; choose from {', '.join(loops.WORKERS)} or all")
-        raise typer.Exit(2)
-    names = list(loops.WORKERS) if name == "all" else [name]
-    settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper())
-
-    async def run(c: Container) -> None:
-        await asyncio.gather(*(loops.run(n, c) for n in names))
-
-    with database(settings) as url, contextlib.suppress(KeyboardInterrupt):
-        with_container(settings, url, run)
+app.command()(serve.serve)
+app.command()(serve.worker)
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the schema migrations (also done by `serve`)."""
-    settings = Settings()
+    settings = load_settings()
     with database(settings) as url:
         revision = asyncio.run(migrate.current_revision(url))
         out.print(f"database {redacted(url)} is at revision {revision}")
@@ -159,21 +71,41 @@ def import_csv(
     path: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, help="A CSV file with a header row.")
     ],
+    as_json: AsJson = False,
 ) -> None:
     """Import SKUs, locations or levels from CSV; bad rows are reported by line.
 
     \b
-    skus:      sku,product_id,name[,policy,backorder_cap]
-    locations: id,name[,type,region,lat,lon,priority,active]
-    levels:    sku,location and any of on_hand,damaged,quality_control,safety_stock,incoming
-    Exits 1 when any row was bad (the good ones are kept)."""
-    settings = Settings()
-    total = sum(1 for _ in importer.read_rows(path))
+    skus:      sku,product_id,name
+               [,policy,backorder_cap]
+    locations: id,name
+               [,type,region,lat,lon,priority,active,ships,pickup,
+                shipping_cost_fixed,shipping_cost_per_km_unit]
+    levels:    sku,location and any of
+               on_hand,damaged,quality_control,safety_stock,incoming
+
+    Existing SKUs and locations change only in the columns the file has; an
+    empty cell leaves that field as it is (or at its default when new). Level
+    cells are counts: each sets that state. A level row applies whole or not
+    at all. Column names ignore case ("On Hand" is on_hand). A wrong header
+    imports nothing; otherwise bad rows are skipped and the good ones kept.
+    Exits 1 when the header or any row was bad."""
+    settings = load_settings()
+    try:
+        importer.check(kind, path)
+    except importer.BadHeader as e:
+        err.print(f"stockd: {path}: {e}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    total = importer.count_rows(path)
     actor = f"cli:{getpass.getuser()}"
     with (
         database(settings) as url,
         Progress(
-            TextColumn(f"importing {kind.value}"), BarColumn(), MofNCompleteColumn(), console=err
+            TextColumn(f"importing {kind.value}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            disable=not err.is_terminal,  # a log or a pipe gets the report, not a bar
         ) as progress,
     ):
         task = progress.add_task("rows", total=total)
@@ -182,19 +114,44 @@ def import_csv(
             url,
             lambda c: importer.run(c, kind, path, actor, lambda: progress.advance(task)),
         )
-    out.print(f"{report.imported} of {report.rows} rows imported, {len(report.bad)} bad")
-    for line, problem in report.bad:
-        out.print(f"  line {line}: {problem}", highlight=False)
+    if as_json:
+        print_json(
+            {
+                "kind": kind.value,
+                "rows": report.rows,
+                "imported": report.imported,
+                "bad": [{"line": line, "problem": problem} for line, problem in report.bad],
+            }
+        )
+    else:
+        out.print(f"{report.imported} of {report.rows} rows imported, {len(report.bad)} bad")
+        for line, problem in report.bad:
+            out.print(f"  line {line}: {problem}", markup=False, highlight=False)
     if report.bad:
         raise typer.Exit(1)
 
 
 @ledger_app.command("verify")
-def ledger_verify() -> None:
+def ledger_verify(as_json: AsJson = False) -> None:
     """Replay the ledger against the levels and the holds; exit 1 on any discrepancy."""
-    settings = Settings()
+    settings = load_settings()
     with database(settings) as url:
         report = with_container(settings, url, lambda c: c.reads.verify())
+    if as_json:
+        print_json(
+            {
+                "clean": report.clean,
+                "events": report.events,
+                "levels": report.levels,
+                "discrepancies": [
+                    {"check": d.check, "level": d.subject, "detail": d.detail}
+                    for d in report.discrepancies
+                ],
+            }
+        )
+        if not report.clean:
+            raise typer.Exit(1)
+        return
     if report.clean:
         out.print(f"ledger verify: {report.events} events, {report.levels} levels: clean")
         return
@@ -207,9 +164,9 @@ def ledger_verify() -> None:
 
 
 @app.command()
-def status() -> None:
+def status(as_json: AsJson = False) -> None:
     """What the service holds: database, schema, counts, ledger head."""
-    settings = Settings()
+    settings = load_settings()
 
     async def work(c: Container) -> dict[str, int]:
         stats = await c.reads.stats(c.clock.now())
@@ -219,10 +176,21 @@ def status() -> None:
     with database(settings) as url:
         stats = with_container(settings, url, work)
         revision = asyncio.run(migrate.current_revision(url))
+    if as_json:
+        print_json(
+            {
+                "stockd": __version__,
+                "database": redacted(url),
+                "schema": revision,
+                "latest_schema": migrate.head(),
+                **stats,
+            }
+        )
+        return
     table = Table("", "", show_header=False)
     table.add_row("stockd", __version__)
     table.add_row("database", redacted(url))
     table.add_row("schema", f"{revision} (latest {migrate.head()})")
     for name, value in stats.items():
         table.add_row(name.replace("_", " "), str(value))
-    out.print(table)
+    out.print(table, markup=False)

@@ -1,0 +1,168 @@
+"""`stockd serve` and `stockd worker`: the API and the background workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import subprocess
+import sys
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+
+from stockd import __version__
+from stockd.adapters.embedded import EmbeddedPostgres
+from stockd.adapters.postgres import migrate
+from stockd.bootstrap import Container, build
+from stockd.config import Settings
+from stockd.entrypoints.cli import lifeline
+from stockd.entrypoints.cli.database import database, redacted, with_container
+from stockd.entrypoints.cli.output import console
+from stockd.entrypoints.cli.settings import load as load_settings
+from stockd.entrypoints.cli.startup import BootstrapKeyRevoked, ensure_admin_key
+from stockd.entrypoints.workers import loops
+
+err = console(stderr=True)
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface (default STOCKD_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default STOCKD_PORT).")] = None,
+    workers: Annotated[bool, typer.Option(help="Run the background workers too.")] = True,
+    processes: Annotated[
+        int, typer.Option("--processes", "-p", min=1, help="API worker processes.")
+    ] = 1,
+) -> None:
+    """Serve the HTTP API (and the workers), migrating the database first.
+
+    Without STOCKD_DATABASE_URL an embedded PostgreSQL is started under
+    STOCKD_HOME and stopped when serve stops, however it stops. With several
+    processes the background workers run in one process of their own."""
+    settings = load_settings()
+    _configure_logging(settings)
+    with database(settings) as url:
+        try:
+            token = asyncio.run(ensure_admin_key(settings, url))
+        except BootstrapKeyRevoked as e:
+            err.print(
+                f"stockd: bad setting STOCKD_BOOTSTRAP_ADMIN_KEY: it is key {e.key_id},"
+                " which was revoked; unset it (or set a new key) and start again",
+                markup=False,
+                highlight=False,
+            )
+            raise typer.Exit(2) from None
+        _announce(settings, url, token)
+        bind_host, bind_port = host or settings.host, port or settings.port
+        if processes > 1:
+            _serve_processes(settings, url, bind_host, bind_port, processes, workers)
+        else:
+            _serve_in_process(settings, url, bind_host, bind_port, workers)
+
+
+def worker(
+    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(loops.WORKERS)}, or all.")],
+    end_with_parent: Annotated[
+        bool, typer.Option(hidden=True, help="End when the process that started it ends.")
+    ] = False,
+) -> None:
+    """Run one background worker alone, or all of them (scale-out: API nodes
+    run with --no-workers)."""
+    if name != "all" and name not in loops.WORKERS:
+        err.print(f"unknown worker {name!r}; choose from {', '.join(loops.WORKERS)} or all")
+        raise typer.Exit(2)
+    if end_with_parent:
+        lifeline.end_with_parent()
+    names = list(loops.WORKERS) if name == "all" else [name]
+    settings = load_settings()
+    _configure_logging(settings)
+
+    async def run(c: Container) -> None:
+        await asyncio.gather(*(loops.run(n, c) for n in names))
+
+    with database(settings) as url, contextlib.suppress(KeyboardInterrupt):
+        with_container(settings, url, run)
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    if settings.log_level != "debug":
+        # Alembic narrates every start ("Context impl PostgresqlImpl."); the
+        # start-up line gives the schema revision instead.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _announce(settings: Settings, url: str, token: str | None) -> None:
+    """A few plain lines on stderr: what runs where, and a new admin key set
+    apart on a line of its own (plain print: rich would fold or colour it)."""
+    if settings.database_url:
+        where = redacted(url)
+    else:
+        embedded = EmbeddedPostgres(settings.home)
+        where = f"the embedded PostgreSQL in {embedded.pgdata} (its log: {embedded.log_file})"
+    lines = [f"stockd {__version__}, schema {migrate.head()}, on {where}"]
+    if token:
+        lines += [
+            "",
+            "No API keys yet, so stockd created an admin key. It is shown only this once:",
+            "",
+            f"    {token}",
+            "",
+            "Keep it safe (stockd stores only a digest of it). Send it as",
+            '"Authorization: Bearer <key>"; create more keys with `stockd keys create`.',
+            "",
+        ]
+    sys.stdout.flush()
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def _serve_in_process(settings: Settings, url: str, host: str, port: int, workers: bool) -> None:
+    from stockd.entrypoints.api.app import create_app
+
+    async def open_container() -> Container:
+        return await build(settings, url)
+
+    api = create_app(
+        open_container=open_container, workers=workers, max_body_bytes=settings.max_body_bytes
+    )
+    _uvicorn(api, settings, host, port)
+
+
+def _serve_processes(
+    settings: Settings, url: str, host: str, port: int, processes: int, workers: bool
+) -> None:
+    os.environ["STOCKD_DATABASE_URL"] = url
+    os.environ["STOCKD_API_RUNS_WORKERS"] = "0"
+    background = (
+        subprocess.Popen([sys.executable, "-m", "stockd", "worker", "all", "--end-with-parent"])
+        if workers
+        else None
+    )
+    try:
+        _uvicorn("stockd.entrypoints.cli.served_asgi:app", settings, host, port, processes)
+    finally:
+        if background is not None:
+            background.terminate()
+            try:
+                background.wait(10)
+            except subprocess.TimeoutExpired:
+                background.kill()
+                background.wait()
+
+
+def _uvicorn(app: Any, settings: Settings, host: str, port: int, processes: int = 1) -> None:
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        workers=processes if processes > 1 else None,
+        log_level=settings.log_level,
+        loop="uvloop",
+        http="httptools",
+        access_log=settings.log_level in ("debug", "info", "trace"),
+        proxy_headers=False,
+    )
