@@ -124,7 +124,7 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
 
     clock = clock or SystemClock()
     store = MemoryStore()
-    keys = MemoryApiKeyStore()
+    keys = MemoryApiKeyStore(store)
     return Container(
         settings=settings,
         clock=clock,

@@ -16,6 +16,7 @@ RFC 9457 problem document, in that one place.
     │   ├── VersionConflict       If-Match / expected value did not match: lost update
     │   ├── InsufficientStock     not enough units; lists the short lines
     │   ├── InvariantViolation    the change would break a level invariant
+    │   ├── LastAdminKey          revoking the last active admin key (without force)
     │   ├── ReservationNotActive  the hold is committed, released or expired
     │   │   └── ReservationExpired
     │   ├── OrderClosed           the order is cancelled or has nothing left to do
@@ -231,6 +232,13 @@ class InsufficientStock(Conflict):
     def __init__(self, detail: str, lines: Sequence[ShortLine]) -> None:
         super().__init__(detail, members={"lines": [x.as_dict() for x in lines]})
         self.lines = tuple(lines)
+
+
+class LastAdminKey(Conflict):
+    """Revoking this key would leave no active admin key (pass `force`)."""
+
+    code = "last_admin_key"
+    title = "The last active admin key"
 
 
 class InvariantViolation(Conflict):

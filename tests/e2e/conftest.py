@@ -14,7 +14,8 @@ import pytest_asyncio
 
 from stockd.bootstrap import Container
 from stockd.entrypoints.api.app import create_app
-from stockd.service.auth import Scope, create_key
+from stockd.service.auth import Scope
+from stockd.service.keys import create_key
 from tests.e2e.server import LiveServer, cli_env, start, stop
 from tests.support import create_database, drop_database
 
@@ -43,7 +44,7 @@ class Api(httpx.AsyncClient):
 @pytest_asyncio.fixture
 async def api(db: Container) -> AsyncIterator[Api]:
     """An admin client of the app over the (emptied) test database."""
-    _, token = await create_key(db.keys, "test admin", {Scope.ADMIN}, db.clock.now())
+    _, token = await create_key(db.bus, "test admin", {Scope.ADMIN})
     app = create_app(db, workers=False, max_body_bytes=256 * 1024)
     async with Api(
         transport=httpx.ASGITransport(app=app),

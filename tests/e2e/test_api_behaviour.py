@@ -121,10 +121,11 @@ async def test_a_failed_request_is_not_stored_so_a_retry_is_evaluated_again(api:
 
 
 async def test_keys_of_different_callers_do_not_collide(api: Api, db: Container) -> None:
-    from stockd.service.auth import Scope, create_key
+    from stockd.service.auth import Scope
+    from stockd.service.keys import create_key
 
     await api.setup_basics()
-    _, other = await create_key(db.keys, "other", {Scope.WRITE}, db.clock.now())
+    _, other = await create_key(db.bus, "other", {Scope.WRITE})
     body = {"lines": [{"sku": "A", "quantity": 1}]}
     a = await api.post("/v1/reservations", json=body, headers={"Idempotency-Key": "same"})
     b = await api.post(

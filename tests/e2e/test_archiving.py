@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from stockd.bootstrap import Container
-from stockd.service.auth import Scope, create_key
+from stockd.service.auth import Scope
+from stockd.service.keys import create_key
 from tests.e2e.conftest import Api
 
 RESOURCES = [("/v1/skus", "A"), ("/v1/locations", "x")]
@@ -54,7 +55,7 @@ async def test_delete_checks_if_match_the_scope_and_the_path(
     )
     r = await api.delete(f"{base}/{code}", headers={"If-Match": "soon"})
     assert r.status_code == 422
-    _, token = await create_key(db.keys, "writer", {Scope.WRITE}, db.clock.now())
+    _, token = await create_key(db.bus, "writer", {Scope.WRITE})
     r = await api.delete(f"{base}/{code}", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 403
     assert (await api.delete(f"{base}/nope")).status_code == 404

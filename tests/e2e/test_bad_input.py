@@ -154,9 +154,10 @@ async def test_a_missing_key_is_a_401_with_a_bearer_challenge(api: Api) -> None:
 
 
 async def test_a_read_key_cannot_write(api: Api, db: Container) -> None:
-    from stockd.service.auth import Scope, create_key
+    from stockd.service.auth import Scope
+    from stockd.service.keys import create_key
 
-    _, token = await create_key(db.keys, "reader", {Scope.READ}, db.clock.now())
+    _, token = await create_key(db.bus, "reader", {Scope.READ})
     headers = {"Authorization": f"Bearer {token}"}
     assert (await api.get("/v1/locations", headers=headers)).status_code == 200
     r = await api.post("/v1/reservations", json={"lines": [line()]}, headers=headers)

@@ -258,12 +258,13 @@ async def test_each_code_has_one_shape_wherever_it_is_raised(api: Api, db: Conta
 
 
 async def test_the_problems_of_who_is_asking_have_their_shapes(api: Api, db: Container) -> None:
-    from stockd.service.auth import Scope, create_key
+    from stockd.service.auth import Scope
+    from stockd.service.keys import create_key
 
     r = await api.get("/v1/skus", headers={"Authorization": "Bearer sk_nope"})
     assert r.status_code == 401
     check_shape(r.json(), None)
-    _, token = await create_key(db.keys, "reader", {Scope.READ}, db.clock.now())
+    _, token = await create_key(db.bus, "reader", {Scope.READ})
     r = await api.post(RES, json={"lines": [one()]}, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 403
     check_shape(r.json(), None)

@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from stockd.bootstrap import Container
 from stockd.entrypoints.api.app import create_app
 from stockd.service.auth import Scope as KeyScope
-from stockd.service.auth import create_key
+from stockd.service.keys import create_key
 from tests.e2e.conftest import Api
 
 
@@ -49,7 +49,7 @@ async def test_every_middleware_sees_the_hot_routes(db: Container) -> None:
                 seen.append(f"{scope['method']} {scope['path']}")
             await self.app(scope, receive, send)
 
-    _, token = await create_key(db.keys, "k", {KeyScope.ADMIN}, db.clock.now())
+    _, token = await create_key(db.bus, "k", {KeyScope.ADMIN})
     app = create_app(db, workers=False)
     app.add_middleware(Recorder)
     headers = {"Authorization": f"Bearer {token}"}

@@ -17,7 +17,8 @@ from stockd.adapters.postgres.pool import create_pool
 from stockd.adapters.postgres.reads import PostgresReadModel
 from stockd.bootstrap import Container
 from stockd.entrypoints.api.app import create_app
-from stockd.service.auth import Scope, create_key
+from stockd.service.auth import Scope
+from stockd.service.keys import create_key
 from tests.e2e.conftest import Api
 
 LISTS = ["/v1/orders", "/v1/reservations", "/v1/transfers", "/v1/sales", "/v1/returns"]
@@ -162,7 +163,7 @@ async def counted(
     async with pool.acquire() as conn:
         conn.add_query_logger(lambda record: statements.append(record.query))
     container = dataclasses.replace(db, reads=PostgresReadModel(pool))
-    _, token = await create_key(db.keys, "counted", {Scope.ADMIN}, db.clock.now())
+    _, token = await create_key(db.bus, "counted", {Scope.ADMIN})
     app = create_app(container, workers=False)
     try:
         async with httpx.AsyncClient(

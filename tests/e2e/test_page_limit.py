@@ -12,7 +12,8 @@ import pytest_asyncio
 
 from stockd.bootstrap import Container
 from stockd.entrypoints.api.app import create_app
-from stockd.service.auth import Scope, create_key
+from stockd.service.auth import Scope
+from stockd.service.keys import create_key
 
 CAP = 3
 
@@ -23,7 +24,7 @@ async def capped(db: Container) -> AsyncIterator[httpx.AsyncClient]:
     five SKUs and locations, levels and ledger events to list."""
     settings = db.settings.model_copy(update={"page_limit_max": CAP})
     container = dataclasses.replace(db, settings=settings)
-    _, token = await create_key(db.keys, "test admin", {Scope.ADMIN}, db.clock.now())
+    _, token = await create_key(db.bus, "test admin", {Scope.ADMIN})
     app = create_app(container, workers=False)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),

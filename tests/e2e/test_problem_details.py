@@ -13,12 +13,13 @@ import pytest
 from stockd.bootstrap import Container, build
 from stockd.config import Settings
 from stockd.entrypoints.api.app import create_app
-from stockd.service.auth import Scope, create_key
+from stockd.service.auth import Scope
+from stockd.service.keys import create_key
 from tests.e2e.conftest import Api
 
 
 async def test_a_forbidden_problem_names_scopes_plainly(api: Api, db: Container) -> None:
-    _, token = await create_key(db.keys, "reader", {Scope.READ}, db.clock.now())
+    _, token = await create_key(db.bus, "reader", {Scope.READ})
     r = await api.post(
         "/v1/skus",
         json={"sku": "Z", "product_id": "P", "name": "Z"},
@@ -70,7 +71,7 @@ async def impatient(db: Container, database_url: str, settings: Settings) -> Asy
     container = await build(
         settings.model_copy(update={"lock_timeout_ms": 200}), database_url, clock=db.clock
     )
-    _, token = await create_key(container.keys, "impatient", {Scope.ADMIN}, db.clock.now())
+    _, token = await create_key(container.bus, "impatient", {Scope.ADMIN})
     try:
         async with Api(
             transport=httpx.ASGITransport(app=create_app(container, workers=False)),

@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from stockd import errors
-from stockd.adapters.memory import MemoryApiKeyStore
-from stockd.service.auth import ApiKey, Authenticator, Scope, create_key
+from stockd.adapters.memory import MemoryApiKeyStore, MemoryStore
+from stockd.bootstrap import message_bus
+from stockd.config import Settings
+from stockd.service.auth import ApiKey, Authenticator, Scope
+from stockd.service.keys import create_key
 from tests.support import T0
 
 
 class CountingStore(MemoryApiKeyStore):
+    """The fake's key store, counting lookups; `add` makes keys through the
+    bus, as everything does."""
+
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(MemoryStore())
+        self.bus = message_bus(self.store.uow, Settings(env="test", _env_file=None), FixedClock())
         self.lookups = 0
 
-    async def find(self, digest: bytes) -> ApiKey | None:
+    async def find(self, digest: bytes, *, include_revoked: bool = False) -> ApiKey | None:
         self.lookups += 1
-        return await super().find(digest)
+        return await super().find(digest, include_revoked=include_revoked)
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return T0
 
 
 async def test_a_flood_of_unknown_tokens_does_not_evict_good_keys() -> None:
     store = CountingStore()
-    _, token = await create_key(store, "good", {Scope.READ}, T0)
+    _, token = await create_key(store.bus, "good", {Scope.READ})
     auth = Authenticator(store, ttl_seconds=3600)
     await auth.authenticate(token, Scope.READ)
     for i in range(10_050):
@@ -54,7 +68,7 @@ async def test_the_cache_is_bounded_and_forgets_the_least_recently_used_unknown_
 
 async def test_known_keys_have_a_bound_of_their_own() -> None:
     store = CountingStore()
-    tokens = [(await create_key(store, f"k{i}", {Scope.READ}, T0))[1] for i in range(4)]
+    tokens = [(await create_key(store.bus, f"k{i}", {Scope.READ}))[1] for i in range(4)]
     auth = Authenticator(store, ttl_seconds=3600, max_known=2)
     for token in tokens:
         await auth.authenticate(token, Scope.READ)

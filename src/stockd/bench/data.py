@@ -10,7 +10,10 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from stockd.adapters.postgres.event_rows import EVENT_FIELDS, record
 from stockd.bench.baselines import SCHEMA
+from stockd.domain.events import StockCounted
+from stockd.domain.quantities import LevelKey, Quantities
 
 HOT_SKU, HOT_LOCATION = "HOT", "W"
 LOADED = ("skus", "locations", "levels", "ledger_events", "bench_levels")
@@ -65,28 +68,13 @@ async def load(url: str, shape: Shape) -> dict[str, int]:
             columns=["sku", "location", "on_hand", "version", "updated_at"],
             records=((s, loc, q, 2, now) for s, loc, q in stock()),
         )
-        zeros = (0,) * 6
+        # The load's events are rows like any writer's (event_rows.record),
+        # numbered here rather than by the insert trigger.
         await conn.copy_records_to_table(
             "ledger_events",
-            columns=[
-                "seq",
-                "type",
-                "sku",
-                "location",
-                "d_on_hand",
-                "on_hand",
-                "reserved",
-                "committed",
-                "damaged",
-                "quality_control",
-                "safety_stock",
-                "incoming",
-                "reason",
-                "actor",
-                "at",
-            ],
+            columns=["seq", *EVENT_FIELDS],
             records=(
-                (n, "stock.counted", s, loc, q, q, *zeros, "bench load", "bench", now)
+                (n, *record(_counted(s, loc, q, now)))
                 for n, (s, loc, q) in enumerate(stock(), start=1)
             ),
         )
@@ -112,3 +100,15 @@ async def load(url: str, shape: Shape) -> dict[str, int]:
         }
     finally:
         await conn.close()
+
+
+def _counted(sku: str, location: str, units: int, at: datetime) -> StockCounted:
+    on_hand = Quantities(on_hand=units)
+    return StockCounted(
+        key=LevelKey(sku, location),
+        delta=on_hand,
+        after=on_hand,
+        at=at,
+        actor="bench",
+        reason="bench load",
+    )

@@ -176,3 +176,19 @@ class RecordSale(Command):
     external_id: str
     lines: tuple[SkuQuantity, ...]
     fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateApiKey(Command):
+    name: str
+    scopes: tuple[str, ...]
+    """`read`, `write` and/or `admin`."""
+    token: str | None = None
+    """Install this token (the bootstrap key) instead of making a fresh one."""
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeApiKey(Command):
+    key_id: str
+    force: bool = False
+    """Revoke it even if it is the last active admin key."""

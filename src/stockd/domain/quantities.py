@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 
 class State(StrEnum):
@@ -90,15 +90,20 @@ class Quantities:
     safety_stock: int = 0
     incoming: int = 0
 
-    @property
-    def available(self) -> int:
-        """`AVAILABLE`."""
-        return _available(self)
+    if TYPE_CHECKING:
 
-    @property
-    def for_sale(self) -> int:
-        """`FOR_SALE`."""
-        return _for_sale(self)
+        @property
+        def available(self) -> int:
+            """`AVAILABLE`."""
+
+        @property
+        def for_sale(self) -> int:
+            """`FOR_SALE`."""
+
+    else:
+        # The compiled formulas themselves are the properties: no call between.
+        available = property(_available, doc="`AVAILABLE`.")
+        for_sale = property(_for_sale, doc="`FOR_SALE`.")
 
     @property
     def sound(self) -> int:

@@ -10,7 +10,6 @@ import hashlib
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -48,15 +47,14 @@ class ApiKey:
 
 
 class ApiKeyStore(Protocol):
-    async def add(self, key: ApiKey, digest: bytes) -> None: ...
+    """Reading keys (authentication, listings). Keys are created and revoked
+    by commands (`CreateApiKey`, `RevokeApiKey`), which record events."""
 
     async def find(self, digest: bytes, *, include_revoked: bool = False) -> ApiKey | None:
         """The unrevoked key with this digest (or the revoked one, if asked)."""
         ...
 
     async def all(self) -> list[ApiKey]: ...
-
-    async def revoke(self, key_id: str, now: datetime) -> bool: ...
 
     async def count_active(self) -> int: ...
 
@@ -69,23 +67,6 @@ def new_token() -> tuple[str, str]:
     """A fresh (key id, token); the id is the token's public part."""
     key_id = secrets.token_hex(4)
     return key_id, f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-
-
-async def create_key(
-    store: ApiKeyStore,
-    name: str,
-    scopes: Collection[Scope],
-    now: datetime,
-    token: str | None = None,
-) -> tuple[ApiKey, str]:
-    """Store a new key (or the given token) and return it with its token."""
-    if not scopes:
-        raise errors.InvalidRequest(errors.Issue("a key needs at least one scope", "scopes"))
-    key_id, fresh = new_token()
-    key = ApiKey(id=key_id, name=name, scopes=frozenset(scopes), created_at=now)
-    token = token or fresh
-    await store.add(key, digest(token))
-    return key, token
 
 
 class _Lru:

@@ -20,6 +20,7 @@ from stockd.domain.orders import Order, OrderStatus, ReturnCondition
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer, TransferStatus
+from stockd.service.auth import ApiKey
 
 
 class Clock(Protocol):
@@ -222,6 +223,20 @@ class LedgerWatch(Protocol):
     async def close(self) -> None: ...
 
 
+class ApiKeyRepository(Protocol):
+    async def add(self, key: ApiKey, digest: bytes) -> bool:
+        """Store a key; False when its id or digest is taken."""
+        ...
+
+    async def lock_active(self) -> list[ApiKey]:
+        """Every unrevoked key, locked (revocations decide on them)."""
+        ...
+
+    async def revoke(self, key_id: str, now: datetime) -> None:
+        """Revoke a locked active key."""
+        ...
+
+
 class Ledger(Protocol):
     async def append(self, events: Sequence[Event]) -> None:
         """Record these events in the transaction (in order)."""
@@ -276,6 +291,9 @@ class UnitOfWork(Protocol):
 
     @property
     def sales(self) -> SalesRepository: ...
+
+    @property
+    def keys(self) -> ApiKeyRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

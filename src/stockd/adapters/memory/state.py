@@ -13,6 +13,7 @@ from stockd.domain.orders import Order, OrderStatus
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer, TransferStatus
+from stockd.service.auth import ApiKey
 from stockd.service.ports import OrderLineChange, ReturnRecord, SaleRecord, StoredResponse
 
 
@@ -30,6 +31,7 @@ class MemoryData:
     returns: dict[str, ReturnRecord] = field(default_factory=dict)
     transfers: dict[str, Transfer] = field(default_factory=dict)
     sales: dict[tuple[str, str], SaleRecord] = field(default_factory=dict)
+    keys: dict[str, tuple[ApiKey, bytes]] = field(default_factory=dict)
 
     def copy(self) -> MemoryData:
         return MemoryData(
@@ -43,6 +45,7 @@ class MemoryData:
             dict(self.returns),
             dict(self.transfers),
             dict(self.sales),
+            dict(self.keys),
         )
 
 
@@ -342,3 +345,25 @@ class MemorySales:
             return self.s.sales[key]
         self.s.sales[key] = sale
         return None
+
+
+class MemoryApiKeys:
+    def __init__(self, state: MemoryData) -> None:
+        self.s = state
+
+    async def add(self, key: ApiKey, digest: bytes) -> bool:
+        if key.id in self.s.keys or any(d == digest for _, d in self.s.keys.values()):
+            return False
+        self.s.keys[key.id] = (key, digest)
+        return True
+
+    async def lock_active(self) -> list[ApiKey]:
+        return sorted((k for k, _ in self.s.keys.values() if k.revoked_at is None), key=_by_id)
+
+    async def revoke(self, key_id: str, now: datetime) -> None:
+        key, digest = self.s.keys[key_id]
+        self.s.keys[key_id] = (replace(key, revoked_at=now), digest)
+
+
+def _by_id(key: ApiKey) -> str:
+    return key.id

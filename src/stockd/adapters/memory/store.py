@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
 from typing import Self
 
 from stockd.adapters.memory.state import (
+    MemoryApiKeys,
     MemoryCatalog,
     MemoryData,
     MemoryIdempotency,
@@ -69,6 +69,7 @@ class MemoryUnitOfWork:
     orders: MemoryOrders
     transfers: MemoryTransfers
     sales: MemorySales
+    keys: MemoryApiKeys
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
@@ -85,6 +86,7 @@ class MemoryUnitOfWork:
         self.orders = MemoryOrders(self.work)
         self.transfers = MemoryTransfers(self.work)
         self.sales = MemorySales(self.work)
+        self.keys = MemoryApiKeys(self.work)
         return self
 
     async def __aexit__(
@@ -105,7 +107,7 @@ class MemoryUnitOfWork:
     def _rebind(self) -> None:
         self.catalog.s = self.levels.s = self.reservations.s = self.work
         self.ledger.s = self.idempotency.s = self.work
-        self.orders.s = self.transfers.s = self.sales.s = self.work
+        self.orders.s = self.transfers.s = self.sales.s = self.keys.s = self.work
 
 
 def _overdue(state: MemoryData, now: datetime) -> dict[LevelKey, int]:
@@ -255,36 +257,26 @@ class MemoryReadModel:
 
 
 class MemoryApiKeyStore:
-    def __init__(self) -> None:
-        self.keys: dict[str, tuple[ApiKey, bytes]] = {}
+    """Reads the keys the fake store's units of work wrote."""
 
-    async def add(self, key: ApiKey, digest: bytes) -> None:
-        if key.id in self.keys or any(d == digest for _, d in self.keys.values()):
-            raise ValueError("duplicate key")
-        self.keys[key.id] = (key, digest)
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
 
     async def find(self, digest: bytes, *, include_revoked: bool = False) -> ApiKey | None:
         return next(
             (
                 k
-                for k, d in self.keys.values()
+                for k, d in self.store.state.keys.values()
                 if d == digest and (include_revoked or k.revoked_at is None)
             ),
             None,
         )
 
     async def all(self) -> list[ApiKey]:
-        return sorted((k for k, _ in self.keys.values()), key=lambda k: k.created_at)
-
-    async def revoke(self, key_id: str, now: datetime) -> bool:
-        found = self.keys.get(key_id)
-        if found is None or found[0].revoked_at is not None:
-            return False
-        self.keys[key_id] = (replace(found[0], revoked_at=now), found[1])
-        return True
+        return sorted((k for k, _ in self.store.state.keys.values()), key=lambda k: k.created_at)
 
     async def count_active(self) -> int:
-        return sum(k.revoked_at is None for k, _ in self.keys.values())
+        return sum(k.revoked_at is None for k, _ in self.store.state.keys.values())
 
 
 class MemoryMaintenance:

@@ -11,6 +11,7 @@ from asyncpg.pool import PoolConnectionProxy
 from stockd import errors
 from stockd.adapters.postgres.catalog import PostgresCatalog
 from stockd.adapters.postgres.idempotency import PostgresIdempotencyStore
+from stockd.adapters.postgres.keys import PostgresApiKeys
 from stockd.adapters.postgres.ledger import PostgresLedger
 from stockd.adapters.postgres.levels import PostgresLevels
 from stockd.adapters.postgres.orders import PostgresOrders
@@ -32,6 +33,7 @@ class PostgresUnitOfWork:
     orders: PostgresOrders
     transfers: PostgresTransfers
     sales: PostgresSales
+    keys: PostgresApiKeys
 
     def __init__(self, pool: asyncpg.Pool, *, autocommit: bool = False) -> None:
         self._pool = pool
@@ -54,6 +56,7 @@ class PostgresUnitOfWork:
         self.orders = PostgresOrders(conn)
         self.transfers = PostgresTransfers(conn)
         self.sales = PostgresSales(conn)
+        self.keys = PostgresApiKeys(conn)
         return self
 
     async def __aexit__(

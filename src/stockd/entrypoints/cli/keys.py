@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from enum import Enum
+import getpass
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from stockd.adapters.clock import SystemClock
+from stockd import errors
 from stockd.bootstrap import Container
+from stockd.domain.commands import RevokeApiKey
 from stockd.entrypoints.cli.database import database, with_container
 from stockd.entrypoints.cli.output import AsJson, console, print_json
 from stockd.entrypoints.cli.settings import load as load_settings
-from stockd.service.auth import Scope, create_key
+from stockd.service.auth import Scope
+from stockd.service.context import Context
+from stockd.service.keys import create_key
 
 app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 out = console()
@@ -30,7 +33,7 @@ def create(
     """Create a key and print it (shown only this once)."""
 
     async def work(c: Container) -> str:
-        _, token = await create_key(c.keys, name, set(scope), SystemClock().now())
+        _, token = await create_key(c.bus, name, set(scope), actor=actor())
         return token
 
     settings = load_settings()
@@ -71,12 +74,6 @@ def list_keys(as_json: AsJson = False) -> None:
     out.print(table, markup=False)
 
 
-class Revocation(Enum):
-    REVOKED = "revoked"
-    NOT_FOUND = "not found"
-    LAST_ADMIN = "last admin"
-
-
 @app.command()
 def revoke(
     key_id: Annotated[str, typer.Argument(help="The key's id, from `keys list`.")],
@@ -89,30 +86,27 @@ def revoke(
     The last active admin key is kept unless --force: without one, nothing
     that needs the admin scope works until a new key is made here."""
 
-    async def work(c: Container) -> Revocation:
-        keys = await c.keys.all()
-        active = [k for k in keys if k.revoked_at is None]
-        target = next((k for k in active if k.id == key_id), None)
-        if target is None:
-            return Revocation.NOT_FOUND
-        admins = [k for k in active if Scope.ADMIN in k.scopes]
-        if admins == [target] and not force:
-            return Revocation.LAST_ADMIN
-        done = await c.keys.revoke(key_id, SystemClock().now())
-        return Revocation.REVOKED if done else Revocation.NOT_FOUND
+    async def work(c: Container) -> str | None:
+        try:
+            await c.bus.handle(RevokeApiKey(key_id, force), Context(actor=actor()))
+        except errors.NotFound as e:
+            return e.detail
+        except errors.LastAdminKey:
+            return (
+                f"refusing to revoke {key_id}: it is the last active admin key. Create another"
+                " first (stockd keys create --scope admin), or pass --force."
+            )
+        return None
 
     settings = load_settings()
     with database(settings) as url:
-        outcome = with_container(settings, url, work)
-    if outcome is Revocation.NOT_FOUND:
-        err.print(f"no active key with id {key_id!r}", markup=False, highlight=False)
-        raise typer.Exit(1)
-    if outcome is Revocation.LAST_ADMIN:
-        err.print(
-            f"refusing to revoke {key_id}: it is the last active admin key. Create another"
-            " first (stockd keys create --scope admin), or pass --force.",
-            markup=False,
-            highlight=False,
-        )
+        refused = with_container(settings, url, work)
+    if refused is not None:
+        err.print(refused, markup=False, highlight=False)
         raise typer.Exit(1)
     out.print(f"revoked {key_id}", markup=False, highlight=False)
+
+
+def actor() -> str:
+    """Who the ledger names for key changes made here."""
+    return f"cli:{getpass.getuser()}"

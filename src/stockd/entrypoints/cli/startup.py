@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from stockd.adapters.clock import SystemClock
 from stockd.bootstrap import build
 from stockd.config import Settings
-from stockd.service.auth import Scope, create_key, digest
+from stockd.service.auth import Scope, digest
+from stockd.service.keys import create_key
+
+ACTOR = "stockd:serve"
+"""Who the ledger names for the keys made at start-up."""
 
 
 class BootstrapKeyRevoked(Exception):
@@ -23,17 +26,18 @@ async def ensure_admin_key(settings: Settings, url: str) -> str | None:
     at all, create an admin key and return it (to be printed once)."""
     container = await build(settings, url)
     try:
-        now = SystemClock().now()
         if settings.bootstrap_admin_key is not None:
             token = settings.bootstrap_admin_key.get_secret_value()
             known = await container.keys.find(digest(token), include_revoked=True)
             if known is None:
-                await create_key(container.keys, "bootstrap", {Scope.ADMIN}, now, token)
+                await create_key(
+                    container.bus, "bootstrap", {Scope.ADMIN}, token=token, actor=ACTOR
+                )
             elif known.revoked_at is not None:
                 raise BootstrapKeyRevoked(known.id)
             return None
         if await container.keys.count_active() == 0:
-            _, token = await create_key(container.keys, "first admin", {Scope.ADMIN}, now)
+            _, token = await create_key(container.bus, "first admin", {Scope.ADMIN}, actor=ACTOR)
             return token
         return None
     finally:

@@ -13,6 +13,7 @@ from stockd.service.context import Context, Deps
 from stockd.service.handlers import (
     adjustments,
     catalog,
+    keys,
     orders,
     reservations,
     returns,
@@ -43,4 +44,6 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.CreateTransfer: transfers.create_transfer,
     commands.ReceiveTransfer: transfers.receive_transfer,
     commands.RecordSale: sales.record_sale,
+    commands.CreateApiKey: keys.create_api_key,
+    commands.RevokeApiKey: keys.revoke_api_key,
 }
