@@ -227,10 +227,11 @@ async def test_the_ledger_pages_in_order_with_after(api: Api) -> None:
     await api.setup_basics()
     held = await hold(api, 2)
     await api.post(f"/v1/reservations/{held['id']}/release")
-    first = (await api.get("/v1/events", params={"limit": 4})).json()
+    first = (await api.get("/v1/events", params={"limit": 5})).json()
     rest = (await api.get("/v1/events", params={"after": first["next_after"]})).json()
     types = [e["type"] for e in first["items"] + rest["items"]]
     assert types == [
+        "key.created",  # the test's own admin key
         "location.created",
         "location.created",
         "sku.created",
@@ -239,13 +240,15 @@ async def test_the_ledger_pages_in_order_with_after(api: Api) -> None:
         "reservation.released",
     ]
     seqs = [e["seq"] for e in first["items"] + rest["items"]]
-    assert seqs == [1, 2, 3, 4, 5, 6]
+    assert seqs == [1, 2, 3, 4, 5, 6, 7]
     created = rest["items"][0]
     assert created["delta"] == {"reserved": 2}
     assert created["after"]["available"] == 8
     assert created["reservation_id"] == held["id"]
     assert created["data"] is None
-    sku = first["items"][2]
+    sku = first["items"][3]
     assert (sku["sku"], sku["delta"], sku["data"]["attributes"]["name"]) == ("A", None, "A")
-    empty = (await api.get("/v1/events", params={"after": 6})).json()
-    assert (empty["items"], empty["next_after"]) == ([], 6)
+    key = first["items"][0]
+    assert set(key["data"]) == {"key_id", "name", "scopes"}  # never the secret
+    empty = (await api.get("/v1/events", params={"after": 7})).json()
+    assert (empty["items"], empty["next_after"]) == ([], 7)
