@@ -125,13 +125,12 @@ class PostgresReadModel:
         found = await self.pool.fetch(
             f"""
             WITH {_OVERDUE.format(filter="AND rl.sku = ANY($2::text[])")}
-            SELECT s.sku AS asked, {_LIVE_COLUMNS}, loc.version AS loc_version
-            FROM skus s
-            LEFT JOIN levels l ON l.sku = s.sku
-            LEFT JOIN locations loc ON loc.id = l.location
-            LEFT JOIN overdue o ON o.sku = l.sku AND o.location = l.location
-            WHERE s.sku = ANY($2::text[])
-            ORDER BY s.sku, loc.priority, l.location
+            SELECT {_LIVE_COLUMNS}, loc.version AS loc_version
+            FROM levels l
+            JOIN locations loc ON loc.id = l.location
+            LEFT JOIN overdue o USING (sku, location)
+            WHERE l.sku = ANY($2::text[])
+            ORDER BY l.sku, loc.priority, l.location
             """,
             now,
             list(skus),
@@ -143,19 +142,24 @@ class PostgresReadModel:
         stale = {
             r["location"]
             for r in found
-            if r["location"] is not None
-            and (
-                (known := self._locations.get(r["location"])) is None
-                or known.version != r["loc_version"]
-            )
+            if (known := self._locations.get(r["location"])) is None
+            or known.version != r["loc_version"]
         }
         if stale:
             self._locations.update(await self.locations_by_id(stale))
         located: dict[str, list[LocatedLevel]] = {}
         for r in found:
-            levels = located.setdefault(r["asked"], [])
-            if r["location"] is not None:
-                levels.append(LocatedLevel(rows.level(r), self._locations[r["location"]]))
+            located.setdefault(r["sku"], []).append(
+                LocatedLevel(rows.level(r), self._locations[r["location"]])
+            )
+        # A SKU without levels is known or not: asked only for those, which
+        # a storefront rarely reads (one more query then, none otherwise).
+        empty = [sku for sku in skus if sku not in located]
+        if empty:
+            for sku in await self.pool.fetch(
+                "SELECT sku FROM skus WHERE sku = ANY($1::text[])", empty
+            ):
+                located[sku["sku"]] = []
         return located
 
     async def levels_of(self, now: datetime, skus: Collection[str]) -> list[Level]:

@@ -101,7 +101,7 @@ def create_app(
         app.state.container = container
     problems.install(app)
     _serve_problems_as_problem_json(app)
-    # The hot paths first: they are matched before any other route.
+    # The hot paths: matched before any other route, inside RequestEdge.
     lean.install(app, reservations.hot, stock.hot)
     for module in (health, catalog, stock, reservations, orders, transfers, events):
         app.include_router(module.router)

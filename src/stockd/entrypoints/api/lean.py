@@ -10,8 +10,12 @@ parameters as sent) and returns the response itself. Per request nothing
 runs but the endpoint: no dependency solving, no exit stacks, no response
 model, which is most of what FastAPI costs per request (docs/benchmarks.md).
 
-Lean routes are matched before every other route (`install`): in the
-FastAPI this project runs, each included router is one more entry to match.
+Lean routes are matched first, by `LeanFront`: the innermost middleware
+(`install` adds it before any other), so inside every middleware the app is
+given and FastAPI's error handling, but before its exception middleware,
+exit stacks and router, which they do not need (they answer their own
+problems). They stay in the app's routes too, so OpenAPI, 405s and route
+lookups see them.
 """
 
 from __future__ import annotations
@@ -95,10 +99,48 @@ def operation(
     return extra
 
 
+class LeanFront:
+    """ASGI: serve a request a lean route matches (path and method); pass
+    the rest on. Matching is Starlette's rule — the route's compiled path
+    pattern and its convertors — done here in a few lines: a lean route is
+    tried for every request, before anything else."""
+
+    def __init__(self, app: asgi.ASGIApp, routes: list[LeanRoute]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
+        if scope["type"] == "http":
+            method: str = scope["method"]
+            path: str = scope["path"]
+            root: str = scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root) :]
+            for route in self.routes:
+                if route.methods is None or method not in route.methods:
+                    continue
+                found = route.path_regex.match(path)
+                if found is not None:
+                    params = found.groupdict()
+                    for name, value in params.items():
+                        params[name] = route.param_convertors[name].convert(value)
+                    scope["path_params"] = params
+                    scope["endpoint"] = route.endpoint
+                    scope["route"] = route
+                    await route.app(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
 def install(app: FastAPI, *routers: APIRouter) -> None:
-    """Put the lean routes first on `app` and their bodies in its OpenAPI."""
-    lean = [route for router in routers for route in router.routes]
-    app.router.routes[:0] = lean
+    """Serve the routers' routes on `app` through a `LeanFront` (call it
+    before adding any other middleware: it must be the innermost), and put
+    their bodies in its OpenAPI."""
+    routes = [route for router in routers for route in router.routes]
+    lean = [route for route in routes if isinstance(route, LeanRoute)]
+    assert len(lean) == len(routes), "lean routers hold lean routes only"
+    app.add_middleware(LeanFront, routes=lean)
+    app.router.routes[:0] = routes
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
