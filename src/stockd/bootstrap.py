@@ -14,7 +14,7 @@ from stockd.adapters.postgres.maintenance import PostgresMaintenance
 from stockd.adapters.postgres.pool import create_pool
 from stockd.adapters.postgres.reads import PostgresReadModel
 from stockd.adapters.postgres.uow import PostgresUnitOfWorkFactory
-from stockd.adapters.postgres.watch import PostgresLedgerWatch
+from stockd.adapters.postgres.watch import PostgresLedgerAnnouncer, PostgresLedgerWatch
 from stockd.config import Settings
 from stockd.domain.commands import Reserve
 from stockd.domain.reservations import TtlPolicy
@@ -40,9 +40,12 @@ class Container:
     availability: AvailabilityReader
     watch: LedgerWatch
     pool: asyncpg.Pool | None = None
+    announcer: PostgresLedgerAnnouncer | None = None
 
     async def close(self) -> None:
         await self.watch.close()
+        if self.announcer is not None:
+            await self.announcer.close()
         if self.pool is not None:
             await self.pool.close()
 
@@ -99,10 +102,11 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         lock_timeout_ms=settings.lock_timeout_ms,
     )
     keys = PostgresApiKeyStore(pool)
+    announcer = PostgresLedgerAnnouncer(url)
     return Container(
         settings=settings,
         clock=clock,
-        bus=message_bus(PostgresUnitOfWorkFactory(pool), settings, clock),
+        bus=message_bus(PostgresUnitOfWorkFactory(pool, announcer.committed), settings, clock),
         reads=(reads := PostgresReadModel(pool)),
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
@@ -110,6 +114,7 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         availability=AvailabilityReader(reads, clock),
         watch=PostgresLedgerWatch(url),
         pool=pool,
+        announcer=announcer,
     )
 
 

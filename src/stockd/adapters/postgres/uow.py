@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -23,7 +24,9 @@ _RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 class PostgresUnitOfWork:
     """A transaction on a pooled connection; with `autocommit`, none: each
-    statement commits by itself (for work written in one statement)."""
+    statement commits by itself (for work written in one statement).
+    `on_commit` is called once the work has committed and its connection
+    is back in the pool (stockd announces the ledger head then)."""
 
     catalog: PostgresCatalog
     levels: PostgresLevels
@@ -35,9 +38,16 @@ class PostgresUnitOfWork:
     sales: PostgresSales
     keys: PostgresApiKeys
 
-    def __init__(self, pool: asyncpg.Pool, *, autocommit: bool = False) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        autocommit: bool = False,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
         self._pool = pool
         self._autocommit = autocommit
+        self._on_commit = on_commit
         self._conn: PoolConnectionProxy | None = None
         self._tx: asyncpg.transaction.Transaction | None = None
         self._done = False
@@ -71,6 +81,8 @@ class PostgresUnitOfWork:
                 await self._tx.rollback()
         finally:
             await self._pool.release(self._conn)
+        if self._on_commit is not None and (self._done or (self._autocommit and exc is None)):
+            self._on_commit()
         if isinstance(exc, _RETRYABLE):
             raise errors.TransientConflict(str(exc)) from exc
         if isinstance(exc, asyncpg.LockNotAvailableError):
@@ -104,8 +116,9 @@ class PostgresUnitOfWork:
 
 
 class PostgresUnitOfWorkFactory:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, on_commit: Callable[[], None] | None = None) -> None:
         self.pool = pool
+        self.on_commit = on_commit
 
     def __call__(self, *, autocommit: bool = False) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self.pool, autocommit=autocommit)
+        return PostgresUnitOfWork(self.pool, autocommit=autocommit, on_commit=self.on_commit)
