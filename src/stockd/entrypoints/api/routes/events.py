@@ -76,7 +76,7 @@ async def events(
     `after=next_after`: `seq` is in commit order, so a reader that pages this
     way sees every event exactly once, and never later finds one it passed.
     With `wait`, an empty page waits for the next matching event: stockd
-    hears of commits from PostgreSQL (LISTEN/NOTIFY), it does not poll."""
+    hears of commits from PostgreSQL (LISTEN/NOTIFY, docs/events.md)."""
     types, families = type_filter(type)
     only = EventFilter(types, families, sku, location, order_id, reservation_id)
     found = await container.reads.events(after, limit, only)
