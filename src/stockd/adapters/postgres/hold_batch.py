@@ -7,9 +7,9 @@ conditions as `apply_many`), stores the reservations and their lines, and
 appends a `reservation.created` event per line with the quantities after it
 as the locked rows now have them: rendered in SQL by `event_rows.sql_values`
 from the definition the Python writer uses, numbered by the insert trigger
-(migration 0003). Run outside a transaction, the statement is its own: the hot rows are
-locked for its execution and its commit only, with no round trip to the
-client in between.
+(migration 0003). Run outside a transaction, the statement is its own: the
+hot rows are locked for its execution and its commit only, with no round
+trip to the client in between.
 
 If any level no longer takes its sum (another writer got there first), the
 statement calls `stockd_refuse` (migration 0003), which aborts it: nothing is
