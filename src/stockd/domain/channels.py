@@ -1,0 +1,246 @@
+"""Sales channels and how a SKU's stock is split between them.
+
+A channel is a place that sells: the merchant's own site, a marketplace, its
+stores. Each SKU may ring-fence part of its sellable units for channels in
+pools — a percentage of the units or a fixed number — and what no pool
+claims is the shared pool. This module is the arithmetic, pure and exact:
+
+- `resolve_pools`: the units each pool stands for now, from the SKU's
+  sellable units (`FOR_SALE`: on hand less what is never for sale, before
+  any hold). Fixed pools come first, most important channel first; the
+  percentages split the rest by largest remainder, so the pools and the
+  shared pool always add up to exactly the total: no unit is made or lost.
+- `allowances`: what each channel may still hold, given the units each has
+  outstanding (held and committed). A channel draws on its own pool, then
+  the shared pool, then — when its `waterfall` allows — the pools of
+  channels with a lower priority (a larger number; the least important
+  first). It never draws on the pool of a channel as or more important.
+- `advertised`: the figure published to a channel: what it may hold,
+  lowered by its safety buffer (which absorbs a marketplace's sync delay),
+  and never above what the SKU really has available.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+
+MAX_SAFETY_BUFFER_PCT = 50
+
+
+class ChannelKind(StrEnum):
+    WEB = "web"
+    MARKETPLACE = "marketplace"
+    STORE = "store"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A place that sells. `priority` 1 is the most important; a channel
+    never takes units ring-fenced for a more important one."""
+
+    id: str
+    name: str
+    kind: ChannelKind = ChannelKind.OTHER
+    priority: int = 1
+    safety_buffer_pct: int = 0
+    default_share_pct: int | None = None
+    waterfall: bool = True
+    active: bool = True
+    version: int = 1
+
+    def __post_init__(self) -> None:
+        if self.priority < 1:
+            raise ValueError("priority must be 1 or more (1 is the most important)")
+        if not 0 <= self.safety_buffer_pct <= MAX_SAFETY_BUFFER_PCT:
+            raise ValueError(f"safety_buffer_pct must be 0 to {MAX_SAFETY_BUFFER_PCT}")
+        if self.default_share_pct is not None and not 0 <= self.default_share_pct <= 100:
+            raise ValueError("default_share_pct must be 0 to 100")
+
+    @property
+    def rank(self) -> tuple[int, str]:
+        """Sort key: the most important channel first (ties by id)."""
+        return (self.priority, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class PoolShare:
+    """A channel's pool of one SKU: a percentage of its sellable units or a
+    fixed number of them (exactly one of the two)."""
+
+    channel: str
+    share_pct: int | None = None
+    units: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.share_pct is None) == (self.units is None):
+            raise ValueError("a pool has either share_pct or units")
+        if self.share_pct is not None and not 0 <= self.share_pct <= 100:
+            raise ValueError("share_pct must be 0 to 100")
+        if self.units is not None and self.units < 0:
+            raise ValueError("units must not be negative")
+
+
+def check_shares(shares: Sequence[PoolShare]) -> list[str]:
+    """What is wrong with a SKU's pools as a whole (empty when nothing)."""
+    problems = []
+    seen: set[str] = set()
+    for share in shares:
+        if share.channel in seen:
+            problems.append(f"channel {share.channel!r} has more than one pool")
+        seen.add(share.channel)
+    total_pct = sum(s.share_pct or 0 for s in shares)
+    if total_pct > 100:
+        problems.append(f"the shares add up to {total_pct}%, more than 100%")
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class Pools:
+    """The units each pool stands for now; `shared` is what no pool claims.
+    `sum(units.values()) + shared` is always the total they were resolved from."""
+
+    units: Mapping[str, int]
+    shared: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.units.values()) + self.shared
+
+
+def resolve_pools(
+    total: int, shares: Sequence[PoolShare], channels: Mapping[str, Channel]
+) -> Pools:
+    """The pools of a SKU with `total` sellable units (negative counts as 0).
+
+    Only active channels hold pools (an inactive channel's units go back to
+    the shared pool). A SKU without pools of its own uses the channels'
+    `default_share_pct`. Fixed pools are served first, the most important
+    channel first, as far as the units go; the percentages then split what
+    is left — each a share of the whole while the whole suffices, scaled
+    down together when fixed pools and percentages ask for more than there
+    is — rounded by largest remainder (ties to the more important channel,
+    the shared pool last)."""
+    total = max(total, 0)
+    if not shares:
+        shares = [
+            PoolShare(c.id, share_pct=c.default_share_pct)
+            for c in channels.values()
+            if c.default_share_pct
+        ]
+    live = sorted(
+        (s for s in shares if (c := channels.get(s.channel)) is not None and c.active),
+        key=lambda s: channels[s.channel].rank,
+    )
+    units: dict[str, int] = {}
+    left = total
+    for share in live:
+        if share.units is not None:
+            units[share.channel] = min(share.units, left)
+            left -= units[share.channel]
+    percent = [s for s in live if s.share_pct is not None]
+    asked = sum(Fraction(total * (s.share_pct or 0), 100) for s in percent)
+    scale = Fraction(1) if asked <= left else Fraction(left) / asked
+    quotas = [Fraction(total * (s.share_pct or 0), 100) * scale for s in percent]
+    quotas.append(Fraction(left) - sum(quotas, Fraction(0)))  # the shared pool
+    *rounded, shared = largest_remainder(quotas, left)
+    for share, got in zip(percent, rounded, strict=True):
+        units[share.channel] = got
+    return Pools(units, shared)
+
+
+def largest_remainder(quotas: Sequence[Fraction], total: int) -> list[int]:
+    """Whole numbers, each its quota rounded down or up, that add up to
+    `total` (the quotas must add up to it exactly): the units left after
+    rounding down go to the largest fractions, the earliest first on ties."""
+    floors = [q.numerator // q.denominator for q in quotas]
+    short = total - sum(floors)
+    assert 0 <= short <= len(quotas), "quotas must add up to the total"
+    by_remainder = sorted(range(len(quotas)), key=lambda i: (-(quotas[i] - floors[i]), i))
+    for i in by_remainder[:short]:
+        floors[i] += 1
+    return floors
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """What one channel may hold now, and where it would come from."""
+
+    channel: str
+    pool: int
+    """Units of its own pool."""
+    outstanding: int
+    """Units it holds or has committed."""
+    free: int
+    """Of its own pool, what is not in use."""
+    shared_free: int
+    """Of the shared pool, what is not in use (open to every channel)."""
+    borrowable: int
+    """Of lower-priority channels' pools, what is not in use and it may take
+    (0 when its waterfall is off)."""
+
+    @property
+    def sellable(self) -> int:
+        return self.free + self.shared_free + self.borrowable
+
+
+def allowances(
+    pools: Pools,
+    channels: Mapping[str, Channel],
+    outstanding: Mapping[str, int],
+    unchanneled: int = 0,
+) -> dict[str, Allowance]:
+    """What each active channel may hold, given what each has outstanding
+    (`unchanneled`: held without naming a channel, from the shared pool).
+
+    Outstanding units are placed as they were drawn: each channel's on its
+    own pool first; what overflows on the shared pool (units held without a
+    channel first, then channels by importance); what still overflows on
+    the pools of lower-priority channels, the least important first."""
+    ranked = sorted((c for c in channels.values() if c.active), key=lambda c: c.rank)
+    free = {c.id: pools.units.get(c.id, 0) for c in ranked}
+    over: dict[str, int] = {}
+    for c in ranked:
+        used = min(outstanding.get(c.id, 0), free[c.id])
+        free[c.id] -= used
+        over[c.id] = outstanding.get(c.id, 0) - used
+    shared_free = max(pools.shared - unchanneled, 0)
+    for c in ranked:
+        from_shared = min(over[c.id], shared_free)
+        shared_free -= from_shared
+        over[c.id] -= from_shared
+    for c in ranked:
+        for lower in reversed(_below(c, ranked)):
+            taken = min(over[c.id], free[lower.id])
+            free[lower.id] -= taken
+            over[c.id] -= taken
+    found = {}
+    for c in ranked:
+        lower_free = sum(free[d.id] for d in _below(c, ranked)) if c.waterfall else 0
+        found[c.id] = Allowance(
+            channel=c.id,
+            pool=pools.units.get(c.id, 0),
+            outstanding=outstanding.get(c.id, 0),
+            free=free[c.id],
+            shared_free=shared_free,
+            borrowable=lower_free,
+        )
+    return found
+
+
+def _below(channel: Channel, ranked: Sequence[Channel]) -> list[Channel]:
+    """The channels of strictly lower priority (a larger number), most
+    important first: the ones whose pools `channel` may borrow from."""
+    return [c for c in ranked if c.priority > channel.priority]
+
+
+def advertised(sellable: int, channel: Channel, available: int) -> int:
+    """The figure published to `channel`: `sellable` lowered by its safety
+    buffer (rounded down), never above the SKU's real `available`, never
+    below 0. The buffer lowers what is published, not what an order that
+    arrives from the channel may take."""
+    buffered = sellable * (100 - channel.safety_buffer_pct) // 100
+    return max(min(buffered, available), 0)
