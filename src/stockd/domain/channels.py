@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
+from typing import Any
 
 MAX_SAFETY_BUFFER_PCT = 50
 
@@ -59,6 +60,20 @@ class Channel:
             raise ValueError(f"safety_buffer_pct must be 0 to {MAX_SAFETY_BUFFER_PCT}")
         if self.default_share_pct is not None and not 0 <= self.default_share_pct <= 100:
             raise ValueError("default_share_pct must be 0 to 100")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The channel as the API shows it (and as its events record it)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind.value,
+            "priority": self.priority,
+            "safety_buffer_pct": self.safety_buffer_pct,
+            "default_share_pct": self.default_share_pct,
+            "waterfall": self.waterfall,
+            "active": self.active,
+            "version": self.version,
+        }
 
     @property
     def rank(self) -> tuple[int, str]:

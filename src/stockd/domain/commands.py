@@ -8,6 +8,7 @@ from typing import Any
 
 from stockd.domain.adjustments import Change
 from stockd.domain.catalog import Location, Sku
+from stockd.domain.channels import Channel
 from stockd.domain.geo import Point
 
 
@@ -192,3 +193,15 @@ class RevokeApiKey(Command):
     key_id: str
     force: bool = False
     """Revoke it even if it is the last active admin key."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreateChannel(Command):
+    channel: Channel
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateChannel(Command):
+    channel_id: str
+    changes: Mapping[str, Any]
+    expected_version: int | None = None

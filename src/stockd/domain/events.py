@@ -300,6 +300,28 @@ class KeyRevoked(Event):
     key_id: Annotated[str, "The key's public id."]
 
 
+# -- channels ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelCreated(Event):
+    type: ClassVar[str] = "channel.created"
+    summary: ClassVar[str] = "A sales channel was created."
+
+    channel: Annotated[str, "The channel id."]
+    attributes: Annotated[dict[str, Any], "The channel as `GET /v1/channels/{id}` shows it."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelChanged(Event):
+    type: ClassVar[str] = "channel.changed"
+    summary: ClassVar[str] = "Fields of a sales channel changed."
+
+    channel: Annotated[str, "The channel id."]
+    changes: Annotated[dict[str, dict[str, Any]], 'Each changed field: `{"from": old, "to": new}`.']
+    version: Annotated[int, "The channel's version after the change."]
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -331,6 +353,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TransferStatusChanged,
         KeyCreated,
         KeyRevoked,
+        ChannelCreated,
+        ChannelChanged,
     )
 }
 """Every event type, by name."""

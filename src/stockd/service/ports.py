@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from stockd.domain.catalog import Location, Sku
+from stockd.domain.channels import Channel
 from stockd.domain.commands import SkuQuantity
 from stockd.domain.events import Event, Movement
 from stockd.domain.orders import Order, OrderStatus, ReturnCondition
@@ -48,6 +49,18 @@ class CatalogRepository(Protocol):
     async def lock_location(self, location_id: str) -> Location | None: ...
 
     async def save_location(self, location: Location, now: datetime) -> Location: ...
+
+
+class ChannelRepository(Protocol):
+    async def add(self, channel: Channel, now: datetime) -> bool:
+        """Insert; False when the id is taken."""
+        ...
+
+    async def lock(self, channel_id: str) -> Channel | None: ...
+
+    async def save(self, channel: Channel, now: datetime) -> Channel:
+        """Write a locked channel back; its version goes up by one."""
+        ...
 
 
 class LevelRepository(Protocol):
@@ -294,6 +307,9 @@ class UnitOfWork(Protocol):
 
     @property
     def keys(self) -> ApiKeyRepository: ...
+
+    @property
+    def channels(self) -> ChannelRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from stockd import errors
 from stockd.domain.catalog import Location, Sku
+from stockd.domain.channels import Channel
 from stockd.domain.events import Event, Movement
 from stockd.domain.orders import Order, OrderStatus
 from stockd.domain.quantities import Level, LevelKey, Quantities
@@ -32,6 +33,7 @@ class MemoryData:
     transfers: dict[str, Transfer] = field(default_factory=dict)
     sales: dict[tuple[str, str], SaleRecord] = field(default_factory=dict)
     keys: dict[str, tuple[ApiKey, bytes]] = field(default_factory=dict)
+    channels: dict[str, Channel] = field(default_factory=dict)
 
     def copy(self) -> MemoryData:
         return MemoryData(
@@ -46,6 +48,7 @@ class MemoryData:
             dict(self.transfers),
             dict(self.sales),
             dict(self.keys),
+            dict(self.channels),
         )
 
 
@@ -367,3 +370,22 @@ class MemoryApiKeys:
 
 def _by_id(key: ApiKey) -> str:
     return key.id
+
+
+class MemoryChannels:
+    def __init__(self, state: MemoryData) -> None:
+        self.s = state
+
+    async def add(self, channel: Channel, now: datetime) -> bool:
+        if channel.id in self.s.channels:
+            return False
+        self.s.channels[channel.id] = channel
+        return True
+
+    async def lock(self, channel_id: str) -> Channel | None:
+        return self.s.channels.get(channel_id)
+
+    async def save(self, channel: Channel, now: datetime) -> Channel:
+        saved = replace(channel, version=self.s.channels[channel.id].version + 1)
+        self.s.channels[channel.id] = saved
+        return saved

@@ -12,6 +12,7 @@ from typing import Self
 from stockd.adapters.memory.state import (
     MemoryApiKeys,
     MemoryCatalog,
+    MemoryChannels,
     MemoryData,
     MemoryIdempotency,
     MemoryLedger,
@@ -70,6 +71,7 @@ class MemoryUnitOfWork:
     transfers: MemoryTransfers
     sales: MemorySales
     keys: MemoryApiKeys
+    channels: MemoryChannels
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
@@ -87,6 +89,7 @@ class MemoryUnitOfWork:
         self.transfers = MemoryTransfers(self.work)
         self.sales = MemorySales(self.work)
         self.keys = MemoryApiKeys(self.work)
+        self.channels = MemoryChannels(self.work)
         return self
 
     async def __aexit__(
@@ -108,6 +111,7 @@ class MemoryUnitOfWork:
         self.catalog.s = self.levels.s = self.reservations.s = self.work
         self.ledger.s = self.idempotency.s = self.work
         self.orders.s = self.transfers.s = self.sales.s = self.keys.s = self.work
+        self.channels.s = self.work
 
 
 def _overdue(state: MemoryData, now: datetime) -> dict[LevelKey, int]:

@@ -15,6 +15,7 @@ from stockd.domain.catalog import (
     Sku,
     StockPolicy,
 )
+from stockd.domain.channels import Channel, ChannelKind
 from stockd.domain.quantities import STATES, Level, LevelKey, Quantities
 from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
 
@@ -26,6 +27,9 @@ SKU_COLUMNS = "sku, product_id, name, policy, backorder_cap, version, archived"
 LOCATION_COLUMNS = (
     "id, name, type, region, lat, lon, priority, active, version, ships, pickup,"
     " shipping_fixed_cost, shipping_cost_per_km_unit, archived"
+)
+CHANNEL_COLUMNS = (
+    "id, name, kind, priority, safety_buffer_pct, default_share_pct, waterfall, active, version"
 )
 RESERVATION_COLUMNS = (
     "id, status, reference, order_id, created_at, expires_at, closed_at, pickup_location"
@@ -56,6 +60,20 @@ def level(row: Row) -> Level:
         key=LevelKey(row["sku"], row["location"]),
         quantities=quantities(row),
         floor=row["floor"],
+        version=row["version"],
+    )
+
+
+def channel(row: Row) -> Channel:
+    return Channel(
+        id=row["id"],
+        name=row["name"],
+        kind=ChannelKind(row["kind"]),
+        priority=row["priority"],
+        safety_buffer_pct=row["safety_buffer_pct"],
+        default_share_pct=row["default_share_pct"],
+        waterfall=row["waterfall"],
+        active=row["active"],
         version=row["version"],
     )
 

@@ -11,6 +11,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from stockd import errors
 from stockd.adapters.postgres.catalog import PostgresCatalog
+from stockd.adapters.postgres.channels import PostgresChannels
 from stockd.adapters.postgres.idempotency import PostgresIdempotencyStore
 from stockd.adapters.postgres.keys import PostgresApiKeys
 from stockd.adapters.postgres.ledger import PostgresLedger
@@ -37,6 +38,7 @@ class PostgresUnitOfWork:
     transfers: PostgresTransfers
     sales: PostgresSales
     keys: PostgresApiKeys
+    channels: PostgresChannels
 
     def __init__(
         self,
@@ -67,6 +69,7 @@ class PostgresUnitOfWork:
         self.transfers = PostgresTransfers(conn)
         self.sales = PostgresSales(conn)
         self.keys = PostgresApiKeys(conn)
+        self.channels = PostgresChannels(conn)
         return self
 
     async def __aexit__(

@@ -13,6 +13,7 @@ from stockd.service.context import Context, Deps
 from stockd.service.handlers import (
     adjustments,
     catalog,
+    channels,
     keys,
     orders,
     reservations,
@@ -31,6 +32,8 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.UpdateLocation: catalog.update_location,
     commands.ArchiveSku: catalog.archive_sku,
     commands.ArchiveLocation: catalog.archive_location,
+    commands.CreateChannel: channels.create_channel,
+    commands.UpdateChannel: channels.update_channel,
     commands.Adjust: adjustments.adjust,
     commands.Reserve: reservations.reserve,
     commands.ExtendReservation: reservations.extend,

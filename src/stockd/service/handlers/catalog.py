@@ -61,7 +61,7 @@ async def update_sku(cmd: UpdateSku, uow: UnitOfWork, ctx: Context, deps: Deps) 
     current = await uow.catalog.lock_sku(cmd.sku)
     if current is None:
         raise errors.NotFound(f"SKU {cmd.sku!r} does not exist")
-    _check_version(cmd.expected_version, current.version, f"SKU {cmd.sku!r}")
+    check_version(cmd.expected_version, current.version, f"SKU {cmd.sku!r}")
     updated = replace(current, **_sku_changes(current, cmd.changes))
     changed = changes(current.as_dict(), updated.as_dict())
     if not changed:
@@ -124,7 +124,7 @@ async def update_location(
     current = await uow.catalog.lock_location(cmd.location_id)
     if current is None:
         raise errors.NotFound(f"location {cmd.location_id!r} does not exist")
-    _check_version(cmd.expected_version, current.version, f"location {cmd.location_id!r}")
+    check_version(cmd.expected_version, current.version, f"location {cmd.location_id!r}")
     updated = replace(current, **cmd.changes)
     if (updated.lat is None) != (updated.lon is None):
         raise errors.InvalidRequest(errors.Issue("lat and lon must be given together", "lat"))
@@ -154,7 +154,7 @@ async def archive_sku(cmd: ArchiveSku, uow: UnitOfWork, ctx: Context, deps: Deps
         raise errors.NotFound(f"SKU {cmd.sku!r} does not exist")
     if current.archived:
         return current
-    _check_version(cmd.expected_version, current.version, f"SKU {cmd.sku!r}")
+    check_version(cmd.expected_version, current.version, f"SKU {cmd.sku!r}")
     now = deps.clock.now()
     saved = await uow.catalog.save_sku(replace(current, archived=True), now)
     await uow.ledger.append(
@@ -179,7 +179,7 @@ async def archive_location(
         raise errors.NotFound(f"location {cmd.location_id!r} does not exist")
     if current.archived:
         return current
-    _check_version(cmd.expected_version, current.version, f"location {cmd.location_id!r}")
+    check_version(cmd.expected_version, current.version, f"location {cmd.location_id!r}")
     now = deps.clock.now()
     saved = await uow.catalog.save_location(replace(current, archived=True), now)
     await uow.ledger.append(
@@ -214,7 +214,8 @@ def _sku_changes(current: Sku, changes: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check_version(expected: int | None, actual: int, what: str) -> None:
+def check_version(expected: int | None, actual: int, what: str) -> None:
+    """A `VersionConflict` unless `expected` (an If-Match) is None or `actual`."""
     if expected is not None and expected != actual:
         raise errors.VersionConflict(
             f"{what} is at version {actual}, not {expected}; re-read it and retry",

@@ -1,0 +1,61 @@
+"""Sales channels in PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from asyncpg.pool import PoolConnectionProxy
+
+from stockd.adapters.postgres import rows
+from stockd.domain.channels import Channel
+
+
+class PostgresChannels:
+    def __init__(self, conn: PoolConnectionProxy) -> None:
+        self.conn = conn
+
+    async def add(self, channel: Channel, now: datetime) -> bool:
+        status = await self.conn.execute(
+            """
+            INSERT INTO channels (id, name, kind, priority, safety_buffer_pct,
+                default_share_pct, waterfall, active, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (id) DO NOTHING
+            """,
+            channel.id,
+            channel.name,
+            channel.kind.value,
+            channel.priority,
+            channel.safety_buffer_pct,
+            channel.default_share_pct,
+            channel.waterfall,
+            channel.active,
+            now,
+        )
+        return bool(status == "INSERT 0 1")
+
+    async def lock(self, channel_id: str) -> Channel | None:
+        row = await self.conn.fetchrow(
+            f"SELECT {rows.CHANNEL_COLUMNS} FROM channels WHERE id = $1 FOR UPDATE", channel_id
+        )
+        return None if row is None else rows.channel(row)
+
+    async def save(self, channel: Channel, now: datetime) -> Channel:
+        row = await self.conn.fetchrow(
+            f"""
+            UPDATE channels SET name = $2, kind = $3, priority = $4, safety_buffer_pct = $5,
+                default_share_pct = $6, waterfall = $7, active = $8,
+                version = version + 1, updated_at = $9
+            WHERE id = $1 RETURNING {rows.CHANNEL_COLUMNS}
+            """,
+            channel.id,
+            channel.name,
+            channel.kind.value,
+            channel.priority,
+            channel.safety_buffer_pct,
+            channel.default_share_pct,
+            channel.waterfall,
+            channel.active,
+            now,
+        )
+        assert row is not None
+        return rows.channel(row)
