@@ -22,6 +22,7 @@ class Api(Generic[T]):
     def __init__(self, transport: T) -> None:
         self.skus: r.Skus[T] = r.Skus(transport)
         self.locations: r.Locations[T] = r.Locations(transport)
+        self.channels: r.Channels[T] = r.Channels(transport)
         self.levels: r.Levels[T] = r.Levels(transport)
         self.availability: r.AvailabilityReads[T] = r.AvailabilityReads(transport)
         self.adjustments: r.Adjustments[T] = r.Adjustments(transport)

@@ -11,7 +11,7 @@ is how a `LocationUpdate` tells "leave `lat` alone" from `{"lat": None}`.
 # from evaluated annotations, and would count every key as required.
 from typing import Literal, NotRequired, TypedDict
 
-from stockd.client.models import LocationType, Policy
+from stockd.client.models import ChannelKind, LocationType, Policy
 
 Strategy = Literal["priority", "nearest", "fewest_shipments", "lowest_cost", "most_stock"]
 AdjustableState = Literal["on_hand", "damaged", "quality_control", "safety_stock", "incoming"]
@@ -78,3 +78,15 @@ class LocationUpdate(TypedDict, total=False):
     ships: bool
     pickup: bool
     shipping_cost: ShippingCostIn
+
+
+class ChannelUpdate(TypedDict, total=False):
+    """Only the keys given change; `default_share_pct` may be None."""
+
+    name: str
+    kind: ChannelKind
+    priority: int
+    safety_buffer_pct: int
+    default_share_pct: int | None
+    waterfall: bool
+    active: bool

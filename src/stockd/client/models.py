@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 Policy = Literal["deny", "backorder"]
 LocationType = Literal["warehouse", "store", "supplier"]
+ChannelKind = Literal["web", "marketplace", "store", "other"]
 ReservationStatus = Literal["active", "committed", "released", "expired"]
 OrderStatus = Literal["open", "partially_shipped", "shipped", "cancelled"]
 TransferStatus = Literal["in_transit", "partially_received", "received"]
@@ -69,6 +70,28 @@ class LocationRead:
 @dataclass(frozen=True, slots=True)
 class LocationPage:
     items: tuple[LocationRead, ...]
+    next_cursor: str | None
+
+
+# -- channels -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRead:
+    id: str
+    name: str
+    kind: ChannelKind
+    priority: int
+    safety_buffer_pct: int
+    default_share_pct: int | None
+    waterfall: bool
+    active: bool
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPage:
+    items: tuple[ChannelRead, ...]
     next_cursor: str | None
 
 

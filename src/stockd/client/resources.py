@@ -17,6 +17,7 @@ from stockd.client.calls import Args
 from stockd.client.endpoints import Resource, T, by_cursor, by_seq, endpoint
 from stockd.client.inputs import (
     ChangeIn,
+    ChannelUpdate,
     Condition,
     LineIn,
     LocationUpdate,
@@ -30,6 +31,9 @@ from stockd.client.models import (
     AdjustmentResults,
     AvailabilityList,
     AvailabilityRead,
+    ChannelKind,
+    ChannelPage,
+    ChannelRead,
     EventPage,
     LevelPage,
     LocationPage,
@@ -106,6 +110,51 @@ class Skus(Resource[T]):
     ) -> Args:
         """By code; `archived=True` lists only the archived ones."""
         return Args(params={"archived": archived, "limit": limit, "cursor": cursor})
+
+    iter = by_cursor(list)
+
+
+class Channels(Resource[T]):
+    @endpoint("POST", "/v1/channels", ChannelRead)
+    def create(
+        self,
+        id: str,
+        name: str,
+        *,
+        kind: ChannelKind | None = None,
+        priority: int | None = None,
+        safety_buffer_pct: int | None = None,
+        default_share_pct: int | None = None,
+        waterfall: bool | None = None,
+        active: bool | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        body = given(
+            id=id,
+            name=name,
+            kind=kind,
+            priority=priority,
+            safety_buffer_pct=safety_buffer_pct,
+            default_share_pct=default_share_pct,
+            waterfall=waterfall,
+            active=active,
+        )
+        return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("GET", "/v1/channels/{channel_id}", ChannelRead)
+    def get(self, channel_id: str) -> Args:
+        return Args()
+
+    @endpoint("PATCH", "/v1/channels/{channel_id}", ChannelRead)
+    def update(
+        self, channel_id: str, changes: ChannelUpdate, *, if_match: int | None = None
+    ) -> Args:
+        return Args(json=changes, if_match=if_match)
+
+    @endpoint("GET", "/v1/channels", ChannelPage)
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Args:
+        """By id."""
+        return Args(params={"limit": limit, "cursor": cursor})
 
     iter = by_cursor(list)
 

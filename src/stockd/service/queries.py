@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from stockd.domain.catalog import Location, Sku
+from stockd.domain.channels import Channel
 from stockd.domain.events import Event, location_of, sku_of
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
@@ -98,6 +99,12 @@ class ReadModel(Protocol):
         self, after: str | None, limit: int, *, archived: bool = False
     ) -> list[Location]:
         """Locations by id after `after`: the archived ones, or the others."""
+        ...
+
+    async def channel(self, channel_id: str) -> Channel | None: ...
+
+    async def channels(self, after: str | None, limit: int) -> list[Channel]:
+        """Channels by id after `after`."""
         ...
 
     async def levels(

@@ -25,6 +25,7 @@ from stockd.adapters.memory.state import (
 from stockd.adapters.memory.verify import verify
 from stockd.adapters.memory.watch import MemoryLedgerWatch
 from stockd.domain.catalog import Location, Sku
+from stockd.domain.channels import Channel
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey, State
 from stockd.domain.reservations import Reservation, ReservationStatus
@@ -167,6 +168,12 @@ class MemoryReadModel:
             for k, v in sorted(self.s.locations.items())
             if k > (after or "") and v.archived is archived
         ][:limit]
+
+    async def channel(self, channel_id: str) -> Channel | None:
+        return self.s.channels.get(channel_id)
+
+    async def channels(self, after: str | None, limit: int) -> list[Channel]:
+        return [v for k, v in sorted(self.s.channels.items()) if k > (after or "")][:limit]
 
     async def levels(
         self,

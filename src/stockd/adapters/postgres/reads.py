@@ -14,6 +14,7 @@ from stockd.adapters.postgres.orders import PostgresOrders
 from stockd.adapters.postgres.transfers import PostgresTransfers
 from stockd.adapters.postgres.verify import verify
 from stockd.domain.catalog import Location, Sku
+from stockd.domain.channels import Channel
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
@@ -81,6 +82,20 @@ class PostgresReadModel:
             limit,
         )
         return [rows.location(r) for r in found]
+
+    async def channel(self, channel_id: str) -> Channel | None:
+        row = await self.pool.fetchrow(
+            f"SELECT {rows.CHANNEL_COLUMNS} FROM channels WHERE id = $1", channel_id
+        )
+        return None if row is None else rows.channel(row)
+
+    async def channels(self, after: str | None, limit: int) -> list[Channel]:
+        found = await self.pool.fetch(
+            f"SELECT {rows.CHANNEL_COLUMNS} FROM channels WHERE id > $1 ORDER BY id LIMIT $2",
+            after or "",
+            limit,
+        )
+        return [rows.channel(r) for r in found]
 
     async def levels(
         self,

@@ -14,6 +14,7 @@ from stockd.entrypoints.api import docs, lean, problems
 from stockd.entrypoints.api.edge import RequestEdge
 from stockd.entrypoints.api.routes import (
     catalog,
+    channels,
     events,
     health,
     orders,
@@ -103,7 +104,7 @@ def create_app(
     _serve_problems_as_problem_json(app)
     # The hot paths: matched before any other route, inside RequestEdge.
     lean.install(app, reservations.hot, stock.hot)
-    for module in (health, catalog, stock, reservations, orders, transfers, events):
+    for module in (health, catalog, channels, stock, reservations, orders, transfers, events):
         app.include_router(module.router)
     app.add_middleware(RequestEdge, api=app, max_body_bytes=max_body_bytes)
     return app

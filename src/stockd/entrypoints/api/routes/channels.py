@@ -1,0 +1,71 @@
+"""Sales channels."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from starlette.responses import Response
+
+from stockd import errors
+from stockd.domain.commands import CreateChannel, UpdateChannel
+from stockd.entrypoints.api.deps import AdminWriter, ReadKey, Reads
+from stockd.entrypoints.api.routes.catalog import IfMatch
+from stockd.entrypoints.api.routes.common import Cursor, Limit, problems
+from stockd.entrypoints.api.schemas.channels import (
+    ChannelCreate,
+    ChannelPage,
+    ChannelRead,
+    ChannelUpdate,
+)
+from stockd.entrypoints.api.schemas.common import CODE_PATTERN, decode_cursor, encode_cursor
+from stockd.entrypoints.api.writes import expected_version
+
+router = APIRouter(prefix="/v1", tags=["channels"])
+
+ChannelId = Annotated[str, Path(pattern=CODE_PATTERN, description="The channel id.")]
+
+
+@router.post("/channels", status_code=201, response_model=ChannelRead, responses=problems(409, 422))
+async def create_channel(body: ChannelCreate, write: AdminWriter) -> Response:
+    """A place that sells: the own site, a marketplace, the stores. Admin only."""
+    return await write(
+        CreateChannel(body.to_domain()), lambda c: (201, ChannelRead.of(c)), body=body, etag=True
+    )
+
+
+@router.get("/channels", response_model=ChannelPage, responses=problems())
+async def list_channels(
+    reads: Reads, key: ReadKey, limit: Limit, cursor: Cursor = None
+) -> ChannelPage:
+    """Channels by id."""
+    after = decode_cursor(cursor, 1)[0] if cursor else None
+    found = await reads.channels(after, limit + 1)
+    page = found[:limit]
+    return ChannelPage(
+        items=[ChannelRead.of(c) for c in page],
+        next_cursor=encode_cursor(page[-1].id) if len(found) > limit else None,
+    )
+
+
+@router.get("/channels/{channel_id}", response_model=ChannelRead, responses=problems(404))
+async def get_channel(
+    channel_id: ChannelId, reads: Reads, key: ReadKey, response: Response
+) -> ChannelRead:
+    found = await reads.channel(channel_id)
+    if found is None:
+        raise errors.NotFound(f"channel {channel_id!r} does not exist")
+    response.headers["ETag"] = f'"{found.version}"'
+    return ChannelRead.of(found)
+
+
+@router.patch(
+    "/channels/{channel_id}", response_model=ChannelRead, responses=problems(404, 409, 422)
+)
+async def update_channel(
+    channel_id: ChannelId, body: ChannelUpdate, write: AdminWriter, if_match: IfMatch = None
+) -> Response:
+    """Change the fields given (admin; `If-Match` to guard against a lost update).
+    A change that changes nothing keeps the version and records nothing."""
+    cmd = UpdateChannel(channel_id, body.changes(), expected_version(if_match))
+    return await write(cmd, lambda c: (200, ChannelRead.of(c)), body=body, etag=True)

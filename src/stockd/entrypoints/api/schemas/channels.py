@@ -1,0 +1,101 @@
+"""Sales channels."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from stockd.domain.channels import MAX_SAFETY_BUFFER_PCT, Channel, ChannelKind
+from stockd.entrypoints.api.schemas.common import Code, Input, Name, Output
+
+ChannelKindName = Literal["web", "marketplace", "store", "other"]
+ChannelPriority = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=1_000_000,
+        description="1 is the most important: a channel never takes units ring-fenced for"
+        " a more important one.",
+    ),
+]
+SafetyBufferPct = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=MAX_SAFETY_BUFFER_PCT,
+        description="Percent by which the figure published to the channel is lowered (to"
+        " absorb its sync delay); what an order from the channel may take is not.",
+    ),
+]
+DefaultSharePct = Annotated[
+    int,
+    Field(ge=0, le=100, description="The channel's pool of a SKU that has no pools of its own."),
+]
+Waterfall = Annotated[
+    bool,
+    Field(
+        description="Past its own pool and the shared pool, it may take from the pools of"
+        " lower-priority channels."
+    ),
+]
+
+
+class ChannelCreate(Input):
+    id: Code
+    name: Name
+    kind: ChannelKindName = "other"
+    priority: ChannelPriority = 1
+    safety_buffer_pct: SafetyBufferPct = 0
+    default_share_pct: DefaultSharePct | None = None
+    waterfall: Waterfall = True
+    active: bool = True
+
+    def to_domain(self) -> Channel:
+        return Channel(
+            id=self.id,
+            name=self.name,
+            kind=ChannelKind(self.kind),
+            priority=self.priority,
+            safety_buffer_pct=self.safety_buffer_pct,
+            default_share_pct=self.default_share_pct,
+            waterfall=self.waterfall,
+            active=self.active,
+        )
+
+
+class ChannelUpdate(Input):
+    """Only the fields given change; `default_share_pct` may be set to null."""
+
+    name: Name | None = None
+    kind: ChannelKindName | None = None
+    priority: ChannelPriority | None = None
+    safety_buffer_pct: SafetyBufferPct | None = None
+    default_share_pct: DefaultSharePct | None = None
+    waterfall: Waterfall | None = None
+    active: bool | None = None
+
+    def changes(self) -> dict[str, object]:
+        given = self.model_dump(exclude_unset=True)
+        return {k: v for k, v in given.items() if v is not None or k == "default_share_pct"}
+
+
+class ChannelRead(Output):
+    id: str
+    name: str
+    kind: ChannelKindName
+    priority: int
+    safety_buffer_pct: int
+    default_share_pct: int | None
+    waterfall: bool
+    active: bool
+    version: int
+
+    @classmethod
+    def of(cls, channel: Channel) -> ChannelRead:
+        return cls.model_validate(channel.as_dict())
+
+
+class ChannelPage(Output):
+    items: list[ChannelRead]
+    next_cursor: str | None
