@@ -21,7 +21,7 @@ from stockd.entrypoints.api.deps import (
     ReadKey,
     Reads,
 )
-from stockd.entrypoints.api.routes.common import Cursor, Limit, problems
+from stockd.entrypoints.api.routes.common import Cursor, Limit, after_code, by_code, problems
 from stockd.entrypoints.api.schemas.catalog import (
     LocationCreate,
     LocationPage,
@@ -32,7 +32,7 @@ from stockd.entrypoints.api.schemas.catalog import (
     SkuRead,
     SkuUpdate,
 )
-from stockd.entrypoints.api.schemas.common import CODE_PATTERN, decode_cursor, encode_cursor
+from stockd.entrypoints.api.schemas.common import CODE_PATTERN
 from stockd.entrypoints.api.writes import expected_version
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
@@ -65,13 +65,9 @@ async def list_skus(
     reads: Reads, key: ReadKey, limit: Limit, archived: Archived = False, cursor: Cursor = None
 ) -> SkuPage:
     """SKUs by code; the archived ones only, with `archived=true`."""
-    after = decode_cursor(cursor, 1)[0] if cursor else None
-    found = await reads.skus(after, limit + 1, archived=archived)
-    page = found[:limit]
-    return SkuPage(
-        items=[SkuRead.of(s) for s in page],
-        next_cursor=encode_cursor(page[-1].sku) if len(found) > limit else None,
-    )
+    found = await reads.skus(after_code(cursor), limit + 1, archived=archived)
+    page, next_cursor = by_code(found, limit, lambda s: s.sku)
+    return SkuPage(items=[SkuRead.of(s) for s in page], next_cursor=next_cursor)
 
 
 @router.get("/skus/{sku}", response_model=SkuRead, responses=problems(404))
@@ -125,13 +121,9 @@ async def list_locations(
     reads: Reads, key: ReadKey, limit: Limit, archived: Archived = False, cursor: Cursor = None
 ) -> LocationPage:
     """Locations by id; the archived ones only, with `archived=true`."""
-    after = decode_cursor(cursor, 1)[0] if cursor else None
-    found = await reads.locations(after, limit + 1, archived=archived)
-    page = found[:limit]
-    return LocationPage(
-        items=[LocationRead.of(loc) for loc in page],
-        next_cursor=encode_cursor(page[-1].id) if len(found) > limit else None,
-    )
+    found = await reads.locations(after_code(cursor), limit + 1, archived=archived)
+    page, next_cursor = by_code(found, limit, lambda loc: loc.id)
+    return LocationPage(items=[LocationRead.of(loc) for loc in page], next_cursor=next_cursor)
 
 
 @router.get("/locations/{location_id}", response_model=LocationRead, responses=problems(404))

@@ -11,14 +11,14 @@ from stockd import errors
 from stockd.domain.commands import CreateChannel, UpdateChannel
 from stockd.entrypoints.api.deps import AdminWriter, ReadKey, Reads
 from stockd.entrypoints.api.routes.catalog import IfMatch
-from stockd.entrypoints.api.routes.common import Cursor, Limit, problems
+from stockd.entrypoints.api.routes.common import Cursor, Limit, after_code, by_code, problems
 from stockd.entrypoints.api.schemas.channels import (
     ChannelCreate,
     ChannelPage,
     ChannelRead,
     ChannelUpdate,
 )
-from stockd.entrypoints.api.schemas.common import CODE_PATTERN, decode_cursor, encode_cursor
+from stockd.entrypoints.api.schemas.common import CODE_PATTERN
 from stockd.entrypoints.api.writes import expected_version
 
 router = APIRouter(prefix="/v1", tags=["channels"])
@@ -39,13 +39,9 @@ async def list_channels(
     reads: Reads, key: ReadKey, limit: Limit, cursor: Cursor = None
 ) -> ChannelPage:
     """Channels by id."""
-    after = decode_cursor(cursor, 1)[0] if cursor else None
-    found = await reads.channels(after, limit + 1)
-    page = found[:limit]
-    return ChannelPage(
-        items=[ChannelRead.of(c) for c in page],
-        next_cursor=encode_cursor(page[-1].id) if len(found) > limit else None,
-    )
+    found = await reads.channels(after_code(cursor), limit + 1)
+    page, next_cursor = by_code(found, limit, lambda c: c.id)
+    return ChannelPage(items=[ChannelRead.of(c) for c in page], next_cursor=next_cursor)
 
 
 @router.get("/channels/{channel_id}", response_model=ChannelRead, responses=problems(404))

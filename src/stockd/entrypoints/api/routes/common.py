@@ -1,9 +1,9 @@
-"""Shared route helpers: documented problem responses, page limits."""
+"""Shared route helpers: documented problem responses, page limits, pages."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
 
@@ -12,6 +12,8 @@ from stockd.entrypoints.api.schemas.common import (
     CODE_PATTERN,
     Instant,
     Problem,
+    decode_cursor,
+    encode_cursor,
     position_cursor,
     position_from,
 )
@@ -69,6 +71,23 @@ CodeFilter = Annotated[str | None, Query(pattern=CODE_PATTERN)]
 TimeFilter = Annotated[
     Instant | None, Query(description="RFC 3339 with an offset, e.g. `2026-01-31T23:00:00Z`.")
 ]
+
+
+T = TypeVar("T")
+
+
+def after_code(cursor: str | None) -> str | None:
+    """Where a list in code order (SKUs, locations, channels) resumes."""
+    return decode_cursor(cursor, 1)[0] if cursor else None
+
+
+def by_code(
+    found: Sequence[T], limit: int, code: Callable[[T], str]
+) -> tuple[Sequence[T], str | None]:
+    """A page of a list in code order read with `limit + 1`, and the cursor
+    to the next page (None when this is the last)."""
+    page = found[:limit]
+    return page, encode_cursor(code(page[-1])) if len(found) > limit else None
 
 
 def resume_at(cursor: str | None, ids: int = 1) -> Position | None:
