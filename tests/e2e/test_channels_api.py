@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from stockd.bootstrap import Container
@@ -113,3 +115,111 @@ def test_the_client_manages_channels(live: LiveServer, unique: str) -> None:
         assert (changed.waterfall, changed.version) == (False, 2)
         assert client.channels.get(code) == changed
         assert code in [c.id for c in client.channels.iter()]
+        client.skus.create(code, "P", code)
+        pools = client.channels.set_pools(code, [{"channel": code, "units": 5}])
+        assert (pools.sellable, pools.pools[0].resolved, pools.shared) == (0, 0, 0)
+        assert client.channels.pools(code) == pools
+
+
+async def setup_pools(api: Api) -> None:
+    await api.setup_basics()  # SKU A: 10 on hand at x
+    r = await api.post(
+        "/v1/adjustments",
+        json={
+            "changes": [
+                {"sku": "A", "location": "x", "state": "on_hand", "delta": 90, "reason": "r"},
+                {"sku": "A", "location": "x", "state": "damaged", "delta": 5, "reason": "r"},
+            ]
+        },
+    )
+    assert r.status_code == 200, r.text
+    for body in (
+        {"id": "web", "name": "Own site", "kind": "web"},
+        AMAZON,
+        {"id": "stores", "name": "Stores", "kind": "store", "priority": 3},
+    ):
+        assert (await api.post("/v1/channels", json=body)).status_code == 201
+
+
+SPLIT = [
+    {"channel": "web", "share_pct": 50},
+    {"channel": "amazon", "share_pct": 30},
+    {"channel": "stores", "units": 20},
+]
+
+
+async def test_pools_are_set_and_read_with_the_units_they_stand_for(api: Api) -> None:
+    await setup_pools(api)
+    r = await api.get("/v1/skus/A/channel-pools")
+    assert r.json() == {"sku": "A", "sellable": 95, "pools": [], "defaults": True, "shared": 95}
+    r = await api.put("/v1/skus/A/channel-pools", json={"pools": SPLIT})
+    assert r.status_code == 200, r.text
+    # 95 sellable (100 on hand, 5 damaged): stores 20 first; web and amazon
+    # ask 47.5 + 28.5 = 76 of the 75 left, so both shrink by 75/76 (46.875
+    # and 28.125), and the unit left over goes to web (the larger fraction).
+    assert r.json() == {
+        "sku": "A",
+        "sellable": 95,
+        "pools": [
+            {"channel": "amazon", "share_pct": 30, "units": None, "resolved": 28},
+            {"channel": "stores", "share_pct": None, "units": 20, "resolved": 20},
+            {"channel": "web", "share_pct": 50, "units": None, "resolved": 47},
+        ],
+        "defaults": False,
+        "shared": 0,
+    }
+    assert (await api.get("/v1/skus/A/channel-pools")).json() == r.json()
+    r = await api.put("/v1/skus/A/channel-pools", json={"pools": []})
+    assert r.json()["defaults"] is True
+    types = [e["type"] for e in (await api.get("/v1/events", params={"sku": "A"})).json()["items"]]
+    assert types.count("channel.pools_set") == 2
+
+
+@pytest.mark.parametrize(
+    ("pools", "field"),
+    [
+        ([{"channel": "web", "share_pct": 70}, {"channel": "amazon", "share_pct": 40}], "pools"),
+        ([{"channel": "ebay", "units": 3}], "pools[0].channel"),
+        ([{"channel": "web", "units": -1}], "body.pools[0].units"),
+        ([{"channel": "web", "share_pct": 101}], "body.pools[0].share_pct"),
+        ([{"channel": "web"}], "body.pools[0]"),
+        ([{"channel": "web", "units": 1, "share_pct": 1}], "body.pools[0]"),
+        ([{"channel": "web", "units": 1}, {"channel": "web", "units": 2}], "pools"),
+    ],
+)
+async def test_bad_pools_are_a_422_naming_what_is_wrong(
+    api: Api, pools: list[dict[str, object]], field: str
+) -> None:
+    await setup_pools(api)
+    r = await api.put("/v1/skus/A/channel-pools", json={"pools": pools})
+    assert r.status_code == 422, r.text
+    assert field in [e["field"] for e in r.json()["errors"]], r.json()
+    assert (await api.get("/v1/skus/A/channel-pools")).json()["defaults"] is True
+
+
+async def test_pools_need_an_admin_and_a_sku_that_exists(api: Api, db: Container) -> None:
+    await setup_pools(api)
+    _, token = await create_key(db.bus, "writer", {Scope.WRITE})
+    writer = {"Authorization": f"Bearer {token}"}
+    r = await api.put("/v1/skus/A/channel-pools", json={"pools": SPLIT}, headers=writer)
+    assert r.status_code == 403
+    assert (await api.get("/v1/skus/A/channel-pools", headers=writer)).status_code == 200
+    assert (await api.get("/v1/skus/NOPE/channel-pools")).status_code == 404
+    r = await api.put("/v1/skus/NOPE/channel-pools", json={"pools": SPLIT})
+    assert r.status_code == 404
+
+
+async def test_concurrent_replacements_leave_one_whole_set(api: Api) -> None:
+    await setup_pools(api)
+    sets = [
+        [{"channel": "web", "share_pct": 10 * i}, {"channel": "amazon", "share_pct": 100 - 10 * i}]
+        for i in range(10)
+    ]
+    answers = await asyncio.gather(
+        *(api.put("/v1/skus/A/channel-pools", json={"pools": s}) for s in sets)
+    )
+    assert all(r.status_code == 200 for r in answers)
+    final = (await api.get("/v1/skus/A/channel-pools")).json()["pools"]
+    shares = {p["channel"]: p["share_pct"] for p in final}
+    assert shares["web"] + shares["amazon"] == 100
+    assert sum(p["resolved"] for p in final) == 95

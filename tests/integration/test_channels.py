@@ -6,11 +6,12 @@ import pytest
 
 from stockd import errors
 from stockd.bootstrap import Container
-from stockd.domain.channels import Channel, ChannelKind
-from stockd.domain.commands import CreateChannel, UpdateChannel
-from stockd.domain.events import ChannelChanged, ChannelCreated
+from stockd.domain.channels import Channel, ChannelKind, Pools, PoolShare
+from stockd.domain.commands import CreateChannel, SetChannelPools, UpdateChannel
+from stockd.domain.events import ChannelChanged, ChannelCreated, ChannelPoolsSet
+from stockd.service.pools import sku_pools
 from stockd.service.queries import EventFilter
-from tests.support import ADMIN
+from tests.support import ADMIN, seed
 
 AMAZON = Channel("amazon", "Amazon", ChannelKind.MARKETPLACE, priority=2, safety_buffer_pct=5)
 
@@ -61,3 +62,53 @@ async def test_a_bad_change_a_stale_version_or_an_unknown_channel_changes_nothin
     with pytest.raises(errors.NotFound):
         await backend.bus.handle(UpdateChannel("ebay", {"name": "E"}), ADMIN)
     assert len(await channel_events(backend)) == 1
+
+
+async def seeded_channels(backend: Container) -> None:
+    await seed(backend.bus, skus={"A": 0}, locations={"x": 1}, stock={("A", "x"): 100})
+    for channel in (
+        Channel("web", "Own site", ChannelKind.WEB, priority=1, default_share_pct=60),
+        AMAZON,
+        Channel("stores", "Stores", ChannelKind.STORE, priority=3),
+    ):
+        await backend.bus.handle(CreateChannel(channel), ADMIN)
+
+
+async def test_a_skus_pools_are_replaced_whole_and_resolve_to_its_units(
+    backend: Container,
+) -> None:
+    await seeded_channels(backend)
+    found = await sku_pools(backend.reads, backend.availability, "A")
+    assert found is not None
+    assert (found.defaults, found.pools) == (True, Pools({"web": 60}, 40))  # default shares
+
+    pools = (
+        PoolShare("web", share_pct=50),
+        PoolShare("amazon", share_pct=30),
+        PoolShare("stores", units=20),
+    )
+    await backend.bus.handle(SetChannelPools("A", pools), ADMIN)
+    await backend.bus.handle(SetChannelPools("A", tuple(reversed(pools))), ADMIN)  # no change
+    found = await sku_pools(backend.reads, backend.availability, "A")
+    assert found is not None
+    assert found.defaults is False
+    assert found.pools == Pools({"stores": 20, "web": 50, "amazon": 30}, 0)
+    assert sum(found.pools.units.values()) + found.pools.shared == found.sellable == 100
+
+    await backend.bus.handle(SetChannelPools("A", ()), ADMIN)  # back to the defaults
+    events = [e for e in await channel_events(backend) if isinstance(e, ChannelPoolsSet)]
+    assert [(e.sku, len(e.pools)) for e in events] == [("A", 3), ("A", 0)]
+    assert events[0].pools[0] == {"channel": "amazon", "share_pct": 30, "units": None}
+
+
+async def test_bad_pools_change_nothing(backend: Container) -> None:
+    await seeded_channels(backend)
+    over = (PoolShare("web", share_pct=70), PoolShare("amazon", share_pct=40))
+    with pytest.raises(errors.InvalidRequest, match="110%"):
+        await backend.bus.handle(SetChannelPools("A", over), ADMIN)
+    with pytest.raises(errors.UnknownReference, match="ebay"):
+        await backend.bus.handle(SetChannelPools("A", (PoolShare("ebay", units=1),)), ADMIN)
+    with pytest.raises(errors.NotFound):
+        await backend.bus.handle(SetChannelPools("B", (PoolShare("web", units=1),)), ADMIN)
+    assert await backend.reads.channel_pools("A") == []
+    assert not [e for e in await channel_events(backend) if isinstance(e, ChannelPoolsSet)]

@@ -50,11 +50,12 @@ class Call(Generic[R_co]):
     @property
     def replayable(self) -> bool:
         """Whether sending it twice has the effect of sending it once: a read;
-        a DELETE, which archives (archiving again changes nothing and answers
-        the same, whatever If-Match says); or a POST under an Idempotency-Key,
-        which the server answers the second time from the first without
-        applying it again."""
-        return self.method in ("GET", "DELETE") or IDEMPOTENCY_KEY in self.headers
+        a PUT, which replaces (the same again changes nothing); a DELETE,
+        which archives (archiving again changes nothing and answers the same,
+        whatever If-Match says); or a POST under an Idempotency-Key, which the
+        server answers the second time from the first without applying it
+        again."""
+        return self.method in ("GET", "PUT", "DELETE") or IDEMPOTENCY_KEY in self.headers
 
     def with_params(self, **params: str | int) -> Call[R_co]:
         return dataclasses.replace(self, params={**self.params, **params})

@@ -90,3 +90,11 @@ class ChannelUpdate(TypedDict, total=False):
     default_share_pct: int | None
     waterfall: bool
     active: bool
+
+
+class PoolIn(TypedDict):
+    """A channel's pool of a SKU: `share_pct` or `units`, not both."""
+
+    channel: str
+    share_pct: NotRequired[int]
+    units: NotRequired[int]

@@ -95,6 +95,23 @@ class ChannelPage:
     next_cursor: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class PoolRead:
+    channel: str
+    share_pct: int | None
+    units: int | None
+    resolved: int
+
+
+@dataclass(frozen=True, slots=True)
+class PoolsRead:
+    sku: str
+    sellable: int
+    pools: tuple[PoolRead, ...]
+    defaults: bool
+    shared: int
+
+
 # -- levels, availability, adjustments ---------------------------------------------
 
 

@@ -21,6 +21,7 @@ from stockd.client.inputs import (
     Condition,
     LineIn,
     LocationUpdate,
+    PoolIn,
     ShippingCostIn,
     ShipTo,
     SkuUpdate,
@@ -44,6 +45,7 @@ from stockd.client.models import (
     OrderStatus,
     PlanRead,
     Policy,
+    PoolsRead,
     ReservationPage,
     ReservationRead,
     ReservationStatus,
@@ -150,6 +152,16 @@ class Channels(Resource[T]):
         self, channel_id: str, changes: ChannelUpdate, *, if_match: int | None = None
     ) -> Args:
         return Args(json=changes, if_match=if_match)
+
+    @endpoint("GET", "/v1/skus/{sku}/channel-pools", PoolsRead)
+    def pools(self, sku: str) -> Args:
+        """A SKU's pools, with the units each stands for now."""
+        return Args()
+
+    @endpoint("PUT", "/v1/skus/{sku}/channel-pools", PoolsRead)
+    def set_pools(self, sku: str, pools: Sequence[PoolIn]) -> Args:
+        """Replace a SKU's pools (`[]`: the channels' default shares)."""
+        return Args(json={"pools": list(pools)})
 
     @endpoint("GET", "/v1/channels", ChannelPage)
     def list(self, *, limit: int | None = None, cursor: str | None = None) -> Args:

@@ -90,6 +90,9 @@ class PoolShare:
     share_pct: int | None = None
     units: int | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"channel": self.channel, "share_pct": self.share_pct, "units": self.units}
+
     def __post_init__(self) -> None:
         if (self.share_pct is None) == (self.units is None):
             raise ValueError("a pool has either share_pct or units")

@@ -8,7 +8,7 @@ from typing import Any
 
 from stockd.domain.adjustments import Change
 from stockd.domain.catalog import Location, Sku
-from stockd.domain.channels import Channel
+from stockd.domain.channels import Channel, PoolShare
 from stockd.domain.geo import Point
 
 
@@ -205,3 +205,11 @@ class UpdateChannel(Command):
     channel_id: str
     changes: Mapping[str, Any]
     expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetChannelPools(Command):
+    """Replace a SKU's channel pools (none: the channels' default shares)."""
+
+    sku: str
+    pools: tuple[PoolShare, ...]

@@ -322,6 +322,21 @@ class ChannelChanged(Event):
     version: Annotated[int, "The channel's version after the change."]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelPoolsSet(Event):
+    type: ClassVar[str] = "channel.pools_set"
+    summary: ClassVar[str] = (
+        "A SKU's channel pools were replaced (`PUT /v1/skus/{sku}/channel-pools`); an empty"
+        " list means the channels' default shares apply again."
+    )
+
+    sku: Annotated[str, "The SKU code."]
+    pools: Annotated[
+        tuple[dict[str, Any], ...],
+        "Each pool: `{channel, share_pct, units}` (one of the two numbers set).",
+    ]
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -355,6 +370,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         KeyRevoked,
         ChannelCreated,
         ChannelChanged,
+        ChannelPoolsSet,
     )
 }
 """Every event type, by name."""

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from stockd.domain.catalog import Location, Sku
-from stockd.domain.channels import Channel
+from stockd.domain.channels import Channel, PoolShare
 from stockd.domain.commands import SkuQuantity
 from stockd.domain.events import Event, Movement
 from stockd.domain.orders import Order, OrderStatus, ReturnCondition
@@ -60,6 +60,16 @@ class ChannelRepository(Protocol):
 
     async def save(self, channel: Channel, now: datetime) -> Channel:
         """Write a locked channel back; its version goes up by one."""
+        ...
+
+    async def get_many(self, ids: Collection[str]) -> dict[str, Channel]: ...
+
+    async def pools(self, sku: str) -> list[PoolShare]:
+        """A SKU's pools, by channel id."""
+        ...
+
+    async def set_pools(self, sku: str, pools: Sequence[PoolShare], now: datetime) -> None:
+        """Replace a SKU's pools (its row must be locked)."""
         ...
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from stockd.domain.catalog import Location, Sku
-from stockd.domain.channels import Channel
+from stockd.domain.channels import Channel, PoolShare
 from stockd.domain.events import Event, location_of, sku_of
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
@@ -105,6 +105,10 @@ class ReadModel(Protocol):
 
     async def channels(self, after: str | None, limit: int) -> list[Channel]:
         """Channels by id after `after`."""
+        ...
+
+    async def channel_pools(self, sku: str) -> list[PoolShare]:
+        """A SKU's pools, by channel id."""
         ...
 
     async def levels(

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from stockd import errors
 from stockd.domain.catalog import Location, Sku
-from stockd.domain.channels import Channel
+from stockd.domain.channels import Channel, PoolShare
 from stockd.domain.events import Event, Movement
 from stockd.domain.orders import Order, OrderStatus
 from stockd.domain.quantities import Level, LevelKey, Quantities
@@ -34,6 +34,7 @@ class MemoryData:
     sales: dict[tuple[str, str], SaleRecord] = field(default_factory=dict)
     keys: dict[str, tuple[ApiKey, bytes]] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
+    pools: dict[str, tuple[PoolShare, ...]] = field(default_factory=dict)
 
     def copy(self) -> MemoryData:
         return MemoryData(
@@ -49,6 +50,7 @@ class MemoryData:
             dict(self.sales),
             dict(self.keys),
             dict(self.channels),
+            dict(self.pools),
         )
 
 
@@ -389,3 +391,15 @@ class MemoryChannels:
         saved = replace(channel, version=self.s.channels[channel.id].version + 1)
         self.s.channels[channel.id] = saved
         return saved
+
+    async def get_many(self, ids: Collection[str]) -> dict[str, Channel]:
+        return {i: self.s.channels[i] for i in ids if i in self.s.channels}
+
+    async def pools(self, sku: str) -> list[PoolShare]:
+        return list(self.s.pools.get(sku, ()))
+
+    async def set_pools(self, sku: str, pools: Sequence[PoolShare], now: datetime) -> None:
+        if pools:
+            self.s.pools[sku] = tuple(sorted(pools, key=lambda p: p.channel))
+        else:
+            self.s.pools.pop(sku, None)

@@ -25,7 +25,7 @@ from stockd.adapters.memory.state import (
 from stockd.adapters.memory.verify import verify
 from stockd.adapters.memory.watch import MemoryLedgerWatch
 from stockd.domain.catalog import Location, Sku
-from stockd.domain.channels import Channel
+from stockd.domain.channels import Channel, PoolShare
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey, State
 from stockd.domain.reservations import Reservation, ReservationStatus
@@ -174,6 +174,9 @@ class MemoryReadModel:
 
     async def channels(self, after: str | None, limit: int) -> list[Channel]:
         return [v for k, v in sorted(self.s.channels.items()) if k > (after or "")][:limit]
+
+    async def channel_pools(self, sku: str) -> list[PoolShare]:
+        return list(self.s.pools.get(sku, ()))
 
     async def levels(
         self,

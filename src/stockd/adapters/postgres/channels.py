@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
+import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from stockd.adapters.postgres import rows
-from stockd.domain.channels import Channel
+from stockd.domain.channels import Channel, PoolShare
 
 
 class PostgresChannels:
@@ -59,3 +61,30 @@ class PostgresChannels:
         )
         assert row is not None
         return rows.channel(row)
+
+    async def get_many(self, ids: Collection[str]) -> dict[str, Channel]:
+        if not ids:
+            return {}
+        found = await self.conn.fetch(
+            f"SELECT {rows.CHANNEL_COLUMNS} FROM channels WHERE id = ANY($1::text[])", list(ids)
+        )
+        return {r["id"]: rows.channel(r) for r in found}
+
+    async def pools(self, sku: str) -> list[PoolShare]:
+        return await pools_of(self.conn, sku)
+
+    async def set_pools(self, sku: str, pools: Sequence[PoolShare], now: datetime) -> None:
+        await self.conn.execute("DELETE FROM channel_pools WHERE sku = $1", sku)
+        await self.conn.executemany(
+            "INSERT INTO channel_pools (sku, channel, share_pct, units, updated_at)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            [(sku, p.channel, p.share_pct, p.units, now) for p in pools],
+        )
+
+
+async def pools_of(conn: PoolConnectionProxy | asyncpg.Pool, sku: str) -> list[PoolShare]:
+    found = await conn.fetch(
+        "SELECT channel, share_pct, units FROM channel_pools WHERE sku = $1 ORDER BY channel",
+        sku,
+    )
+    return [PoolShare(r["channel"], r["share_pct"], r["units"]) for r in found]

@@ -9,12 +9,13 @@ from datetime import datetime
 import asyncpg
 
 from stockd.adapters.postgres import lists, rows
+from stockd.adapters.postgres.channels import pools_of
 from stockd.adapters.postgres.event_rows import EVENT_COLUMNS, event
 from stockd.adapters.postgres.orders import PostgresOrders
 from stockd.adapters.postgres.transfers import PostgresTransfers
 from stockd.adapters.postgres.verify import verify
 from stockd.domain.catalog import Location, Sku
-from stockd.domain.channels import Channel
+from stockd.domain.channels import Channel, PoolShare
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
@@ -96,6 +97,9 @@ class PostgresReadModel:
             limit,
         )
         return [rows.channel(r) for r in found]
+
+    async def channel_pools(self, sku: str) -> list[PoolShare]:
+        return await pools_of(self.pool, sku)
 
     async def levels(
         self,

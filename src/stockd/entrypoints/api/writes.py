@@ -32,6 +32,11 @@ path renders plain data; a test checks the bytes are the model's)."""
 Render = Callable[[Any], tuple[int, Document]]
 
 
+def actor(principal: ApiKey) -> str:
+    """Who the ledger says did it: `key:<id>`."""
+    return f"key:{principal.id}"
+
+
 def encode(document: Document) -> bytes:
     if isinstance(document, BaseModel):
         return document.model_dump_json().encode()
@@ -49,7 +54,7 @@ async def execute(
 ) -> Json:
     """Run `cmd` as `principal`; the response is rendered inside the command's
     transaction when it must be stored for idempotent replay."""
-    ctx = Context(actor=f"key:{principal.id}", idempotency_key=idem.key if idem else None)
+    ctx = Context(actor=actor(principal), idempotency_key=idem.key if idem else None)
 
     def stored(result: Any) -> StoredResponse:
         status, document = render(result)
@@ -85,6 +90,11 @@ class Write:
         fingerprinted with (with the method and path)."""
         idem = idempotency(self.idempotency_key, self.key, self.request, body)
         return await execute(self.bus, cmd, self.key, idem, render, etag=etag)
+
+    async def run(self, cmd: Command) -> Any:
+        """Run `cmd` and return its result, for a route that answers with a
+        read made after it: a PUT, idempotent by nature (no Idempotency-Key)."""
+        return await self.bus.handle(cmd, Context(actor=actor(self.key)))
 
 
 def idempotency(

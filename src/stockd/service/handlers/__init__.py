@@ -34,6 +34,7 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.ArchiveLocation: catalog.archive_location,
     commands.CreateChannel: channels.create_channel,
     commands.UpdateChannel: channels.update_channel,
+    commands.SetChannelPools: channels.set_pools,
     commands.Adjust: adjustments.adjust,
     commands.Reserve: reservations.reserve,
     commands.ExtendReservation: reservations.extend,

@@ -7,9 +7,9 @@ from typing import Any
 
 from stockd import errors
 from stockd.domain.catalog import changes
-from stockd.domain.channels import Channel, ChannelKind
-from stockd.domain.commands import CreateChannel, UpdateChannel
-from stockd.domain.events import ChannelChanged, ChannelCreated
+from stockd.domain.channels import Channel, ChannelKind, PoolShare, check_shares
+from stockd.domain.commands import CreateChannel, SetChannelPools, UpdateChannel
+from stockd.domain.events import ChannelChanged, ChannelCreated, ChannelPoolsSet
 from stockd.service.context import Context, Deps
 from stockd.service.handlers.catalog import check_version
 from stockd.service.ports import UnitOfWork
@@ -69,6 +69,44 @@ async def update_channel(cmd: UpdateChannel, uow: UnitOfWork, ctx: Context, deps
         ]
     )
     return saved
+
+
+async def set_pools(
+    cmd: SetChannelPools, uow: UnitOfWork, ctx: Context, deps: Deps
+) -> list[PoolShare]:
+    """Replace a SKU's pools, all or nothing. Setting the pools it has is no
+    change (no event)."""
+    problems = [errors.Issue(detail, "pools") for detail in check_shares(cmd.pools)]
+    if problems:
+        raise errors.InvalidRequest(*problems)
+    sku = await uow.catalog.lock_sku(cmd.sku)
+    if sku is None:
+        raise errors.NotFound(f"SKU {cmd.sku!r} does not exist")
+    known = await uow.channels.get_many({p.channel for p in cmd.pools})
+    unknown = [
+        errors.Issue(f"unknown channel {p.channel!r}", f"pools[{i}].channel", i)
+        for i, p in enumerate(cmd.pools)
+        if p.channel not in known
+    ]
+    if unknown:
+        raise errors.UnknownReference(*unknown)
+    wanted = sorted(cmd.pools, key=lambda p: p.channel)
+    if wanted == await uow.channels.pools(cmd.sku):
+        return wanted
+    now = deps.clock.now()
+    await uow.channels.set_pools(cmd.sku, wanted, now)
+    await uow.ledger.append(
+        [
+            ChannelPoolsSet(
+                at=now,
+                actor=ctx.actor,
+                idempotency_key=ctx.idempotency_key,
+                sku=cmd.sku,
+                pools=tuple(p.as_dict() for p in wanted),
+            )
+        ]
+    )
+    return wanted
 
 
 def _channel_changes(given: Any) -> dict[str, Any]:

@@ -8,18 +8,23 @@ from fastapi import APIRouter, Path
 from starlette.responses import Response
 
 from stockd import errors
-from stockd.domain.commands import CreateChannel, UpdateChannel
-from stockd.entrypoints.api.deps import AdminWriter, ReadKey, Reads
-from stockd.entrypoints.api.routes.catalog import IfMatch
+from stockd.bootstrap import Container
+from stockd.domain.commands import CreateChannel, SetChannelPools, UpdateChannel
+from stockd.entrypoints.api.deps import AdminWriter, AppContainer, ReadKey, Reads
+from stockd.entrypoints.api.routes.catalog import IfMatch, SkuCode
 from stockd.entrypoints.api.routes.common import Cursor, Limit, after_code, by_code, problems
 from stockd.entrypoints.api.schemas.channels import (
     ChannelCreate,
     ChannelPage,
     ChannelRead,
     ChannelUpdate,
+    PoolRead,
+    PoolsRead,
+    PoolsSet,
 )
 from stockd.entrypoints.api.schemas.common import CODE_PATTERN
 from stockd.entrypoints.api.writes import expected_version
+from stockd.service.pools import SkuPools, sku_pools
 
 router = APIRouter(prefix="/v1", tags=["channels"])
 
@@ -65,3 +70,48 @@ async def update_channel(
     A change that changes nothing keeps the version and records nothing."""
     cmd = UpdateChannel(channel_id, body.changes(), expected_version(if_match))
     return await write(cmd, lambda c: (200, ChannelRead.of(c)), body=body, etag=True)
+
+
+@router.get("/skus/{sku}/channel-pools", response_model=PoolsRead, responses=problems(404))
+async def get_pools(sku: SkuCode, container: AppContainer, key: ReadKey) -> PoolsRead:
+    """The SKU's pools with the units each stands for now (largest-remainder
+    rounding: the pools and the shared pool add up to `sellable` exactly)."""
+    return await _pools_read(container, sku)
+
+
+@router.put("/skus/{sku}/channel-pools", response_model=PoolsRead, responses=problems(404, 422))
+async def set_pools(
+    sku: SkuCode, body: PoolsSet, container: AppContainer, write: AdminWriter
+) -> PoolsRead:
+    """Replace the SKU's pools (admin): each channel's `share_pct` of its
+    sellable units or a fixed number of `units`; what no pool claims is the
+    shared pool. `[]` gives the SKU back to the channels' default shares.
+    Shares above 100% in total, unknown channels or a channel twice: 422,
+    and nothing changes. Answers as `GET` does."""
+    await write.run(SetChannelPools(sku, tuple(p.to_domain() for p in body.pools)))
+    return await _pools_read(container, sku)
+
+
+async def _pools_read(container: Container, sku: str) -> PoolsRead:
+    found = await sku_pools(container.reads, container.availability, sku)
+    if found is None:
+        raise errors.NotFound(f"SKU {sku!r} does not exist")
+    return _document(found)
+
+
+def _document(found: SkuPools) -> PoolsRead:
+    return PoolsRead(
+        sku=found.sku,
+        sellable=found.sellable,
+        pools=[
+            PoolRead(
+                channel=s.channel,
+                share_pct=s.share_pct,
+                units=s.units,
+                resolved=found.pools.units.get(s.channel, 0),
+            )
+            for s in found.shares
+        ],
+        defaults=found.defaults,
+        shared=found.pools.shared,
+    )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from stockd.domain.channels import MAX_SAFETY_BUFFER_PCT, Channel, ChannelKind
-from stockd.entrypoints.api.schemas.common import Code, Input, Name, Output
+from stockd.domain.channels import MAX_SAFETY_BUFFER_PCT, Channel, ChannelKind, PoolShare
+from stockd.entrypoints.api.schemas.common import Code, Count, Input, Name, Output
 
 ChannelKindName = Literal["web", "marketplace", "store", "other"]
 ChannelPriority = Annotated[
@@ -99,3 +99,47 @@ class ChannelRead(Output):
 class ChannelPage(Output):
     items: list[ChannelRead]
     next_cursor: str | None
+
+
+class PoolIn(Input):
+    """One channel's pool of the SKU: `share_pct` or `units`, not both."""
+
+    channel: Code
+    share_pct: Annotated[int, Field(ge=0, le=100)] | None = None
+    units: Count | None = None
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> PoolIn:
+        if (self.share_pct is None) == (self.units is None):
+            raise ValueError("give exactly one of share_pct and units")
+        return self
+
+    def to_domain(self) -> PoolShare:
+        return PoolShare(self.channel, self.share_pct, self.units)
+
+
+class PoolsSet(Input):
+    """The SKU's pools, replacing the ones it has; `[]` gives it back to the
+    channels' default shares."""
+
+    pools: list[PoolIn] = Field(max_length=1_000)
+
+
+class PoolRead(Output):
+    channel: str
+    share_pct: int | None
+    units: int | None
+    resolved: int = Field(description="The units the pool stands for now.")
+
+
+class PoolsRead(Output):
+    sku: str
+    sellable: int = Field(
+        description="The SKU's sellable units, before any hold, that the pools split"
+        " (on hand less damaged, quality control and safety stock, at usable locations)."
+    )
+    pools: list[PoolRead] = Field(
+        description="The SKU's own pools or, with none, the channels' default shares."
+    )
+    defaults: bool = Field(description="True when the pools are the channels' default shares.")
+    shared: int = Field(description="Units no pool claims: open to every channel.")

@@ -1,7 +1,10 @@
 """Sales channels.
 
-A channel is a place that sells (`stockd.domain.channels`). The table keeps
-each one's settings; the same rules as the domain's are CHECK constraints.
+A channel is a place that sells (`stockd.domain.channels`). `channels`
+keeps each one's settings; `channel_pools` each SKU's pools (a percentage or
+a fixed number of units per channel). The domain's rules are CHECK
+constraints here too (the shares' total is checked when pools are set: all
+of a SKU's pools are replaced at once, under the SKU's row lock).
 
 Revision ID: 0008
 Revises: 0007
@@ -33,9 +36,19 @@ def upgrade() -> None:
             created_at timestamptz NOT NULL,
             updated_at timestamptz NOT NULL
         );
+        CREATE TABLE channel_pools (
+            sku text NOT NULL REFERENCES skus (sku),
+            channel text NOT NULL REFERENCES channels (id),
+            share_pct integer CHECK (share_pct BETWEEN 0 AND 100),
+            units bigint CHECK (units >= 0),
+            updated_at timestamptz NOT NULL,
+            PRIMARY KEY (sku, channel),
+            CONSTRAINT channel_pools_one_measure CHECK (num_nulls(share_pct, units) = 1)
+        );
+        CREATE INDEX channel_pools_by_channel ON channel_pools (channel);
         """
     )
 
 
 def downgrade() -> None:
-    run_script("DROP TABLE channels;")
+    run_script("DROP TABLE channel_pools; DROP TABLE channels;")
