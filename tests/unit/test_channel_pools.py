@@ -108,6 +108,20 @@ def test_channels_of_the_same_priority_never_borrow_from_each_other() -> None:
     assert (found["a"].sellable, found["b"].sellable) == (5, 5)
 
 
+def test_a_less_important_channels_units_on_the_shared_pool_are_never_displaced() -> None:
+    # `low` took the shared unit; then `top` borrowed one from `mid`'s pool.
+    # The counters do not say who came first: the placement must still find
+    # `low` on the shared pool (it has nowhere else) and `top` on `mid`'s.
+    channels = {
+        "top": Channel("top", "Top", priority=1),
+        "mid": Channel("mid", "Mid", priority=2),
+        "low": Channel("low", "Low", priority=3),
+    }
+    found = allowances(Pools({"mid": 5}, 1), channels, {"low": 1, "top": 1})
+    assert (found["mid"].free, found["top"].shared_free) == (4, 0)
+    assert found["low"].sellable == 0
+
+
 def test_holds_without_a_channel_use_the_shared_pool_only() -> None:
     found = allowances(Pools({"web": 5}, 3), {"web": WEB}, {}, unchanneled=2)
     assert found["web"].sellable == 5 + 1

@@ -129,6 +129,16 @@ class Pools:
         return sum(self.units.values()) + self.shared
 
 
+def default_shares(channels: Mapping[str, Channel]) -> list[PoolShare]:
+    """The pools of a SKU without pools of its own: each channel's
+    `default_share_pct` (where it has one), by channel id."""
+    return [
+        PoolShare(c.id, share_pct=c.default_share_pct)
+        for c in sorted(channels.values(), key=lambda c: c.id)
+        if c.default_share_pct
+    ]
+
+
 def resolve_pools(
     total: int, shares: Sequence[PoolShare], channels: Mapping[str, Channel]
 ) -> Pools:
@@ -144,11 +154,7 @@ def resolve_pools(
     the shared pool last)."""
     total = max(total, 0)
     if not shares:
-        shares = [
-            PoolShare(c.id, share_pct=c.default_share_pct)
-            for c in channels.values()
-            if c.default_share_pct
-        ]
+        shares = default_shares(channels)
     live = sorted(
         (s for s in shares if (c := channels.get(s.channel)) is not None and c.active),
         key=lambda s: channels[s.channel].rank,
@@ -214,10 +220,16 @@ def allowances(
     """What each active channel may hold, given what each has outstanding
     (`unchanneled`: held without naming a channel, from the shared pool).
 
-    Outstanding units are placed as they were drawn: each channel's on its
-    own pool first; what overflows on the shared pool (units held without a
-    channel first, then channels by importance); what still overflows on
-    the pools of lower-priority channels, the least important first."""
+    Outstanding units are placed where they may have come from: each
+    channel's on its own pool first; units held without a channel on the
+    shared pool; then each channel's overflow, the least important channel
+    first, on the shared pool and then on the pools below it (the least
+    important first). Counters do not say who drew first, so the placement
+    is one that always exists when every hold was within its allowance: the
+    channels with the fewest places to draw from (the least important) are
+    placed first, and every place open to them is open to the ones above.
+    (Placing the most important first displaced a lower channel's units
+    from the shared pool with nowhere left to go: a property test found it.)"""
     ranked = sorted((c for c in channels.values() if c.active), key=lambda c: c.rank)
     free = {c.id: pools.units.get(c.id, 0) for c in ranked}
     over: dict[str, int] = {}
@@ -226,11 +238,10 @@ def allowances(
         free[c.id] -= used
         over[c.id] = outstanding.get(c.id, 0) - used
     shared_free = max(pools.shared - unchanneled, 0)
-    for c in ranked:
+    for c in reversed(ranked):
         from_shared = min(over[c.id], shared_free)
         shared_free -= from_shared
         over[c.id] -= from_shared
-    for c in ranked:
         for lower in reversed(_below(c, ranked)):
             taken = min(over[c.id], free[lower.id])
             free[lower.id] -= taken
