@@ -37,7 +37,6 @@ def type_name(hint: Any) -> str:
         int: "integer",
         dict: "object",
         tuple: "array",
-        list: "array",
         datetime: "time (RFC 3339, UTC)",
         LevelKey: "`sku`, `location`: strings",
         Quantities: "object: state → integer",

@@ -4,8 +4,9 @@ from its sellable stock (`stockd.domain.channels.resolve_pools`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from stockd.domain.channels import Channel, Pools, PoolShare, resolve_pools
+from stockd.domain.channels import Channel, Pools, PoolShare, default_shares, resolve_pools
 from stockd.service.queries import AvailabilityReader, ReadModel
 
 MAX_CHANNELS = 10_000
@@ -22,6 +23,19 @@ class SkuPools:
     """True when `shares` are the channels' default shares (the SKU has none)."""
     pools: Pools
 
+    def as_dict(self) -> dict[str, Any]:
+        """As `GET /v1/skus/{sku}/channel-pools` (and `stockd channels pools
+        --json`) show it: each share with the units it `resolved` to."""
+        return {
+            "sku": self.sku,
+            "sellable": self.sellable,
+            "pools": [
+                {**s.as_dict(), "resolved": self.pools.units.get(s.channel, 0)} for s in self.shares
+            ],
+            "defaults": self.defaults,
+            "shared": self.pools.shared,
+        }
+
 
 async def sku_pools(
     reads: ReadModel, availability: AvailabilityReader, sku: str
@@ -35,9 +49,5 @@ async def sku_pools(
     shares = await reads.channel_pools(sku)
     defaults = not shares
     if defaults:
-        shares = [
-            PoolShare(c.id, share_pct=c.default_share_pct)
-            for c in sorted(channels.values(), key=lambda c: c.id)
-            if c.default_share_pct
-        ]
+        shares = default_shares(channels)
     return SkuPools(sku, sellable, shares, defaults, resolve_pools(sellable, shares, channels))

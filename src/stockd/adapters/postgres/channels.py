@@ -23,14 +23,7 @@ class PostgresChannels:
                 default_share_pct, waterfall, active, created_at, updated_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (id) DO NOTHING
             """,
-            channel.id,
-            channel.name,
-            channel.kind.value,
-            channel.priority,
-            channel.safety_buffer_pct,
-            channel.default_share_pct,
-            channel.waterfall,
-            channel.active,
+            *_settings(channel),
             now,
         )
         return bool(status == "INSERT 0 1")
@@ -49,14 +42,7 @@ class PostgresChannels:
                 version = version + 1, updated_at = $9
             WHERE id = $1 RETURNING {rows.CHANNEL_COLUMNS}
             """,
-            channel.id,
-            channel.name,
-            channel.kind.value,
-            channel.priority,
-            channel.safety_buffer_pct,
-            channel.default_share_pct,
-            channel.waterfall,
-            channel.active,
+            *_settings(channel),
             now,
         )
         assert row is not None
@@ -80,6 +66,20 @@ class PostgresChannels:
             " VALUES ($1, $2, $3, $4, $5)",
             [(sku, p.channel, p.share_pct, p.units, now) for p in pools],
         )
+
+
+def _settings(channel: Channel) -> tuple[object, ...]:
+    """The channel's columns but its version, in table order ($1 to $8)."""
+    return (
+        channel.id,
+        channel.name,
+        channel.kind.value,
+        channel.priority,
+        channel.safety_buffer_pct,
+        channel.default_share_pct,
+        channel.waterfall,
+        channel.active,
+    )
 
 
 async def pools_of(conn: PoolConnectionProxy | asyncpg.Pool, sku: str) -> list[PoolShare]:

@@ -3,7 +3,6 @@ pools, straight on the database (as `stockd keys` does)."""
 
 from __future__ import annotations
 
-import getpass
 import re
 from typing import Annotated, Any, NoReturn
 
@@ -15,6 +14,7 @@ from stockd.bootstrap import Container
 from stockd.domain.channels import Channel, ChannelKind, PoolShare
 from stockd.domain.commands import CreateChannel, SetChannelPools
 from stockd.entrypoints.cli.database import database, with_container
+from stockd.entrypoints.cli.keys import actor
 from stockd.entrypoints.cli.output import AsJson, console, print_json
 from stockd.entrypoints.cli.settings import load as load_settings
 from stockd.service.context import Context
@@ -127,22 +127,14 @@ async def _pools(c: Container, sku: str) -> SkuPools:
 
 
 def _show(found: SkuPools, as_json: bool) -> None:
-    rows = [{**s.as_dict(), "resolved": found.pools.units.get(s.channel, 0)} for s in found.shares]
+    document = found.as_dict()
     if as_json:
-        print_json(
-            {
-                "sku": found.sku,
-                "sellable": found.sellable,
-                "pools": rows,
-                "defaults": found.defaults,
-                "shared": found.pools.shared,
-            }
-        )
+        print_json(document)
         return
     how = " (the channels' default shares)" if found.defaults else ""
     out.print(f"{found.sku}: {found.sellable} sellable{how}", markup=False, highlight=False)
     table = Table("channel", "share", "units now")
-    for r in rows:
+    for r in document["pools"]:
         share = f"{r['share_pct']}%" if r["share_pct"] is not None else f"{r['units']} fixed"
         table.add_row(r["channel"], share, str(r["resolved"]))
     table.add_row("(shared)", "", str(found.pools.shared))
@@ -164,4 +156,4 @@ def _fail(message: str) -> NoReturn:
 
 
 def _context() -> Context:
-    return Context(actor=f"cli:{getpass.getuser()}")
+    return Context(actor=actor())

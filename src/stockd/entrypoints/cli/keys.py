@@ -108,5 +108,6 @@ def revoke(
 
 
 def actor() -> str:
-    """Who the ledger names for key changes made here."""
+    """Who the ledger names for changes made from the command line (keys,
+    channels)."""
     return f"cli:{getpass.getuser()}"

@@ -18,13 +18,12 @@ from stockd.entrypoints.api.schemas.channels import (
     ChannelPage,
     ChannelRead,
     ChannelUpdate,
-    PoolRead,
     PoolsRead,
     PoolsSet,
 )
 from stockd.entrypoints.api.schemas.common import CODE_PATTERN
 from stockd.entrypoints.api.writes import expected_version
-from stockd.service.pools import SkuPools, sku_pools
+from stockd.service.pools import sku_pools
 
 router = APIRouter(prefix="/v1", tags=["channels"])
 
@@ -96,22 +95,4 @@ async def _pools_read(container: Container, sku: str) -> PoolsRead:
     found = await sku_pools(container.reads, container.availability, sku)
     if found is None:
         raise errors.NotFound(f"SKU {sku!r} does not exist")
-    return _document(found)
-
-
-def _document(found: SkuPools) -> PoolsRead:
-    return PoolsRead(
-        sku=found.sku,
-        sellable=found.sellable,
-        pools=[
-            PoolRead(
-                channel=s.channel,
-                share_pct=s.share_pct,
-                units=s.units,
-                resolved=found.pools.units.get(s.channel, 0),
-            )
-            for s in found.shares
-        ],
-        defaults=found.defaults,
-        shared=found.pools.shared,
-    )
+    return PoolsRead.model_validate(found.as_dict())
