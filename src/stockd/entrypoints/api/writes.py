@@ -56,21 +56,26 @@ async def execute(
     transaction when it must be stored for idempotent replay."""
     ctx = Context(actor=actor(principal), idempotency_key=idem.key if idem else None)
 
+    if idem is None:  # the flash sale's case: nothing to store
+        status, document = render(await bus.handle(cmd, ctx))
+        body = encode(document)
+        return Json(status, body, _etag(body) if etag else None)
+
     def stored(result: Any) -> StoredResponse:
         status, document = render(result)
         return StoredResponse(status, encode(document))
 
-    if idem is None:
-        response, replayed = stored(await bus.handle(cmd, ctx)), False
-    else:
-        reply = await bus.handle_idempotent(cmd, ctx, idem, stored)
-        response, replayed = reply.response, reply.replayed
-    headers = []
-    if replayed:
+    reply = await bus.handle_idempotent(cmd, ctx, idem, stored)
+    response = reply.response
+    headers = _etag(response.body) if etag else []
+    if reply.replayed:
         headers.append((b"idempotent-replayed", b"true"))
-    if etag:
-        headers.append((b"etag", f'"{orjson.loads(response.body)["version"]}"'.encode()))
     return Json(response.status, response.body, headers)
+
+
+def _etag(body: bytes) -> list[tuple[bytes, bytes]]:
+    """The ETag header of a versioned document's answer."""
+    return [(b"etag", f'"{orjson.loads(body)["version"]}"'.encode())]
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,7 +94,7 @@ async def create(request: Request) -> Response:
                 ("header",),
             )
         try:
-            body = ReservationCreate.model_validate_json(await request.body())
+            body = ReservationCreate.model_validate_json(await lean.body(request))
         except ValidationError as e:
             return invalid(e.errors(), path, ("body",))
         except ClientDisconnect:
