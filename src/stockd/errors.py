@@ -234,6 +234,34 @@ class InsufficientStock(Conflict):
         self.lines = tuple(lines)
 
 
+class ChannelShort(Conflict):
+    """A request through a channel (or through none: the shared pool) asks
+    more of a SKU than the channel's pools let it take, though the stock may
+    be there for other channels."""
+
+    code = "insufficient_channel_stock"
+    title = "Not enough stock for this channel"
+    members: ClassVar[tuple[str, ...]] = ("channel", "lines")
+
+    def __init__(self, detail: str, *, channel: str | None, lines: Sequence[ChannelLine]) -> None:
+        super().__init__(
+            detail, members={"channel": channel, "lines": [x.as_dict() for x in lines]}
+        )
+        self.lines = tuple(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelLine:
+    """A SKU a channel is short of: asked for, and what it may still take."""
+
+    sku: str
+    requested: int
+    room: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sku": self.sku, "requested": self.requested, "room": self.room}
+
+
 class LastAdminKey(Conflict):
     """Revoking this key would leave no active admin key (pass `force`)."""
 

@@ -50,7 +50,7 @@ async def test_a_channel_is_created_read_listed_and_changed(api: Api) -> None:
     assert r.json()["version"] == 3  # nothing changed
 
     events = (await api.get("/v1/events", params={"type": "channel.*"})).json()["items"]
-    assert [(e["type"], e["data"].get("channel")) for e in events] == [
+    assert [(e["type"], e["channel"]) for e in events] == [
         ("channel.created", "amazon"),
         ("channel.created", "web"),
         ("channel.changed", "amazon"),

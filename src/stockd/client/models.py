@@ -221,6 +221,7 @@ class ReservationRead:
     order_id: str | None
     pickup_location: str | None
     lines: tuple[LineRead, ...]
+    channel: str | None = None  # older servers do not send it
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +303,7 @@ class EventRead:
     actor: str
     idempotency_key: str | None
     at: datetime
+    channel: str | None = None  # older servers do not send it
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +351,7 @@ class OrderRead:
     replanned: bool | None = None
     plan: PlanRead | None = None
     events: tuple[EventRead, ...] | None = None
+    channel: str | None = None  # older servers do not send it
 
 
 @dataclass(frozen=True, slots=True)

@@ -279,6 +279,7 @@ class Reservations(Resource[T]):
         ship_to: ShipTo | None = None,
         strategy: Strategy | None = None,
         pickup_location: str | None = None,
+        channel: str | None = None,
         idempotency_key: str | None = None,
     ) -> Args:
         body = given(
@@ -288,6 +289,7 @@ class Reservations(Resource[T]):
             ship_to=ship_to,
             strategy=strategy,
             pickup_location=pickup_location,
+            channel=channel,
         )
         return Args(json=body, idempotency_key=idempotency_key)
 

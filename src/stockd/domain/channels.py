@@ -22,11 +22,13 @@ claims is the shared pool. This module is the arithmetic, pure and exact:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any
+
+from stockd.domain.events import Event, Movement
 
 MAX_SAFETY_BUFFER_PCT = 50
 
@@ -273,3 +275,78 @@ def advertised(sellable: int, channel: Channel, available: int) -> int:
     arrives from the channel may take."""
     buffered = sellable * (100 - channel.safety_buffer_pct) // 100
     return max(min(buffered, available), 0)
+
+
+BYPASS = "*"
+"""The channel an admin names to hold without regard to pools (manual
+operations): its units count as held without a channel."""
+
+
+@dataclass(frozen=True, slots=True)
+class SkuChannels:
+    """A SKU's stock as the channels see it: `for_sale` and `held` (reserved
+    + committed) summed over its locations, its own pools (empty: the
+    channels' defaults), and each channel's units outstanding."""
+
+    sku: str
+    for_sale: int
+    held: int
+    shares: Sequence[PoolShare]
+    outstanding: Mapping[str, int]
+
+    def pools(self, channels: Mapping[str, Channel]) -> Pools:
+        return resolve_pools(self.for_sale, self.shares, channels)
+
+    @property
+    def unchanneled(self) -> int:
+        """Units held without a channel (or bypassing the pools): what is
+        held less what the channels' counters account for."""
+        return max(self.held - sum(self.outstanding.values()), 0)
+
+    def room(self, channel: str | None, channels: Mapping[str, Channel]) -> int:
+        """Units a new hold may take through `channel` (None: without one,
+        from the shared pool only) — the pools' limit; the levels' own
+        (`available`) is checked where the units are taken."""
+        pools = self.pools(channels)
+        found = allowances(pools, channels, self.outstanding, self.unchanneled)
+        if channel is None:
+            if found:
+                return next(iter(found.values())).shared_free
+            return max(pools.shared - self.unchanneled, 0)
+        allowance = found.get(channel)
+        return allowance.sellable if allowance is not None else 0
+
+    def took(self, channel: str | None, units: int) -> SkuChannels:
+        """The same after a hold of `units` through `channel`."""
+        outstanding = dict(self.outstanding)
+        if channel is not None and channel != BYPASS:
+            outstanding[channel] = outstanding.get(channel, 0) + units
+        return SkuChannels(self.sku, self.for_sale, self.held + units, self.shares, outstanding)
+
+
+def pooled(shares: Sequence[PoolShare], channels: Mapping[str, Channel]) -> bool:
+    """Whether a SKU with these pools of its own has any pool at all (its
+    own, or the active channels' default shares): if not, everything is
+    shared and channels limit nothing."""
+    live = shares or default_shares(channels)
+    return any(
+        (c := channels.get(s.channel)) is not None and c.active and (s.units or s.share_pct)
+        for s in live
+    )
+
+
+def outstanding_changes(events: Iterable[Event]) -> dict[tuple[str, str], int]:
+    """Per (sku, channel), what movements that name a channel change of its
+    units outstanding: their held and committed deltas (a hold adds, a
+    commit moves reserved to committed and changes nothing, a release, an
+    expiry, a shipment or a cancel takes away). Bypassing holds have no
+    counter."""
+    changes: dict[tuple[str, str], int] = {}
+    for e in events:
+        if not isinstance(e, Movement) or e.channel is None or e.channel == BYPASS:
+            continue
+        change = e.delta.reserved + e.delta.committed
+        if change:
+            key = (e.key.sku, e.channel)
+            changes[key] = changes.get(key, 0) + change
+    return changes

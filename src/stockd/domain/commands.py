@@ -77,6 +77,9 @@ class Reserve(Command):
     ship_to: Point | None = None
     strategy: str | None = None
     pickup_location: str | None = None
+    channel: str | None = None
+    """The channel it sells through (its pools apply), `*` to bypass them
+    (admin), or None: the shared pool only."""
 
 
 @dataclass(frozen=True, slots=True)

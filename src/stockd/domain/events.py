@@ -44,6 +44,11 @@ class Event:
     reservation_id: Annotated[str | None, "The reservation (hold) it concerns."] = None
     order_id: Annotated[str | None, "The order it concerns."] = None
     transfer_id: Annotated[str | None, "The transfer it concerns."] = None
+    channel: Annotated[
+        str | None,
+        "The sales channel it concerns: the one the hold or order sells through (`*`: an"
+        " admin's hold that bypassed the pools), or the channel a `channel.*` event is about.",
+    ] = None
 
 
 # -- level movements ----------------------------------------------------------

@@ -55,6 +55,7 @@ class Order:
     ship_to: Point | None = None
     region: str | None = None
     pickup_location: str | None = None
+    channel: str | None = None
 
     def line(self, sku: str, location: str) -> OrderLine | None:
         return next((x for x in self.lines if x.sku == sku and x.location == location), None)

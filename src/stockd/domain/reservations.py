@@ -41,6 +41,7 @@ class Reservation:
     order_id: str | None = None
     closed_at: datetime | None = None
     pickup_location: str | None = None
+    channel: str | None = None
 
     def status_at(self, now: datetime) -> ReservationStatus:
         """An active hold past its deadline is expired, whether or not the

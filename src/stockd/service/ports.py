@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from stockd.domain.catalog import Location, Sku
-from stockd.domain.channels import Channel, PoolShare
+from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.commands import SkuQuantity
 from stockd.domain.events import Event, Movement
 from stockd.domain.orders import Order, OrderStatus, ReturnCondition
@@ -63,6 +63,14 @@ class ChannelRepository(Protocol):
         ...
 
     async def get_many(self, ids: Collection[str]) -> dict[str, Channel]: ...
+
+    async def all(self) -> dict[str, Channel]: ...
+
+    async def stock(self, skus: Collection[str], *, lock: bool = False) -> dict[str, SkuChannels]:
+        """Each existing SKU's stock as the channels see it; with `lock`, under
+        its row lock (taken in SKU order), so the channels' decisions on it
+        are taken one at a time."""
+        ...
 
     async def pools(self, sku: str) -> list[PoolShare]:
         """A SKU's pools, by channel id."""

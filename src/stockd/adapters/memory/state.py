@@ -8,7 +8,13 @@ from datetime import datetime
 
 from stockd import errors
 from stockd.domain.catalog import Location, Sku
-from stockd.domain.channels import Channel, PoolShare
+from stockd.domain.channels import (
+    Channel,
+    PoolShare,
+    SkuChannels,
+    outstanding_changes,
+    pooled,
+)
 from stockd.domain.events import Event, Movement
 from stockd.domain.orders import Order, OrderStatus
 from stockd.domain.quantities import Level, LevelKey, Quantities
@@ -35,6 +41,7 @@ class MemoryData:
     keys: dict[str, tuple[ApiKey, bytes]] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
     pools: dict[str, tuple[PoolShare, ...]] = field(default_factory=dict)
+    outstanding: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def copy(self) -> MemoryData:
         return MemoryData(
@@ -51,6 +58,7 @@ class MemoryData:
             dict(self.keys),
             dict(self.channels),
             dict(self.pools),
+            dict(self.outstanding),
         )
 
 
@@ -163,6 +171,9 @@ class MemoryReservations:
         movements: Sequence[Movement],
         now: datetime,
     ) -> bool:
+        # As the one statement does: a SKU split into pools is decided under lock.
+        if any(pooled(self.s.pools.get(k.sku, ()), self.s.channels) for k in deltas):
+            return False
         if await MemoryLevels(self.s).apply_many(deltas, now) is None:
             return False
         await self.add_many(reservations)
@@ -229,6 +240,11 @@ class MemoryLedger:
         self.s = state
 
     async def append(self, events: Sequence[Event]) -> None:
+        for key, change in outstanding_changes(events).items():
+            now = self.s.outstanding.get(key, 0) + change
+            if now < 0:
+                raise errors.InvariantViolation(f"channel {key[1]} would owe {now} of {key[0]}")
+            self.s.outstanding[key] = now
         self.s.events.extend(events)
 
 
@@ -394,6 +410,28 @@ class MemoryChannels:
 
     async def get_many(self, ids: Collection[str]) -> dict[str, Channel]:
         return {i: self.s.channels[i] for i in ids if i in self.s.channels}
+
+    async def all(self) -> dict[str, Channel]:
+        return dict(self.s.channels)
+
+    async def stock(self, skus: Collection[str], *, lock: bool = False) -> dict[str, SkuChannels]:
+        found = {}
+        for sku in skus:
+            if sku not in self.s.skus:
+                continue
+            levels = [v for k, v in self.s.levels.items() if k.sku == sku]
+            found[sku] = SkuChannels(
+                sku,
+                sum(
+                    x.quantities.for_sale
+                    for x in levels
+                    if (loc := self.s.locations.get(x.key.location)) is not None and loc.usable
+                ),
+                sum(x.quantities.reserved + x.quantities.committed for x in levels),
+                list(self.s.pools.get(sku, ())),
+                {c: n for (s, c), n in self.s.outstanding.items() if s == sku},
+            )
+        return found
 
     async def pools(self, sku: str) -> list[PoolShare]:
         return list(self.s.pools.get(sku, ()))

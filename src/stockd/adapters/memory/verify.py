@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from stockd.adapters.memory.state import MemoryData
+from stockd.domain.channels import BYPASS, outstanding_changes
 from stockd.domain.events import Movement, OrderReturned, OrderShipped, Reserved
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import ReservationStatus
@@ -100,6 +101,20 @@ def verify(s: MemoryData) -> VerifyReport:
             found.append(
                 Discrepancy("incoming", str(key), "incoming below the units in transit to it")
             )
+    replayed = outstanding_changes(s.events)
+    live: dict[tuple[str, str], int] = defaultdict(int)
+    for r in s.reservations.values():
+        if r.status is ReservationStatus.ACTIVE and r.channel not in (None, BYPASS):
+            for x in r.lines:
+                live[(x.sku, str(r.channel))] += x.quantity
+    for o in s.orders.values():
+        if o.channel not in (None, BYPASS):
+            for ol in o.lines:
+                live[(ol.sku, str(o.channel))] += ol.committed
+    for sku, channel in sorted(s.outstanding.keys() | replayed.keys() | live.keys()):
+        counted = s.outstanding.get((sku, channel), 0)
+        if counted != replayed.get((sku, channel), 0) or counted != live.get((sku, channel), 0):
+            found.append(Discrepancy("channels", f"{sku} through {channel}", "counter differs"))
     return VerifyReport(len(s.events), len(s.levels), tuple(found))
 
 

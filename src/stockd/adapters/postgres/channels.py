@@ -9,7 +9,46 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from stockd.adapters.postgres import rows
-from stockd.domain.channels import Channel, PoolShare
+from stockd.domain.channels import Channel, PoolShare, SkuChannels
+from stockd.domain.quantities import FOR_SALE
+
+POOLED_SQL = """(
+    EXISTS (SELECT 1 FROM channel_pools p JOIN channels c ON c.id = p.channel
+            WHERE p.sku = {sku} AND c.active AND (p.units > 0 OR p.share_pct > 0))
+    OR (NOT EXISTS (SELECT 1 FROM channel_pools p WHERE p.sku = {sku})
+        AND EXISTS (SELECT 1 FROM channels c WHERE c.active AND c.default_share_pct > 0))
+)"""
+"""Whether the SKU `{sku}` is split into channel pools: `domain.channels.pooled`
+in SQL (tests/integration/test_channel_holds.py checks they agree)."""
+
+_STOCK = f"""
+WITH s AS (
+    SELECT sku FROM skus WHERE sku = ANY($1::text[]) ORDER BY sku LOCK
+)
+SELECT s.sku,
+    coalesce(t.for_sale, 0)::bigint AS for_sale, coalesce(t.held, 0)::bigint AS held,
+    coalesce((SELECT array_agg(p.channel ORDER BY p.channel) FROM channel_pools p
+              WHERE p.sku = s.sku), '{{}}') AS channels,
+    coalesce((SELECT array_agg(p.share_pct ORDER BY p.channel) FROM channel_pools p
+              WHERE p.sku = s.sku), '{{}}') AS share_pcts,
+    coalesce((SELECT array_agg(p.units ORDER BY p.channel) FROM channel_pools p
+              WHERE p.sku = s.sku), '{{}}') AS units,
+    coalesce((SELECT array_agg(o.channel) FROM channel_stock o WHERE o.sku = s.sku),
+             '{{}}') AS counted,
+    coalesce((SELECT array_agg(o.outstanding) FROM channel_stock o WHERE o.sku = s.sku),
+             '{{}}') AS outstanding
+FROM s LEFT JOIN LATERAL (
+    SELECT sum({FOR_SALE.sql(lambda c: "l." + c)})
+               FILTER (WHERE loc.active AND NOT loc.archived) AS for_sale,
+           sum(l.reserved + l.committed) AS held
+    FROM levels l JOIN locations loc ON loc.id = l.location
+    WHERE l.sku = s.sku
+) t ON true
+"""
+"""Each SKU's stock as the channels see it (`SkuChannels`): sellable units
+at its usable locations, units held anywhere, its pools, its counters."""
+_STOCK_READ = _STOCK.replace("LOCK", "")
+_STOCK_LOCKED = _STOCK.replace("LOCK", "FOR NO KEY UPDATE")
 
 
 class PostgresChannels:
@@ -55,6 +94,26 @@ class PostgresChannels:
             f"SELECT {rows.CHANNEL_COLUMNS} FROM channels WHERE id = ANY($1::text[])", list(ids)
         )
         return {r["id"]: rows.channel(r) for r in found}
+
+    async def all(self) -> dict[str, Channel]:
+        found = await self.conn.fetch(f"SELECT {rows.CHANNEL_COLUMNS} FROM channels")
+        return {r["id"]: rows.channel(r) for r in found}
+
+    async def stock(self, skus: Collection[str], *, lock: bool = False) -> dict[str, SkuChannels]:
+        found = await self.conn.fetch(_STOCK_LOCKED if lock else _STOCK_READ, sorted(skus))
+        return {
+            r["sku"]: SkuChannels(
+                r["sku"],
+                r["for_sale"],
+                r["held"],
+                [
+                    PoolShare(c, p, u)
+                    for c, p, u in zip(r["channels"], r["share_pcts"], r["units"], strict=True)
+                ],
+                dict(zip(r["counted"], r["outstanding"], strict=True)),
+            )
+            for r in found
+        }
 
     async def pools(self, sku: str) -> list[PoolShare]:
         return await pools_of(self.conn, sku)

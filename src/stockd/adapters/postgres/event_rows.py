@@ -1,7 +1,7 @@
 """Events as rows of `ledger_events`, both ways, from one mapping.
 
 A row has a column for each reference consumers filter by (`sku`,
-`location`, `reservation_id`, `order_id`, `transfer_id`), the base fields of
+`location`, `reservation_id`, `order_id`, `transfer_id`, `channel`), the base fields of
 `domain.events.Event`, a movement's delta (`d_<state>`) and quantities after
 (`<state>`), and `data` (jsonb) with the fields an event type adds. Python
 writes rows with `record`; the one-statement hold write (`hold_batch.py`)
@@ -38,6 +38,7 @@ BASE_COLUMNS = (
     "at",
     "order_id",
     "transfer_id",
+    "channel",
 )
 assert set(BASE_COLUMNS) == BASE_FIELDS, "every base field of an event has a column"
 
@@ -54,7 +55,7 @@ EVENT_FIELDS = (
 EVENT_COLUMNS = ", ".join(("seq", *EVENT_FIELDS))
 EVENT_TYPES_SQL = (
     ("text",) * 3 + ("bigint",) * (2 * len(COUNTERS)) + ("text",) * 5 + ("timestamptz",)
-) + ("text", "text", "jsonb")
+) + ("text", "text", "text", "jsonb")
 assert len(EVENT_TYPES_SQL) == len(EVENT_FIELDS)
 
 

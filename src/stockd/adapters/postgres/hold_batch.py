@@ -28,6 +28,7 @@ from datetime import datetime
 
 from asyncpg.pool import PoolConnectionProxy
 
+from stockd.adapters.postgres.channels import POOLED_SQL
 from stockd.adapters.postgres.event_rows import EVENT_FIELDS, sql_values
 from stockd.adapters.postgres.levels import keeps_invariants
 from stockd.adapters.postgres.rows import COUNTERS
@@ -66,6 +67,9 @@ WITH d AS (
         AS d (sku, location, reserved, touches)
 ), locked AS (
     SELECT l.sku, l.location FROM levels l JOIN d USING (sku, location)
+    -- A SKU split into channel pools is decided under lock (it locks nothing
+    -- here, so the statement refuses).
+    WHERE NOT {POOLED_SQL.format(sku="l.sku")}
     ORDER BY l.sku, l.location
     FOR NO KEY UPDATE OF l
 ), u AS (
@@ -138,10 +142,13 @@ def _check(
             and m.reason is None
             and m.order_id is None
             and m.transfer_id is None
+            and m.channel is None
         ):
             raise ValueError(f"place writes the events of new holds, not {m!r}")
     if any(r.status is not ReservationStatus.ACTIVE or r.created_at != now for r in reservations):
         raise ValueError("place writes new active holds taken now")
+    if any(r.channel is not None for r in reservations):
+        raise ValueError("place writes holds through no channel (channels are decided under lock)")
     if any(delta != Quantities(reserved=delta.reserved) for delta, _ in deltas.values()):
         raise ValueError("place only holds units")
     return first

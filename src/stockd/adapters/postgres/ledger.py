@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from asyncpg.pool import PoolConnectionProxy
 
 from stockd.adapters.postgres.event_rows import EVENT_FIELDS, EVENT_TYPES_SQL, record
+from stockd.domain.channels import outstanding_changes
 from stockd.domain.events import Event
 
 _APPEND = f"""
@@ -14,11 +15,32 @@ INSERT INTO ledger_events ({", ".join(EVENT_FIELDS)})
 SELECT * FROM unnest({", ".join(f"${i + 1}::{t}[]" for i, t in enumerate(EVENT_TYPES_SQL))})
 """
 
+_COUNT = """
+WITH d AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) AS d (sku, channel, change)
+), counted AS (
+    UPDATE channel_stock o SET outstanding = o.outstanding + d.change
+    FROM d WHERE o.sku = d.sku AND o.channel = d.channel
+    RETURNING o.sku, o.channel
+)
+INSERT INTO channel_stock AS o (sku, channel, outstanding)
+SELECT d.sku, d.channel, d.change FROM d
+WHERE NOT EXISTS (SELECT 1 FROM counted c WHERE c.sku = d.sku AND c.channel = d.channel)
+ON CONFLICT (sku, channel) DO UPDATE SET outstanding = o.outstanding + excluded.outstanding
+"""
+"""Each channel's units outstanding moved by the events' deltas: added in
+SQL (the CHECK keeps it from going below 0), never read and written back.
+Rows that exist are updated; a first count is inserted (an insert's row
+meets the CHECK before any conflict is seen, so a change that takes away
+must update)."""
+
 
 class PostgresLedger:
     """Appends are written when the unit of work commits (`flush`): inserting
     an event takes the numbering lock (migration 0003), held until commit, so
-    it is taken last, after every row lock of the transaction."""
+    it is taken last, after every row lock of the transaction. The channels'
+    counters (`channel_stock`) change with the events that move them, just
+    before them."""
 
     def __init__(self, conn: PoolConnectionProxy) -> None:
         self.conn = conn
@@ -35,6 +57,12 @@ class PostgresLedger:
         events, self._pending = self._pending, []
         if not events:
             return
+        changes = outstanding_changes(events)
+        if changes:
+            keys = sorted(changes)  # one lock order for every writer
+            await self.conn.execute(
+                _COUNT, [k[0] for k in keys], [k[1] for k in keys], [changes[k] for k in keys]
+            )
         records = [record(e) for e in events]
         if len(records) >= COPY_FROM:
             # Binary COPY encodes rows without the per-element checks that

@@ -14,7 +14,7 @@ from stockd.service.ports import OrderLineChange, ReturnRecord
 
 COLUMNS = (
     "id, status, fingerprint, reservation_id, strategy, ship_to_lat, ship_to_lon,"
-    " ship_to_region, pickup_location, created_at"
+    " ship_to_region, pickup_location, created_at, channel"
 )
 LINE_COLUMNS = "sku, location, ordered, committed, shipped, cancelled, returned"
 
@@ -33,6 +33,7 @@ def order_of(row: Record, lines: Sequence[OrderLine]) -> Order:
         ship_to=None if lat is None else Point(lat, lon),
         region=row["ship_to_region"],
         pickup_location=row["pickup_location"],
+        channel=row["channel"],
     )
 
 
@@ -45,8 +46,8 @@ class PostgresOrders:
         inserted = await self.conn.execute(
             """
             INSERT INTO orders (id, status, fingerprint, reservation_id, strategy, ship_to_lat,
-                ship_to_lon, ship_to_region, pickup_location, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+                ship_to_lon, ship_to_region, pickup_location, created_at, updated_at, channel)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)
             ON CONFLICT (id) DO NOTHING
             """,
             order.id,
@@ -59,6 +60,7 @@ class PostgresOrders:
             order.region,
             order.pickup_location,
             order.created_at,
+            order.channel,
         )
         if inserted != "INSERT 0 1":
             return False

@@ -32,9 +32,9 @@ class PostgresReservations:
             """
             WITH r AS (
                 INSERT INTO reservations
-                    (id, status, reference, created_at, expires_at, pickup_location)
+                    (id, status, reference, created_at, expires_at, pickup_location, channel)
                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[],
-                                     $5::timestamptz[], $6::text[])
+                                     $5::timestamptz[], $6::text[], $12::text[])
             )
             INSERT INTO reservation_lines (reservation_id, sku, location, quantity, named)
             SELECT * FROM unnest($7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[])
@@ -50,6 +50,7 @@ class PostgresReservations:
             [x.location for _, x in lines],
             [x.quantity for _, x in lines],
             [x.named for _, x in lines],
+            [r.channel for r in reservations],
         )
 
     async def place(

@@ -32,7 +32,7 @@ CHANNEL_COLUMNS = (
     "id, name, kind, priority, safety_buffer_pct, default_share_pct, waterfall, active, version"
 )
 RESERVATION_COLUMNS = (
-    "id, status, reference, order_id, created_at, expires_at, closed_at, pickup_location"
+    "id, status, reference, order_id, created_at, expires_at, closed_at, pickup_location, channel"
 )
 assert len(COUNTERS) == 7, "quantities() below names each counter"
 _COLUMNS_BY_PREFIX = {"": COUNTERS, "d_": tuple(f"d_{c}" for c in COUNTERS)}
@@ -118,4 +118,5 @@ def reservation(row: Row, lines: Sequence[Row]) -> Reservation:
         order_id=row["order_id"],
         closed_at=row["closed_at"],
         pickup_location=row["pickup_location"],
+        channel=row["channel"],
     )

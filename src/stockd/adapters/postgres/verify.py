@@ -15,7 +15,10 @@ cause false alarms:
 - transfers: each transfer line's units in transit equal the `incoming` its
   movements put at the destination and took out again;
 - incoming: each level's `incoming` covers the units in transit to it (it may
-  hold more: expected purchase orders are adjusted in).
+  hold more: expected purchase orders are adjusted in);
+- channels: each channel's units outstanding of a SKU (`channel_stock`)
+  equal both the replay of the events that name the channel (their held and
+  committed deltas) and the units of its active holds and open orders.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncpg
 
 from stockd.adapters.postgres.rows import COUNTERS
+from stockd.domain.channels import BYPASS
 from stockd.domain.events import OrderReturned, OrderShipped, Reserved
 from stockd.service.queries import Discrepancy, VerifyReport
 
@@ -156,6 +160,37 @@ ORDER BY 1, 2 LIMIT 1000
 """
 
 
+_CHANNELS = f"""
+WITH replay AS (
+    SELECT sku, channel, sum(d_reserved + d_committed)::bigint AS units
+    FROM ledger_events WHERE {_MOVEMENTS} AND channel IS NOT NULL AND channel <> '{BYPASS}'
+    GROUP BY sku, channel
+), live AS (
+    SELECT sku, channel, sum(units)::bigint AS units FROM (
+        SELECT rl.sku, r.channel, rl.quantity AS units
+        FROM reservations r JOIN reservation_lines rl ON rl.reservation_id = r.id
+        WHERE r.status = 'active' AND r.channel IS NOT NULL AND r.channel <> '{BYPASS}'
+        UNION ALL
+        SELECT ol.sku, o.channel, ol.committed
+        FROM orders o JOIN order_lines ol ON ol.order_id = o.id
+        WHERE o.channel IS NOT NULL AND o.channel <> '{BYPASS}'
+    ) u GROUP BY sku, channel
+), keys AS (
+    SELECT sku, channel FROM channel_stock UNION SELECT sku, channel FROM replay
+    UNION SELECT sku, channel FROM live
+)
+SELECT k.sku, k.channel, coalesce(c.outstanding, 0) AS counted,
+       coalesce(r.units, 0) AS replayed, coalesce(l.units, 0) AS live
+FROM keys k
+LEFT JOIN channel_stock c USING (sku, channel)
+LEFT JOIN replay r USING (sku, channel)
+LEFT JOIN live l USING (sku, channel)
+WHERE coalesce(c.outstanding, 0) <> coalesce(r.units, 0)
+   OR coalesce(c.outstanding, 0) <> coalesce(l.units, 0)
+ORDER BY 1, 2 LIMIT 1000
+"""
+
+
 async def verify(pool: asyncpg.Pool) -> VerifyReport:
     found: list[Discrepancy] = []
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
@@ -236,6 +271,15 @@ async def verify(pool: asyncpg.Pool) -> VerifyReport:
                     f"{r['sku']}@{r['location']}",
                     f"incoming {r['incoming']} but open transfers have {r['in_transit']}"
                     " in transit to it",
+                )
+            )
+        for r in await conn.fetch(_CHANNELS):
+            found.append(
+                Discrepancy(
+                    "channels",
+                    f"{r['sku']} through {r['channel']}",
+                    f"{r['counted']} outstanding counted, {r['replayed']} by its events,"
+                    f" {r['live']} in its active holds and open orders",
                 )
             )
         events = await conn.fetchval("SELECT count(*) FROM ledger_events")

@@ -95,6 +95,7 @@ async def close_holds(
                 reference=r.reference,
                 reservation_id=r.id,
                 idempotency_key=ctx.idempotency_key,
+                channel=r.channel,
             )
         )
     await batch.write(uow, now, "to close the holds")

@@ -92,6 +92,7 @@ async def _record(uow: UnitOfWork, placed: Placed, ctx: Context) -> None:
         idempotency_key=ctx.idempotency_key,
         order_id=order.id,
         reservation_id=order.reservation_id,
+        channel=order.channel,
         lines=tuple(
             {"sku": x.sku, "location": x.location, "quantity": x.ordered} for x in order.lines
         ),
@@ -188,6 +189,7 @@ async def _from_reservation(
                 reservation_id=reservation.id,
                 order_id=cmd.order_id,
                 idempotency_key=ctx.idempotency_key,
+                channel=reservation.channel,
             )
         )
     await uow.reservations.close(reservation.id, ReservationStatus.COMMITTED, now, cmd.order_id)
@@ -229,6 +231,7 @@ def _new_order(
         ship_to=cmd.ship_to.point if cmd.ship_to else None,
         region=cmd.ship_to.region if cmd.ship_to else None,
         pickup_location=pickup if pickup is not None else cmd.pickup_location,
+        channel=reservation.channel if reservation else None,
     )
 
 
@@ -278,6 +281,7 @@ async def ship_order(cmd: ShipOrder, uow: UnitOfWork, ctx: Context, deps: Deps) 
                 reason=f"shipment {shipment}",
                 reference=cmd.reference or shipment,
                 order_id=order.id,
+                channel=order.channel,
             )
         )
     await uow.ledger.append(movements)
@@ -329,6 +333,7 @@ async def cancel_order(cmd: CancelOrder, uow: UnitOfWork, ctx: Context, deps: De
                 f"cannot release {c} committed units",
                 reason=cmd.reason or "cancelled",
                 order_id=order.id,
+                channel=order.channel,
             )
         )
     await uow.ledger.append(movements)
@@ -369,6 +374,7 @@ async def _set_status(
                 actor=ctx.actor,
                 idempotency_key=ctx.idempotency_key,
                 order_id=order.id,
+                channel=order.channel,
                 previous=order.status.value,
                 status=status.value,
             )

@@ -59,6 +59,7 @@ async def extend(cmd: ExtendReservation, uow: UnitOfWork, ctx: Context, deps: De
                 reference=reservation.reference,
                 reservation_id=reservation.id,
                 idempotency_key=ctx.idempotency_key,
+                channel=reservation.channel,
             )
             for line in reservation.lines
         ]

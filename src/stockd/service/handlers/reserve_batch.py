@@ -31,6 +31,7 @@ from stockd.domain.events import Movement, Reserved
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
 from stockd.service import planning
+from stockd.service.channel_book import ChannelBook
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import placing
 from stockd.service.handlers.level_batch import LevelBatch
@@ -48,6 +49,8 @@ class Request:
 async def reserve_batch(
     requests: Sequence[Request], uow: UnitOfWork, deps: Deps, *, locked: bool = True
 ) -> list[Outcome] | None:
+    if not locked and any(r.cmd.channel is not None for r in requests):
+        return None  # channels are decided under the SKUs' locks
     now = deps.clock.now()
     outcomes: list[Outcome | None] = [None] * len(requests)
     deadlines: dict[int, datetime] = {}
@@ -90,10 +93,16 @@ async def reserve_batch(
             {k.location for k in batch.view} - locations.keys()
         )
 
+    book = None
+    if locked:
+        book = await ChannelBook.load(uow, {x.sku for i in live for x in requests[i].cmd.lines})
     movements: list[Movement] = []
     held: list[Reservation] = []
     for i in live:
         cmd, ctx = requests[i].cmd, requests[i].ctx
+        if book is not None and (unknown := book.unknown(cmd.channel)) is not None:
+            outcomes[i] = unknown
+            continue
         try:
             if cmd.pickup_location is not None:
                 pickup = cmd.pickup_location
@@ -112,6 +121,12 @@ async def reserve_batch(
         if short:
             outcomes[i] = placing.short_of(short, batch.view)
             continue
+        if book is not None:
+            refused = book.refusal(cmd.channel, units)
+            if refused is not None:
+                outcomes[i] = refused
+                continue
+            book.take(cmd.channel, units)
         reservation = Reservation(
             id=deps.new_id("res"),
             status=ReservationStatus.ACTIVE,
@@ -123,6 +138,7 @@ async def reserve_batch(
             expires_at=deadlines[i],
             reference=cmd.reference,
             pickup_location=cmd.pickup_location,
+            channel=cmd.channel,
         )
         for key, q in sorted(units.items()):
             delta = Quantities(reserved=q)
@@ -136,6 +152,7 @@ async def reserve_batch(
                     reference=cmd.reference,
                     reservation_id=reservation.id,
                     idempotency_key=ctx.idempotency_key,
+                    channel=cmd.channel,
                 )
             )
         held.append(reservation)

@@ -77,6 +77,7 @@ async def return_items(cmd: ReturnItems, uow: UnitOfWork, ctx: Context, deps: De
                 reason=f"returned {condition.value}",
                 reference=cmd.reference or record.id,
                 order_id=order.id,
+                channel=order.channel,
             )
         )
     await uow.orders.add_return(record)

@@ -33,6 +33,7 @@ class EventRead(Output):
     reservation_id: str | None
     order_id: str | None
     transfer_id: str | None
+    channel: str | None
     actor: str
     idempotency_key: str | None
     at: datetime
@@ -58,6 +59,7 @@ class EventRead(Output):
             reservation_id=e.reservation_id,
             order_id=e.order_id,
             transfer_id=e.transfer_id,
+            channel=e.channel,
             actor=e.actor,
             idempotency_key=e.idempotency_key,
             at=e.at,

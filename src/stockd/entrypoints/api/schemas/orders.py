@@ -178,6 +178,7 @@ class OrderRead(Output):
     strategy: str | None
     ship_to: ShipToRead | None
     pickup_location: str | None
+    channel: str | None = Field(description="The sales channel it sells through, if any.")
     created_at: datetime
     shipments: list[ShipmentRead] = Field(description="What each location ships, line by line.")
     replanned: bool | None = Field(
@@ -217,6 +218,7 @@ class OrderRead(Output):
             if point
             else None,
             pickup_location=order.pickup_location,
+            channel=order.channel,
             created_at=order.created_at,
             shipments=[ShipmentRead(location=loc, lines=ls) for loc, ls in by_location.items()],
             replanned=replanned,

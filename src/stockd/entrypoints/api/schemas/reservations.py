@@ -10,6 +10,7 @@ from pydantic import Field
 from stockd.domain.commands import LineRequest, Reserve
 from stockd.domain.reservations import Reservation
 from stockd.entrypoints.api.schemas.common import (
+    CODE_PATTERN,
     Code,
     Input,
     Output,
@@ -18,6 +19,10 @@ from stockd.entrypoints.api.schemas.common import (
     StrategyName,
 )
 
+ChannelName = Annotated[
+    str, Field(pattern=f"{CODE_PATTERN}|^\\*$", examples=["web", "amazon", "*"])
+]
+"""A channel's id, or `*`: no pools (admin keys only)."""
 LineQuantity = Annotated[int, Field(ge=1, le=1_000_000)]
 TtlSeconds = Annotated[int, Field(ge=1, le=31_536_000)]
 
@@ -45,6 +50,12 @@ class ReservationCreate(Input):
     pickup_location: Code | None = Field(
         None, description="Collect in this store: every line is held there and only there."
     )
+    channel: ChannelName | None = Field(
+        None,
+        description="The sales channel it sells through: it may take that channel's pool, the"
+        " shared pool, then (waterfall) the pools of channels of lower priority. Without it,"
+        " only the shared pool. `*` (admin keys) bypasses the pools.",
+    )
 
     def to_command(self) -> Reserve:
         return Reserve(
@@ -54,6 +65,7 @@ class ReservationCreate(Input):
             ship_to=self.ship_to.to_domain() if self.ship_to else None,
             strategy=self.strategy,
             pickup_location=self.pickup_location,
+            channel=self.channel,
         )
 
 
@@ -83,6 +95,7 @@ class ReservationRead(Output):
     reference: str | None
     order_id: str | None
     pickup_location: str | None
+    channel: str | None
     lines: list[LineRead]
 
     @classmethod
@@ -109,5 +122,6 @@ def reservation_document(r: Reservation, now: datetime) -> dict[str, Any]:
         "reference": r.reference,
         "order_id": r.order_id,
         "pickup_location": r.pickup_location,
+        "channel": r.channel,
         "lines": [{"sku": x.sku, "quantity": x.quantity, "location": x.location} for x in r.lines],
     }

@@ -1,0 +1,84 @@
+"""Channel limits on a batch of holds, decided under the SKUs' row locks.
+
+A hold that names a channel may take, of each SKU, what the channel's pools
+let it (`SkuChannels.room`); one that names none, only the shared pool; one
+that names `*` (admins), anything the levels have. The book reads each
+SKU's stock as the channels see it once, under the SKU's row lock (so two
+batches decide on one SKU's channels one after the other), and counts each
+accepted hold in, so later holds of the batch see it. What it decides is
+what the ledger writer then counts (`channel_stock`, changed in SQL by the
+events' deltas).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from stockd import errors
+from stockd.domain.channels import BYPASS, Channel, SkuChannels, pooled
+from stockd.domain.quantities import LevelKey
+from stockd.service.ports import UnitOfWork
+
+
+class ChannelBook:
+    def __init__(self, channels: Mapping[str, Channel], stock: Mapping[str, SkuChannels]) -> None:
+        self.channels = channels
+        self.stock = dict(stock)
+
+    @classmethod
+    async def load(cls, uow: UnitOfWork, skus: Collection[str]) -> ChannelBook:
+        """The book of `skus`, their rows locked. Every channel is read: any
+        may hold a pool, by its own or by its default share."""
+        channels = await uow.channels.all()
+        if not channels:
+            return cls(channels, {})  # no channel, no pool: nothing to lock
+        return cls(channels, await uow.channels.stock(skus, lock=True))
+
+    def unknown(self, channel: str | None) -> errors.StockdError | None:
+        """The refusal of a channel no hold may name, if it is one."""
+        if channel is None or channel == BYPASS:
+            return None
+        found = self.channels.get(channel)
+        if found is None:
+            return errors.UnknownReference(errors.Issue(f"unknown channel {channel!r}", "channel"))
+        if not found.active:
+            return errors.InvalidRequest(
+                errors.Issue(f"channel {channel!r} is not active: it sells nothing", "channel")
+            )
+        return None
+
+    def refusal(
+        self, channel: str | None, units: Mapping[LevelKey, int]
+    ) -> errors.ChannelShort | None:
+        """Why the pools refuse `units` through `channel`, or None."""
+        if channel == BYPASS:
+            return None
+        short = [
+            errors.ChannelLine(sku, asked, room)
+            for sku, asked in sorted(_by_sku(units).items())
+            if (stock := self.stock.get(sku)) is not None
+            and pooled(stock.shares, self.channels)
+            and asked > (room := stock.room(channel, self.channels))
+        ]
+        if not short:
+            return None
+        through = f"channel {channel!r}" if channel else "the shared pool (no channel named)"
+        return errors.ChannelShort(
+            f"{through} may not take "
+            + ", ".join(f"{x.requested} of {x.sku} (room for {x.room})" for x in short),
+            channel=channel,
+            lines=short,
+        )
+
+    def take(self, channel: str | None, units: Mapping[LevelKey, int]) -> None:
+        """Count an accepted hold in."""
+        for sku, q in _by_sku(units).items():
+            if (stock := self.stock.get(sku)) is not None:
+                self.stock[sku] = stock.took(channel, q)
+
+
+def _by_sku(units: Mapping[LevelKey, int]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for key, q in units.items():
+        total[key.sku] = total.get(key.sku, 0) + q
+    return total
