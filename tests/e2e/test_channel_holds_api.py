@@ -104,3 +104,76 @@ def test_40_http_buyers_on_a_30_unit_marketplace_pool_while_the_web_sells(
     assert [s for c, s in results if c == web] == [201] * 20  # its pool untouched
     verify = stockd("ledger", "verify", env=cli_env(live.database_url, tmp_path))
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+async def test_a_channels_availability_over_http(api: Api) -> None:
+    await api.setup_basics()  # 10 of A at x
+    body = {"id": "amazon", "name": "Amazon", "kind": "marketplace", "safety_buffer_pct": 20}
+    assert (await api.post("/v1/channels", json=body)).status_code == 201
+    r = await api.put(
+        "/v1/skus/A/channel-pools", json={"pools": [{"channel": "amazon", "units": 5}]}
+    )
+    assert r.status_code == 200, r.text
+    r = await api.get("/v1/channels/amazon/availability/A")
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "channel": "amazon",
+        "sku": "A",
+        "sellable": 10,
+        "advertised": 8,
+        "pool": {"units": 5, "outstanding": 0, "free": 5},
+        "shared_free": 5,
+        "borrowable": 0,
+    }
+    assert (await api.get("/v1/channels/ebay/availability/A")).status_code == 404
+    assert (await api.get("/v1/channels/amazon/availability/B")).status_code == 404
+    assert (await api.get("/v1/channels/amazon/availability/A?x=1")).status_code == 422
+
+
+async def test_an_order_that_arrived_on_a_channel_is_recorded_once(api: Api) -> None:
+    await api.setup_basics()  # 10 of A at x
+    body = {"id": "amazon", "name": "Amazon", "kind": "marketplace"}
+    assert (await api.post("/v1/channels", json=body)).status_code == 201
+    order = {"external_id": "114-123", "lines": [{"sku": "A", "quantity": 2}]}
+    r = await api.post("/v1/channels/amazon/orders", json=order)
+    assert r.status_code == 201, r.text
+    assert (r.json()["order_id"], r.json()["channel"]) == ("amazon:114-123", "amazon")
+    again = await api.post("/v1/channels/amazon/orders", json=order)
+    assert (again.status_code, again.json()["order_id"]) == (200, "amazon:114-123")
+    other = {**order, "lines": [{"sku": "A", "quantity": 3}]}
+    r = await api.post("/v1/channels/amazon/orders", json=other)
+    assert (r.status_code, r.json()["code"]) == (409, "already_exists")
+    r = await api.post("/v1/channels/ebay/orders", json=order)
+    assert r.status_code == 404
+    r = await api.post("/v1/channels/amazon/orders", json={**order, "external_id": "x" * 127})
+    assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "external_id")
+    r = await api.get("/v1/orders/amazon:114-123")
+    assert (r.status_code, r.json()["channel"]) == (200, "amazon")
+
+
+async def test_sales_and_direct_orders_name_their_channel(api: Api, db: Container) -> None:
+    await api.setup_basics()  # 10 of A at x
+    body = {"id": "stores", "name": "Stores", "kind": "store"}
+    assert (await api.post("/v1/channels", json=body)).status_code == 201
+    pools = {"pools": [{"channel": "stores", "units": 8}]}
+    assert (await api.put("/v1/skus/A/channel-pools", json=pools)).status_code == 200
+    sale = {"location": "x", "external_id": "R-1", "lines": [{"sku": "A", "quantity": 3}]}
+    r = await api.post("/v1/sales", json=sale)  # no channel: the shared 2 only
+    assert (r.status_code, r.json()["code"]) == (409, "insufficient_channel_stock")
+    r = await api.post("/v1/sales", json={**sale, "channel": "stores"})
+    assert r.status_code == 201, r.text
+    order = {"order_id": "O-1", "lines": [{"sku": "A", "quantity": 3}]}
+    r = await api.post("/v1/orders", json=order)
+    assert (r.status_code, r.json()["code"]) == (409, "insufficient_channel_stock")
+    _, writer = await create_key(db.bus, "writer", frozenset({Scope.WRITE}))
+    r = await api.post(
+        "/v1/orders",
+        json={**order, "channel": "*"},
+        headers={"Authorization": f"Bearer {writer}"},
+    )
+    assert r.status_code == 403
+    r = await api.post("/v1/orders", json={**order, "channel": "*"})
+    assert (r.status_code, r.json()["channel"]) == (201, "*")
+    quote = {"lines": [{"sku": "A", "quantity": 1}], "channel": "nope"}
+    r = await api.post("/v1/allocations/quote", json=quote)
+    assert (r.status_code, r.json()["code"]) == (422, "unknown_reference")

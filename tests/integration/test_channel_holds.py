@@ -10,14 +10,16 @@ import asyncpg
 import pytest
 
 from stockd import errors
-from stockd.adapters.postgres.channels import POOLED_SQL
 from stockd.bootstrap import Container
+from stockd.domain.allocation import OrderLine
 from stockd.domain.channels import BYPASS, Channel, ChannelKind, PoolShare, SkuChannels, pooled
 from stockd.domain.commands import (
     CancelOrder,
     CommitReservation,
     CreateChannel,
     LineRequest,
+    PlaceOrder,
+    RecordSale,
     ReleaseReservation,
     Reserve,
     SetChannelPools,
@@ -26,7 +28,10 @@ from stockd.domain.commands import (
     UpdateChannel,
 )
 from stockd.domain.reservations import Reservation
+from stockd.service.planning import Placement
+from stockd.service.pools import channel_availability
 from stockd.service.queries import EventFilter
+from stockd.service.quotes import quote
 from tests.support import ADMIN, race, seed
 
 WEB = Channel("web", "Own site", ChannelKind.WEB, priority=1)
@@ -202,5 +207,101 @@ async def test_the_sql_and_the_domain_agree_on_which_skus_are_split_into_pools(
     web = Channel("web", "W", ChannelKind.WEB, 1, default_share_pct=defaults, active=active)
     await db.bus.handle(CreateChannel(web), ADMIN)
     await db.bus.handle(SetChannelPools("A", tuple(own)), ADMIN)
-    in_sql = await raw.fetchval(f"SELECT {POOLED_SQL.format(sku='$1')}", "A")
+    in_sql = await raw.fetchval("SELECT stockd_pooled(ARRAY[$1])", "A")
     assert in_sql == pooled(own, {"web": web})
+
+
+async def test_a_channels_availability_says_what_it_may_sell_and_what_it_is_shown(
+    backend: Container,
+) -> None:
+    # 100 units: web 50, amazon 20, stores 10, shared 20; amazon shows 10% less.
+    await setup(
+        backend,
+        100,
+        [PoolShare("web", 50), PoolShare("amazon", units=20), PoolShare("stores", 10)],
+    )
+    await backend.bus.handle(UpdateChannel("amazon", {"safety_buffer_pct": 10}), ADMIN)
+
+    async def seen(channel: str) -> dict[str, object]:
+        found = await channel_availability(backend.reads, backend.availability, channel, "A")
+        return found.as_dict()
+
+    assert await seen("amazon") == {
+        "channel": "amazon",
+        "sku": "A",
+        "sellable": 50,
+        "advertised": 45,
+        "pool": {"units": 20, "outstanding": 0, "free": 20},
+        "shared_free": 20,
+        "borrowable": 10,
+    }
+    await backend.bus.handle(hold(25, "amazon"), ADMIN)  # its 20 and 5 of the shared
+    amazon = await seen("amazon")
+    assert (amazon["sellable"], amazon["pool"], amazon["shared_free"]) == (
+        25,
+        {"units": 20, "outstanding": 25, "free": 0},
+        15,
+    )
+    web = await seen("web")
+    assert (web["sellable"], web["advertised"], web["borrowable"]) == (75, 75, 10)
+    # Holding what it says it may, and not one more.
+    await backend.bus.handle(hold(25, "amazon"), ADMIN)
+    assert (await seen("amazon"))["sellable"] == 0
+    await backend.bus.handle(UpdateChannel("stores", {"active": False}), ADMIN)
+    assert (await seen("stores"))["sellable"] == 0
+    with pytest.raises(errors.NotFound):
+        await channel_availability(backend.reads, backend.availability, "ebay", "A")
+    with pytest.raises(errors.NotFound):
+        await channel_availability(backend.reads, backend.availability, "web", "B")
+
+
+async def test_without_pools_a_channel_may_sell_all_that_is_available(
+    backend: Container,
+) -> None:
+    await setup(backend, 10, [])
+    await backend.bus.handle(hold(4, None), ADMIN)
+    found = await channel_availability(backend.reads, backend.availability, "amazon", "A")
+    assert (found.sellable, found.advertised, found.shared_free) == (6, 6, 6)
+
+
+async def test_orders_and_sales_through_a_channel_keep_to_its_pools(backend: Container) -> None:
+    await setup(backend, 100, [PoolShare("web", 80), PoolShare("amazon", units=10)])
+    # A direct order through amazon: its 10 and the shared 10, never the web's 80.
+    with pytest.raises(errors.ChannelShort):
+        await backend.bus.handle(
+            PlaceOrder("O-1", "f1", (LineRequest("A", 21, "x"),), channel="amazon"), ADMIN
+        )
+    placed = await backend.bus.handle(
+        PlaceOrder("O-1", "f1", (LineRequest("A", 20, "x"),), channel="amazon"), ADMIN
+    )
+    assert placed.order.channel == "amazon"
+    assert await outstanding(backend) == {"amazon": 20}
+    # A sale with no channel: the shared pool, which amazon's order used up.
+    with pytest.raises(errors.ChannelShort):
+        await backend.bus.handle(RecordSale("x", "R-1", (SkuQuantity("A", 1),), "f"), ADMIN)
+    await backend.bus.handle(
+        RecordSale("x", "R-1", (SkuQuantity("A", 5),), "f", channel="web"), ADMIN
+    )
+    # A sale moves no counter (nothing is held or committed), but carries its channel.
+    assert await outstanding(backend) == {"amazon": 20}
+    # An order from a hold sells through the hold's channel, not another.
+    held: Reservation = await backend.bus.handle(hold(2, "web"), ADMIN)
+    with pytest.raises(errors.InvalidRequest, match="web"):
+        await backend.bus.handle(
+            PlaceOrder("O-2", "f2", reservation_id=held.id, channel="amazon"), ADMIN
+        )
+    await backend.bus.handle(PlaceOrder("O-2", "f2", reservation_id=held.id), ADMIN)
+    assert await outstanding(backend) == {"amazon": 20, "web": 2}
+    assert (await backend.reads.verify()).clean
+
+
+async def test_a_quote_through_a_channel_is_refused_as_the_hold_would_be(
+    backend: Container,
+) -> None:
+    await setup(backend, 100, [PoolShare("web", 90)])
+    now = backend.clock.now()
+    lines = [OrderLine("A", 11)]
+    with pytest.raises(errors.ChannelShort):
+        await quote(backend.reads, now, lines, Placement(None, None), "priority", "amazon")
+    planned = await quote(backend.reads, now, lines, Placement(None, None), "priority", "web")
+    assert planned.plan.feasible

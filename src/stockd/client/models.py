@@ -112,6 +112,26 @@ class PoolsRead:
     shared: int
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelPoolRead:
+    units: int
+    outstanding: int
+    free: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelAvailabilityRead:
+    """What a channel may sell of a SKU (`sellable`) and is shown (`advertised`)."""
+
+    channel: str
+    sku: str
+    sellable: int
+    advertised: int
+    pool: ChannelPoolRead
+    shared_free: int
+    borrowable: int
+
+
 # -- levels, availability, adjustments ---------------------------------------------
 
 

@@ -32,6 +32,7 @@ from stockd.client.models import (
     AdjustmentResults,
     AvailabilityList,
     AvailabilityRead,
+    ChannelAvailabilityRead,
     ChannelKind,
     ChannelPage,
     ChannelRead,
@@ -162,6 +163,33 @@ class Channels(Resource[T]):
     def set_pools(self, sku: str, pools: Sequence[PoolIn]) -> Args:
         """Replace a SKU's pools (`[]`: the channels' default shares)."""
         return Args(json={"pools": list(pools)})
+
+    @endpoint("GET", "/v1/channels/{channel_id}/availability/{sku}", ChannelAvailabilityRead)
+    def availability(self, channel_id: str, sku: str) -> Args:
+        """What the channel may sell of the SKU now, and what it is shown."""
+        return Args()
+
+    @endpoint("POST", "/v1/channels/{channel_id}/orders", OrderRead)
+    def place_order(
+        self,
+        channel_id: str,
+        external_id: str,
+        lines: Sequence[LineIn],
+        *,
+        ship_to: ShipTo | None = None,
+        strategy: Strategy | None = None,
+        pickup_location: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        """Record an order that arrived on the channel (once per `external_id`)."""
+        body = given(
+            external_id=external_id,
+            lines=list(lines),
+            ship_to=ship_to,
+            strategy=strategy,
+            pickup_location=pickup_location,
+        )
+        return Args(json=body, idempotency_key=idempotency_key)
 
     @endpoint("GET", "/v1/channels", ChannelPage)
     def list(self, *, limit: int | None = None, cursor: str | None = None) -> Args:
@@ -348,9 +376,14 @@ class Allocations(Resource[T]):
         ship_to: ShipTo | None = None,
         strategy: Strategy | None = None,
         pickup_location: str | None = None,
+        channel: str | None = None,
     ) -> Args:
         body = given(
-            lines=list(lines), ship_to=ship_to, strategy=strategy, pickup_location=pickup_location
+            lines=list(lines),
+            ship_to=ship_to,
+            strategy=strategy,
+            pickup_location=pickup_location,
+            channel=channel,
         )
         return Args(json=body)
 
@@ -366,6 +399,7 @@ class Orders(Resource[T]):
         ship_to: ShipTo | None = None,
         strategy: Strategy | None = None,
         pickup_location: str | None = None,
+        channel: str | None = None,
         idempotency_key: str | None = None,
     ) -> Args:
         """Place an order from `lines` or from a `reservation_id` (one of them)."""
@@ -376,6 +410,7 @@ class Orders(Resource[T]):
             ship_to=ship_to,
             strategy=strategy,
             pickup_location=pickup_location,
+            channel=channel,
         )
         return Args(json=body, idempotency_key=idempotency_key)
 
@@ -537,9 +572,10 @@ class Sales(Resource[T]):
         external_id: str,
         lines: Sequence[UnitsIn],
         *,
+        channel: str | None = None,
         idempotency_key: str | None = None,
     ) -> Args:
-        body = {"location": location, "external_id": external_id, "lines": list(lines)}
+        body = given(location=location, external_id=external_id, lines=list(lines), channel=channel)
         return Args(json=body, idempotency_key=idempotency_key)
 
     @endpoint("GET", "/v1/sales", SalePage)

@@ -126,6 +126,9 @@ class PlaceOrder(Command):
     ship_to: ShipTo | None = None
     strategy: str | None = None
     pickup_location: str | None = None
+    channel: str | None = None
+    """As `Reserve.channel`; an order from a reservation sells through the
+    reservation's channel."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +183,8 @@ class RecordSale(Command):
     external_id: str
     lines: tuple[SkuQuantity, ...]
     fingerprint: str
+    channel: str | None = None
+    """As `Reserve.channel`: the pools limit what the sale may take."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,12 +130,17 @@ class Authenticator:
             (self._known if key is not None else self._unknown).put(d, (now, key))
         if key is None:
             raise errors.Unauthorized("unknown or revoked API key")
-        if not key.allows(needed):
-            held = [s.value for s in sorted(key.scopes, key=_RANK.__getitem__)]
-            raise errors.Forbidden(
-                f"this key has scope{'s' if len(held) > 1 else ''}"
-                f" {', '.join(map(repr, held))}; the request needs {needed.value!r}",
-                scopes=held,
-                needed=needed.value,
-            )
+        require(key, needed)
         return key
+
+
+def require(key: ApiKey, needed: Scope) -> None:
+    """Refuse (403) a key without the scope `needed`."""
+    if not key.allows(needed):
+        held = [s.value for s in sorted(key.scopes, key=_RANK.__getitem__)]
+        raise errors.Forbidden(
+            f"this key has scope{'s' if len(held) > 1 else ''}"
+            f" {', '.join(map(repr, held))}; the request needs {needed.value!r}",
+            scopes=held,
+            needed=needed.value,
+        )

@@ -34,6 +34,17 @@ class ChannelBook:
             return cls(channels, {})  # no channel, no pool: nothing to lock
         return cls(channels, await uow.channels.stock(skus, lock=True))
 
+    @classmethod
+    async def check(
+        cls, uow: UnitOfWork, channel: str | None, units: Mapping[LevelKey, int]
+    ) -> None:
+        """Refuse `units` through `channel` unless the pools allow them (for
+        a request decided on its own, its levels already locked)."""
+        book = await cls.load(uow, {key.sku for key in units})
+        problem = book.unknown(channel) or book.refusal(channel, units)
+        if problem is not None:
+            raise problem
+
     def unknown(self, channel: str | None) -> errors.StockdError | None:
         """The refusal of a channel no hold may name, if it is one."""
         if channel is None or channel == BYPASS:
@@ -51,11 +62,17 @@ class ChannelBook:
         self, channel: str | None, units: Mapping[LevelKey, int]
     ) -> errors.ChannelShort | None:
         """Why the pools refuse `units` through `channel`, or None."""
+        return self.refusal_of(channel, _by_sku(units))
+
+    def refusal_of(
+        self, channel: str | None, units: Mapping[str, int]
+    ) -> errors.ChannelShort | None:
+        """`refusal`, with the units summed per SKU."""
         if channel == BYPASS:
             return None
         short = [
             errors.ChannelLine(sku, asked, room)
-            for sku, asked in sorted(_by_sku(units).items())
+            for sku, asked in sorted(units.items())
             if (stock := self.stock.get(sku)) is not None
             and pooled(stock.shares, self.channels)
             and asked > (room := stock.room(channel, self.channels))

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from stockd.domain.catalog import Location, Sku
-from stockd.domain.channels import Channel, PoolShare
+from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.events import Event, location_of, sku_of
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
@@ -109,6 +109,10 @@ class ReadModel(Protocol):
 
     async def channel_pools(self, sku: str) -> list[PoolShare]:
         """A SKU's pools, by channel id."""
+        ...
+
+    async def channel_stock(self, sku: str) -> SkuChannels | None:
+        """The SKU's stock as the channels see it (as committed; no lock)."""
         ...
 
     async def levels(

@@ -8,7 +8,9 @@ from datetime import datetime
 from stockd import errors
 from stockd.domain.allocation import OrderLine
 from stockd.service import planning
+from stockd.service.channel_book import ChannelBook
 from stockd.service.handlers import references
+from stockd.service.pools import MAX_CHANNELS
 from stockd.service.queries import ReadModel
 
 
@@ -18,10 +20,12 @@ async def quote(
     lines: Sequence[OrderLine],
     placement: planning.Placement,
     default_strategy: str,
+    channel: str | None = None,
 ) -> planning.Planned:
     """Plan `lines` over live availability (holds past their deadline do not
-    count). Nothing is locked or held: a reservation made afterwards may come
-    out differently if stock moves in between."""
+    count), through `channel`: a quote the channel's pools would refuse is
+    refused as the hold would be. Nothing is locked or held: a reservation
+    made afterwards may come out differently if stock moves in between."""
     first: dict[str, int] = {}
     dupes = []
     for i, line in enumerate(lines):
@@ -37,6 +41,7 @@ async def quote(
     missing = references.missing_references([(x.sku, None) for x in lines], known, ())
     if missing:
         raise errors.UnknownReference(*missing, detail=references.unknown(missing))
+    await _within_pools(reads, channel, {x.sku: x.quantity for x in lines})
     wanted = {lvl.key.location for lvl in levels}
     if placement.pickup_location is not None:
         wanted.add(placement.pickup_location)
@@ -45,3 +50,14 @@ async def quote(
         planning.check_pickup(locations.get(placement.pickup_location), placement.pickup_location)
     request = planning.plan_request(lines, levels, locations, placement)
     return planning.run(strategy, request)
+
+
+async def _within_pools(reads: ReadModel, channel: str | None, units: dict[str, int]) -> None:
+    channels = {c.id: c for c in await reads.channels(None, MAX_CHANNELS)}
+    if not channels:
+        return
+    stock = {sku: found for sku in units if (found := await reads.channel_stock(sku)) is not None}
+    book = ChannelBook(channels, stock)
+    problem = book.unknown(channel) or book.refusal_of(channel, units)
+    if problem is not None:
+        raise problem

@@ -25,7 +25,7 @@ from stockd.adapters.memory.state import (
 from stockd.adapters.memory.verify import verify
 from stockd.adapters.memory.watch import MemoryLedgerWatch
 from stockd.domain.catalog import Location, Sku
-from stockd.domain.channels import Channel, PoolShare
+from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey, State
 from stockd.domain.reservations import Reservation, ReservationStatus
@@ -177,6 +177,9 @@ class MemoryReadModel:
 
     async def channel_pools(self, sku: str) -> list[PoolShare]:
         return list(self.s.pools.get(sku, ()))
+
+    async def channel_stock(self, sku: str) -> SkuChannels | None:
+        return (await MemoryChannels(self.s).stock({sku})).get(sku)
 
     async def levels(
         self,

@@ -12,15 +12,6 @@ from stockd.adapters.postgres import rows
 from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.quantities import FOR_SALE
 
-POOLED_SQL = """(
-    EXISTS (SELECT 1 FROM channel_pools p JOIN channels c ON c.id = p.channel
-            WHERE p.sku = {sku} AND c.active AND (p.units > 0 OR p.share_pct > 0))
-    OR (NOT EXISTS (SELECT 1 FROM channel_pools p WHERE p.sku = {sku})
-        AND EXISTS (SELECT 1 FROM channels c WHERE c.active AND c.default_share_pct > 0))
-)"""
-"""Whether the SKU `{sku}` is split into channel pools: `domain.channels.pooled`
-in SQL (tests/integration/test_channel_holds.py checks they agree)."""
-
 _STOCK = f"""
 WITH s AS (
     SELECT sku FROM skus WHERE sku = ANY($1::text[]) ORDER BY sku LOCK

@@ -28,7 +28,6 @@ from datetime import datetime
 
 from asyncpg.pool import PoolConnectionProxy
 
-from stockd.adapters.postgres.channels import POOLED_SQL
 from stockd.adapters.postgres.event_rows import EVENT_FIELDS, sql_values
 from stockd.adapters.postgres.levels import keeps_invariants
 from stockd.adapters.postgres.rows import COUNTERS
@@ -65,11 +64,13 @@ PLACE = f"""
 WITH d AS (
     SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[])
         AS d (sku, location, reserved, touches)
+), pooled AS MATERIALIZED (
+    SELECT stockd_pooled($2::text[]) AS yes
 ), locked AS (
     SELECT l.sku, l.location FROM levels l JOIN d USING (sku, location)
-    -- A SKU split into channel pools is decided under lock (it locks nothing
-    -- here, so the statement refuses).
-    WHERE NOT {POOLED_SQL.format(sku="l.sku")}
+    -- A SKU split into channel pools is decided under lock (nothing is
+    -- locked here then, so the statement refuses).
+    WHERE NOT (SELECT yes FROM pooled)
     ORDER BY l.sku, l.location
     FOR NO KEY UPDATE OF l
 ), u AS (

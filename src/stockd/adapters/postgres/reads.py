@@ -9,13 +9,13 @@ from datetime import datetime
 import asyncpg
 
 from stockd.adapters.postgres import lists, rows
-from stockd.adapters.postgres.channels import pools_of
+from stockd.adapters.postgres.channels import PostgresChannels, pools_of
 from stockd.adapters.postgres.event_rows import EVENT_COLUMNS, event
 from stockd.adapters.postgres.orders import PostgresOrders
 from stockd.adapters.postgres.transfers import PostgresTransfers
 from stockd.adapters.postgres.verify import verify
 from stockd.domain.catalog import Location, Sku
-from stockd.domain.channels import Channel, PoolShare
+from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
@@ -100,6 +100,10 @@ class PostgresReadModel:
 
     async def channel_pools(self, sku: str) -> list[PoolShare]:
         return await pools_of(self.pool, sku)
+
+    async def channel_stock(self, sku: str) -> SkuChannels | None:
+        async with self.pool.acquire() as conn:
+            return (await PostgresChannels(conn).stock({sku})).get(sku)
 
     async def levels(
         self,

@@ -25,6 +25,7 @@ from stockd.domain.orders import Order, OrderLine, OrderStatus, status_after
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.service import planning
+from stockd.service.channel_book import ChannelBook
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import holds, lines, placing, replanning
 from stockd.service.handlers.moves import move
@@ -110,6 +111,7 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
     await placing.check_references(uow, cmd.lines)
     placement = _placement(cmd)
     units, planned = await placing.place(uow, cmd.lines, placement, deps.default_strategy)
+    await ChannelBook.check(uow, cmd.channel, units)
     strategy = planned.plan.strategy if planned else None
     short: dict[LevelKey, int] = {}
     movements: list[Movement] = []
@@ -129,6 +131,7 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
                 reason=f"order {cmd.order_id}" + (f" ({strategy})" if strategy else ""),
                 order_id=cmd.order_id,
                 idempotency_key=ctx.idempotency_key,
+                channel=cmd.channel,
             )
         )
     if short:
@@ -151,6 +154,14 @@ async def _from_reservation(
     feasible placement for the units it may move (`replanning`),
     where it says (the held units are given back in the same transaction)."""
     now = deps.clock.now()
+    if cmd.channel is not None and cmd.channel != reservation.channel:
+        raise errors.InvalidRequest(
+            errors.Issue(
+                f"reservation {reservation.id!r} sells through"
+                f" {reservation.channel or 'no channel'}, not {cmd.channel!r}",
+                "channel",
+            )
+        )
     held = {holds.hold_key(x): x.quantity for x in reservation.lines}
     if cmd.pickup_location is not None and cmd.pickup_location != reservation.pickup_location:
         raise errors.InvalidRequest(
@@ -231,7 +242,7 @@ def _new_order(
         ship_to=cmd.ship_to.point if cmd.ship_to else None,
         region=cmd.ship_to.region if cmd.ship_to else None,
         pickup_location=pickup if pickup is not None else cmd.pickup_location,
-        channel=reservation.channel if reservation else None,
+        channel=reservation.channel if reservation else cmd.channel,
     )
 
 

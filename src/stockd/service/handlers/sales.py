@@ -8,6 +8,7 @@ from stockd import errors
 from stockd.domain.commands import RecordSale
 from stockd.domain.events import Movement, SaleRecorded
 from stockd.domain.quantities import LevelKey, Quantities
+from stockd.service.channel_book import ChannelBook
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import lines
 from stockd.service.handlers.moves import move
@@ -42,6 +43,7 @@ async def record_sale(cmd: RecordSale, uow: UnitOfWork, ctx: Context, deps: Deps
     keys = {LevelKey(x.sku, cmd.location): x.quantity for x in cmd.lines}
     levels = await uow.levels.lock(keys)
     lines.require_available(levels, keys, "on the shelf")
+    await ChannelBook.check(uow, cmd.channel, keys)
     movements: list[Movement] = []
     for key in sorted(keys):
         movements.append(
@@ -55,6 +57,7 @@ async def record_sale(cmd: RecordSale, uow: UnitOfWork, ctx: Context, deps: Deps
                 "the store refused the sale",
                 reason="store sale",
                 reference=cmd.external_id,
+                channel=cmd.channel,
             )
         )
     await uow.ledger.append(movements)

@@ -14,6 +14,7 @@ from stockd.entrypoints.api.deps import AdminWriter, AppContainer, ReadKey, Read
 from stockd.entrypoints.api.routes.catalog import IfMatch, SkuCode
 from stockd.entrypoints.api.routes.common import Cursor, Limit, after_code, by_code, problems
 from stockd.entrypoints.api.schemas.channels import (
+    ChannelAvailabilityRead,
     ChannelCreate,
     ChannelPage,
     ChannelRead,
@@ -23,7 +24,7 @@ from stockd.entrypoints.api.schemas.channels import (
 )
 from stockd.entrypoints.api.schemas.common import CODE_PATTERN
 from stockd.entrypoints.api.writes import expected_version
-from stockd.service.pools import sku_pools
+from stockd.service.pools import channel_availability, sku_pools
 
 router = APIRouter(prefix="/v1", tags=["channels"])
 
@@ -89,6 +90,22 @@ async def set_pools(
     and nothing changes. Answers as `GET` does."""
     await write.run(SetChannelPools(sku, tuple(p.to_domain() for p in body.pools)))
     return await _pools_read(container, sku)
+
+
+@router.get(
+    "/channels/{channel_id}/availability/{sku}",
+    response_model=ChannelAvailabilityRead,
+    responses=problems(404),
+)
+async def channel_availability_read(
+    channel_id: ChannelId, sku: SkuCode, container: AppContainer, key: ReadKey
+) -> ChannelAvailabilityRead:
+    """What the channel may sell of the SKU now (`sellable`), what it is
+    shown (`advertised`: lowered by its safety buffer), and where the units
+    would come from: its own pool, the shared pool, the pools below it. A
+    SKU without pools sells to every channel alike (all of it is shared)."""
+    found = await channel_availability(container.reads, container.availability, channel_id, sku)
+    return ChannelAvailabilityRead.model_validate(found.as_dict())
 
 
 async def _pools_read(container: Container, sku: str) -> PoolsRead:

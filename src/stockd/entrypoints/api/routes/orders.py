@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -9,6 +10,7 @@ from starlette.responses import Response
 
 from stockd import errors
 from stockd.domain.allocation import OrderLine
+from stockd.domain.channels import BYPASS
 from stockd.domain.commands import CancelOrder, PlaceOrder, ReturnItems, ShipOrder, ShipTo
 from stockd.domain.orders import OrderStatus
 from stockd.entrypoints.api.deps import (
@@ -18,6 +20,7 @@ from stockd.entrypoints.api.deps import (
     Reads,
     Writer,
 )
+from stockd.entrypoints.api.routes.channels import ChannelId
 from stockd.entrypoints.api.routes.common import (
     CodeFilter,
     Cursor,
@@ -27,9 +30,10 @@ from stockd.entrypoints.api.routes.common import (
     problems,
     resume_at,
 )
-from stockd.entrypoints.api.schemas.common import CODE_PATTERN
+from stockd.entrypoints.api.schemas.common import CODE_PATTERN, MAX_CODE
 from stockd.entrypoints.api.schemas.orders import (
     CancelRequest,
+    ChannelOrderCreate,
     OrderCreate,
     OrderPage,
     OrderRead,
@@ -43,6 +47,7 @@ from stockd.entrypoints.api.schemas.orders import (
 )
 from stockd.entrypoints.api.writes import fingerprint
 from stockd.service import planning, quotes
+from stockd.service.auth import Scope, require
 from stockd.service.handlers.orders import Placed
 from stockd.service.listing import OrderFilter, ReturnFilter
 from stockd.service.queries import EventFilter
@@ -58,7 +63,7 @@ OrderId = Annotated[str, Path(pattern=CODE_PATTERN, description="The order id.")
 @router.post(
     "/allocations/quote",
     response_model=PlanRead,
-    responses=problems(),
+    responses=problems(409),
     summary="Which locations would fulfil these lines, and why (holds nothing)",
 )
 async def quote(body: QuoteRequest, key: ReadKey, container: AppContainer, clock: Now) -> PlanRead:
@@ -71,6 +76,7 @@ async def quote(body: QuoteRequest, key: ReadKey, container: AppContainer, clock
         [OrderLine(x.sku, x.quantity) for x in body.lines],
         placement,
         container.settings.default_strategy,
+        body.channel,
     )
     return PlanRead.of(planned)
 
@@ -105,15 +111,65 @@ async def place(
         ship_to=ShipTo(body.ship_to.to_domain(), body.ship_to.region) if body.ship_to else None,
         strategy=body.strategy,
         pickup_location=body.pickup_location,
+        channel=body.channel,
     )
+    if body.channel == BYPASS:
+        require(write.key, Scope.ADMIN)  # only admins sell regardless of pools
+    return await write(cmd, _placed(from_reservation=body.reservation_id is not None), body=body)
+
+
+@router.post(
+    "/channels/{channel_id}/orders",
+    status_code=201,
+    response_model=OrderRead,
+    responses={
+        200: {
+            "model": OrderRead,
+            "description": "The order recorded before (same external_id, same request)",
+        },
+        **problems(404, 409, 422),
+    },
+    summary="Record an order that arrived on a channel; idempotent by external_id",
+)
+async def place_channel_order(
+    channel_id: ChannelId, body: ChannelOrderCreate, write: Writer, reads: Reads
+) -> Response:
+    """The order is placed as `POST /v1/orders` places direct lines, through
+    the channel's pools, under the id `<channel>:<external_id>`: the same
+    external id again returns the order (200), with other lines it is a 409."""
+    if await reads.channel(channel_id) is None:
+        raise errors.NotFound(f"channel {channel_id!r} does not exist")
+    order_id = f"{channel_id}:{body.external_id}"
+    if len(order_id) > MAX_CODE:
+        raise errors.InvalidRequest(
+            errors.Issue(
+                f"the order id {channel_id!r}:<external_id> may be {MAX_CODE} characters at"
+                f" most; this one is {len(order_id)}",
+                "external_id",
+            )
+        )
+    cmd = PlaceOrder(
+        order_id=order_id,
+        fingerprint=fingerprint(body),
+        lines=body.line_requests(),
+        ship_to=ShipTo(body.ship_to.to_domain(), body.ship_to.region) if body.ship_to else None,
+        strategy=body.strategy,
+        pickup_location=body.pickup_location,
+        channel=channel_id,
+    )
+    return await write(cmd, _placed(from_reservation=False), body=body)
+
+
+def _placed(*, from_reservation: bool) -> Callable[[Placed], tuple[int, OrderRead]]:
+    """An order's answer: 201 placed, 200 placed before."""
 
     def render(placed: Placed) -> tuple[int, OrderRead]:
         plan = PlanRead.of(placed.planned) if placed.planned else None
-        replanned = placed.replanned if body.reservation_id else None
+        replanned = placed.replanned if from_reservation else None
         read = OrderRead.of(placed.order, plan=plan, replanned=replanned)
         return (200 if placed.replayed else 201), read
 
-    return await write(cmd, render, body=body)
+    return render
 
 
 @router.get("/orders", response_model=OrderPage, responses=problems())

@@ -143,3 +143,28 @@ class PoolsRead(Output):
     )
     defaults: bool = Field(description="True when the pools are the channels' default shares.")
     shared: int = Field(description="Units no pool claims: open to every channel.")
+
+
+class ChannelPoolRead(Output):
+    units: int = Field(description="Units of the channel's own pool of the SKU.")
+    outstanding: int = Field(description="Units the channel holds or has committed.")
+    free: int = Field(description="Of its own pool, what is not in use.")
+
+
+class ChannelAvailabilityRead(Output):
+    channel: str
+    sku: str
+    sellable: int = Field(
+        description="What a hold through the channel may take now: its pool, the shared"
+        " pool and (waterfall) what it may borrow, never above what the SKU has available."
+    )
+    advertised: int = Field(
+        description="What is published to the channel: `sellable` lowered by its safety"
+        " buffer (rounded down), never above what the SKU has available."
+    )
+    pool: ChannelPoolRead
+    shared_free: int = Field(description="Of the shared pool, what is not in use.")
+    borrowable: int = Field(
+        description="Of the pools of channels with a lower priority, what is free and the"
+        " channel may take (0 without waterfall)."
+    )

@@ -13,7 +13,8 @@ from stockd import errors
 from stockd.domain.geo import Point
 from stockd.service.listing import Position
 
-CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
+MAX_CODE = 128
+CODE_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:\-]{{0,{MAX_CODE - 1}}}$"
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 
 Code = Annotated[
@@ -122,3 +123,16 @@ class ShipTo(Input):
 
     def to_domain(self) -> Point:
         return Point(self.lat, self.lon)
+
+
+ChannelName = Annotated[
+    str, Field(pattern=f"{CODE_PATTERN}|^\\*$", examples=["web", "amazon", "*"])
+]
+"""A channel's id, or `*`: no pools (admin keys only)."""
+
+
+CHANNEL_DESCRIPTION = (
+    "The sales channel it sells through: it may take that channel's pool, the shared pool,"
+    " then (waterfall) the pools of channels of lower priority. Without it, only the shared"
+    " pool. `*` (admin keys) bypasses the pools."
+)

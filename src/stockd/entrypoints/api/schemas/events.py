@@ -33,10 +33,10 @@ class EventRead(Output):
     reservation_id: str | None
     order_id: str | None
     transfer_id: str | None
-    channel: str | None
     actor: str
     idempotency_key: str | None
     at: datetime
+    channel: str | None = Field(None, description="The sales channel it concerns.")
 
     @classmethod
     def of(cls, record: LedgerRecord) -> EventRead:

@@ -11,6 +11,8 @@ from stockd.domain.commands import LineRequest, SkuQuantity
 from stockd.domain.orders import Order
 from stockd.domain.transfers import Transfer
 from stockd.entrypoints.api.schemas.common import (
+    CHANNEL_DESCRIPTION,
+    ChannelName,
     Code,
     Input,
     Output,
@@ -49,6 +51,11 @@ class QuoteRequest(Input):
     ship_to: ShipTo | None = None
     strategy: StrategyName | None = None
     pickup_location: Code | None = None
+    channel: ChannelName | None = Field(
+        None,
+        description="Quote as a hold through this channel would be decided: one its pools"
+        " refuse is the same 409 `insufficient_channel_stock`.",
+    )
 
 
 class AllocationRead(Output):
@@ -136,6 +143,11 @@ class OrderCreate(Input):
     ship_to: ShipTo | None = None
     strategy: StrategyName | None = None
     pickup_location: Code | None = None
+    channel: ChannelName | None = Field(
+        None,
+        description=CHANNEL_DESCRIPTION + " From a reservation: the reservation's channel"
+        " (naming another is a 422).",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> OrderCreate:
@@ -145,6 +157,22 @@ class OrderCreate(Input):
 
     def line_requests(self) -> tuple[LineRequest, ...]:
         return tuple(LineRequest(x.sku, x.quantity, x.location) for x in self.lines or ())
+
+
+class ChannelOrderCreate(Input):
+    """An order that arrived on a channel, named by the channel's id for it."""
+
+    external_id: Code = Field(
+        description="The channel's id for the order (its marketplace order number…): with"
+        " the channel, it names the order (`<channel>:<external_id>`), once."
+    )
+    lines: list[LineIn] = Field(min_length=1, max_length=1000)
+    ship_to: ShipTo | None = None
+    strategy: StrategyName | None = None
+    pickup_location: Code | None = None
+
+    def line_requests(self) -> tuple[LineRequest, ...]:
+        return tuple(LineRequest(x.sku, x.quantity, x.location) for x in self.lines)
 
 
 class OrderLineRead(Output):
@@ -178,7 +206,7 @@ class OrderRead(Output):
     strategy: str | None
     ship_to: ShipToRead | None
     pickup_location: str | None
-    channel: str | None = Field(description="The sales channel it sells through, if any.")
+    channel: str | None = Field(None, description="The sales channel it sells through.")
     created_at: datetime
     shipments: list[ShipmentRead] = Field(description="What each location ships, line by line.")
     replanned: bool | None = Field(
@@ -349,6 +377,7 @@ class SaleCreate(Input):
     location: Code
     external_id: Code = Field(description="The receipt id from the point of sale.")
     lines: Lines
+    channel: ChannelName | None = Field(None, description=CHANNEL_DESCRIPTION)
 
 
 class SaleRead(Output):

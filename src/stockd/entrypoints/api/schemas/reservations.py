@@ -10,7 +10,8 @@ from pydantic import Field
 from stockd.domain.commands import LineRequest, Reserve
 from stockd.domain.reservations import Reservation
 from stockd.entrypoints.api.schemas.common import (
-    CODE_PATTERN,
+    CHANNEL_DESCRIPTION,
+    ChannelName,
     Code,
     Input,
     Output,
@@ -19,10 +20,6 @@ from stockd.entrypoints.api.schemas.common import (
     StrategyName,
 )
 
-ChannelName = Annotated[
-    str, Field(pattern=f"{CODE_PATTERN}|^\\*$", examples=["web", "amazon", "*"])
-]
-"""A channel's id, or `*`: no pools (admin keys only)."""
 LineQuantity = Annotated[int, Field(ge=1, le=1_000_000)]
 TtlSeconds = Annotated[int, Field(ge=1, le=31_536_000)]
 
@@ -50,12 +47,7 @@ class ReservationCreate(Input):
     pickup_location: Code | None = Field(
         None, description="Collect in this store: every line is held there and only there."
     )
-    channel: ChannelName | None = Field(
-        None,
-        description="The sales channel it sells through: it may take that channel's pool, the"
-        " shared pool, then (waterfall) the pools of channels of lower priority. Without it,"
-        " only the shared pool. `*` (admin keys) bypasses the pools.",
-    )
+    channel: ChannelName | None = Field(None, description=CHANNEL_DESCRIPTION)
 
     def to_command(self) -> Reserve:
         return Reserve(
@@ -95,8 +87,8 @@ class ReservationRead(Output):
     reference: str | None
     order_id: str | None
     pickup_location: str | None
-    channel: str | None
     lines: list[LineRead]
+    channel: str | None = Field(None, description="The sales channel it sells through.")
 
     @classmethod
     def of(cls, r: Reservation, now: datetime) -> ReservationRead:
@@ -122,6 +114,6 @@ def reservation_document(r: Reservation, now: datetime) -> dict[str, Any]:
         "reference": r.reference,
         "order_id": r.order_id,
         "pickup_location": r.pickup_location,
-        "channel": r.channel,
         "lines": [{"sku": x.sku, "quantity": x.quantity, "location": x.location} for x in r.lines],
+        "channel": r.channel,
     }
