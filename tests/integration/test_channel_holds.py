@@ -261,7 +261,7 @@ async def test_without_pools_a_channel_may_sell_all_that_is_available(
     await setup(backend, 10, [])
     await backend.bus.handle(hold(4, None), ADMIN)
     found = await channel_availability(backend.reads, backend.availability, "amazon", "A")
-    assert (found.sellable, found.advertised, found.shared_free) == (6, 6, 6)
+    assert (found.sellable, found.advertised, found.allowance.shared_free) == (6, 6, 6)
 
 
 async def test_orders_and_sales_through_a_channel_keep_to_its_pools(backend: Container) -> None:

@@ -78,7 +78,7 @@ async def test_a_skus_pools_are_replaced_whole_and_resolve_to_its_units(
     backend: Container,
 ) -> None:
     await seeded_channels(backend)
-    found = await sku_pools(backend.reads, backend.availability, "A")
+    found = await sku_pools(backend.reads, "A")
     assert found is not None
     assert (found.defaults, found.pools) == (True, Pools({"web": 60}, 40))  # default shares
 
@@ -89,7 +89,7 @@ async def test_a_skus_pools_are_replaced_whole_and_resolve_to_its_units(
     )
     await backend.bus.handle(SetChannelPools("A", pools), ADMIN)
     await backend.bus.handle(SetChannelPools("A", tuple(reversed(pools))), ADMIN)  # no change
-    found = await sku_pools(backend.reads, backend.availability, "A")
+    found = await sku_pools(backend.reads, "A")
     assert found is not None
     assert found.defaults is False
     assert found.pools == Pools({"stores": 20, "web": 50, "amazon": 30}, 0)

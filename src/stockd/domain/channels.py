@@ -307,14 +307,17 @@ class SkuChannels:
         """Units a new hold may take through `channel` (None: without one,
         from the shared pool only) — the pools' limit; the levels' own
         (`available`) is checked where the units are taken."""
-        pools = self.pools(channels)
-        found = allowances(pools, channels, self.outstanding, self.unchanneled)
-        if channel is None:
-            if found:
-                return next(iter(found.values())).shared_free
-            return max(pools.shared - self.unchanneled, 0)
-        allowance = found.get(channel)
-        return allowance.sellable if allowance is not None else 0
+        if channel is not None:
+            allowance = self.allowances(channels).get(channel)
+            return allowance.sellable if allowance is not None else 0
+        found = self.allowances(channels)
+        if found:
+            return next(iter(found.values())).shared_free
+        return max(self.pools(channels).shared - self.unchanneled, 0)
+
+    def allowances(self, channels: Mapping[str, Channel]) -> dict[str, Allowance]:
+        """What each active channel may hold of this SKU now (`allowances`)."""
+        return allowances(self.pools(channels), channels, self.outstanding, self.unchanneled)
 
     def took(self, channel: str | None, units: int) -> SkuChannels:
         """The same after a hold of `units` through `channel`."""

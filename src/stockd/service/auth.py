@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from stockd import errors
+from stockd.domain.channels import BYPASS
 
 KEY_PREFIX = "sk_"
 
@@ -144,3 +145,9 @@ def require(key: ApiKey, needed: Scope) -> None:
             scopes=held,
             needed=needed.value,
         )
+
+
+def may_name(key: ApiKey, channel: str | None) -> None:
+    """Refuse (403) a key that names `*` (no pools) without the admin scope."""
+    if channel == BYPASS:
+        require(key, Scope.ADMIN)

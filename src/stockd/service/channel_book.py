@@ -18,6 +18,10 @@ from stockd import errors
 from stockd.domain.channels import BYPASS, Channel, SkuChannels, pooled
 from stockd.domain.quantities import LevelKey
 from stockd.service.ports import UnitOfWork
+from stockd.service.queries import ReadModel
+
+MAX_CHANNELS = 10_000
+"""Channels read at once: every channel's default share may apply."""
 
 
 class ChannelBook:
@@ -33,6 +37,15 @@ class ChannelBook:
         if not channels:
             return cls(channels, {})  # no channel, no pool: nothing to lock
         return cls(channels, await uow.channels.stock(skus, lock=True))
+
+    @classmethod
+    async def read(cls, reads: ReadModel, skus: Collection[str]) -> ChannelBook:
+        """The book of `skus` as last committed, locking nothing (for quotes)."""
+        channels = {c.id: c for c in await reads.channels(None, MAX_CHANNELS)}
+        if not channels:
+            return cls(channels, {})
+        found = {s: stock for s in skus if (stock := await reads.channel_stock(s)) is not None}
+        return cls(channels, found)
 
     @classmethod
     async def check(

@@ -9,20 +9,18 @@ from typing import Any
 
 from stockd import errors
 from stockd.domain.channels import (
+    Allowance,
     Channel,
     Pools,
     PoolShare,
     advertised,
-    allowances,
     default_shares,
     pooled,
     resolve_pools,
 )
 from stockd.domain.offers import offer
+from stockd.service.channel_book import MAX_CHANNELS
 from stockd.service.queries import AvailabilityReader, ReadModel
-
-MAX_CHANNELS = 10_000
-"""Channels read at once: every channel's default share may apply."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,27 +47,23 @@ class SkuPools:
         }
 
 
-async def sku_pools(
-    reads: ReadModel, availability: AvailabilityReader, sku: str
-) -> SkuPools | None:
+async def sku_pools(reads: ReadModel, sku: str) -> SkuPools | None:
     """The SKU's pools now; None when the SKU does not exist."""
-    levels = await availability.of(sku)
-    if levels is None:
+    stock = await reads.channel_stock(sku)
+    if stock is None:
         return None
-    sellable = sum(x.level.quantities.for_sale for x in levels if x.location.usable)
     channels: dict[str, Channel] = {c.id: c for c in await reads.channels(None, MAX_CHANNELS)}
-    shares = await reads.channel_pools(sku)
-    defaults = not shares
-    if defaults:
-        shares = default_shares(channels)
-    return SkuPools(sku, sellable, shares, defaults, resolve_pools(sellable, shares, channels))
+    defaults = not stock.shares
+    shares = default_shares(channels) if defaults else list(stock.shares)
+    return SkuPools(
+        sku, stock.for_sale, shares, defaults, resolve_pools(stock.for_sale, shares, channels)
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelAvailability:
     """What one channel may sell of one SKU now, and what it is shown."""
 
-    channel: str
     sku: str
     sellable: int
     """What a hold through the channel may take now: its room in the pools,
@@ -77,22 +71,20 @@ class ChannelAvailability:
     advertised: int
     """`sellable` lowered by the channel's safety buffer, never above what
     the SKU has available (`stockd.domain.channels.advertised`)."""
-    pool_units: int
-    outstanding: int
-    free: int
-    shared_free: int
-    borrowable: int
+    allowance: Allowance
+    """Where the units would come from."""
 
     def as_dict(self) -> dict[str, Any]:
         """As `GET /v1/channels/{id}/availability/{sku}` shows it."""
+        a = self.allowance
         return {
-            "channel": self.channel,
+            "channel": a.channel,
             "sku": self.sku,
             "sellable": self.sellable,
             "advertised": self.advertised,
-            "pool": {"units": self.pool_units, "outstanding": self.outstanding, "free": self.free},
-            "shared_free": self.shared_free,
-            "borrowable": self.borrowable,
+            "pool": {"units": a.pool, "outstanding": a.outstanding, "free": a.free},
+            "shared_free": a.shared_free,
+            "borrowable": a.borrowable,
         }
 
 
@@ -100,7 +92,8 @@ async def channel_availability(
     reads: ReadModel, availability: AvailabilityReader, channel_id: str, sku: str
 ) -> ChannelAvailability:
     """What `channel_id` may sell of `sku` now. A SKU not split into pools
-    sells to every channel alike: all of it is shared."""
+    sells to every channel alike (all of it is shared); an inactive channel
+    sells nothing."""
     channel = await reads.channel(channel_id)
     if channel is None:
         raise errors.NotFound(f"channel {channel_id!r} does not exist")
@@ -112,30 +105,10 @@ async def channel_availability(
     channels = {c.id: c for c in await reads.channels(None, MAX_CHANNELS)}
     outstanding = stock.outstanding.get(channel_id, 0)
     if not channel.active:
-        return ChannelAvailability(channel_id, sku, 0, 0, 0, outstanding, 0, 0, 0)
-    if not pooled(stock.shares, channels):
-        return ChannelAvailability(
-            channel_id,
-            sku,
-            available,
-            advertised(available, channel, available),
-            0,
-            outstanding,
-            0,
-            available,
-            0,
-        )
-    found = allowances(stock.pools(channels), channels, stock.outstanding, stock.unchanneled)
-    mine = found[channel_id]
+        mine = Allowance(channel_id, 0, outstanding, 0, 0, 0)
+    elif not pooled(stock.shares, channels):
+        mine = Allowance(channel_id, 0, outstanding, 0, available, 0)
+    else:
+        mine = stock.allowances(channels)[channel_id]
     sellable = min(mine.sellable, available)
-    return ChannelAvailability(
-        channel_id,
-        sku,
-        sellable,
-        advertised(sellable, channel, available),
-        mine.pool,
-        mine.outstanding,
-        mine.free,
-        mine.shared_free,
-        mine.borrowable,
-    )
+    return ChannelAvailability(sku, sellable, advertised(sellable, channel, available), mine)

@@ -10,7 +10,6 @@ from stockd.domain.allocation import OrderLine
 from stockd.service import planning
 from stockd.service.channel_book import ChannelBook
 from stockd.service.handlers import references
-from stockd.service.pools import MAX_CHANNELS
 from stockd.service.queries import ReadModel
 
 
@@ -53,11 +52,7 @@ async def quote(
 
 
 async def _within_pools(reads: ReadModel, channel: str | None, units: dict[str, int]) -> None:
-    channels = {c.id: c for c in await reads.channels(None, MAX_CHANNELS)}
-    if not channels:
-        return
-    stock = {sku: found for sku in units if (found := await reads.channel_stock(sku)) is not None}
-    book = ChannelBook(channels, stock)
+    book = await ChannelBook.read(reads, units)
     problem = book.unknown(channel) or book.refusal_of(channel, units)
     if problem is not None:
         raise problem

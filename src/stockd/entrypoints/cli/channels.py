@@ -17,8 +17,9 @@ from stockd.entrypoints.cli.database import database, with_container
 from stockd.entrypoints.cli.keys import actor
 from stockd.entrypoints.cli.output import AsJson, console, print_json
 from stockd.entrypoints.cli.settings import load as load_settings
+from stockd.service.channel_book import MAX_CHANNELS
 from stockd.service.context import Context
-from stockd.service.pools import MAX_CHANNELS, SkuPools, sku_pools
+from stockd.service.pools import SkuPools, sku_pools
 
 app = typer.Typer(help="Sales channels and each SKU's channel pools.", no_args_is_help=True)
 out = console()
@@ -120,7 +121,7 @@ def set_pools(
 
 
 async def _pools(c: Container, sku: str) -> SkuPools:
-    found = await sku_pools(c.reads, c.availability, sku)
+    found = await sku_pools(c.reads, sku)
     if found is None:
         raise errors.NotFound(f"SKU {sku!r} does not exist")
     return found

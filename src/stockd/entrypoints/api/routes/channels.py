@@ -109,7 +109,7 @@ async def channel_availability_read(
 
 
 async def _pools_read(container: Container, sku: str) -> PoolsRead:
-    found = await sku_pools(container.reads, container.availability, sku)
+    found = await sku_pools(container.reads, sku)
     if found is None:
         raise errors.NotFound(f"SKU {sku!r} does not exist")
     return PoolsRead.model_validate(found.as_dict())

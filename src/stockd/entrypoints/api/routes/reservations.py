@@ -12,7 +12,6 @@ from starlette.responses import Response
 
 from stockd import errors
 from stockd.bootstrap import Container
-from stockd.domain.channels import BYPASS
 from stockd.domain.commands import CommitReservation, ExtendReservation, ReleaseReservation
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.entrypoints.api import lean
@@ -42,7 +41,7 @@ from stockd.entrypoints.api.schemas.reservations import (
     reservation_document,
 )
 from stockd.entrypoints.api.writes import Write
-from stockd.service.auth import Scope, require
+from stockd.service.auth import Scope, may_name
 from stockd.service.listing import ReservationFilter
 from stockd.service.ports import Clock
 
@@ -100,8 +99,7 @@ async def create(request: Request) -> Response:
             return invalid(e.errors(), path, ("body",))
         except ClientDisconnect:
             return Response(status_code=499)  # nobody is listening
-        if body.channel == BYPASS:
-            require(key, Scope.ADMIN)  # only admins hold regardless of pools
+        may_name(key, body.channel)
         write = Write(container.bus, key, request, idem_key)
         return await write(body.to_command(), _document(201, container.clock), body=body)
     except errors.StockdError as e:
