@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -15,6 +16,8 @@ from stockd.adapters.postgres.pool import create_pool
 from stockd.adapters.postgres.reads import PostgresReadModel
 from stockd.adapters.postgres.uow import PostgresUnitOfWorkFactory
 from stockd.adapters.postgres.watch import PostgresLedgerAnnouncer, PostgresLedgerWatch
+from stockd.adapters.postgres.webhooks import PostgresWebhookStore
+from stockd.adapters.webhook_http import HttpWebhookSender
 from stockd.config import Settings
 from stockd.domain.commands import Reserve
 from stockd.domain.reservations import TtlPolicy
@@ -26,6 +29,8 @@ from stockd.service.maintenance import Maintenance
 from stockd.service.messagebus import MessageBus
 from stockd.service.ports import Clock, LedgerWatch, UnitOfWorkFactory
 from stockd.service.queries import AvailabilityReader, ReadModel
+from stockd.service.rebalancing import RebalancePolicy
+from stockd.service.webhooks import Policy, Webhooks
 
 
 @dataclass
@@ -41,8 +46,15 @@ class Container:
     watch: LedgerWatch
     pool: asyncpg.Pool | None = None
     announcer: PostgresLedgerAnnouncer | None = None
+    webhooks: Webhooks | None = None
+    """None over the in-memory fakes: webhooks need PostgreSQL."""
+    closers: tuple[Any, ...] = ()
 
     async def close(self) -> None:
+        if self.webhooks is not None:
+            await self.webhooks.stop()
+        for closer in self.closers:
+            await closer.close()
         await self.watch.close()
         if self.announcer is not None:
             await self.announcer.close()
@@ -103,18 +115,44 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
     )
     keys = PostgresApiKeyStore(pool)
     announcer = PostgresLedgerAnnouncer(url)
+    reads = PostgresReadModel(pool)
+    availability = AvailabilityReader(reads, clock)
+    webhook_store = PostgresWebhookStore(pool, url)
+    sender = HttpWebhookSender(settings.webhooks_timeout_seconds, settings.webhooks_allow_private)
     return Container(
         settings=settings,
         clock=clock,
         bus=message_bus(PostgresUnitOfWorkFactory(pool, announcer.committed), settings, clock),
-        reads=(reads := PostgresReadModel(pool)),
+        reads=reads,
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
         maintenance=PostgresMaintenance(pool),
-        availability=AvailabilityReader(reads, clock),
+        availability=availability,
         watch=PostgresLedgerWatch(url),
         pool=pool,
         announcer=announcer,
+        webhooks=Webhooks(
+            webhook_store, sender, reads, availability, clock, webhook_policy(settings)
+        ),
+        closers=(webhook_store, sender),
+    )
+
+
+def rebalance_policy(settings: Settings) -> RebalancePolicy:
+    return RebalancePolicy(
+        window_seconds=round(settings.rebalance_window_days * 86_400),
+        threshold_pct=settings.rebalance_threshold_pct,
+        max_move_pct=settings.rebalance_max_move_pct,
+    )
+
+
+def webhook_policy(settings: Settings) -> Policy:
+    return Policy(
+        max_attempts=settings.webhooks_max_attempts,
+        backoff_seconds=settings.webhooks_backoff_seconds,
+        backoff_max_seconds=settings.webhooks_backoff_max_seconds,
+        coalesce_seconds=settings.webhooks_coalesce_seconds,
+        secret_grace_seconds=settings.webhooks_secret_grace_hours * 3600,
     )
 
 

@@ -49,6 +49,32 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     page_limit_max: int = Field(1000, ge=1)
 
+    rebalance_window_days: float = Field(7.0, gt=0, le=365)
+    """Sales velocity is measured over this many days."""
+    rebalance_threshold_pct: int = Field(15, ge=0, le=100)
+    """Rebalance a SKU when a channel has less than this share of its pool free."""
+    rebalance_max_move_pct: int = Field(10, ge=1, le=100)
+    """Most percentage points one channel's share moves in one rebalancing."""
+    rebalance_interval_seconds: float = Field(300.0, gt=0, le=86_400)
+    """How often the rebalance worker looks."""
+
+    webhooks_max_attempts: int = Field(8, ge=1, le=100)
+    """Attempts per webhook message before it is dead-lettered."""
+    webhooks_backoff_seconds: float = Field(5.0, gt=0, le=86_400)
+    """Wait after the first failed attempt; doubled after each, with jitter."""
+    webhooks_backoff_max_seconds: float = Field(3600.0, gt=0, le=604_800)
+    """Longest wait between two attempts."""
+    webhooks_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    """A receiver that has not answered by then has failed the attempt."""
+    webhooks_coalesce_seconds: float = Field(1.0, ge=0, le=3600)
+    """`availability.changed` waits this long for newer figures of its SKU."""
+    webhooks_allow_private: bool = False
+    """Allow webhook URLs on loopback, private and link-local addresses."""
+    webhooks_interval_seconds: float = Field(0.25, gt=0, le=60)
+    """How often the webhook worker looks for new events and due retries."""
+    webhooks_secret_grace_hours: float = Field(24.0, ge=0, le=720)
+    """After a secret rotation, how long the old secret still signs too."""
+
     @model_validator(mode="after")
     def _safe(self) -> Self:
         # Each message starts with the setting to change (the CLI prints it as is).

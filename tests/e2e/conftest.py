@@ -56,11 +56,14 @@ async def api(db: Container) -> AsyncIterator[Api]:
 
 
 @contextmanager
-def serving(pg_server_url: str, home: Path, prefix: str) -> Iterator[LiveServer]:
-    """`stockd serve` in a subprocess, on a database of its own, with its workers."""
+def serving(pg_server_url: str, home: Path, prefix: str, **settings: str) -> Iterator[LiveServer]:
+    """`stockd serve` in a subprocess, on a database of its own, with its
+    workers (and these `STOCKD_*` settings)."""
     url = asyncio.run(create_database(pg_server_url, prefix))
     admin = "sk_e2e_" + secrets.token_urlsafe(24)
-    env = cli_env(url, home, STOCKD_BOOTSTRAP_ADMIN_KEY=admin, STOCKD_AUTH_CACHE_SECONDS="0")
+    env = cli_env(
+        url, home, STOCKD_BOOTSTRAP_ADMIN_KEY=admin, STOCKD_AUTH_CACHE_SECONDS="0", **settings
+    )
     log = home / "serve.log"
     process, base = start(env, log)
     try:

@@ -68,6 +68,7 @@ async def test_a_channel_is_created_read_listed_and_changed(api: Api) -> None:
         ({**AMAZON, "id": "no spaces"}, "body.id"),
         ({**AMAZON, "colour": "red"}, "body.colour"),
         ({"id": "amazon"}, "body.name"),
+        ({**AMAZON, "id": "rebalance"}, "id"),
     ],
 )
 async def test_bad_channels_are_a_422_naming_the_field(

@@ -59,3 +59,53 @@ def test_bad_channels_and_pools_are_one_line_and_change_nothing(
         [line] = result.stderr.strip().splitlines()
         assert says in line, (args, line)
     assert json.loads(stockd("channels", "pools", "A", "--json", env=env).stdout)["defaults"]
+
+
+def test_availability_feed_and_rebalancing_from_the_command_line(
+    fresh_db: str, tmp_path: Path
+) -> None:
+    env = cli_env(fresh_db, tmp_path)
+    (tmp_path / "skus.csv").write_text("sku,product_id,name\nA,P,Shirt\nB,P,Shirt\n")
+    assert stockd("import", "skus", str(tmp_path / "skus.csv"), env=env).returncode == 0
+    stockd("channels", "create", "web", "Own site", "--buffer", "10", env=env)
+    shown = stockd("channels", "availability", "web", "A", "--json", env=env)
+    assert json.loads(shown.stdout)["advertised"] == 0, shown.stderr
+    page = json.loads(stockd("channels", "feed", "web", "--limit", "1", "--json", env=env).stdout)
+    assert [x["sku"] for x in page["items"]] == ["A"]
+    rest = stockd("channels", "feed", "web", "--cursor", page["next_cursor"], "--json", env=env)
+    assert [x["sku"] for x in json.loads(rest.stdout)["items"]] == ["B"]
+    bad = stockd("channels", "feed", "web", "--cursor", "nope", env=env)
+    assert bad.returncode == 1
+    assert "cursor" in bad.stderr
+    stockd("channels", "set-pools", "A", "web=50%", env=env)
+    report = stockd("channels", "rebalance", "--dry-run", "--json", env=env)
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout)["checked"] == 1
+
+
+def test_webhooks_from_the_command_line(fresh_db: str, tmp_path: Path) -> None:
+    env = cli_env(fresh_db, tmp_path)
+    made = stockd(
+        "webhooks", "create", "http://93.184.215.14/hook", "-e", "order.*", "--json", env=env
+    )
+    assert made.returncode == 0, made.stderr
+    hook = json.loads(made.stdout)
+    assert hook["secret"].startswith("whsec_")
+    listed = json.loads(stockd("webhooks", "list", "--json", env=env).stdout)
+    assert [w["id"] for w in listed] == [hook["id"]]
+    paused = stockd("webhooks", "update", hook["id"], "--paused", "--json", env=env)
+    assert json.loads(paused.stdout)["active"] is False
+    rotated = stockd("webhooks", "rotate-secret", hook["id"], env=env)
+    assert rotated.stdout.startswith("whsec_")
+    assert stockd("webhooks", "deliveries", hook["id"], "--json", env=env).stdout.strip() == "[]"
+    replayed = stockd("webhooks", "replay", hook["id"], "--from-seq", "1", env=env)
+    assert replayed.stdout.strip() == "queued 0 messages from seq 1 on"
+    refused = stockd("webhooks", "create", "http://127.0.0.1/hook", "-e", "order.*", env=env)
+    assert refused.returncode == 1
+    assert "url: its host '127.0.0.1' resolves to 127.0.0.1" in refused.stderr
+    unknown = stockd("webhooks", "create", "http://93.184.215.14/x", "-e", "nope", env=env)
+    assert "events: unknown event type(s) 'nope'" in unknown.stderr
+    assert stockd("webhooks", "delete", hook["id"], env=env).returncode == 0
+    gone = stockd("webhooks", "show", hook["id"], env=env)
+    assert gone.returncode == 1
+    assert "does not exist" in gone.stderr

@@ -14,11 +14,14 @@ from stockd.domain.channels import (
     ChannelKind,
     Pools,
     PoolShare,
+    SkuChannels,
     advertised,
     allowances,
     check_shares,
     largest_remainder,
+    rebalanced,
     resolve_pools,
+    short_of_pool,
 )
 
 WEB = Channel("web", "Own site", ChannelKind.WEB, priority=1)
@@ -216,3 +219,55 @@ def test_buyers_within_their_allowance_never_take_a_more_important_channels_unit
             if c.priority <= buyer.priority and c.id != buyer.id:
                 # As or more important: its own pool untouched by this buyer.
                 assert after[c.id].free == before[c.id].free
+
+
+# -- rebalancing ------------------------------------------------------------------
+
+
+def test_rebalancing_follows_velocity_within_the_move_limit_and_leaves_fixed_pools() -> None:
+    shares = [
+        PoolShare("web", share_pct=40),
+        PoolShare("amazon", share_pct=40),
+        PoolShare("stores", units=10),
+    ]
+    moved = rebalanced(shares, {"web": 90, "amazon": 10}, CHANNELS, max_move_pct=10)
+    assert moved == (
+        PoolShare("web", share_pct=50),
+        PoolShare("amazon", share_pct=30),
+        PoolShare("stores", units=10),
+    )
+    unlimited = rebalanced(shares, {"web": 90, "amazon": 10}, CHANNELS, max_move_pct=100)
+    assert unlimited is not None
+    assert [p.share_pct for p in unlimited[:2]] == [72, 8]
+    assert rebalanced(shares, {}, CHANNELS, 10) is None  # nothing sold: nothing to go by
+    assert rebalanced(shares, {"web": 5, "amazon": 5}, CHANNELS, 10) is None  # already even
+    assert rebalanced([PoolShare("web", share_pct=40)], {"web": 9}, CHANNELS, 10) is None
+
+
+@given(
+    st.lists(st.integers(0, 40), min_size=2, max_size=3),
+    st.lists(st.integers(0, 1000), min_size=3, max_size=3),
+    st.integers(1, 100),
+)
+def test_rebalancing_keeps_the_sum_and_the_limit_for_any_velocities(
+    pcts: list[int], sold: list[int], limit: int
+) -> None:
+    ids = ["web", "amazon", "stores"][: len(pcts)]
+    shares = [PoolShare(c, share_pct=p) for c, p in zip(ids, pcts, strict=True)]
+    moved = rebalanced(shares, dict(zip(ids, sold, strict=False)), CHANNELS, limit)
+    if moved is None:
+        return
+    after = [p.share_pct or 0 for p in moved]
+    assert sum(after) == sum(pcts)
+    assert all(abs(a - b) <= limit + 1 for a, b in zip(after, pcts, strict=True))  # +1: rounding
+    assert all(a >= 0 for a in after)
+
+
+def test_a_sku_is_short_when_a_percentage_pool_runs_low() -> None:
+    shares = [PoolShare("web", share_pct=50), PoolShare("amazon", share_pct=50)]
+    fresh = SkuChannels("A", 100, 0, shares, {})
+    assert not short_of_pool(fresh, CHANNELS, 15)
+    assert not short_of_pool(fresh.took("web", 42), CHANNELS, 15)  # 8 of 50 free: 16%
+    assert short_of_pool(fresh.took("web", 43), CHANNELS, 15)  # 7 of 50: 14%
+    fixed = SkuChannels("A", 100, 0, [PoolShare("web", units=50)], {})
+    assert not short_of_pool(fixed.took("web", 50), CHANNELS, 15)  # fixed pools never move

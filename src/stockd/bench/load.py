@@ -137,6 +137,24 @@ wrk.body = '{body}'
     )
 
 
+def flash_sale_channels(key: str, sku: str, channels: tuple[str, ...]) -> str:
+    """The flash sale through sales channels: each hold names one of
+    `channels` at random."""
+    names = ", ".join(f'"{c}"' for c in channels)
+    return (
+        _COMMON.format(key=key)
+        + f"""
+local channels = {{{names}}}
+function request()
+  local body = string.format(
+    '{{"lines":[{{"sku":"{sku}","quantity":1,"location":"W"}}],"channel":"%s"}}',
+    channels[math.random(1, #channels)])
+  return wrk.format("POST", "/v1/reservations", nil, body)
+end
+"""
+    )
+
+
 def flash_sale_until(key: str, attempts_per_thread: int, sku: str) -> str:
     """Stops each thread after its share of attempts (the correctness variant)."""
     return (

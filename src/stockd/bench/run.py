@@ -33,7 +33,7 @@ from stockd.bench.data import load as load_data
 from stockd.domain.quantities import AVAILABLE
 from stockd.service.queries import VerifyReport
 
-WORKLOADS = ("flash_sale", "flash_sale_exact", "spread", "mixed", "reads")
+WORKLOADS = ("flash_sale", "flash_sale_channel", "flash_sale_exact", "spread", "mixed", "reads")
 BASELINES = ("naive", "occ_retry", "for_update")
 
 
@@ -258,6 +258,33 @@ OVERSOLD = f"SELECT count(*) FROM levels WHERE {AVAILABLE.sql()} < floor"
 HELD = "SELECT coalesce(sum(reserved), 0)::bigint FROM {table} WHERE sku LIKE 'SKU-%'"
 
 
+CHANNEL_SKU = "HOT-CH"
+CHANNELS = ("web", "market")
+
+
+def set_up_channels(s: Servers, shape: Shape) -> tuple[str, tuple[str, ...]]:
+    """A hot SKU split into pools for two channels (own site 60%, a
+    marketplace 30%; 10% shared), made over the API as a merchant would."""
+    with httpx.Client(base_url=s.stockd, headers={"Authorization": f"Bearer {s.key}"}) as c:
+        for i, channel in enumerate(CHANNELS, start=1):
+            body = {"id": channel, "name": channel, "priority": i}
+            r = c.post("/v1/channels", json=body)
+            r.raise_for_status()
+        r = c.post("/v1/skus", json={"sku": CHANNEL_SKU, "product_id": "P", "name": "hot"})
+        r.raise_for_status()
+        change = {
+            "sku": CHANNEL_SKU,
+            "location": "W",
+            "state": "on_hand",
+            "delta": shape.hot_units,
+            "reason": "bench",
+        }
+        c.post("/v1/adjustments", json={"changes": [change]}).raise_for_status()
+        pools = [{"channel": "web", "share_pct": 60}, {"channel": "market", "share_pct": 30}]
+        c.put(f"/v1/skus/{CHANNEL_SKU}/channel-pools", json={"pools": pools}).raise_for_status()
+    return CHANNEL_SKU, CHANNELS
+
+
 def check(db_url: str, row: Row) -> Row:
     row.oversold = scalar(db_url, OVERSOLD)
     report = asyncio.run(_verify(db_url))
@@ -341,6 +368,22 @@ def run(
                         s.db_url, "SELECT count(*) FROM bench_levels WHERE on_hand < reserved"
                     )
                     found.append(row)
+            elif workload == "flash_sale_channel":
+                sku, channels = set_up_channels(s, shape)
+                found = [
+                    check(
+                        s.db_url,
+                        drive(
+                            "stockd",
+                            s.stockd,
+                            load.flash_sale_channels(s.key, sku, channels),
+                            "holds/s",
+                        ),
+                    )
+                ]
+                found[0].notes.append(
+                    f"{sku} through {' and '.join(channels)} (pools 60% / 30%, 10% shared)"
+                )
             elif workload == "flash_sale_exact":
                 per_thread = 10_000
                 row = drive(

@@ -74,6 +74,8 @@ def outcome(call: Call[R_co], response: httpx.Response) -> R_co:
     """The result of a call from its (final) response, or the error it reports."""
     if not response.is_success:
         raise error_of(response)
+    if response.status_code == 204:  # no content: the endpoint declares None
+        return None  # type: ignore[return-value]
     try:
         return call.decode(response.json())
     except ValueError as e:  # not JSON, or not the declared shape

@@ -23,6 +23,7 @@ class Api(Generic[T]):
         self.skus: r.Skus[T] = r.Skus(transport)
         self.locations: r.Locations[T] = r.Locations(transport)
         self.channels: r.Channels[T] = r.Channels(transport)
+        self.webhooks: r.Webhooks[T] = r.Webhooks(transport)
         self.levels: r.Levels[T] = r.Levels(transport)
         self.availability: r.AvailabilityReads[T] = r.AvailabilityReads(transport)
         self.adjustments: r.Adjustments[T] = r.Adjustments(transport)

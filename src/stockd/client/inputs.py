@@ -9,6 +9,7 @@ is how a `LocationUpdate` tells "leave `lat` alone" from `{"lat": None}`.
 
 # No `from __future__ import annotations` here: TypedDict reads NotRequired
 # from evaluated annotations, and would count every key as required.
+from collections.abc import Sequence
 from typing import Literal, NotRequired, TypedDict
 
 from stockd.client.models import ChannelKind, LocationType, Policy
@@ -89,6 +90,19 @@ class ChannelUpdate(TypedDict, total=False):
     safety_buffer_pct: int
     default_share_pct: int | None
     waterfall: bool
+    active: bool
+
+
+class WebhookUpdate(TypedDict, total=False):
+    """Only the keys given change; `channel`, `skus`, `low_stock_threshold`
+    and `description` may be None."""
+
+    url: str
+    events: Sequence[str]
+    channel: str | None
+    skus: Sequence[str] | None
+    low_stock_threshold: int | None
+    description: str | None
     active: bool
 
 

@@ -132,6 +132,115 @@ class ChannelAvailabilityRead:
     borrowable: int
 
 
+@dataclass(frozen=True, slots=True)
+class FeedItemRead:
+    sku: str
+    advertised: int
+    sellable: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    """A page of a channel's availability feed; poll again with `next_cursor`."""
+
+    items: tuple[FeedItemRead, ...]
+    next_cursor: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShareRead:
+    channel: str
+    share_pct: int | None
+    units: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RebalanceMove:
+    sku: str
+    before: tuple[ShareRead, ...]
+    after: tuple[ShareRead, ...]
+    velocities: Mapping[str, int]
+    applied: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RebalanceReport:
+    """What a rebalancing moved (or, in a dry run, would move)."""
+
+    dry_run: bool
+    window_seconds: int
+    checked: int
+    short: int
+    moves: tuple[RebalanceMove, ...]
+
+
+# -- webhooks -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRead:
+    id: str
+    url: str
+    events: tuple[str, ...]
+    channel: str | None
+    skus: tuple[str, ...] | None
+    low_stock_threshold: int | None
+    description: str | None
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookCreated(WebhookRead):
+    """A new subscription with its signing secret (shown only now)."""
+
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSecret:
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookPage:
+    items: tuple[WebhookRead, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRead:
+    id: int
+    message_id: str
+    seq: int
+    type: str
+    sku: str | None
+    status: Literal["pending", "failed", "delivered", "dead"]
+    attempts: int
+    next_attempt_at: datetime
+    last_attempt_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+    last_response: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPage:
+    items: tuple[DeliveryRead, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    queued: int
+
+
 # -- levels, availability, adjustments ---------------------------------------------
 
 

@@ -27,6 +27,7 @@ from stockd.client.inputs import (
     SkuUpdate,
     Strategy,
     UnitsIn,
+    WebhookUpdate,
 )
 from stockd.client.models import (
     AdjustmentResults,
@@ -36,7 +37,9 @@ from stockd.client.models import (
     ChannelKind,
     ChannelPage,
     ChannelRead,
+    DeliveryPage,
     EventPage,
+    FeedPage,
     LevelPage,
     LocationPage,
     LocationRead,
@@ -47,6 +50,8 @@ from stockd.client.models import (
     PlanRead,
     Policy,
     PoolsRead,
+    RebalanceReport,
+    Replayed,
     ReservationPage,
     ReservationRead,
     ReservationStatus,
@@ -59,6 +64,10 @@ from stockd.client.models import (
     TransferPage,
     TransferRead,
     TransferStatus,
+    WebhookCreated,
+    WebhookPage,
+    WebhookRead,
+    WebhookSecret,
 )
 
 
@@ -169,6 +178,26 @@ class Channels(Resource[T]):
         """What the channel may sell of the SKU now, and what it is shown."""
         return Args()
 
+    @endpoint("GET", "/v1/channels/{channel_id}/feed", FeedPage)
+    def feed(self, channel_id: str, *, cursor: str | None = None, limit: int | None = None) -> Args:
+        """Every SKU whose figure for the channel may have changed since
+        `cursor` (None: the whole catalogue first); poll again with
+        `next_cursor`."""
+        return Args(params={"cursor": cursor, "limit": limit})
+
+    @endpoint("POST", "/v1/channels/rebalance", RebalanceReport)
+    def rebalance(
+        self,
+        *,
+        skus: Sequence[str] | None = None,
+        dry_run: bool | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        """Split percentage pools again by sales velocity where a channel
+        runs short (admin); with `dry_run`, only say what would move."""
+        body = given(skus=None if skus is None else list(skus), dry_run=dry_run)
+        return Args(json=body, idempotency_key=idempotency_key)
+
     @endpoint("POST", "/v1/channels/{channel_id}/orders", OrderRead)
     def place_order(
         self,
@@ -270,6 +299,78 @@ class Levels(Resource[T]):
         return Args(params={"sku": sku, "location": location, "limit": limit, "cursor": cursor})
 
     iter = by_cursor(list)
+
+
+class Webhooks(Resource[T]):
+    @endpoint("POST", "/v1/webhooks", WebhookCreated)
+    def create(
+        self,
+        url: str,
+        events: Sequence[str],
+        *,
+        channel: str | None = None,
+        skus: Sequence[str] | None = None,
+        low_stock_threshold: int | None = None,
+        description: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        """Subscribe an endpoint; the answer carries its secret, shown only now."""
+        body = given(
+            url=url,
+            events=list(events),
+            channel=channel,
+            skus=None if skus is None else list(skus),
+            low_stock_threshold=low_stock_threshold,
+            description=description,
+        )
+        return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("GET", "/v1/webhooks/{webhook_id}", WebhookRead)
+    def get(self, webhook_id: str) -> Args:
+        return Args()
+
+    @endpoint("GET", "/v1/webhooks", WebhookPage)
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Args:
+        return Args(params={"limit": limit, "cursor": cursor})
+
+    iter = by_cursor(list)
+
+    @endpoint("PATCH", "/v1/webhooks/{webhook_id}", WebhookRead)
+    def update(
+        self, webhook_id: str, changes: WebhookUpdate, *, if_match: int | None = None
+    ) -> Args:
+        return Args(json=changes, if_match=if_match)
+
+    @endpoint("DELETE", "/v1/webhooks/{webhook_id}", type(None))
+    def delete(self, webhook_id: str) -> Args:
+        """Unsubscribe (its delivery log goes too)."""
+        return Args()
+
+    @endpoint("POST", "/v1/webhooks/{webhook_id}/rotate-secret", WebhookSecret)
+    def rotate_secret(self, webhook_id: str, *, idempotency_key: str | None = None) -> Args:
+        return Args(idempotency_key=idempotency_key)
+
+    @endpoint("GET", "/v1/webhooks/{webhook_id}/deliveries", DeliveryPage)
+    def deliveries(
+        self,
+        webhook_id: str,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Args:
+        return Args(params={"status": status, "limit": limit, "cursor": cursor})
+
+    @endpoint("POST", "/v1/webhooks/{webhook_id}/replay", Replayed)
+    def replay(
+        self,
+        webhook_id: str,
+        *,
+        from_seq: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        """Send again: the dead letters, or every message from `from_seq` on."""
+        return Args(json=given(from_seq=from_seq), idempotency_key=idempotency_key)
 
 
 class AvailabilityReads(Resource[T]):

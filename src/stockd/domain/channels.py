@@ -286,13 +286,15 @@ operations): its units count as held without a channel."""
 class SkuChannels:
     """A SKU's stock as the channels see it: `for_sale` and `held` (reserved
     + committed) summed over its locations, its own pools (empty: the
-    channels' defaults), and each channel's units outstanding."""
+    channels' defaults), each channel's units outstanding, and whether the
+    SKU is archived (then no channel sells it)."""
 
     sku: str
     for_sale: int
     held: int
     shares: Sequence[PoolShare]
     outstanding: Mapping[str, int]
+    archived: bool = False
 
     def pools(self, channels: Mapping[str, Channel]) -> Pools:
         return resolve_pools(self.for_sale, self.shares, channels)
@@ -324,7 +326,9 @@ class SkuChannels:
         outstanding = dict(self.outstanding)
         if channel is not None and channel != BYPASS:
             outstanding[channel] = outstanding.get(channel, 0) + units
-        return SkuChannels(self.sku, self.for_sale, self.held + units, self.shares, outstanding)
+        return SkuChannels(
+            self.sku, self.for_sale, self.held + units, self.shares, outstanding, self.archived
+        )
 
 
 def pooled(shares: Sequence[PoolShare], channels: Mapping[str, Channel]) -> bool:
@@ -353,3 +357,57 @@ def outstanding_changes(events: Iterable[Event]) -> dict[tuple[str, str], int]:
             key = (e.key.sku, e.channel)
             changes[key] = changes.get(key, 0) + change
     return changes
+
+
+# -- rebalancing by sales velocity -------------------------------------------------
+
+
+def short_of_pool(stock: SkuChannels, channels: Mapping[str, Channel], threshold_pct: int) -> bool:
+    """Whether a channel with a percentage pool of this SKU has less than
+    `threshold_pct` of its pool left free: the trigger to rebalance."""
+    percent = {s.channel for s in stock.shares if s.share_pct is not None}
+    return any(
+        a.pool > 0 and a.free * 100 < threshold_pct * a.pool
+        for channel, a in stock.allowances(channels).items()
+        if channel in percent
+    )
+
+
+def rebalanced(
+    shares: Sequence[PoolShare],
+    velocities: Mapping[str, int],
+    channels: Mapping[str, Channel],
+    max_move_pct: int,
+) -> tuple[PoolShare, ...] | None:
+    """The SKU's pools with the percentages of its active channels split
+    again by their sales velocity (units sold in the window), or None when
+    nothing would move. Fixed pools are never moved, and the percentages
+    moved keep their sum. Each share moves by at most `max_move_pct` points:
+    all moves are scaled down together to keep within it, so one burst
+    cannot drain a channel at once. Rounded by largest remainder."""
+    movable = [
+        s
+        for s in shares
+        if s.share_pct is not None and (c := channels.get(s.channel)) is not None and c.active
+    ]
+    sold = sum(max(velocities.get(s.channel, 0), 0) for s in movable)
+    if len(movable) < 2 or sold == 0:
+        return None
+    total = sum(s.share_pct or 0 for s in movable)
+    moves = [
+        Fraction(total * max(velocities.get(s.channel, 0), 0), sold) - (s.share_pct or 0)
+        for s in movable
+    ]
+    biggest = max(abs(m) for m in moves)
+    if biggest > max_move_pct:
+        moves = [m * Fraction(max_move_pct) / biggest for m in moves]
+    new = largest_remainder(
+        [(s.share_pct or 0) + m for s, m in zip(movable, moves, strict=True)], total
+    )
+    if new == [s.share_pct for s in movable]:
+        return None
+    by_channel = {s.channel: pct for s, pct in zip(movable, new, strict=True)}
+    return tuple(
+        PoolShare(s.channel, share_pct=by_channel[s.channel]) if s.channel in by_channel else s
+        for s in shares
+    )

@@ -10,6 +10,7 @@ from stockd.domain.adjustments import Change
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import Channel, PoolShare
 from stockd.domain.geo import Point
+from stockd.domain.webhooks import Webhook
 
 
 class Command:
@@ -216,8 +217,57 @@ class UpdateChannel(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class RebalanceChannels(Command):
+    """Split the percentage pools of `skus` (None: every SKU with percentage
+    pools of its own) again by sales velocity, where a channel is short of
+    its pool; with `dry_run`, only say what would move."""
+
+    skus: tuple[str, ...] | None
+    dry_run: bool
+    window_seconds: int
+    threshold_pct: int
+    max_move_pct: int
+
+
+@dataclass(frozen=True, slots=True)
 class SetChannelPools(Command):
     """Replace a SKU's channel pools (none: the channels' default shares)."""
 
     sku: str
     pools: tuple[PoolShare, ...]
+
+
+# -- webhooks -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CreateWebhook(Command):
+    """Subscribe (`webhook.id` is ignored: the handler names it)."""
+
+    webhook: Webhook
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateWebhook(Command):
+    webhook_id: str
+    changes: Mapping[str, Any]
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteWebhook(Command):
+    webhook_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RotateWebhookSecret(Command):
+    webhook_id: str
+    grace_seconds: float
+    """How long the old secret still signs beside the new one."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayWebhook(Command):
+    webhook_id: str
+    from_seq: int | None = None
+    """None: the dead letters; else every message from this ledger event on."""

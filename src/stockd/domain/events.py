@@ -309,6 +309,54 @@ class KeyRevoked(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookCreated(Event):
+    type: ClassVar[str] = "webhook.created"
+    summary: ClassVar[str] = "A webhook subscription was made (its secret is never recorded)."
+
+    webhook_id: Annotated[str, "The subscription's id."]
+    attributes: Annotated[dict[str, Any], "The subscription as `GET /v1/webhooks/{id}` shows it."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookChanged(Event):
+    type: ClassVar[str] = "webhook.changed"
+    summary: ClassVar[str] = "Fields of a webhook subscription changed."
+
+    webhook_id: Annotated[str, "The subscription's id."]
+    changes: Annotated[dict[str, dict[str, Any]], 'Each changed field: `{"from": old, "to": new}`.']
+    version: Annotated[int, "The subscription's version after the change."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookDeleted(Event):
+    type: ClassVar[str] = "webhook.deleted"
+    summary: ClassVar[str] = "A webhook subscription was deleted, with its delivery log."
+
+    webhook_id: Annotated[str, "The subscription's id."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookSecretRotated(Event):
+    type: ClassVar[str] = "webhook.secret_rotated"
+    summary: ClassVar[str] = "A webhook's signing secret was replaced (neither is recorded)."
+
+    webhook_id: Annotated[str, "The subscription's id."]
+    grace_seconds: Annotated[int, "How long the old secret still signs too, in seconds."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookReplayed(Event):
+    type: ClassVar[str] = "webhook.replayed"
+    summary: ClassVar[str] = "Messages of a webhook were queued to be sent again."
+
+    webhook_id: Annotated[str, "The subscription's id."]
+    from_seq: Annotated[
+        int | None, "Every message from this ledger event on; null: the dead letters."
+    ]
+    queued: Annotated[int, "How many messages were queued again."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChannelCreated(Event):
     type: ClassVar[str] = "channel.created"
     summary: ClassVar[str] = "A sales channel was created."
@@ -325,6 +373,25 @@ class ChannelChanged(Event):
     channel: Annotated[str, "The channel id."]
     changes: Annotated[dict[str, dict[str, Any]], 'Each changed field: `{"from": old, "to": new}`.']
     version: Annotated[int, "The channel's version after the change."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelRebalanced(Event):
+    type: ClassVar[str] = "channel.rebalanced"
+    summary: ClassVar[str] = (
+        "A SKU's percentage pools were split again by the channels' sales velocity (the"
+        " rebalancer, or `POST /v1/channels/rebalance`); fixed pools stay as they were."
+    )
+
+    sku: Annotated[str, "The SKU code."]
+    before: Annotated[
+        tuple[dict[str, Any], ...], "The pools before: `{channel, share_pct, units}`."
+    ]
+    after: Annotated[tuple[dict[str, Any], ...], "The pools after."]
+    velocities: Annotated[
+        dict[str, int], "Units each channel with a percentage pool sold in the window."
+    ]
+    window_seconds: Annotated[int, "The window the velocities were measured over."]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -376,6 +443,12 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ChannelCreated,
         ChannelChanged,
         ChannelPoolsSet,
+        ChannelRebalanced,
+        WebhookCreated,
+        WebhookChanged,
+        WebhookDeleted,
+        WebhookSecretRotated,
+        WebhookReplayed,
     )
 }
 """Every event type, by name."""
@@ -405,6 +478,31 @@ def sku_of(event: Event) -> str | None:
         return event.key.sku
     found: str | None = getattr(event, "sku", None)
     return found
+
+
+def document(seq: int, event: Event) -> dict[str, Any]:
+    """The event as `GET /v1/events` shows it, and webhooks carry it."""
+    movement = event if isinstance(event, Movement) else None
+    return {
+        "seq": seq,
+        "type": event.type,
+        "sku": sku_of(event),
+        "location": location_of(event),
+        "delta": ({k: v for k, v in movement.delta.as_dict().items() if v} if movement else None),
+        "after": (
+            movement.after.as_dict() | {"available": movement.after.available} if movement else None
+        ),
+        "data": None if movement else details(event),
+        "reason": event.reason,
+        "reference": event.reference,
+        "reservation_id": event.reservation_id,
+        "order_id": event.order_id,
+        "transfer_id": event.transfer_id,
+        "channel": event.channel,
+        "actor": event.actor,
+        "idempotency_key": event.idempotency_key,
+        "at": event.at,
+    }
 
 
 def location_of(event: Event) -> str | None:

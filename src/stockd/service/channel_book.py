@@ -44,8 +44,7 @@ class ChannelBook:
         channels = {c.id: c for c in await reads.channels(None, MAX_CHANNELS)}
         if not channels:
             return cls(channels, {})
-        found = {s: stock for s in skus if (stock := await reads.channel_stock(s)) is not None}
-        return cls(channels, found)
+        return cls(channels, await reads.channel_stock(skus))
 
     @classmethod
     async def check(

@@ -4,6 +4,7 @@ one channel may sell of it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from stockd.domain.channels import (
     Channel,
     Pools,
     PoolShare,
+    SkuChannels,
     advertised,
     default_shares,
     pooled,
@@ -20,7 +22,7 @@ from stockd.domain.channels import (
 )
 from stockd.domain.offers import offer
 from stockd.service.channel_book import MAX_CHANNELS
-from stockd.service.queries import AvailabilityReader, ReadModel
+from stockd.service.queries import AvailabilityReader, LocatedLevel, ReadModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +51,7 @@ class SkuPools:
 
 async def sku_pools(reads: ReadModel, sku: str) -> SkuPools | None:
     """The SKU's pools now; None when the SKU does not exist."""
-    stock = await reads.channel_stock(sku)
+    stock = (await reads.channel_stock({sku})).get(sku)
     if stock is None:
         return None
     channels: dict[str, Channel] = {c.id: c for c in await reads.channels(None, MAX_CHANNELS)}
@@ -91,24 +93,47 @@ class ChannelAvailability:
 async def channel_availability(
     reads: ReadModel, availability: AvailabilityReader, channel_id: str, sku: str
 ) -> ChannelAvailability:
-    """What `channel_id` may sell of `sku` now. A SKU not split into pools
-    sells to every channel alike (all of it is shared); an inactive channel
-    sells nothing."""
-    channel = await reads.channel(channel_id)
+    """What `channel_id` may sell of `sku` now (404 when either is unknown)."""
+    found = await channel_figures(reads, availability, channel_id, [sku])
+    if sku not in found:
+        raise errors.NotFound(f"SKU {sku!r} does not exist")
+    return found[sku]
+
+
+async def channel_figures(
+    reads: ReadModel, availability: AvailabilityReader, channel_id: str, skus: Sequence[str]
+) -> dict[str, ChannelAvailability]:
+    """What `channel_id` may sell of each existing SKU of `skus` now, in two
+    queries however many SKUs (404 when the channel is unknown)."""
+    channels = {c.id: c for c in await reads.channels(None, MAX_CHANNELS)}
+    channel = channels.get(channel_id)
     if channel is None:
         raise errors.NotFound(f"channel {channel_id!r} does not exist")
-    levels = await availability.of(sku)
-    stock = await reads.channel_stock(sku)
-    if levels is None or stock is None:
-        raise errors.NotFound(f"SKU {sku!r} does not exist")
+    levels = await availability.of_many(skus)
+    stocks = await reads.channel_stock(skus)
+    return {
+        sku: figure(channel, channels, stock, levels[sku])
+        for sku, stock in stocks.items()
+        if sku in levels
+    }
+
+
+def figure(
+    channel: Channel,
+    channels: Mapping[str, Channel],
+    stock: SkuChannels,
+    levels: Sequence[LocatedLevel],
+) -> ChannelAvailability:
+    """What `channel` may sell of one SKU with these `levels`. A SKU not
+    split into pools sells to every channel alike (all of it is shared); an
+    inactive channel, or an archived SKU, sells nothing."""
     available = sum(offer(x.level, x.location).sellable for x in levels)
-    channels = {c.id: c for c in await reads.channels(None, MAX_CHANNELS)}
-    outstanding = stock.outstanding.get(channel_id, 0)
-    if not channel.active:
-        mine = Allowance(channel_id, 0, outstanding, 0, 0, 0)
+    outstanding = stock.outstanding.get(channel.id, 0)
+    if not channel.active or stock.archived:
+        mine = Allowance(channel.id, 0, outstanding, 0, 0, 0)
     elif not pooled(stock.shares, channels):
-        mine = Allowance(channel_id, 0, outstanding, 0, available, 0)
+        mine = Allowance(channel.id, 0, outstanding, 0, available, 0)
     else:
-        mine = stock.allowances(channels)[channel_id]
+        mine = stock.allowances(channels)[channel.id]
     sellable = min(mine.sellable, available)
-    return ChannelAvailability(sku, sellable, advertised(sellable, channel, available), mine)
+    return ChannelAvailability(stock.sku, sellable, advertised(sellable, channel, available), mine)

@@ -8,10 +8,11 @@ contract against both.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import Channel, PoolShare, SkuChannels
@@ -21,6 +22,7 @@ from stockd.domain.orders import Order, OrderStatus, ReturnCondition
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer, TransferStatus
+from stockd.domain.webhooks import Webhook
 from stockd.service.auth import ApiKey
 
 
@@ -78,6 +80,16 @@ class ChannelRepository(Protocol):
 
     async def set_pools(self, sku: str, pools: Sequence[PoolShare], now: datetime) -> None:
         """Replace a SKU's pools (its row must be locked)."""
+        ...
+
+    async def share_pooled(self) -> list[str]:
+        """Every SKU with a percentage pool of its own, by code."""
+        ...
+
+    async def sales(self, skus: Collection[str], since: datetime) -> dict[tuple[str, str], int]:
+        """Units each channel sold of each SKU since `since`, per (sku,
+        channel): committed to orders through it (a hold committed, or an
+        order allocated) and recorded as sold through it (point of sale)."""
         ...
 
 
@@ -329,6 +341,9 @@ class UnitOfWork(Protocol):
     @property
     def channels(self) -> ChannelRepository: ...
 
+    @property
+    def webhooks(self) -> WebhookRepository: ...
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
@@ -347,3 +362,151 @@ class UnitOfWorkFactory(Protocol):
         work written in one atomic call, such as `ReservationRepository.place`)
         and `commit` has nothing left to do."""
         ...
+
+
+# -- webhooks -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message to one webhook, and how its delivery went."""
+
+    id: int
+    webhook_id: str
+    message_id: str
+    """`webhook-id`: stable per event (or derived message) and endpoint."""
+    seq: int
+    type: str
+    sku: str | None
+    payload: dict[str, Any]
+    status: str
+    """`pending`, `failed` (tried; will be tried again), `delivered` or `dead`."""
+    attempts: int
+    next_attempt_at: datetime
+    last_attempt_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+    last_response: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    message_id: str
+    seq: int
+    type: str
+    sku: str | None
+    payload: dict[str, Any]
+    not_before: datetime
+    coalesce: bool = False
+    """Folds into an unsent message of the same type and SKU, if there is one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What one delivery attempt came to."""
+
+    ok: bool
+    status: int | None = None
+    error: str | None = None
+    response: str | None = None
+
+
+class WebhookRound(Protocol):
+    """One webhook's outbox and deliveries, while this process alone works on
+    them (`WebhookStore.round`)."""
+
+    async def cursor(self) -> int: ...
+
+    async def figures(self, skus: Collection[str] | None) -> dict[str, int]:
+        """The last figure sent per SKU (`None`: every SKU it has one for)."""
+        ...
+
+    async def record(
+        self,
+        messages: Sequence[NewMessage],
+        figures: Mapping[str, tuple[int, int]],
+        cursor: int,
+        now: datetime,
+    ) -> None:
+        """In one transaction: the messages queued (one already queued under
+        the same id is left as it is), the figures (`sku: (figure, seq)`)
+        kept, the cursor moved to `cursor`."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> list[Delivery]:
+        """Deliveries to try now, oldest first: those due, but none behind an
+        older one of its SKU that waits (undelivered, not due yet)."""
+        ...
+
+    async def attempted(
+        self, delivery: Delivery, attempt: Attempt, retry_at: datetime | None, now: datetime
+    ) -> None:
+        """Record an attempt: delivered when it went through, else failed and
+        tried again at `retry_at`, or dead when that is None."""
+        ...
+
+
+class WebhookRepository(Protocol):
+    """Subscriptions, written in a unit of work (with their events)."""
+
+    async def add(self, webhook: Webhook, secret: str, now: datetime) -> None:
+        """Store a new subscription; it sends what commits after it (its
+        cursor starts at the ledger head)."""
+        ...
+
+    async def lock(self, webhook_id: str) -> Webhook | None: ...
+
+    async def save(self, webhook: Webhook, now: datetime) -> Webhook:
+        """Write a locked subscription back; its version goes up by one."""
+        ...
+
+    async def delete(self, webhook_id: str) -> None:
+        """Delete a locked subscription and its delivery log."""
+        ...
+
+    async def rotate(
+        self, webhook_id: str, secret: str, previous_until: datetime, now: datetime
+    ) -> None:
+        """A new secret for a locked subscription; the old one still signs
+        until `previous_until`."""
+        ...
+
+    async def replay(self, webhook_id: str, from_seq: int | None, now: datetime) -> int:
+        """Queue again the dead letters (`from_seq` None) or every delivery
+        of events from `from_seq` on; how many."""
+        ...
+
+
+class WebhookStore(Protocol):
+    """Subscriptions as committed, and their outbox (for the worker)."""
+
+    async def get(self, webhook_id: str) -> Webhook | None: ...
+
+    async def page(self, after: str | None, limit: int) -> list[Webhook]:
+        """Subscriptions by id, after `after`."""
+        ...
+
+    async def secrets(self, webhook_id: str, now: datetime) -> list[str]:
+        """The secrets that sign its messages now (the newest first)."""
+        ...
+
+    def round(self, webhook_id: str) -> AbstractAsyncContextManager[WebhookRound | None]:
+        """Work on the webhook's outbox alone (None: another process is)."""
+        ...
+
+    async def deliveries(
+        self, webhook_id: str, status: str | None, before: int | None, limit: int
+    ) -> list[Delivery]:
+        """Its deliveries, newest first (ids below `before`)."""
+        ...
+
+
+class WebhookSender(Protocol):
+    async def refusal(self, url: str) -> str | None:
+        """Why stockd will not send to `url` (not http(s), or an address that
+        is loopback, private or link-local), or None."""
+        ...
+
+    async def post(self, url: str, headers: Mapping[str, str], body: bytes) -> Attempt: ...

@@ -111,8 +111,14 @@ class ReadModel(Protocol):
         """A SKU's pools, by channel id."""
         ...
 
-    async def channel_stock(self, sku: str) -> SkuChannels | None:
-        """The SKU's stock as the channels see it (as committed; no lock)."""
+    async def channel_stock(self, skus: Collection[str]) -> dict[str, SkuChannels]:
+        """Each existing SKU's stock as the channels see it (as committed; no
+        lock)."""
+        ...
+
+    async def share_pooled_skus(self, after: str | None, limit: int) -> list[str]:
+        """SKUs (by code, after `after`) with a percentage pool of their own:
+        the ones the rebalancer may move."""
         ...
 
     async def levels(
@@ -174,6 +180,11 @@ class ReadModel(Protocol):
         """Ledger records with seq > after that match `only`, in seq order.
         Records get their seq in commit order, so a reader paging by `after`
         never skips one."""
+        ...
+
+    async def ledger_head(self) -> int:
+        """The seq of the last committed event (0 when none): every event up
+        to it is committed and readable."""
         ...
 
     async def verify(self) -> VerifyReport:

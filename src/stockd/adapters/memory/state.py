@@ -9,6 +9,7 @@ from datetime import datetime
 from stockd import errors
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import (
+    BYPASS,
     Channel,
     PoolShare,
     SkuChannels,
@@ -20,6 +21,7 @@ from stockd.domain.orders import Order, OrderStatus
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer, TransferStatus
+from stockd.domain.webhooks import Webhook
 from stockd.service.auth import ApiKey
 from stockd.service.ports import OrderLineChange, ReturnRecord, SaleRecord, StoredResponse
 
@@ -42,6 +44,9 @@ class MemoryData:
     channels: dict[str, Channel] = field(default_factory=dict)
     pools: dict[str, tuple[PoolShare, ...]] = field(default_factory=dict)
     outstanding: dict[tuple[str, str], int] = field(default_factory=dict)
+    webhooks: dict[str, tuple[Webhook, str]] = field(default_factory=dict)
+    """Subscriptions and their secrets (the fake keeps no outbox: delivery
+    needs PostgreSQL)."""
 
     def copy(self) -> MemoryData:
         return MemoryData(
@@ -59,6 +64,7 @@ class MemoryData:
             dict(self.channels),
             dict(self.pools),
             dict(self.outstanding),
+            dict(self.webhooks),
         )
 
 
@@ -430,14 +436,67 @@ class MemoryChannels:
                 sum(x.quantities.reserved + x.quantities.committed for x in levels),
                 list(self.s.pools.get(sku, ())),
                 {c: n for (s, c), n in self.s.outstanding.items() if s == sku},
+                self.s.skus[sku].archived,
             )
         return found
 
     async def pools(self, sku: str) -> list[PoolShare]:
         return list(self.s.pools.get(sku, ()))
 
+    async def share_pooled(self) -> list[str]:
+        return sorted(
+            sku
+            for sku, shares in self.s.pools.items()
+            if any(p.share_pct is not None for p in shares)
+        )
+
+    async def sales(self, skus: Collection[str], since: datetime) -> dict[tuple[str, str], int]:
+        sold: dict[tuple[str, str], int] = {}
+        for e in self.s.events:
+            if (
+                isinstance(e, Movement)
+                and e.key.sku in skus
+                and e.channel not in (None, BYPASS)
+                and e.at >= since
+                and e.type in ("reservation.committed", "order.allocated", "sale.recorded")
+            ):
+                units = -e.delta.on_hand if e.type == "sale.recorded" else e.delta.committed
+                key = (e.key.sku, str(e.channel))
+                sold[key] = sold.get(key, 0) + units
+        return sold
+
     async def set_pools(self, sku: str, pools: Sequence[PoolShare], now: datetime) -> None:
         if pools:
             self.s.pools[sku] = tuple(sorted(pools, key=lambda p: p.channel))
         else:
             self.s.pools.pop(sku, None)
+
+
+class MemoryWebhooks:
+    def __init__(self, state: MemoryData) -> None:
+        self.s = state
+
+    async def add(self, webhook: Webhook, secret: str, now: datetime) -> None:
+        self.s.webhooks[webhook.id] = (webhook, secret)
+
+    async def lock(self, webhook_id: str) -> Webhook | None:
+        found = self.s.webhooks.get(webhook_id)
+        return None if found is None else found[0]
+
+    async def save(self, webhook: Webhook, now: datetime) -> Webhook:
+        current, secret = self.s.webhooks[webhook.id]
+        saved = replace(webhook, version=current.version + 1, updated_at=now)
+        self.s.webhooks[webhook.id] = (saved, secret)
+        return saved
+
+    async def delete(self, webhook_id: str) -> None:
+        del self.s.webhooks[webhook_id]
+
+    async def rotate(
+        self, webhook_id: str, secret: str, previous_until: datetime, now: datetime
+    ) -> None:
+        webhook, _ = self.s.webhooks[webhook_id]
+        self.s.webhooks[webhook_id] = (webhook, secret)
+
+    async def replay(self, webhook_id: str, from_seq: int | None, now: datetime) -> int:
+        return 0  # no deliveries are kept here

@@ -21,6 +21,7 @@ from stockd.adapters.memory.state import (
     MemoryReservations,
     MemorySales,
     MemoryTransfers,
+    MemoryWebhooks,
 )
 from stockd.adapters.memory.verify import verify
 from stockd.adapters.memory.watch import MemoryLedgerWatch
@@ -73,6 +74,7 @@ class MemoryUnitOfWork:
     sales: MemorySales
     keys: MemoryApiKeys
     channels: MemoryChannels
+    webhooks: MemoryWebhooks
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
@@ -91,6 +93,7 @@ class MemoryUnitOfWork:
         self.sales = MemorySales(self.work)
         self.keys = MemoryApiKeys(self.work)
         self.channels = MemoryChannels(self.work)
+        self.webhooks = MemoryWebhooks(self.work)
         return self
 
     async def __aexit__(
@@ -112,7 +115,7 @@ class MemoryUnitOfWork:
         self.catalog.s = self.levels.s = self.reservations.s = self.work
         self.ledger.s = self.idempotency.s = self.work
         self.orders.s = self.transfers.s = self.sales.s = self.keys.s = self.work
-        self.channels.s = self.work
+        self.channels.s = self.webhooks.s = self.work
 
 
 def _overdue(state: MemoryData, now: datetime) -> dict[LevelKey, int]:
@@ -178,8 +181,15 @@ class MemoryReadModel:
     async def channel_pools(self, sku: str) -> list[PoolShare]:
         return list(self.s.pools.get(sku, ()))
 
-    async def channel_stock(self, sku: str) -> SkuChannels | None:
-        return (await MemoryChannels(self.s).stock({sku})).get(sku)
+    async def channel_stock(self, skus: Collection[str]) -> dict[str, SkuChannels]:
+        return await MemoryChannels(self.s).stock(skus)
+
+    async def share_pooled_skus(self, after: str | None, limit: int) -> list[str]:
+        return sorted(
+            sku
+            for sku, shares in self.s.pools.items()
+            if sku > (after or "") and any(p.share_pct is not None for p in shares)
+        )[:limit]
 
     async def levels(
         self,
@@ -257,6 +267,9 @@ class MemoryReadModel:
             for seq, e in enumerate(self.s.events, start=1)
             if seq > after and (only is None or only.matches(e))
         ][:limit]
+
+    async def ledger_head(self) -> int:
+        return len(self.s.events)
 
     async def verify(self) -> VerifyReport:
         return verify(self.s)

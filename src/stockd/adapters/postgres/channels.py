@@ -14,9 +14,9 @@ from stockd.domain.quantities import FOR_SALE
 
 _STOCK = f"""
 WITH s AS (
-    SELECT sku FROM skus WHERE sku = ANY($1::text[]) ORDER BY sku LOCK
+    SELECT sku, archived FROM skus WHERE sku = ANY($1::text[]) ORDER BY sku LOCK
 )
-SELECT s.sku,
+SELECT s.sku, s.archived,
     coalesce(t.for_sale, 0)::bigint AS for_sale, coalesce(t.held, 0)::bigint AS held,
     coalesce((SELECT array_agg(p.channel ORDER BY p.channel) FROM channel_pools p
               WHERE p.sku = s.sku), '{{}}') AS channels,
@@ -102,6 +102,7 @@ class PostgresChannels:
                     for c, p, u in zip(r["channels"], r["share_pcts"], r["units"], strict=True)
                 ],
                 dict(zip(r["counted"], r["outstanding"], strict=True)),
+                r["archived"],
             )
             for r in found
         }
@@ -116,6 +117,28 @@ class PostgresChannels:
             " VALUES ($1, $2, $3, $4, $5)",
             [(sku, p.channel, p.share_pct, p.units, now) for p in pools],
         )
+
+    async def share_pooled(self) -> list[str]:
+        found = await self.conn.fetch(
+            "SELECT DISTINCT sku FROM channel_pools WHERE share_pct IS NOT NULL ORDER BY sku"
+        )
+        return [r["sku"] for r in found]
+
+    async def sales(self, skus: Collection[str], since: datetime) -> dict[tuple[str, str], int]:
+        found = await self.conn.fetch(_SALES, list(skus), since)
+        return {(r["sku"], r["channel"]): r["sold"] for r in found}
+
+
+_SALES = """
+SELECT sku, channel, sum(CASE WHEN type = 'sale.recorded' THEN -d_on_hand
+                              ELSE d_committed END)::bigint AS sold
+FROM ledger_events
+WHERE sku = ANY($1::text[]) AND channel IS NOT NULL AND channel <> '*' AND at >= $2
+  AND type IN ('reservation.committed', 'order.allocated', 'sale.recorded')
+GROUP BY sku, channel
+"""
+"""Units sold per SKU and channel since a time (index
+`ledger_events_channel_sales`, migration 0011)."""
 
 
 def _settings(channel: Channel) -> tuple[object, ...]:

@@ -101,9 +101,18 @@ class PostgresReadModel:
     async def channel_pools(self, sku: str) -> list[PoolShare]:
         return await pools_of(self.pool, sku)
 
-    async def channel_stock(self, sku: str) -> SkuChannels | None:
+    async def channel_stock(self, skus: Collection[str]) -> dict[str, SkuChannels]:
         async with self.pool.acquire() as conn:
-            return (await PostgresChannels(conn).stock({sku})).get(sku)
+            return await PostgresChannels(conn).stock(skus)
+
+    async def share_pooled_skus(self, after: str | None, limit: int) -> list[str]:
+        found = await self.pool.fetch(
+            "SELECT DISTINCT sku FROM channel_pools WHERE share_pct IS NOT NULL AND sku > $1"
+            " ORDER BY sku LIMIT $2",
+            after or "",
+            limit,
+        )
+        return [r["sku"] for r in found]
 
     async def levels(
         self,
@@ -271,6 +280,12 @@ class PostgresReadModel:
             *args,
         )
         return [LedgerRecord(r["seq"], event(r)) for r in found]
+
+    async def ledger_head(self) -> int:
+        # Events are numbered under a lock held until commit, so no event
+        # below the highest visible one is still to commit.
+        head = await self.pool.fetchval("SELECT coalesce(max(seq), 0) FROM ledger_events")
+        return int(head)
 
     async def verify(self) -> VerifyReport:
         return await verify(self.pool)

@@ -19,6 +19,7 @@ from stockd.adapters.postgres.levels import PostgresLevels
 from stockd.adapters.postgres.orders import PostgresOrders
 from stockd.adapters.postgres.reservations import PostgresReservations
 from stockd.adapters.postgres.transfers import PostgresSales, PostgresTransfers
+from stockd.adapters.postgres.webhooks import PostgresWebhooks
 
 _RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
@@ -39,6 +40,7 @@ class PostgresUnitOfWork:
     sales: PostgresSales
     keys: PostgresApiKeys
     channels: PostgresChannels
+    webhooks: PostgresWebhooks
 
     def __init__(
         self,
@@ -70,6 +72,7 @@ class PostgresUnitOfWork:
         self.sales = PostgresSales(conn)
         self.keys = PostgresApiKeys(conn)
         self.channels = PostgresChannels(conn)
+        self.webhooks = PostgresWebhooks(conn)
         return self
 
     async def __aexit__(

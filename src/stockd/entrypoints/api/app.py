@@ -21,6 +21,7 @@ from stockd.entrypoints.api.routes import (
     reservations,
     stock,
     transfers,
+    webhooks,
 )
 from stockd.entrypoints.workers import loops
 
@@ -104,7 +105,17 @@ def create_app(
     _serve_problems_as_problem_json(app)
     # The hot paths: matched before any other route, inside RequestEdge.
     lean.install(app, reservations.hot, stock.hot)
-    for module in (health, catalog, channels, stock, reservations, orders, transfers, events):
+    for module in (
+        health,
+        catalog,
+        channels,
+        stock,
+        reservations,
+        orders,
+        transfers,
+        events,
+        webhooks,
+    ):
         app.include_router(module.router)
     app.add_middleware(RequestEdge, api=app, max_body_bytes=max_body_bytes)
     return app

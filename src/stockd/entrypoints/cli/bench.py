@@ -51,7 +51,9 @@ def run_workloads(
     workload: Annotated[
         list[str] | None,
         typer.Option(
-            "--workload", "-w", help="flash_sale, flash_sale_exact, spread, mixed, reads."
+            "--workload",
+            "-w",
+            help="flash_sale, flash_sale_channel, flash_sale_exact, spread, mixed, reads.",
         ),
     ] = None,
     seconds: Annotated[int, typer.Option(help="Seconds per run.")] = 15,

@@ -1,29 +1,29 @@
-"""`stockd channels list|create|pools|set-pools`: sales channels and a SKU's
-pools, straight on the database (as `stockd keys` does)."""
+"""`stockd channels list|create|pools|set-pools|availability|feed|rebalance`:
+sales channels, a SKU's pools, what a channel may sell, its feed and
+rebalancing, straight on the database (as `stockd keys` does)."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from stockd import errors
-from stockd.bootstrap import Container
+from stockd.bootstrap import Container, rebalance_policy
 from stockd.domain.channels import Channel, ChannelKind, PoolShare
 from stockd.domain.commands import CreateChannel, SetChannelPools
-from stockd.entrypoints.cli.database import database, with_container
+from stockd.entrypoints.cli.direct import fail, run
 from stockd.entrypoints.cli.keys import actor
 from stockd.entrypoints.cli.output import AsJson, console, print_json
-from stockd.entrypoints.cli.settings import load as load_settings
 from stockd.service.channel_book import MAX_CHANNELS
 from stockd.service.context import Context
-from stockd.service.pools import SkuPools, sku_pools
+from stockd.service.feed import FeedCursor, feed_page
+from stockd.service.pools import SkuPools, channel_availability, sku_pools
 
 app = typer.Typer(help="Sales channels and each SKU's channel pools.", no_args_is_help=True)
 out = console()
-err = console(stderr=True)
 
 _POOL = re.compile(r"^(?P<channel>[^=]+)=(?P<number>\d{1,12})(?P<pct>%?)$")
 
@@ -31,7 +31,7 @@ _POOL = re.compile(r"^(?P<channel>[^=]+)=(?P<number>\d{1,12})(?P<pct>%?)$")
 @app.command("list")
 def list_channels(as_json: AsJson = False) -> None:
     """List the channels, by id."""
-    found = _run(lambda c: c.reads.channels(None, MAX_CHANNELS))
+    found = run(lambda c: c.reads.channels(None, MAX_CHANNELS))
     if as_json:
         print_json([c.as_dict() for c in found])
         return
@@ -70,8 +70,8 @@ def create(
     try:
         channel = Channel(channel_id, name, kind, priority, buffer, default_share, waterfall)
     except ValueError as e:
-        _fail(str(e))
-    made = _run(lambda c: c.bus.handle(CreateChannel(channel), _context()))
+        fail(str(e))
+    made = run(lambda c: c.bus.handle(CreateChannel(channel), _context()))
     out.print(f"created channel {made.id}", markup=False, highlight=False)
 
 
@@ -80,7 +80,7 @@ def pools(
     sku: Annotated[str, typer.Argument(help="The SKU code.")], as_json: AsJson = False
 ) -> None:
     """A SKU's pools and the units each stands for now."""
-    found = _run(lambda c: _pools(c, sku))
+    found = run(lambda c: _pools(c, sku))
     _show(found, as_json)
 
 
@@ -102,7 +102,7 @@ def set_pools(
     for text in given or []:
         found = _POOL.match(text)
         if found is None:
-            _fail(f"{text!r}: write CHANNEL=N% for a share or CHANNEL=N for fixed units")
+            fail(f"{text!r}: write CHANNEL=N% for a share or CHANNEL=N for fixed units")
         number = int(found["number"])
         try:
             shares.append(
@@ -111,13 +111,116 @@ def set_pools(
                 else PoolShare(found["channel"], units=number)
             )
         except ValueError as e:
-            _fail(f"{text!r}: {e}")
+            fail(f"{text!r}: {e}")
 
     async def work(c: Container) -> SkuPools:
         await c.bus.handle(SetChannelPools(sku, tuple(shares)), _context())
         return await _pools(c, sku)
 
-    _show(_run(work), as_json)
+    _show(run(work), as_json)
+
+
+@app.command()
+def availability(
+    channel_id: Annotated[str, typer.Argument(help="The channel's id.")],
+    sku: Annotated[str, typer.Argument(help="The SKU code.")],
+    as_json: AsJson = False,
+) -> None:
+    """What the channel may sell of the SKU now, and what it is shown."""
+    found = run(lambda c: channel_availability(c.reads, c.availability, channel_id, sku))
+    if as_json:
+        print_json(found.as_dict())
+        return
+    a = found.allowance
+    out.print(
+        f"{channel_id} / {sku}: sellable {found.sellable}, advertised {found.advertised}"
+        f" (own pool {a.pool}: {a.outstanding} out, {a.free} free;"
+        f" shared free {a.shared_free}; borrowable {a.borrowable})",
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command()
+def feed(
+    channel_id: Annotated[str, typer.Argument(help="The channel's id.")],
+    cursor: Annotated[
+        str | None, typer.Option(help="The cursor the last page printed (none: from the start).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    as_json: AsJson = False,
+) -> None:
+    """One page of the channel's availability feed, and the cursor to poll with next."""
+    page = run(
+        lambda c: feed_page(
+            c.reads,
+            c.availability,
+            channel_id,
+            None if cursor is None else FeedCursor.parse(cursor),
+            limit,
+        )
+    )
+    items = [
+        {
+            "sku": x.figure.sku,
+            "advertised": x.figure.advertised,
+            "sellable": x.figure.sellable,
+            "seq": x.seq,
+        }
+        for x in page.items
+    ]
+    if as_json:
+        print_json({"items": items, "next_cursor": page.next.token()})
+        return
+    table = Table("sku", "advertised", "sellable", "seq")
+    for x in items:
+        table.add_row(x["sku"], str(x["advertised"]), str(x["sellable"]), str(x["seq"]))
+    if items:
+        out.print(table, markup=False)
+    out.print(f"next cursor: {page.next.token()}", markup=False, highlight=False)
+
+
+@app.command("rebalance")
+def rebalance_pools(
+    sku: Annotated[
+        list[str] | None, typer.Option(help="Only this SKU (repeat); default: all with pools.")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Say what would move; move nothing.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Split percentage pools again by sales velocity where a channel runs short."""
+    report = run(
+        lambda c: c.bus.handle(
+            rebalance_policy(c.settings).command(sku, dry_run=dry_run), _context()
+        )
+    )
+    if as_json:
+        print_json(report.as_dict())
+        return
+    verb = "would move" if dry_run else "moved"
+    out.print(
+        f"{report.checked} SKUs checked, {report.short} short of a pool;"
+        f" {verb} {sum(1 for m in report.moves if m.applied or dry_run)}",
+        markup=False,
+        highlight=False,
+    )
+    table = Table("sku", "before", "after", "sold in window")
+    for m in report.moves:
+        table.add_row(
+            m.sku,
+            _shares(m.before),
+            _shares(m.after),
+            " ".join(f"{c}={n}" for c, n in m.velocities.items()),
+        )
+    if report.moves:
+        out.print(table, markup=False)
+
+
+def _shares(shares: tuple[PoolShare, ...]) -> str:
+    return " ".join(
+        f"{p.channel}={p.share_pct}%" if p.share_pct is not None else f"{p.channel}={p.units}"
+        for p in shares
+    )
 
 
 async def _pools(c: Container, sku: str) -> SkuPools:
@@ -140,20 +243,6 @@ def _show(found: SkuPools, as_json: bool) -> None:
         table.add_row(r["channel"], share, str(r["resolved"]))
     table.add_row("(shared)", "", str(found.pools.shared))
     out.print(table, markup=False)
-
-
-def _run(work: Any) -> Any:
-    settings = load_settings()
-    with database(settings) as url:
-        try:
-            return with_container(settings, url, work)
-        except errors.StockdError as e:
-            _fail(e.detail)
-
-
-def _fail(message: str) -> NoReturn:
-    err.print(message, markup=False, highlight=False)
-    raise typer.Exit(1)
 
 
 def _context() -> Context:

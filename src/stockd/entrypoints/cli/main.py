@@ -1,4 +1,4 @@
-"""The `stockd` command: serve, db, keys, channels, import, ledger, status, worker."""
+"""The `stockd` command: serve, db, keys, channels, webhooks, import, ledger, status, worker."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from rich.table import Table
 from stockd import __version__
 from stockd.adapters.postgres import migrate
 from stockd.bootstrap import Container
-from stockd.entrypoints.cli import bench, channels, importer, keys, serve
+from stockd.entrypoints.cli import bench, channels, importer, keys, serve, webhooks
 from stockd.entrypoints.cli.database import database, redacted, with_container
 from stockd.entrypoints.cli.output import AsJson, console, print_json
 from stockd.entrypoints.cli.settings import load as load_settings
@@ -26,6 +26,7 @@ ledger_app = typer.Typer(help="The stock ledger.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(channels.app, name="channels")
+app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(bench.app, name="bench")
 out = console()

@@ -1,4 +1,4 @@
-"""The worker loops: expiry, idempotency janitor."""
+"""The worker loops: expiry, idempotency janitor, webhook delivery, rebalancing."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from stockd.bootstrap import Container
+from stockd.bootstrap import Container, rebalance_policy
 from stockd.domain.commands import ExpireDueReservations
 from stockd.service.context import Context
+from stockd.service.rebalancing import rebalance_all
 
 log = logging.getLogger(__name__)
 
@@ -33,25 +34,48 @@ async def janitor_once(container: Container) -> int:
     return await container.maintenance.forget_idempotency_keys(container.clock.now() - retention)
 
 
+async def webhooks_once(container: Container) -> int:
+    """Start a delivery round for each webhook that has none running."""
+    if container.webhooks is None:
+        return 0
+    return await container.webhooks.dispatch()
+
+
+async def rebalance_once(container: Container) -> int:
+    """Rebalance the pools of every SKU short of a pool; how many moved."""
+    return await rebalance_all(
+        container.bus,
+        container.reads,
+        rebalance_policy(container.settings),
+        Context(actor="stockd:rebalance"),
+    )
+
+
 WORKERS: dict[str, tuple[Callable[[Container], Awaitable[int]], Callable[[Container], float]]] = {
     "expiry": (expire_once, lambda c: c.settings.expiry_interval_seconds),
     "janitor": (janitor_once, lambda c: 3600.0),
+    "webhooks": (webhooks_once, lambda c: c.settings.webhooks_interval_seconds),
+    "rebalance": (rebalance_once, lambda c: c.settings.rebalance_interval_seconds),
 }
 
 
 async def run(name: str, container: Container) -> None:
     """Run worker `name` until cancelled; a failed round is logged and retried."""
     once, interval = WORKERS[name]
-    while True:
-        try:
-            done = await once(container)
-            if done:
-                log.debug("%s: %d", name, done)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("worker %s failed a round; retrying", name)
-        await asyncio.sleep(interval(container))
+    try:
+        while True:
+            try:
+                done = await once(container)
+                if done:
+                    log.debug("%s: %d", name, done)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("worker %s failed a round; retrying", name)
+            await asyncio.sleep(interval(container))
+    finally:
+        if name == "webhooks" and container.webhooks is not None:
+            await container.webhooks.stop()  # the delivery rounds it started
 
 
 def start_all(container: Container) -> list[asyncio.Task[None]]:

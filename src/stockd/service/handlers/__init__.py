@@ -20,6 +20,7 @@ from stockd.service.handlers import (
     returns,
     sales,
     transfers,
+    webhooks,
 )
 from stockd.service.ports import UnitOfWork
 
@@ -35,6 +36,12 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.CreateChannel: channels.create_channel,
     commands.UpdateChannel: channels.update_channel,
     commands.SetChannelPools: channels.set_pools,
+    commands.RebalanceChannels: channels.rebalance_channels,
+    commands.CreateWebhook: webhooks.create_webhook,
+    commands.UpdateWebhook: webhooks.update_webhook,
+    commands.DeleteWebhook: webhooks.delete_webhook,
+    commands.RotateWebhookSecret: webhooks.rotate_secret,
+    commands.ReplayWebhook: webhooks.replay,
     commands.Adjust: adjustments.adjust,
     commands.Reserve: reservations.reserve,
     commands.ExtendReservation: reservations.extend,

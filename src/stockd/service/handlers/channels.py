@@ -3,23 +3,45 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from stockd import errors
 from stockd.domain.catalog import changes
-from stockd.domain.channels import Channel, ChannelKind, PoolShare, check_shares
-from stockd.domain.commands import CreateChannel, SetChannelPools, UpdateChannel
-from stockd.domain.events import ChannelChanged, ChannelCreated, ChannelPoolsSet
+from stockd.domain.channels import (
+    Channel,
+    ChannelKind,
+    PoolShare,
+    check_shares,
+    rebalanced,
+    short_of_pool,
+)
+from stockd.domain.commands import (
+    CreateChannel,
+    RebalanceChannels,
+    SetChannelPools,
+    UpdateChannel,
+)
+from stockd.domain.events import ChannelChanged, ChannelCreated, ChannelPoolsSet, ChannelRebalanced
 from stockd.service.context import Context, Deps
 from stockd.service.handlers.catalog import check_version
 from stockd.service.ports import UnitOfWork
+from stockd.service.rebalancing import Move, RebalanceReport
 
 CHANGEABLE = frozenset(
     {"name", "kind", "priority", "safety_buffer_pct", "default_share_pct", "waterfall", "active"}
 )
 
 
+RESERVED = frozenset({"rebalance"})
+"""Ids no channel may have: they name routes beside `/v1/channels/{id}`."""
+
+
 async def create_channel(cmd: CreateChannel, uow: UnitOfWork, ctx: Context, deps: Deps) -> Channel:
+    if cmd.channel.id in RESERVED:
+        raise errors.InvalidRequest(
+            errors.Issue(f"{cmd.channel.id!r} is reserved (POST /v1/channels/rebalance)", "id")
+        )
     now = deps.clock.now()
     channel = replace(cmd.channel, version=1)
     if not await uow.channels.add(channel, now):
@@ -107,6 +129,60 @@ async def set_pools(
         ]
     )
     return wanted
+
+
+async def rebalance_channels(
+    cmd: RebalanceChannels, uow: UnitOfWork, ctx: Context, deps: Deps
+) -> RebalanceReport:
+    """Split the percentage pools again by sales velocity where a channel is
+    short of its pool (`stockd.service.rebalancing`), under the SKUs' locks:
+    each move a `channel.rebalanced` event."""
+    now = deps.clock.now()
+    channels = await uow.channels.all()
+    skus = list(cmd.skus) if cmd.skus is not None else await uow.channels.share_pooled()
+    stocks = await uow.channels.stock(skus, lock=not cmd.dry_run) if channels else {}
+    report = RebalanceReport(cmd.dry_run, cmd.window_seconds)
+    report.checked = sum(1 for s in stocks.values() if s.shares)
+    due = [
+        s
+        for s in stocks.values()
+        if any(p.share_pct is not None for p in s.shares)
+        and short_of_pool(s, channels, cmd.threshold_pct)
+    ]
+    report.short = len(due)
+    since = now - timedelta(seconds=cmd.window_seconds)
+    sold = await uow.channels.sales([s.sku for s in due], since) if due else {}
+    for stock in due:
+        velocities = {
+            p.channel: sold.get((stock.sku, p.channel), 0)
+            for p in stock.shares
+            if p.share_pct is not None
+        }
+        moved = rebalanced(stock.shares, velocities, channels, cmd.max_move_pct)
+        if moved is None:
+            continue
+        before = tuple(sorted(stock.shares, key=lambda p: p.channel))
+        after = tuple(sorted(moved, key=lambda p: p.channel))
+        report.moves.append(Move(stock.sku, before, after, velocities, not cmd.dry_run))
+        if cmd.dry_run:
+            continue
+        await uow.channels.set_pools(stock.sku, after, now)
+        await uow.ledger.append(
+            [
+                ChannelRebalanced(
+                    at=now,
+                    actor=ctx.actor,
+                    idempotency_key=ctx.idempotency_key,
+                    reason="sales velocity",
+                    sku=stock.sku,
+                    before=tuple(p.as_dict() for p in before),
+                    after=tuple(p.as_dict() for p in after),
+                    velocities=velocities,
+                    window_seconds=cmd.window_seconds,
+                )
+            ]
+        )
+    return report
 
 
 def _channel_changes(given: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 from starlette.responses import Response
 
 from stockd import errors
-from stockd.bootstrap import Container
+from stockd.bootstrap import Container, rebalance_policy
 from stockd.domain.commands import CreateChannel, SetChannelPools, UpdateChannel
 from stockd.entrypoints.api.deps import AdminWriter, AppContainer, ReadKey, Reads
 from stockd.entrypoints.api.routes.catalog import IfMatch, SkuCode
@@ -19,11 +19,16 @@ from stockd.entrypoints.api.schemas.channels import (
     ChannelPage,
     ChannelRead,
     ChannelUpdate,
+    FeedItemRead,
+    FeedPage,
     PoolsRead,
     PoolsSet,
+    RebalanceReport,
+    RebalanceRequest,
 )
 from stockd.entrypoints.api.schemas.common import CODE_PATTERN
 from stockd.entrypoints.api.writes import expected_version
+from stockd.service.feed import FeedCursor, feed_page
 from stockd.service.pools import channel_availability, sku_pools
 
 router = APIRouter(prefix="/v1", tags=["channels"])
@@ -47,6 +52,20 @@ async def list_channels(
     found = await reads.channels(after_code(cursor), limit + 1)
     page, next_cursor = by_code(found, limit, lambda c: c.id)
     return ChannelPage(items=[ChannelRead.of(c) for c in page], next_cursor=next_cursor)
+
+
+@router.post("/channels/rebalance", response_model=RebalanceReport, responses=problems())
+async def rebalance_channels(
+    body: RebalanceRequest, container: AppContainer, write: AdminWriter
+) -> Response:
+    """Split the percentage pools again by sales velocity (admin), for the
+    SKUs where a channel's free pool fell below the threshold (settings
+    `STOCKD_REBALANCE_*`), in one transaction. Fixed pools never move; each
+    share moves at most `STOCKD_REBALANCE_MAX_MOVE_PCT` points per move.
+    Each move is a `channel.rebalanced` event. The rebalance worker does the
+    same on its own every `STOCKD_REBALANCE_INTERVAL_SECONDS`."""
+    cmd = rebalance_policy(container.settings).command(body.skus, dry_run=body.dry_run)
+    return await write(cmd, lambda r: (200, RebalanceReport.model_validate(r.as_dict())), body=body)
 
 
 @router.get("/channels/{channel_id}", response_model=ChannelRead, responses=problems(404))
@@ -106,6 +125,41 @@ async def channel_availability_read(
     SKU without pools sells to every channel alike (all of it is shared)."""
     found = await channel_availability(container.reads, container.availability, channel_id, sku)
     return ChannelAvailabilityRead.model_validate(found.as_dict())
+
+
+@router.get("/channels/{channel_id}/feed", response_model=FeedPage, responses=problems(404))
+async def channel_feed(
+    channel_id: ChannelId,
+    container: AppContainer,
+    key: ReadKey,
+    limit: Limit,
+    cursor: Cursor = None,
+) -> FeedPage:
+    """The channel's availability feed, to pull: every SKU whose figure for
+    the channel may have changed since `cursor`, each once at its figure
+    now. Without a cursor it starts with the whole catalogue. Poll again
+    with `next_cursor` (an empty page means nothing changed): a channel that
+    does never misses a change, however writes and polls interleave
+    (docs/channels.md, "The availability feed")."""
+    page = await feed_page(
+        container.reads,
+        container.availability,
+        channel_id,
+        None if cursor is None else FeedCursor.parse(cursor),
+        limit,
+    )
+    return FeedPage(
+        items=[
+            FeedItemRead(
+                sku=x.figure.sku,
+                advertised=x.figure.advertised,
+                sellable=x.figure.sellable,
+                seq=x.seq,
+            )
+            for x in page.items
+        ],
+        next_cursor=page.next.token(),
+    )
 
 
 async def _pools_read(container: Container, sku: str) -> PoolsRead:

@@ -168,3 +168,57 @@ class ChannelAvailabilityRead(Output):
         description="Of the pools of channels with a lower priority, what is free and the"
         " channel may take (0 without waterfall)."
     )
+
+
+class FeedItemRead(Output):
+    sku: str
+    advertised: int = Field(
+        description="What to publish on the channel now (as `GET"
+        " /v1/channels/{id}/availability/{sku}` shows it)."
+    )
+    sellable: int = Field(description="What an order through the channel may take now.")
+    seq: int = Field(
+        description="The figures account for every ledger event up to this `seq` (at least)."
+    )
+
+
+class FeedPage(Output):
+    items: list[FeedItemRead] = Field(
+        description="Every SKU whose figure for the channel may have changed since the cursor,"
+        " once, at its figure now (SKUs by code while the catalogue is listed, then in the"
+        " order of their last change). Empty when nothing changed."
+    )
+    next_cursor: str = Field(
+        description="The cursor of the next poll (the feed never ends: keep it and poll again)."
+    )
+
+
+class RebalanceRequest(Input):
+    skus: Annotated[list[Code], Field(min_length=1, max_length=1000)] | None = Field(
+        None, description="Only these SKUs (default: every SKU with percentage pools)."
+    )
+    dry_run: bool = Field(False, description="Say what would move; move nothing.")
+
+
+class ShareRead(Output):
+    channel: str
+    share_pct: int | None
+    units: int | None
+
+
+class RebalanceMove(Output):
+    sku: str
+    before: list[ShareRead]
+    after: list[ShareRead]
+    velocities: dict[str, int] = Field(description="Units each channel sold in the window.")
+    applied: bool = Field(description="False in a dry run, or when the pools changed meanwhile.")
+
+
+class RebalanceReport(Output):
+    dry_run: bool
+    window_seconds: int
+    checked: int = Field(description="SKUs with pools of their own looked at.")
+    short: int = Field(
+        description="Of those, SKUs where a channel's free pool was below the threshold."
+    )
+    moves: list[RebalanceMove]

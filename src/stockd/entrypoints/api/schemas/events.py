@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from stockd.domain.events import Movement, details, location_of, sku_of
+from stockd.domain.events import document
 from stockd.entrypoints.api.schemas.common import Output
 from stockd.service.queries import LedgerRecord
 
@@ -40,30 +40,7 @@ class EventRead(Output):
 
     @classmethod
     def of(cls, record: LedgerRecord) -> EventRead:
-        e = record.event
-        movement = e if isinstance(e, Movement) else None
-        return cls(
-            seq=record.seq,
-            type=e.type,
-            sku=sku_of(e),
-            location=location_of(e),
-            delta={k: v for k, v in movement.delta.as_dict().items() if v} if movement else None,
-            after=(
-                movement.after.as_dict() | {"available": movement.after.available}
-                if movement
-                else None
-            ),
-            data=None if movement else details(e),
-            reason=e.reason,
-            reference=e.reference,
-            reservation_id=e.reservation_id,
-            order_id=e.order_id,
-            transfer_id=e.transfer_id,
-            channel=e.channel,
-            actor=e.actor,
-            idempotency_key=e.idempotency_key,
-            at=e.at,
-        )
+        return cls.model_validate(document(record.seq, record.event))
 
 
 class EventPage(Output):
