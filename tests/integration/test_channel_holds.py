@@ -6,6 +6,9 @@ verify` replays them. On the fake and on PostgreSQL; races on PostgreSQL."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 import asyncpg
 import pytest
 
@@ -27,9 +30,12 @@ from stockd.domain.commands import (
     SkuQuantity,
     UpdateChannel,
 )
-from stockd.domain.reservations import Reservation
+from stockd.domain.events import Reserved
+from stockd.domain.quantities import LevelKey, Quantities
+from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
 from stockd.service.planning import Placement
 from stockd.service.pools import channel_availability
+from stockd.service.ports import ChannelGuard
 from stockd.service.queries import EventFilter
 from stockd.service.quotes import quote
 from tests.support import ADMIN, race, seed
@@ -170,6 +176,49 @@ async def test_40_buyers_on_a_30_unit_marketplace_pool_while_the_web_sells(
     assert len(web) == 20  # the web's pool was never touched
     assert await outstanding(db) == {"amazon": 30, "web": 20}
     assert (await db.reads.verify()).clean
+
+
+async def test_a_batch_decided_without_a_lock_is_written_only_while_its_guard_holds(
+    backend: Container,
+) -> None:
+    """The one-statement write of holds through channels: refused when more
+    was held since than the room the batch left (or the units for sale
+    changed), written with the counts otherwise."""
+    await setup(backend, 100, [PoolShare("web", 50), PoolShare("amazon", 30)])
+    await backend.bus.handle(hold(5, "web"), ADMIN)  # what the guards below did not read
+    read = ChannelGuard("A", for_sale=100, held=0, outstanding={}, slack=4)
+
+    async def place(guard: ChannelGuard) -> bool:
+        now = backend.clock.now()
+        reservation = Reservation(
+            id=f"res_{guard.slack}_{guard.for_sale}",
+            status=ReservationStatus.ACTIVE,
+            lines=(HoldLine("A", "x", 2, 2),),
+            created_at=now,
+            expires_at=now + timedelta(minutes=5),
+            channel="amazon",
+        )
+        movement = Reserved(
+            key=LevelKey("A", "x"),
+            delta=Quantities(reserved=2),
+            after=Quantities(),
+            at=now,
+            actor="test",
+            reservation_id=reservation.id,
+            channel="amazon",
+        )
+        deltas = {LevelKey("A", "x"): (Quantities(reserved=2), 1)}
+        async with backend.bus.uow(autocommit=True) as uow:
+            placed = await uow.reservations.place([reservation], deltas, [movement], now, [guard])
+            await uow.commit()
+        return placed
+
+    assert not await place(read)  # 5 held since, room left 4
+    assert not await place(replace(read, slack=5, for_sale=99))
+    assert await outstanding(backend) == {"web": 5}
+    assert await place(replace(read, slack=5))
+    assert await outstanding(backend) == {"web": 5, "amazon": 2}
+    assert (await backend.reads.verify()).clean
 
 
 async def test_holds_through_no_channel_race_for_the_shared_pool_only(db: Container) -> None:

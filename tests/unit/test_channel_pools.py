@@ -271,3 +271,38 @@ def test_a_sku_is_short_when_a_percentage_pool_runs_low() -> None:
     assert short_of_pool(fresh.took("web", 43), CHANNELS, 15)  # 7 of 50: 14%
     fixed = SkuChannels("A", 100, 0, [PoolShare("web", units=50)], {})
     assert not short_of_pool(fixed.took("web", 50), CHANNELS, 15)  # fixed pools never move
+
+
+# -- what a hold elsewhere can take from a channel's room -----------------------------
+
+
+@given(
+    splits(),
+    st.integers(0, 300),
+    st.lists(st.tuples(st.integers(0, 6), st.integers(1, 40)), max_size=40),
+    st.integers(0, 6),
+)
+def test_a_unit_held_elsewhere_takes_at_most_one_unit_of_any_channels_room(
+    split: tuple[dict[str, Channel], list[PoolShare]],
+    total: int,
+    buys: list[tuple[int, int]],
+    who: int,
+) -> None:
+    """The guard of holds decided without a lock (`SkuChannels.room`) rests
+    on this: a unit held by anyone, through any channel or none, lowers any
+    channel's room by at most one (and a release never lowers it)."""
+    channels, shares = split
+    active = sorted((c for c in channels.values() if c.active), key=lambda c: c.rank)
+    names: list[str | None] = [c.id for c in active] + [None]
+    stock = SkuChannels("A", total, 0, shares, {})
+    for i, quantity in buys:
+        through = names[i % len(names)]
+        if quantity <= stock.room(through, channels):
+            stock = stock.took(through, quantity)
+    more = stock.took(names[who % len(names)], 1)
+    for name in names:
+        assert (
+            stock.room(name, channels) - 1
+            <= more.room(name, channels)
+            <= stock.room(name, channels)
+        )

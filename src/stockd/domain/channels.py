@@ -297,7 +297,7 @@ class SkuChannels:
     archived: bool = False
 
     def pools(self, channels: Mapping[str, Channel]) -> Pools:
-        return resolve_pools(self.for_sale, self.shares, channels)
+        return _resolved(self.for_sale, self.shares, channels)
 
     @property
     def unchanneled(self) -> int:
@@ -329,6 +329,24 @@ class SkuChannels:
         return SkuChannels(
             self.sku, self.for_sale, self.held + units, self.shares, outstanding, self.archived
         )
+
+
+_RESOLVED: dict[tuple[int, tuple[PoolShare, ...], tuple[Channel, ...]], Pools] = {}
+"""Pools resolved lately: a batch of holds asks for one SKU's pools once
+per hold, and resolving them (exact fractions) was a tenth of a channel
+hold's time in the API."""
+
+
+def _resolved(total: int, shares: Sequence[PoolShare], channels: Mapping[str, Channel]) -> Pools:
+    """`resolve_pools`, remembered (by the channels as they are: a changed
+    channel is another key)."""
+    key = (total, tuple(shares), tuple(channels.values()))
+    found = _RESOLVED.get(key)
+    if found is None:
+        if len(_RESOLVED) >= 4096:
+            _RESOLVED.clear()
+        found = _RESOLVED[key] = resolve_pools(total, shares, channels)
+    return found
 
 
 def pooled(shares: Sequence[PoolShare], channels: Mapping[str, Channel]) -> bool:

@@ -1,13 +1,19 @@
-"""Channel limits on a batch of holds, decided under the SKUs' row locks.
+"""Channel limits on a batch of holds.
 
 A hold that names a channel may take, of each SKU, what the channel's pools
 let it (`SkuChannels.room`); one that names none, only the shared pool; one
 that names `*` (admins), anything the levels have. The book reads each
-SKU's stock as the channels see it once, under the SKU's row lock (so two
-batches decide on one SKU's channels one after the other), and counts each
-accepted hold in, so later holds of the batch see it. What it decides is
-what the ledger writer then counts (`channel_stock`, changed in SQL by the
-events' deltas).
+SKU's stock as the channels see it once and counts each accepted hold in,
+so later holds of the batch see it. Two ways:
+
+- under the SKU's row lock (`load`): two batches decide on one SKU's
+  channels one after the other; what it decides is what the ledger writer
+  then counts (`channel_stock`, changed in SQL by the events' deltas).
+- as last committed (`snapshot`), for group commit's one-statement write:
+  the book keeps, per pooled SKU, what it read and the least room a hold
+  left, and `guards` hands them to the store, which writes the batch only
+  if the holds committed since took no more than that room
+  (`ports.ChannelGuard`).
 """
 
 from __future__ import annotations
@@ -17,8 +23,11 @@ from collections.abc import Collection, Mapping
 from stockd import errors
 from stockd.domain.channels import BYPASS, Channel, SkuChannels, pooled
 from stockd.domain.quantities import LevelKey
-from stockd.service.ports import UnitOfWork
+from stockd.service.ports import ChannelGuard, UnitOfWork
 from stockd.service.queries import ReadModel
+
+UNBOUNDED = 2**62
+"""The slack of a SKU only bypassing holds took: no room to keep."""
 
 MAX_CHANNELS = 10_000
 """Channels read at once: every channel's default share may apply."""
@@ -28,6 +37,8 @@ class ChannelBook:
     def __init__(self, channels: Mapping[str, Channel], stock: Mapping[str, SkuChannels]) -> None:
         self.channels = channels
         self.stock = dict(stock)
+        self._read: dict[str, SkuChannels] = {}
+        self._slack: dict[str, int] = {}
 
     @classmethod
     async def load(cls, uow: UnitOfWork, skus: Collection[str]) -> ChannelBook:
@@ -37,6 +48,13 @@ class ChannelBook:
         if not channels:
             return cls(channels, {})  # no channel, no pool: nothing to lock
         return cls(channels, await uow.channels.stock(skus, lock=True))
+
+    @classmethod
+    async def snapshot(cls, uow: UnitOfWork, skus: Collection[str]) -> ChannelBook:
+        """The book of `skus` as last committed, locking nothing: for holds
+        decided without a lock, written under `guards`."""
+        channels, stock = await uow.channels.book(skus)
+        return cls(channels, stock if channels else {})
 
     @classmethod
     async def read(cls, reads: ReadModel, skus: Collection[str]) -> ChannelBook:
@@ -100,10 +118,26 @@ class ChannelBook:
         )
 
     def take(self, channel: str | None, units: Mapping[LevelKey, int]) -> None:
-        """Count an accepted hold in."""
+        """Count an accepted hold in; keep the least room a hold through a
+        channel (or none) left on each pooled SKU."""
         for sku, q in _by_sku(units).items():
             if (stock := self.stock.get(sku)) is not None:
+                if pooled(stock.shares, self.channels):
+                    self._read.setdefault(sku, stock)  # as read: what `guards` compare with
+                    if channel != BYPASS:
+                        slack = stock.room(channel, self.channels) - q
+                        self._slack[sku] = min(self._slack.get(sku, slack), slack)
+                    else:
+                        self._slack.setdefault(sku, UNBOUNDED)
                 self.stock[sku] = stock.took(channel, q)
+
+    def guards(self) -> list[ChannelGuard]:
+        """What the holds taken were decided on, per pooled SKU (see
+        `ChannelGuard`): for writing them without a lock."""
+        return [
+            ChannelGuard(sku, read.for_sale, read.held, read.outstanding, self._slack[sku])
+            for sku, read in sorted(self._read.items())
+        ]
 
 
 def _by_sku(units: Mapping[LevelKey, int]) -> dict[str, int]:

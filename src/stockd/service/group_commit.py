@@ -4,10 +4,11 @@ Reservations that arrive together are gathered (`batching.Gather`) and
 decided as one batch by `handlers.reserve_batch`, each keeping its own
 result, events and idempotency:
 
-1. Requests without an idempotency key or a channel are decided on the
-   levels as last committed and written in one atomic statement (the hot
-   rows are held only while it runs); the statement refuses a SKU whose
-   stock is split into channel pools.
+1. Requests without an idempotency key are decided on the levels (and
+   the channels' book) as last committed and written in one atomic
+   statement (the hot rows are held only while it runs); the statement
+   re-checks the levels' invariants and, for a SKU split into channel
+   pools, the guards of the channels' decisions (`ports.ChannelGuard`).
 2. If the levels moved under them (the store refused the batch), and for
    keyed requests (whose claims must share a transaction with the change),
    the batch is decided under lock in one transaction, channel pools
@@ -82,10 +83,9 @@ class ReservationGroupCommit:
         IdempotentReply, or the exception it would have raised."""
         outcomes: list[Any] = [None] * len(batch)
         alone: list[int] = []
-        # Keyed holds claim their keys in the transaction of the change, and
-        # holds through a channel are decided under the SKUs' locks: both
+        # Keyed holds claim their keys in the transaction of the change: they
         # are decided under lock.
-        keyless = [i for i, p in enumerate(batch) if p.idem is None and p.cmd.channel is None]
+        keyless = [i for i, p in enumerate(batch) if p.idem is None]
         if keyless:
             try:
                 decided = await self._unlocked([batch[i] for i in keyless])

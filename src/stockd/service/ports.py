@@ -74,6 +74,12 @@ class ChannelRepository(Protocol):
         are taken one at a time."""
         ...
 
+    async def book(
+        self, skus: Collection[str]
+    ) -> tuple[dict[str, Channel], dict[str, SkuChannels]]:
+        """`all` and `stock` (unlocked) in one go."""
+        ...
+
     async def pools(self, sku: str) -> list[PoolShare]:
         """A SKU's pools, by channel id."""
         ...
@@ -126,6 +132,24 @@ class LevelRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelGuard:
+    """What a batch of holds through channels, decided without a lock, was
+    decided on for one SKU split into pools: the SKU's stock as read
+    (`for_sale`, `held`, each channel's units `outstanding`) and the least
+    room any of its holds left (`slack`). A unit held elsewhere takes at most one unit
+    of any channel's room (a property test holds `SkuChannels.room` to it),
+    so the batch still fits if, when it is written, `for_sale` is the same
+    and the units held since — each channel's growth, and the growth of what
+    is held without a channel — are at most `slack`."""
+
+    sku: str
+    for_sale: int
+    held: int
+    outstanding: Mapping[str, int]
+    slack: int
+
+
 class ReservationRepository(Protocol):
     async def add_many(self, reservations: Sequence[Reservation]) -> None: ...
 
@@ -135,13 +159,18 @@ class ReservationRepository(Protocol):
         deltas: Mapping[LevelKey, tuple[Quantities, int]],
         movements: Sequence[Movement],
         now: datetime,
+        guards: Sequence[ChannelGuard] = (),
     ) -> bool:
         """New holds decided on an unlocked read, written in one atomic step:
         `apply_many(deltas)` (deltas that only hold units), the reservations
         stored, and their `reservation.created` movements (one per line, in
         line order) appended with the quantities after each as the store has
-        them then (their own `after` is ignored). All or nothing: False when
-        a level no longer takes its delta, and nothing is written."""
+        them then (their own `after` is ignored). A SKU split into channel
+        pools is written only under a `guards` entry that still holds; the
+        channels' counts move with the movements (as the ledger writer moves
+        them). All or nothing:
+        False when a level no longer takes its delta or a guard fails (or a
+        pooled SKU has none), and nothing is written."""
         ...
 
     async def get(self, reservation_id: str, *, lock: bool = False) -> Reservation | None: ...

@@ -23,7 +23,13 @@ from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer, TransferStatus
 from stockd.domain.webhooks import Webhook
 from stockd.service.auth import ApiKey
-from stockd.service.ports import OrderLineChange, ReturnRecord, SaleRecord, StoredResponse
+from stockd.service.ports import (
+    ChannelGuard,
+    OrderLineChange,
+    ReturnRecord,
+    SaleRecord,
+    StoredResponse,
+)
 
 
 @dataclass
@@ -176,12 +182,23 @@ class MemoryReservations:
         deltas: Mapping[LevelKey, tuple[Quantities, int]],
         movements: Sequence[Movement],
         now: datetime,
+        guards: Sequence[ChannelGuard] = (),
     ) -> bool:
-        # As the one statement does: a SKU split into pools is decided under lock.
-        if any(pooled(self.s.pools.get(k.sku, ()), self.s.channels) for k in deltas):
+        # As the one statement does: a SKU split into pools is written only
+        # under a guard that still holds.
+        guarded = {g.sku: g for g in guards}
+        if any(
+            k.sku not in guarded and pooled(self.s.pools.get(k.sku, ()), self.s.channels)
+            for k in deltas
+        ):
+            return False
+        stock = await MemoryChannels(self.s).stock(guarded)
+        if not all(_guard_holds(g, stock[g.sku]) for g in guards):
             return False
         if await MemoryLevels(self.s).apply_many(deltas, now) is None:
             return False
+        for key, change in outstanding_changes(movements).items():
+            self.s.outstanding[key] = self.s.outstanding.get(key, 0) + change
         await self.add_many(reservations)
         # The quantities after each movement, as the store now has them.
         after = {k: level.quantities for k, level in self.s.levels.items() if k in deltas}
@@ -440,6 +457,11 @@ class MemoryChannels:
             )
         return found
 
+    async def book(
+        self, skus: Collection[str]
+    ) -> tuple[dict[str, Channel], dict[str, SkuChannels]]:
+        return dict(self.s.channels), await self.stock(skus)
+
     async def pools(self, sku: str) -> list[PoolShare]:
         return list(self.s.pools.get(sku, ()))
 
@@ -470,6 +492,17 @@ class MemoryChannels:
             self.s.pools[sku] = tuple(sorted(pools, key=lambda p: p.channel))
         else:
             self.s.pools.pop(sku, None)
+
+
+def _guard_holds(guard: ChannelGuard, now: SkuChannels) -> bool:
+    """`ChannelGuard`'s rule: the same units for sale, and the units held
+    since (each channel's growth, and the growth held without a channel) at
+    most the guard's slack."""
+    grown = sum(max(n - guard.outstanding.get(c, 0), 0) for c, n in now.outstanding.items())
+    before = max(guard.held - sum(guard.outstanding.values()), 0)
+    return (
+        now.for_sale == guard.for_sale and grown + max(now.unchanneled - before, 0) <= guard.slack
+    )
 
 
 class MemoryWebhooks:

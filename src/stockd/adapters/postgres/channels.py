@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import asyncpg
+import orjson
 from asyncpg.pool import PoolConnectionProxy
 
 from stockd.adapters.postgres import rows
@@ -39,6 +40,13 @@ FROM s LEFT JOIN LATERAL (
 """Each SKU's stock as the channels see it (`SkuChannels`): sellable units
 at its usable locations, units held anywhere, its pools, its counters."""
 _STOCK_READ = _STOCK.replace("LOCK", "")
+_BOOK = _STOCK_READ.replace(
+    "SELECT s.sku, s.archived,",
+    "SELECT s.sku, s.archived, (SELECT coalesce(json_agg(c), '[]') FROM"
+    f" (SELECT {rows.CHANNEL_COLUMNS} FROM channels) c) AS every_channel,",
+)
+"""`_STOCK_READ` with every channel (the same for each row): a group
+commit's channel book in one round trip."""
 _STOCK_LOCKED = _STOCK.replace("LOCK", "FOR NO KEY UPDATE")
 
 
@@ -92,20 +100,16 @@ class PostgresChannels:
 
     async def stock(self, skus: Collection[str], *, lock: bool = False) -> dict[str, SkuChannels]:
         found = await self.conn.fetch(_STOCK_LOCKED if lock else _STOCK_READ, sorted(skus))
-        return {
-            r["sku"]: SkuChannels(
-                r["sku"],
-                r["for_sale"],
-                r["held"],
-                [
-                    PoolShare(c, p, u)
-                    for c, p, u in zip(r["channels"], r["share_pcts"], r["units"], strict=True)
-                ],
-                dict(zip(r["counted"], r["outstanding"], strict=True)),
-                r["archived"],
-            )
-            for r in found
-        }
+        return _stock(found)
+
+    async def book(
+        self, skus: Collection[str]
+    ) -> tuple[dict[str, Channel], dict[str, SkuChannels]]:
+        found = await self.conn.fetch(_BOOK, sorted(skus))
+        if not found:
+            return await self.all(), {}
+        channels = [rows.channel(c) for c in orjson.loads(found[0]["every_channel"])]
+        return {c.id: c for c in channels}, _stock(found) if channels else {}
 
     async def pools(self, sku: str) -> list[PoolShare]:
         return await pools_of(self.conn, sku)
@@ -127,6 +131,23 @@ class PostgresChannels:
     async def sales(self, skus: Collection[str], since: datetime) -> dict[tuple[str, str], int]:
         found = await self.conn.fetch(_SALES, list(skus), since)
         return {(r["sku"], r["channel"]): r["sold"] for r in found}
+
+
+def _stock(found: list[asyncpg.Record]) -> dict[str, SkuChannels]:
+    return {
+        r["sku"]: SkuChannels(
+            r["sku"],
+            r["for_sale"],
+            r["held"],
+            [
+                PoolShare(c, p, u)
+                for c, p, u in zip(r["channels"], r["share_pcts"], r["units"], strict=True)
+            ],
+            dict(zip(r["counted"], r["outstanding"], strict=True)),
+            r["archived"],
+        )
+        for r in found
+    }
 
 
 _SALES = """

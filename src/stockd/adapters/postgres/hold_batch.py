@@ -31,9 +31,11 @@ from asyncpg.pool import PoolConnectionProxy
 from stockd.adapters.postgres.event_rows import EVENT_FIELDS, sql_values
 from stockd.adapters.postgres.levels import keeps_invariants
 from stockd.adapters.postgres.rows import COUNTERS
+from stockd.domain.channels import outstanding_changes
 from stockd.domain.events import Movement, Reserved
-from stockd.domain.quantities import LevelKey, Quantities
+from stockd.domain.quantities import FOR_SALE, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
+from stockd.service.ports import ChannelGuard
 
 REFUSED = "SD409"
 """SQLSTATE raised by `stockd_refuse`."""
@@ -45,52 +47,138 @@ _AFTER = {c: f"u.{c}" for c in COUNTERS} | {
 }
 """Each line's quantities after it: the level as the batch left it, less the
 later lines of the batch on the same level."""
-_EVENT_VALUES = sql_values(
-    Reserved,
-    {
-        "key.sku": "x.sku",
-        "key.location": "x.location",
-        "delta.reserved": "x.quantity",
-        **{f"after.{c}": sql for c, sql in _AFTER.items()},
-        "reference": "r.reference",
-        "reservation_id": "x.reservation_id",
-        "actor": "r.actor",
-        "idempotency_key": "r.idempotency_key",
-        "at": "$1",
-    },
-)
+_EVENT_MAP = {
+    "key.sku": "x.sku",
+    "key.location": "x.location",
+    "delta.reserved": "x.quantity",
+    **{f"after.{c}": sql for c, sql in _AFTER.items()},
+    "reference": "r.reference",
+    "reservation_id": "x.reservation_id",
+    "actor": "r.actor",
+    "idempotency_key": "r.idempotency_key",
+    "at": "$1",
+}
+_EVENT_VALUES = sql_values(Reserved, _EVENT_MAP)
+"""Each line's event, through no channel."""
+_EVENT_VALUES_GUARDED = sql_values(Reserved, _EVENT_MAP | {"channel": "r.channel"})
+"""Each line's event, through its reservation's channel."""
 
-PLACE = f"""
+
+def _statement(guarded: bool) -> str:
+    """The one statement; `guarded`, for holds through channels: with the
+    holds' channels ($18), the checks of `ChannelGuard` for the SKUs split
+    into pools ($19–$25), and what the holds add to each channel's count
+    ($26–$28)."""
+    if not guarded:
+        # A SKU split into channel pools is decided under lock: nothing is
+        # locked here then, so the statement refuses.
+        locked = """
+    SELECT l.sku, l.location FROM levels l JOIN d USING (sku, location)
+    WHERE NOT (SELECT yes FROM pooled)"""
+        return _PLACE.format(
+            pooled="stockd_pooled($2::text[])",
+            locked=locked,
+            guard="",
+            gate="",
+            r_param="",
+            r_column="",
+            channel_column="",
+            channel="",
+            counted="",
+            events=", ".join(_EVENT_VALUES),
+        )
+    locked = """
+    -- Every level of a guarded SKU is locked too: its sums are checked.
+    SELECT l.* FROM levels l
+    WHERE l.sku = ANY($2::text[] || $19::text[])  -- by the index, then:
+      AND ((l.sku, l.location) IN (SELECT sku, location FROM d) OR l.sku = ANY($19::text[]))
+      AND NOT (SELECT yes FROM pooled)"""
+    guard = f"""
+, g AS (
+    SELECT * FROM unnest($19::text[], $20::bigint[], $21::bigint[], $22::bigint[])
+        AS g (sku, for_sale, held, slack)
+), c AS (
+    SELECT * FROM unnest($23::text[], $24::text[], $25::bigint[]) AS c (sku, channel, read)
+), adds AS (
+    SELECT * FROM unnest($26::text[], $27::text[], $28::bigint[]) AS a (sku, channel, adds)
+), counters AS MATERIALIZED (
+    -- Locked: the counts as they are now, not as the statement began.
+    SELECT o.sku, o.channel, o.outstanding FROM channel_stock o
+    WHERE o.sku = ANY($19::text[]) ORDER BY o.sku, o.channel FOR NO KEY UPDATE
+), sums AS (
+    SELECT l.sku,
+        coalesce(sum({FOR_SALE.sql(lambda col: "l." + col)})
+                 FILTER (WHERE loc.active AND NOT loc.archived), 0) AS for_sale,
+        coalesce(sum(l.reserved + l.committed), 0) AS held
+    FROM locked l JOIN locations loc ON loc.id = l.location
+    WHERE l.sku = ANY($19::text[]) GROUP BY l.sku
+), grown AS (
+    -- Units held since the batch was decided: each channel's growth, and
+    -- the growth of what is held through no channel.
+    SELECT g.sku, s.for_sale = g.for_sale AS same_for_sale, g.slack,
+        coalesce((SELECT sum(greatest(o.outstanding - coalesce(c.read, 0), 0))
+                  FROM counters o LEFT JOIN c USING (sku, channel)
+                  WHERE o.sku = g.sku), 0)
+        + greatest(
+            greatest(s.held - coalesce((SELECT sum(o.outstanding) FROM counters o
+                                        WHERE o.sku = g.sku), 0), 0)
+            - greatest(g.held - coalesce((SELECT sum(c.read) FROM c WHERE c.sku = g.sku), 0),
+                       0),
+            0) AS units
+    FROM g JOIN sums s USING (sku)
+), fits AS MATERIALIZED (
+    SELECT count(*) = cardinality($19::text[])
+           AND coalesce(bool_and(same_for_sale AND units <= slack), true) AS yes
+    FROM grown
+)"""
+    counted = """, counted AS (
+    INSERT INTO channel_stock AS o (sku, channel, outstanding)
+    SELECT a.sku, a.channel, a.adds FROM adds a
+    WHERE (SELECT count(*) FROM u) = cardinality($2::text[])
+    ON CONFLICT (sku, channel) DO UPDATE SET outstanding = o.outstanding + excluded.outstanding
+)"""
+    return _PLACE.format(
+        pooled="stockd_pooled(ARRAY(SELECT unnest($2::text[]) EXCEPT SELECT unnest($19::text[])))",
+        locked=locked,
+        guard=guard,
+        gate="AND (SELECT yes FROM fits)",
+        r_param=", $18::text[]",
+        r_column=", channel",
+        channel_column=", channel",
+        channel=", r.channel",
+        counted=counted,
+        events=", ".join(_EVENT_VALUES_GUARDED),
+    )
+
+
+_PLACE = f"""
 WITH d AS (
     SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[])
         AS d (sku, location, reserved, touches)
 ), pooled AS MATERIALIZED (
-    SELECT stockd_pooled($2::text[]) AS yes
-), locked AS (
-    SELECT l.sku, l.location FROM levels l JOIN d USING (sku, location)
-    -- A SKU split into channel pools is decided under lock (nothing is
-    -- locked here then, so the statement refuses).
-    WHERE NOT (SELECT yes FROM pooled)
+    SELECT {{pooled}} AS yes
+), locked AS ({{locked}}
     ORDER BY l.sku, l.location
     FOR NO KEY UPDATE OF l
-), u AS (
+){{guard}}, u AS (
     UPDATE levels l SET
         reserved = l.reserved + d.reserved, version = l.version + d.touches, updated_at = $1
     FROM locked JOIN d USING (sku, location)
     WHERE l.sku = locked.sku AND l.location = locked.location
-      AND {keeps_invariants(_HELD, "l.floor")}
+      AND {keeps_invariants(_HELD, "l.floor")} {{gate}}
     RETURNING l.sku, l.location, {", ".join("l." + c for c in COUNTERS)}
 ), r AS (
     SELECT * FROM unnest($6::text[], $7::text[], $8::timestamptz[], $9::text[],
-                         $10::text[], $11::text[])
-        AS r (id, reference, expires_at, pickup_location, actor, idempotency_key)
+                         $10::text[], $11::text[]{{r_param}})
+        AS r (id, reference, expires_at, pickup_location, actor, idempotency_key{{r_column}})
 ), x AS (
     SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::bigint[])
         WITH ORDINALITY AS x (reservation_id, sku, location, quantity, ord)
 ), holds AS (
-    INSERT INTO reservations (id, status, reference, created_at, expires_at, pickup_location)
+    INSERT INTO reservations (id, status, reference, created_at, expires_at,
+                              pickup_location{{channel_column}})
     SELECT r.id, '{ReservationStatus.ACTIVE.value}', r.reference, $1, r.expires_at,
-           r.pickup_location
+           r.pickup_location{{channel}}
     FROM r
 ), named AS (
     SELECT * FROM unnest($16::bigint[], $17::bigint[]) AS n (ord, named)
@@ -98,13 +186,14 @@ WITH d AS (
     INSERT INTO reservation_lines (reservation_id, sku, location, quantity, named)
     SELECT x.reservation_id, x.sku, x.location, x.quantity, coalesce(n.named, 0)
     FROM x LEFT JOIN named n USING (ord)
-), events AS (
+){{counted}}, events AS (
     INSERT INTO ledger_events ({", ".join(EVENT_FIELDS)})
-    SELECT {", ".join(_EVENT_VALUES)}
+    SELECT {{events}}
     FROM x JOIN r ON r.id = x.reservation_id JOIN u USING (sku, location)
-    -- Evaluated before the first event is written, so every level is locked
-    -- before the numbering lock is taken (the trigger takes it): taking it
-    -- earlier could deadlock with a writer that holds it and wants a level.
+    -- Evaluated before the first event is written, so every level (and
+    -- counter) is locked before the numbering lock is taken (the trigger
+    -- takes it): taking it earlier could deadlock with a writer that holds
+    -- it and wants a level.
     WHERE (SELECT count(*) FROM u) = cardinality($2::text[])
     WINDOW later AS (PARTITION BY x.sku, x.location ORDER BY x.ord
                      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
@@ -114,6 +203,10 @@ SELECT CASE WHEN count(*) = cardinality($2::text[]) THEN true
             ELSE stockd_refuse('a level no longer takes the batch') END
 FROM u
 """
+
+
+PLACE = _statement(guarded=False)
+PLACE_GUARDED = _statement(guarded=True)
 
 
 def _check(
@@ -143,13 +236,11 @@ def _check(
             and m.reason is None
             and m.order_id is None
             and m.transfer_id is None
-            and m.channel is None
+            and m.channel == r.channel
         ):
             raise ValueError(f"place writes the events of new holds, not {m!r}")
     if any(r.status is not ReservationStatus.ACTIVE or r.created_at != now for r in reservations):
         raise ValueError("place writes new active holds taken now")
-    if any(r.channel is not None for r in reservations):
-        raise ValueError("place writes holds through no channel (channels are decided under lock)")
     if any(delta != Quantities(reserved=delta.reserved) for delta, _ in deltas.values()):
         raise ValueError("place only holds units")
     return first
@@ -161,17 +252,18 @@ async def place(
     deltas: Mapping[LevelKey, tuple[Quantities, int]],
     movements: Sequence[Movement],
     now: datetime,
+    guards: Sequence[ChannelGuard] = (),
 ) -> None:
-    """Run `PLACE`; raises asyncpg's error with sqlstate `REFUSED` when a
-    level no longer takes its sum (nothing is written then)."""
+    """Run `PLACE` (`PLACE_GUARDED` for holds through channels); raises
+    asyncpg's error with sqlstate `REFUSED` when a level no longer takes its
+    sum or a guard fails (nothing is written then)."""
     first = _check(reservations, deltas, movements, now)
     keys = sorted(deltas)
     lines = [(r.id, x) for r in reservations for x in r.lines]
     # Only lines with named units are sent (by ordinal): most holds name no
     # location, and every array element costs encoding time.
     named = [(i, x.named) for i, (_, x) in enumerate(lines, start=1) if x.named]
-    await conn.execute(
-        PLACE,
+    args: list[object] = [
         now,
         [k.sku for k in keys],
         [k.location for k in keys],
@@ -189,4 +281,24 @@ async def place(
         [x.quantity for _, x in lines],
         [i for i, _ in named],
         [q for _, q in named],
+    ]
+    if not guards and all(r.channel is None for r in reservations):
+        await conn.execute(PLACE, *args)
+        return
+    read = [(g.sku, c, n) for g in guards for c, n in sorted(g.outstanding.items())]
+    adds = sorted(outstanding_changes(movements).items())
+    await conn.execute(
+        PLACE_GUARDED,
+        *args,
+        [r.channel for r in reservations],
+        [g.sku for g in guards],
+        [g.for_sale for g in guards],
+        [g.held for g in guards],
+        [g.slack for g in guards],
+        [sku for sku, _, _ in read],
+        [c for _, c, _ in read],
+        [n for _, _, n in read],
+        [sku for (sku, _), _ in adds],
+        [c for (_, c), _ in adds],
+        [n for _, n in adds],
     )

@@ -13,6 +13,7 @@ from stockd.adapters.postgres import hold_batch, rows
 from stockd.domain.events import Movement
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
+from stockd.service.ports import ChannelGuard
 
 _LINES = """
 SELECT reservation_id, sku, location, quantity, named FROM reservation_lines
@@ -59,9 +60,10 @@ class PostgresReservations:
         deltas: Mapping[LevelKey, tuple[Quantities, int]],
         movements: Sequence[Movement],
         now: datetime,
+        guards: Sequence[ChannelGuard] = (),
     ) -> bool:
         try:
-            await hold_batch.place(self.conn, reservations, deltas, movements, now)
+            await hold_batch.place(self.conn, reservations, deltas, movements, now, guards)
         except asyncpg.PostgresError as e:
             if e.sqlstate == hold_batch.REFUSED:
                 return False

@@ -15,7 +15,10 @@ committed and written with `ReservationRepository.place`, one atomic step
 that re-checks every level's invariants as it writes: the hot rows are then
 held only while that step runs. The decisions stay sound because a hold only
 takes units: if the batch's sum still fits a level, so does every request's
-share of it. When the store refuses (the levels moved), nothing is written and
+share of it. Holds through channels are decided on the channels' book as
+last committed, and the step re-checks its guards (`ports.ChannelGuard`):
+a unit held since takes at most one unit of any channel's room. When the
+store refuses (the levels moved, or a guard failed), nothing is written and
 the result is None: decide again under lock.
 """
 
@@ -49,8 +52,6 @@ class Request:
 async def reserve_batch(
     requests: Sequence[Request], uow: UnitOfWork, deps: Deps, *, locked: bool = True
 ) -> list[Outcome] | None:
-    if not locked and any(r.cmd.channel is not None for r in requests):
-        return None  # channels are decided under the SKUs' locks
     now = deps.clock.now()
     outcomes: list[Outcome | None] = [None] * len(requests)
     deadlines: dict[int, datetime] = {}
@@ -94,8 +95,14 @@ async def reserve_batch(
         )
 
     book = None
+    touched = {x.sku for i in live for x in requests[i].cmd.lines}
     if locked:
-        book = await ChannelBook.load(uow, {x.sku for i in live for x in requests[i].cmd.lines})
+        book = await ChannelBook.load(uow, touched)
+    elif any(requests[i].cmd.channel is not None for i in live):
+        # Through channels without a lock: decided on the book as read and
+        # written under its guards. A batch through no channel reads no book:
+        # the store refuses it if a SKU is pooled (decided under lock then).
+        book = await ChannelBook.snapshot(uow, touched)
     movements: list[Movement] = []
     held: list[Reservation] = []
     for i in live:
@@ -160,7 +167,8 @@ async def reserve_batch(
 
     if held:
         if not locked:
-            if not await uow.reservations.place(held, batch.deltas, movements, now):
+            guards = book.guards() if book is not None else ()
+            if not await uow.reservations.place(held, batch.deltas, movements, now, guards):
                 return None
         else:
             await batch.write(uow, now, "a reservation batch")
