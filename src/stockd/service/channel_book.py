@@ -98,14 +98,51 @@ class ChannelBook:
         self, channel: str | None, units: Mapping[str, int]
     ) -> errors.ChannelShort | None:
         """`refusal`, with the units summed per SKU."""
+        rooms = self._rooms(channel, units)
+        return self._short(channel, units, rooms)
+
+    def admit(
+        self, channel: str | None, units: Mapping[LevelKey, int]
+    ) -> errors.ChannelShort | None:
+        """`refusal`; when there is none, the hold is counted in (each SKU's
+        room worked out once), keeping the least room a hold left on each
+        pooled SKU for `guards`."""
+        by_sku = _by_sku(units)
+        rooms = self._rooms(channel, by_sku)
+        refused = self._short(channel, by_sku, rooms)
+        if refused is not None:
+            return refused
+        for sku, q in by_sku.items():
+            if (stock := self.stock.get(sku)) is None:
+                continue
+            if sku in rooms:
+                self._read.setdefault(sku, stock)  # as read: what `guards` compare with
+                slack = rooms[sku] - q
+                self._slack[sku] = min(self._slack.get(sku, slack), slack)
+            elif channel == BYPASS and pooled(stock.shares, self.channels):
+                self._read.setdefault(sku, stock)
+                self._slack.setdefault(sku, UNBOUNDED)
+            self.stock[sku] = stock.took(channel, q)
+        return None
+
+    def _rooms(self, channel: str | None, units: Mapping[str, int]) -> dict[str, int]:
+        """The room `channel` has on each of these SKUs that is pooled (none
+        for `*`: it ignores the pools)."""
         if channel == BYPASS:
-            return None
+            return {}
+        return {
+            sku: stock.room(channel, self.channels)
+            for sku in units
+            if (stock := self.stock.get(sku)) is not None and pooled(stock.shares, self.channels)
+        }
+
+    def _short(
+        self, channel: str | None, units: Mapping[str, int], rooms: Mapping[str, int]
+    ) -> errors.ChannelShort | None:
         short = [
-            errors.ChannelLine(sku, asked, room)
+            errors.ChannelLine(sku, asked, rooms[sku])
             for sku, asked in sorted(units.items())
-            if (stock := self.stock.get(sku)) is not None
-            and pooled(stock.shares, self.channels)
-            and asked > (room := stock.room(channel, self.channels))
+            if sku in rooms and asked > rooms[sku]
         ]
         if not short:
             return None
@@ -116,20 +153,6 @@ class ChannelBook:
             channel=channel,
             lines=short,
         )
-
-    def take(self, channel: str | None, units: Mapping[LevelKey, int]) -> None:
-        """Count an accepted hold in; keep the least room a hold through a
-        channel (or none) left on each pooled SKU."""
-        for sku, q in _by_sku(units).items():
-            if (stock := self.stock.get(sku)) is not None:
-                if pooled(stock.shares, self.channels):
-                    self._read.setdefault(sku, stock)  # as read: what `guards` compare with
-                    if channel != BYPASS:
-                        slack = stock.room(channel, self.channels) - q
-                        self._slack[sku] = min(self._slack.get(sku, slack), slack)
-                    else:
-                        self._slack.setdefault(sku, UNBOUNDED)
-                self.stock[sku] = stock.took(channel, q)
 
     def guards(self) -> list[ChannelGuard]:
         """What the holds taken were decided on, per pooled SKU (see

@@ -19,23 +19,25 @@ WITH s AS (
 )
 SELECT s.sku, s.archived,
     coalesce(t.for_sale, 0)::bigint AS for_sale, coalesce(t.held, 0)::bigint AS held,
-    coalesce((SELECT array_agg(p.channel ORDER BY p.channel) FROM channel_pools p
-              WHERE p.sku = s.sku), '{{}}') AS channels,
-    coalesce((SELECT array_agg(p.share_pct ORDER BY p.channel) FROM channel_pools p
-              WHERE p.sku = s.sku), '{{}}') AS share_pcts,
-    coalesce((SELECT array_agg(p.units ORDER BY p.channel) FROM channel_pools p
-              WHERE p.sku = s.sku), '{{}}') AS units,
-    coalesce((SELECT array_agg(o.channel) FROM channel_stock o WHERE o.sku = s.sku),
-             '{{}}') AS counted,
-    coalesce((SELECT array_agg(o.outstanding) FROM channel_stock o WHERE o.sku = s.sku),
-             '{{}}') AS outstanding
+    coalesce(p.channels, '{{}}') AS channels, coalesce(p.share_pcts, '{{}}') AS share_pcts,
+    coalesce(p.units, '{{}}') AS units,
+    coalesce(o.counted, '{{}}') AS counted, coalesce(o.outstanding, '{{}}') AS outstanding
 FROM s LEFT JOIN LATERAL (
     SELECT sum({FOR_SALE.sql(lambda c: "l." + c)})
                FILTER (WHERE loc.active AND NOT loc.archived) AS for_sale,
            sum(l.reserved + l.committed) AS held
     FROM levels l JOIN locations loc ON loc.id = l.location
     WHERE l.sku = s.sku
-) t ON true
+) t ON true LEFT JOIN LATERAL (
+    SELECT array_agg(p.channel ORDER BY p.channel) AS channels,
+           array_agg(p.share_pct ORDER BY p.channel) AS share_pcts,
+           array_agg(p.units ORDER BY p.channel) AS units
+    FROM channel_pools p WHERE p.sku = s.sku
+) p ON true LEFT JOIN LATERAL (
+    SELECT array_agg(o.channel ORDER BY o.channel) AS counted,
+           array_agg(o.outstanding ORDER BY o.channel) AS outstanding
+    FROM channel_stock o WHERE o.sku = s.sku
+) o ON true
 """
 """Each SKU's stock as the channels see it (`SkuChannels`): sellable units
 at its usable locations, units held anywhere, its pools, its counters."""

@@ -128,12 +128,9 @@ async def reserve_batch(
         if short:
             outcomes[i] = placing.short_of(short, batch.view)
             continue
-        if book is not None:
-            refused = book.refusal(cmd.channel, units)
-            if refused is not None:
-                outcomes[i] = refused
-                continue
-            book.take(cmd.channel, units)
+        if book is not None and (refused := book.admit(cmd.channel, units)) is not None:
+            outcomes[i] = refused
+            continue
         reservation = Reservation(
             id=deps.new_id("res"),
             status=ReservationStatus.ACTIVE,
