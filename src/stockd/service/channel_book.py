@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from stockd import errors
+from stockd.domain.catalog import Sku
 from stockd.domain.channels import BYPASS, Channel, SkuChannels, pooled
 from stockd.domain.quantities import LevelKey
 from stockd.service.ports import ChannelGuard, UnitOfWork
@@ -50,11 +51,14 @@ class ChannelBook:
         return cls(channels, await uow.channels.stock(skus, lock=True))
 
     @classmethod
-    async def snapshot(cls, uow: UnitOfWork, skus: Collection[str]) -> ChannelBook:
-        """The book of `skus` as last committed, locking nothing: for holds
-        decided without a lock, written under `guards`."""
-        channels, stock = await uow.channels.book(skus)
-        return cls(channels, stock if channels else {})
+    async def snapshot(
+        cls, uow: UnitOfWork, skus: Collection[str]
+    ) -> tuple[ChannelBook, dict[str, Sku]]:
+        """The book of `skus` as last committed, locking nothing (for holds
+        decided without a lock, written under `guards`), and the SKUs, read
+        with it."""
+        found = await uow.channels.book(skus)
+        return cls(found.channels, found.stock if found.channels else {}), found.skus
 
     @classmethod
     async def read(cls, reads: ReadModel, skus: Collection[str]) -> ChannelBook:

@@ -53,6 +53,17 @@ class CatalogRepository(Protocol):
     async def save_location(self, location: Location, now: datetime) -> Location: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelSnapshot:
+    """What group commit reads to decide holds through channels without a
+    lock: every channel, the SKUs' stock as the channels see it, and the
+    SKUs (for the checks every hold makes)."""
+
+    channels: dict[str, Channel]
+    stock: dict[str, SkuChannels]
+    skus: dict[str, Sku]
+
+
 class ChannelRepository(Protocol):
     async def add(self, channel: Channel, now: datetime) -> bool:
         """Insert; False when the id is taken."""
@@ -74,10 +85,8 @@ class ChannelRepository(Protocol):
         are taken one at a time."""
         ...
 
-    async def book(
-        self, skus: Collection[str]
-    ) -> tuple[dict[str, Channel], dict[str, SkuChannels]]:
-        """`all` and `stock` (unlocked) in one go."""
+    async def book(self, skus: Collection[str]) -> ChannelSnapshot:
+        """`all`, `stock` (unlocked) and the SKUs themselves, in one go."""
         ...
 
     async def pools(self, sku: str) -> list[PoolShare]:

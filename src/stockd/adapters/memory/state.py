@@ -25,6 +25,7 @@ from stockd.domain.webhooks import Webhook
 from stockd.service.auth import ApiKey
 from stockd.service.ports import (
     ChannelGuard,
+    ChannelSnapshot,
     OrderLineChange,
     ReturnRecord,
     SaleRecord,
@@ -457,10 +458,9 @@ class MemoryChannels:
             )
         return found
 
-    async def book(
-        self, skus: Collection[str]
-    ) -> tuple[dict[str, Channel], dict[str, SkuChannels]]:
-        return dict(self.s.channels), await self.stock(skus)
+    async def book(self, skus: Collection[str]) -> ChannelSnapshot:
+        known = {s: self.s.skus[s] for s in skus if s in self.s.skus}
+        return ChannelSnapshot(dict(self.s.channels), await self.stock(skus), known)
 
     async def pools(self, sku: str) -> list[PoolShare]:
         return list(self.s.pools.get(sku, ()))

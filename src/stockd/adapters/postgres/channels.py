@@ -12,6 +12,7 @@ from asyncpg.pool import PoolConnectionProxy
 from stockd.adapters.postgres import rows
 from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.quantities import FOR_SALE
+from stockd.service.ports import ChannelSnapshot
 
 _STOCK = f"""
 WITH s AS (
@@ -43,12 +44,16 @@ FROM s LEFT JOIN LATERAL (
 at its usable locations, units held anywhere, its pools, its counters."""
 _STOCK_READ = _STOCK.replace("LOCK", "")
 _BOOK = _STOCK_READ.replace(
+    "SELECT sku, archived FROM skus", f"SELECT {rows.SKU_COLUMNS} FROM skus"
+).replace(
     "SELECT s.sku, s.archived,",
-    "SELECT s.sku, s.archived, (SELECT coalesce(json_agg(c), '[]') FROM"
+    f"SELECT {', '.join('s.' + c for c in rows.SKU_COLUMNS.split(', '))},"
+    " (SELECT coalesce(json_agg(c), '[]') FROM"
     f" (SELECT {rows.CHANNEL_COLUMNS} FROM channels) c) AS every_channel,",
 )
-"""`_STOCK_READ` with every channel (the same for each row): a group
-commit's channel book in one round trip."""
+"""`_STOCK_READ` with the SKUs' own columns and every channel (the same for
+each row): what a group commit's batch through channels reads, in one round
+trip."""
 _STOCK_LOCKED = _STOCK.replace("LOCK", "FOR NO KEY UPDATE")
 
 
@@ -104,14 +109,14 @@ class PostgresChannels:
         found = await self.conn.fetch(_STOCK_LOCKED if lock else _STOCK_READ, sorted(skus))
         return _stock(found)
 
-    async def book(
-        self, skus: Collection[str]
-    ) -> tuple[dict[str, Channel], dict[str, SkuChannels]]:
+    async def book(self, skus: Collection[str]) -> ChannelSnapshot:
         found = await self.conn.fetch(_BOOK, sorted(skus))
         if not found:
-            return await self.all(), {}
+            return ChannelSnapshot(await self.all(), {}, {})
         channels = [rows.channel(c) for c in orjson.loads(found[0]["every_channel"])]
-        return {c.id: c for c in channels}, _stock(found) if channels else {}
+        return ChannelSnapshot(
+            {c.id: c for c in channels}, _stock(found), {r["sku"]: rows.sku(r) for r in found}
+        )
 
     async def pools(self, sku: str) -> list[PoolShare]:
         return await pools_of(self.conn, sku)

@@ -64,7 +64,16 @@ async def reserve_batch(
         except errors.StockdError as e:
             outcomes[i] = e
     live = [i for i in range(len(requests)) if outcomes[i] is None]
-    skus = await uow.catalog.skus({x.sku for i in live for x in requests[i].cmd.lines})
+    touched = {x.sku for i in live for x in requests[i].cmd.lines}
+    book = None
+    if not locked and any(requests[i].cmd.channel is not None for i in live):
+        # Through channels without a lock: decided on the book as read (with
+        # the SKUs, in one round trip) and written under its guards. A batch
+        # through no channel reads no book: the store refuses it if a SKU is
+        # pooled (decided under lock then).
+        book, skus = await ChannelBook.snapshot(uow, touched)
+    else:
+        skus = await uow.catalog.skus(touched)
     named = {x.location for i in live for x in requests[i].cmd.lines if x.location is not None}
     pickups = {c.pickup_location for c in (requests[i].cmd for i in live) if c.pickup_location}
     # Look up what can be looked up before the levels are locked: every round
@@ -94,15 +103,8 @@ async def reserve_batch(
             {k.location for k in batch.view} - locations.keys()
         )
 
-    book = None
-    touched = {x.sku for i in live for x in requests[i].cmd.lines}
     if locked:
-        book = await ChannelBook.load(uow, touched)
-    elif any(requests[i].cmd.channel is not None for i in live):
-        # Through channels without a lock: decided on the book as read and
-        # written under its guards. A batch through no channel reads no book:
-        # the store refuses it if a SKU is pooled (decided under lock then).
-        book = await ChannelBook.snapshot(uow, touched)
+        book = await ChannelBook.load(uow, {x.sku for i in live for x in requests[i].cmd.lines})
     movements: list[Movement] = []
     held: list[Reservation] = []
     for i in live:
