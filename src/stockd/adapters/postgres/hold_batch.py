@@ -15,6 +15,12 @@ If any level no longer takes its sum (another writer got there first), the
 statement calls `stockd_refuse` (migration 0003), which aborts it: nothing is
 written, and the caller decides the batch again under lock.
 
+A SKU split into channel pools is refused (`stockd_pooled`) unless the batch
+names channels and brings a guard for it (`ChannelGuard`): `PLACE_GUARDED`
+then also locks every level and channel count of the SKU, checks the guard
+on them (as they are now, not as the statement began), writes the holds'
+channels and moves the counts — in the same statement.
+
 The parameters are only what varies: asyncpg checks and encodes every element
 of an array parameter, the largest client cost of a batch (measured in
 docs/benchmarks.md), so each line's event is built in SQL from the line and
