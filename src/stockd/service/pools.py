@@ -118,6 +118,21 @@ async def channel_figures(
     }
 
 
+async def available_figures(
+    reads: ReadModel, availability: AvailabilityReader, skus: Sequence[str]
+) -> dict[str, int]:
+    """What each existing SKU of `skus` has available, over its locations:
+    the figure of a SKU seen through no channel."""
+    levels = await availability.of_many(skus)
+    stocks = await reads.channel_stock(skus)
+    return {sku: available(stocks[sku], found) for sku, found in levels.items() if sku in stocks}
+
+
+def available(stock: SkuChannels, levels: Sequence[LocatedLevel]) -> int:
+    """What the SKU can sell over these levels (an archived SKU, nothing)."""
+    return 0 if stock.archived else sum(offer(x.level, x.location).sellable for x in levels)
+
+
 def figure(
     channel: Channel,
     channels: Mapping[str, Channel],
@@ -127,13 +142,13 @@ def figure(
     """What `channel` may sell of one SKU with these `levels`. A SKU not
     split into pools sells to every channel alike (all of it is shared); an
     inactive channel, or an archived SKU, sells nothing."""
-    available = sum(offer(x.level, x.location).sellable for x in levels)
+    units = available(stock, levels)
     outstanding = stock.outstanding.get(channel.id, 0)
     if not channel.active or stock.archived:
         mine = Allowance(channel.id, 0, outstanding, 0, 0, 0)
     elif not pooled(stock.shares, channels):
-        mine = Allowance(channel.id, 0, outstanding, 0, available, 0)
+        mine = Allowance(channel.id, 0, outstanding, 0, units, 0)
     else:
         mine = stock.allowances(channels)[channel.id]
-    sellable = min(mine.sellable, available)
-    return ChannelAvailability(stock.sku, sellable, advertised(sellable, channel, available), mine)
+    sellable = min(mine.sellable, units)
+    return ChannelAvailability(stock.sku, sellable, advertised(sellable, channel, units), mine)

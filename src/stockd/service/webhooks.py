@@ -31,7 +31,6 @@ import orjson
 
 from stockd import errors
 from stockd.domain.events import document, sku_of
-from stockd.domain.offers import offer
 from stockd.domain.webhooks import (
     AVAILABILITY_CHANGED,
     DERIVED,
@@ -41,7 +40,7 @@ from stockd.domain.webhooks import (
     sign,
 )
 from stockd.service.feed import WIDE
-from stockd.service.pools import channel_figures
+from stockd.service.pools import available_figures, channel_figures
 from stockd.service.ports import (
     Clock,
     Delivery,
@@ -231,15 +230,7 @@ class Webhooks:
         if webhook.channel is not None:
             found = await channel_figures(self.reads, self.availability, webhook.channel, skus)
             return {sku: f.advertised for sku, f in found.items()}
-        levels = await self.availability.of_many(skus)
-        stocks = await self.reads.channel_stock(skus)
-        return {
-            sku: 0
-            if stocks[sku].archived
-            else sum(offer(x.level, x.location).sellable for x in located)
-            for sku, located in levels.items()
-            if sku in stocks
-        }
+        return await available_figures(self.reads, self.availability, skus)
 
     async def send_due(self, round_: WebhookRound, webhook: Webhook) -> int:
         """Send the deliveries due now, in order; how many were tried. After

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
+import orjson
 
 from stockd.domain.catalog import (
     Location,
@@ -18,12 +19,18 @@ from stockd.domain.catalog import (
 from stockd.domain.channels import Channel, ChannelKind
 from stockd.domain.quantities import STATES, Level, LevelKey, Quantities
 from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
+from stockd.domain.webhooks import Webhook
+from stockd.service.ports import Delivery
 
 Row = asyncpg.Record | Mapping[str, Any]
 
 COUNTERS = tuple(s.value for s in STATES)
 LEVEL_COLUMNS = ", ".join(("sku", "location", *COUNTERS, "floor", "version"))
 SKU_COLUMNS = "sku, product_id, name, policy, backorder_cap, version, archived"
+WEBHOOK_COLUMNS = (
+    "id, url, events, channel, skus, low_stock_threshold, description, active, version,"
+    " created_at, updated_at"
+)
 LOCATION_COLUMNS = (
     "id, name, type, region, lat, lon, priority, active, version, ships, pickup,"
     " shipping_fixed_cost, shipping_cost_per_km_unit, archived"
@@ -119,4 +126,41 @@ def reservation(row: Row, lines: Sequence[Row]) -> Reservation:
         closed_at=row["closed_at"],
         pickup_location=row["pickup_location"],
         channel=row["channel"],
+    )
+
+
+def webhook(row: Row) -> Webhook:
+    return Webhook(
+        id=row["id"],
+        url=row["url"],
+        events=tuple(row["events"]),
+        channel=row["channel"],
+        skus=None if row["skus"] is None else tuple(row["skus"]),
+        low_stock_threshold=row["low_stock_threshold"],
+        description=row["description"],
+        active=row["active"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def delivery(row: Row) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        webhook_id=row["webhook_id"],
+        message_id=row["message_id"],
+        seq=row["seq"],
+        type=row["type"],
+        sku=row["sku"],
+        payload=orjson.loads(row["payload"]),
+        status=row["status"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        last_attempt_at=row["last_attempt_at"],
+        last_status=row["last_status"],
+        last_error=row["last_error"],
+        last_response=row["last_response"],
+        created_at=row["created_at"],
+        delivered_at=row["delivered_at"],
     )

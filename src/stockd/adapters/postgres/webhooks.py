@@ -22,53 +22,12 @@ import orjson
 from asyncpg.pool import PoolConnectionProxy
 
 from stockd import errors
-from stockd.adapters.postgres.rows import Row
+from stockd.adapters.postgres import rows
 from stockd.domain.webhooks import BACK_IN_STOCK, LOW, OUT_OF_STOCK, Webhook
 from stockd.service.ports import Attempt, Delivery, NewMessage, WebhookRound
 
-_WEBHOOK_COLUMNS = (
-    "id, url, events, channel, skus, low_stock_threshold, description, active, version,"
-    " created_at, updated_at"
-)
 _RESPONSE_LIMIT = 1000
 """Characters of a receiver's answer kept in the delivery log."""
-
-
-def _webhook(row: Row) -> Webhook:
-    return Webhook(
-        id=row["id"],
-        url=row["url"],
-        events=tuple(row["events"]),
-        channel=row["channel"],
-        skus=None if row["skus"] is None else tuple(row["skus"]),
-        low_stock_threshold=row["low_stock_threshold"],
-        description=row["description"],
-        active=row["active"],
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def _delivery(row: Row) -> Delivery:
-    return Delivery(
-        id=row["id"],
-        webhook_id=row["webhook_id"],
-        message_id=row["message_id"],
-        seq=row["seq"],
-        type=row["type"],
-        sku=row["sku"],
-        payload=orjson.loads(row["payload"]),
-        status=row["status"],
-        attempts=row["attempts"],
-        next_attempt_at=row["next_attempt_at"],
-        last_attempt_at=row["last_attempt_at"],
-        last_status=row["last_status"],
-        last_error=row["last_error"],
-        last_response=row["last_response"],
-        created_at=row["created_at"],
-        delivered_at=row["delivered_at"],
-    )
 
 
 def _settings(webhook: Webhook) -> tuple[object, ...]:
@@ -99,17 +58,17 @@ class PostgresWebhookStore:
 
     async def get(self, webhook_id: str) -> Webhook | None:
         row = await self.pool.fetchrow(
-            f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1", webhook_id
+            f"SELECT {rows.WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1", webhook_id
         )
-        return None if row is None else _webhook(row)
+        return None if row is None else rows.webhook(row)
 
     async def page(self, after: str | None, limit: int) -> list[Webhook]:
         found = await self.pool.fetch(
-            f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE id > $1 ORDER BY id LIMIT $2",
+            f"SELECT {rows.WEBHOOK_COLUMNS} FROM webhooks WHERE id > $1 ORDER BY id LIMIT $2",
             after or "",
             limit,
         )
-        return [_webhook(r) for r in found]
+        return [rows.webhook(r) for r in found]
 
     async def secrets(self, webhook_id: str, now: datetime) -> list[str]:
         row = await self.pool.fetchrow(
@@ -160,7 +119,7 @@ class PostgresWebhookStore:
             before if before is not None else 2**62,
             limit,
         )
-        return [_delivery(r) for r in found]
+        return [rows.delivery(r) for r in found]
 
 
 class PostgresWebhooks:
@@ -184,9 +143,9 @@ class PostgresWebhooks:
 
     async def lock(self, webhook_id: str) -> Webhook | None:
         row = await self.conn.fetchrow(
-            f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1 FOR UPDATE", webhook_id
+            f"SELECT {rows.WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1 FOR UPDATE", webhook_id
         )
-        return None if row is None else _webhook(row)
+        return None if row is None else rows.webhook(row)
 
     async def save(self, webhook: Webhook, now: datetime) -> Webhook:
         row = await self.conn.fetchrow(
@@ -194,13 +153,13 @@ class PostgresWebhooks:
             UPDATE webhooks SET url = $2, events = $3, channel = $4, skus = $5,
                 low_stock_threshold = $6, description = $7, active = $8,
                 version = version + 1, updated_at = $9
-            WHERE id = $1 RETURNING {_WEBHOOK_COLUMNS}
+            WHERE id = $1 RETURNING {rows.WEBHOOK_COLUMNS}
             """,
             *_settings(webhook),
             now,
         )
         assert row is not None
-        return _webhook(row)
+        return rows.webhook(row)
 
     async def delete(self, webhook_id: str) -> None:
         await self.conn.execute("DELETE FROM webhooks WHERE id = $1", webhook_id)
@@ -368,7 +327,7 @@ class _PostgresRound:
             now,
             limit,
         )
-        return [_delivery(r) for r in found]
+        return [rows.delivery(r) for r in found]
 
     async def attempted(
         self, delivery: Delivery, attempt: Attempt, retry_at: datetime | None, now: datetime

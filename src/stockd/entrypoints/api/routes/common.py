@@ -12,11 +12,10 @@ from stockd.entrypoints.api.schemas.common import (
     CODE_PATTERN,
     Instant,
     Problem,
-    decode_cursor,
-    encode_cursor,
     position_cursor,
     position_from,
 )
+from stockd.service.cursors import decode_cursor, encode_cursor
 from stockd.service.listing import Listed, Position, position_of
 
 _REASONS = {

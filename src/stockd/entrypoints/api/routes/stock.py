@@ -24,7 +24,7 @@ from stockd.entrypoints.api.deps import (
 from stockd.entrypoints.api.problems import invalid, problem_for
 from stockd.entrypoints.api.responses import Json
 from stockd.entrypoints.api.routes.common import CodeFilter, Cursor, Limit, problems
-from stockd.entrypoints.api.schemas.common import CODE_PATTERN, decode_cursor, encode_cursor
+from stockd.entrypoints.api.schemas.common import CODE_PATTERN
 from stockd.entrypoints.api.schemas.stock import (
     AdjustmentBatch,
     AdjustmentResults,
@@ -35,6 +35,7 @@ from stockd.entrypoints.api.schemas.stock import (
     availability_document,
 )
 from stockd.service.auth import Scope
+from stockd.service.cursors import decode_cursor, encode_cursor
 from stockd.service.handlers.adjustments import AdjustResult
 
 router = APIRouter(prefix="/v1", tags=["stock"])

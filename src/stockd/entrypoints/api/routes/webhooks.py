@@ -23,7 +23,6 @@ from stockd.entrypoints.api.deps import AdminKey, AdminWriter, AppContainer
 from stockd.entrypoints.api.responses import Json
 from stockd.entrypoints.api.routes.catalog import IfMatch
 from stockd.entrypoints.api.routes.common import Cursor, Limit, after_code, by_code, problems
-from stockd.entrypoints.api.schemas.common import decode_cursor, encode_cursor
 from stockd.entrypoints.api.schemas.webhooks import (
     DeliveryPage,
     DeliveryRead,
@@ -38,6 +37,7 @@ from stockd.entrypoints.api.schemas.webhooks import (
     WebhookUpdate,
 )
 from stockd.entrypoints.api.writes import expected_version
+from stockd.service.cursors import decode_cursor, encode_cursor, number
 from stockd.service.webhooks import Webhooks
 
 router = APIRouter(prefix="/v1", tags=["webhooks"])
@@ -142,12 +142,7 @@ async def list_deliveries(
 ) -> DeliveryPage:
     """Its messages, newest first: `pending`, `failed` (tried, to be tried
     again), `delivered` or `dead` (out of attempts: replay them)."""
-    before = None
-    if cursor is not None:
-        (raw,) = decode_cursor(cursor, 1)
-        if not raw.isdigit() or len(raw) > 18:
-            raise errors.BadCursor("the cursor is not one this list handed out")
-        before = int(raw)
+    before = None if cursor is None else number(decode_cursor(cursor, 1)[0])
     found = await _webhooks(container).deliveries(webhook_id, status, before, limit + 1)
     page = found[:limit]
     more = len(found) > limit

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import orjson
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from stockd import errors
 from stockd.domain.geo import Point
+from stockd.service.cursors import decode_cursor, encode_cursor
 from stockd.service.listing import Position
 
 MAX_CODE = 128
@@ -62,24 +61,6 @@ class Problem(Output):
     detail: str
     code: str = Field(description="Stable, machine-readable error code.")
     instance: str | None = None
-
-
-def encode_cursor(*parts: Any) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(list(parts))).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, size: int) -> list[Any]:
-    try:
-        parts = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError):
-        parts = None
-    if (
-        not isinstance(parts, list)
-        or len(parts) != size
-        or not all(isinstance(p, str) and "\x00" not in p for p in parts)
-    ):
-        raise errors.BadCursor("the cursor is not one this list handed out")
-    return parts
 
 
 def position_cursor(position: Position) -> str:
