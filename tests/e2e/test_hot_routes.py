@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from stockd.bootstrap import Container
@@ -108,3 +109,25 @@ async def test_availability_shows_every_state_and_why_a_location_offers_nothing(
     assert (x["damaged"], x["safety_stock"], x["sellable"], x["reason"]) == (6, 4, 0, "damaged")
     assert (y["active"], y["sellable"], y["reason"]) == (False, 0, "inactive")
     assert (doc["damaged"], doc["safety_stock"], doc["quality_control"]) == (6, 4, 0)
+
+
+async def test_an_unexpected_error_is_a_500_problem_on_hot_and_other_routes(
+    db: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    _, token = await create_key(db.bus, "k", {KeyScope.ADMIN})
+    monkeypatch.setattr(db.availability, "of", broken)
+    monkeypatch.setattr(db.reads, "sku", broken)
+    app = create_app(db, workers=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+        base_url="http://t",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as client:
+        for path in ("/v1/availability/A", "/v1/skus/A"):
+            r = await client.get(path)
+            assert r.status_code == 500, (path, r.text)
+            assert r.headers["content-type"] == "application/problem+json"
+            assert (r.json()["code"], r.json()["instance"]) == ("internal_error", path)

@@ -79,7 +79,7 @@ def create_app(
             if owned is not None:
                 await owned.close()
 
-    app = FastAPI(
+    app = lean.LeanApi(
         title="stockd",
         version=__version__,
         description=DESCRIPTION,

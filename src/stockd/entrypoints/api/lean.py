@@ -10,12 +10,15 @@ parameters as sent) and returns the response itself. Per request nothing
 runs but the endpoint: no dependency solving, no exit stacks, no response
 model, which is most of what FastAPI costs per request (docs/benchmarks.md).
 
-Lean routes are matched first, by `LeanFront`: the innermost middleware
-(`install` adds it before any other), so inside every middleware the app is
-given and FastAPI's error handling, but before its exception middleware,
-exit stacks and router, which they do not need (they answer their own
-problems). They stay in the app's routes too, so OpenAPI, 405s and route
-lookups see them.
+The app is a `LeanApi`: the middleware stockd adds (`add_middleware`) runs
+outside FastAPI's own layers (its error, telemetry and body-limit
+middleware, its exception handlers and exit stacks), not inside them.
+Lean routes are matched first, by `LeanFront`, the innermost of stockd's
+middleware (`install` adds it before any other): so every middleware
+stockd has or adds later sees them, and FastAPI's layers, which a lean
+route does not need (it answers its own problems, unexpected errors
+included), are not run for them. They stay in the app's routes too, so
+OpenAPI, 405s and route lookups see them.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from fastapi.routing import APIRoute, APIRouter
 from pydantic import BaseModel
 from starlette import types as asgi
 from starlette.requests import ClientDisconnect, Request
+
+from stockd.entrypoints.api import problems
 
 Endpoint = Callable[..., Awaitable[asgi.ASGIApp]]
 
@@ -48,10 +53,31 @@ class LeanRoute(APIRoute):
         super().__init__(path, endpoint, **kwargs)
 
         async def serve(scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
-            response = await endpoint(Request(scope, receive), **scope["path_params"])
+            try:
+                response = await endpoint(Request(scope, receive), **scope["path_params"])
+            except Exception:
+                response = problems.unexpected(scope["method"], scope["path"])
             await response(scope, receive, send)
 
         self.app = serve
+
+
+class LeanApi(FastAPI):
+    """A FastAPI app whose added middleware wraps FastAPI's own layers
+    (Starlette puts it inside its error middleware, FastAPI inside its
+    telemetry and body-limit middleware too): a lean route that `LeanFront`
+    answers passes stockd's middleware and nothing else."""
+
+    def build_middleware_stack(self) -> asgi.ASGIApp:
+        added = self.user_middleware
+        self.user_middleware = []
+        try:
+            app = super().build_middleware_stack()  # FastAPI's layers, the router
+        finally:
+            self.user_middleware = added
+        for cls, args, kwargs in reversed(added):
+            app = cls(app, *args, **kwargs)
+        return app
 
 
 def router(prefix: str, tags: list[str]) -> APIRouter:

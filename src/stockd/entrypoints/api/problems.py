@@ -164,6 +164,13 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+def unexpected(method: str, path: str) -> Response:
+    """The answer to an error no rule foresaw (logged with its traceback:
+    call it from the `except` that caught it)."""
+    log.exception("unhandled error on %s %s", method, path)
+    return problem(500, "internal_error", "Internal error", "an unexpected error occurred", path)
+
+
 def install(app: FastAPI) -> None:
     async def on_stockd_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.StockdError)
@@ -184,14 +191,7 @@ def install(app: FastAPI) -> None:
         return problem(exc.status_code, code, title, str(exc.detail), request.url.path, headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(
-            500,
-            "internal_error",
-            "Internal error",
-            "an unexpected error occurred",
-            request.url.path,
-        )
+        return unexpected(request.method, request.url.path)
 
     app.add_exception_handler(errors.StockdError, on_stockd_error)
     app.add_exception_handler(RequestValidationError, on_validation)
