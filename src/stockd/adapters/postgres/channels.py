@@ -10,6 +10,7 @@ import orjson
 from asyncpg.pool import PoolConnectionProxy
 
 from stockd.adapters.postgres import rows
+from stockd.adapters.postgres.plans import sized_alike
 from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.quantities import FOR_SALE
 from stockd.service.ports import ChannelSnapshot
@@ -43,13 +44,15 @@ FROM s LEFT JOIN LATERAL (
 """Each SKU's stock as the channels see it (`SkuChannels`): sellable units
 at its usable locations, units held anywhere, its pools, its counters."""
 _STOCK_READ = _STOCK.replace("LOCK", "")
-_BOOK = _STOCK_READ.replace(
-    "SELECT sku, archived FROM skus", f"SELECT {rows.SKU_COLUMNS} FROM skus"
-).replace(
-    "SELECT s.sku, s.archived,",
-    f"SELECT {', '.join('s.' + c for c in rows.SKU_COLUMNS.split(', '))},"
-    " (SELECT coalesce(json_agg(c), '[]') FROM"
-    f" (SELECT {rows.CHANNEL_COLUMNS} FROM channels) c) AS every_channel,",
+_BOOK = (
+    sized_alike(_STOCK_READ)
+    .replace("SELECT sku, archived FROM skus", f"SELECT {rows.SKU_COLUMNS} FROM skus")
+    .replace(
+        "SELECT s.sku, s.archived,",
+        f"SELECT {', '.join('s.' + c for c in rows.SKU_COLUMNS.split(', '))},"
+        " (SELECT coalesce(json_agg(c), '[]') FROM"
+        f" (SELECT {rows.CHANNEL_COLUMNS} FROM channels) c) AS every_channel,",
+    )
 )
 """`_STOCK_READ` with the SKUs' own columns and every channel (the same for
 each row): what a group commit's batch through channels reads, in one round

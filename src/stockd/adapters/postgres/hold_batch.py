@@ -36,6 +36,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from stockd.adapters.postgres.event_rows import EVENT_FIELDS, sql_values
 from stockd.adapters.postgres.levels import keeps_invariants
+from stockd.adapters.postgres.plans import sized_alike
 from stockd.adapters.postgres.rows import COUNTERS
 from stockd.domain.channels import outstanding_changes
 from stockd.domain.events import Movement, Reserved
@@ -211,8 +212,8 @@ FROM u
 """
 
 
-PLACE = _statement(guarded=False)
-PLACE_GUARDED = _statement(guarded=True)
+PLACE = sized_alike(_statement(guarded=False))
+PLACE_GUARDED = sized_alike(_statement(guarded=True))
 
 
 def _check(
