@@ -4,12 +4,13 @@ a dry run moves nothing; `ledger verify` stays clean."""
 
 from __future__ import annotations
 
+from stockd.adapters.postgres.channels import _SALES
 from stockd.bootstrap import Container
 from stockd.domain.channels import Channel, ChannelKind, PoolShare
 from stockd.domain.commands import CreateChannel, LineRequest, PlaceOrder, SetChannelPools
 from stockd.service.queries import EventFilter
 from stockd.service.rebalancing import RebalancePolicy, RebalanceReport, rebalance_all
-from tests.support import ADMIN, seed
+from tests.support import ADMIN, T0, seed
 
 CHANNELS = (
     Channel("web", "Own site", ChannelKind.WEB, priority=1),
@@ -87,3 +88,13 @@ async def test_the_worker_rebalances_every_sku_with_percentage_pools(backend: Co
         await sell(backend, "web", 5, n)  # 35 of 40: 12.5% free
     assert await rebalance_all(backend.bus, backend.reads, POLICY, ADMIN) == 1
     assert await backend.reads.share_pooled_skus(None, 10) == ["A"]
+
+
+async def test_the_sales_query_reads_the_sales_index(db: Container) -> None:
+    """The index's condition is the query's, so the planner may use it (and
+    holds through channels, not sales, write no entry to it)."""
+    assert db.pool is not None
+    async with db.pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(r[0] for r in await conn.fetch("EXPLAIN " + _SALES, ["A"], T0))
+    assert "ledger_events_channel_sales" in plan, plan

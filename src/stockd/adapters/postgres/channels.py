@@ -168,8 +168,9 @@ WHERE sku = ANY($1::text[]) AND channel IS NOT NULL AND channel <> '*' AND at >=
   AND type IN ('reservation.committed', 'order.allocated', 'sale.recorded')
 GROUP BY sku, channel
 """
-"""Units sold per SKU and channel since a time (index
-`ledger_events_channel_sales`, migration 0011)."""
+"""Units sold per SKU and channel since a time, by the index
+`ledger_events_channel_sales` (migration 0012), whose condition is this
+query's: only the events counted here are indexed."""
 
 
 def _settings(channel: Channel) -> tuple[object, ...]:
