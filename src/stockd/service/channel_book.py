@@ -40,6 +40,10 @@ class ChannelBook:
         self.stock = dict(stock)
         self._read: dict[str, SkuChannels] = {}
         self._slack: dict[str, int] = {}
+        self._taken: dict[str, int] = {}
+        """Units admitted per SKU so far."""
+        self._known: dict[tuple[str, str | None], tuple[int, int]] = {}
+        """Per SKU and channel, the room last worked out and `_taken` then."""
 
     @classmethod
     async def load(cls, uow: UnitOfWork, skus: Collection[str]) -> ChannelBook:
@@ -112,7 +116,7 @@ class ChannelBook:
         room worked out once), keeping the least room a hold left on each
         pooled SKU for `guards`."""
         by_sku = _by_sku(units)
-        rooms = self._rooms(channel, by_sku)
+        rooms = self._rooms_at_least(channel, by_sku)
         refused = self._short(channel, by_sku, rooms)
         if refused is not None:
             return refused
@@ -127,7 +131,34 @@ class ChannelBook:
                 self._read.setdefault(sku, stock)
                 self._slack.setdefault(sku, UNBOUNDED)
             self.stock[sku] = stock.took(channel, q)
+            self._taken[sku] = self._taken.get(sku, 0) + q
         return None
+
+    def _rooms_at_least(self, channel: str | None, units: Mapping[str, int]) -> dict[str, int]:
+        """`_rooms` for `admit`, worked out again only when needed: a unit
+        held through any channel (or none) lowers a channel's room by at
+        most one (a property test holds the pools to it), so the room last
+        worked out, less the units admitted since, is a room the hold
+        surely has. When that is enough for the units asked, it stands in
+        for the room (a slack that low is only safer); else the room is
+        worked out anew. A batch of holds on one SKU through a few channels
+        then resolves its pools a few times, not once per hold."""
+        if channel == BYPASS:
+            return {}
+        rooms = {}
+        for sku, asked in units.items():
+            stock = self.stock.get(sku)
+            if stock is None:
+                continue
+            taken = self._taken.get(sku, 0)
+            known = self._known.get((sku, channel))
+            if known is not None and (least := known[0] - (taken - known[1])) >= asked:
+                rooms[sku] = least
+            elif pooled(stock.shares, self.channels):
+                room = stock.room(channel, self.channels)
+                self._known[(sku, channel)] = (room, taken)
+                rooms[sku] = room
+        return rooms
 
     def _rooms(self, channel: str | None, units: Mapping[str, int]) -> dict[str, int]:
         """The room `channel` has on each of these SKUs that is pooled (none
