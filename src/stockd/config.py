@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     rebalance_interval_seconds: float = Field(300.0, gt=0, le=86_400)
     """How often the rebalance worker looks."""
 
+    shutdown_grace_seconds: int = Field(5, ge=1, le=600)
+    """On SIGTERM, how long requests still running may take to finish before
+    they are cancelled (open event streams end then)."""
+    stream_heartbeat_seconds: float = Field(15.0, gt=0, le=300)
+    """`GET /v1/stream` sends a comment line after this long without events."""
+    stream_send_timeout_seconds: float = Field(30.0, gt=0, le=600)
+    """A stream client that takes no data for this long is cut off (it
+    reconnects with Last-Event-ID)."""
+
     webhooks_max_attempts: int = Field(8, ge=1, le=100)
     """Attempts per webhook message before it is dead-lettered."""
     webhooks_backoff_seconds: float = Field(5.0, gt=0, le=86_400)

@@ -165,4 +165,7 @@ def _uvicorn(app: Any, settings: Settings, host: str, port: int, processes: int 
         http="httptools",
         access_log=settings.log_level in ("debug", "info", "trace"),
         proxy_headers=False,
+        # Open event streams never finish by themselves: without a bound,
+        # shutting down would wait for their clients to leave.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )

@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
+from starlette.responses import Response
 
 from stockd import errors
 from stockd.domain.events import EVENT_TYPES, FAMILIES
 from stockd.entrypoints.api.deps import AppContainer, ReadKey
 from stockd.entrypoints.api.routes.common import CodeFilter, Limit, problems
 from stockd.entrypoints.api.schemas.events import EventPage, EventRead
+from stockd.entrypoints.api.sse import HEARTBEAT, EventStream, message
 from stockd.service.queries import EventFilter
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
 MAX_WAIT = 30.0
 """Longest long poll, in seconds."""
+
+STREAM_PAGE = 100
+"""Events a stream reads from the ledger at a time."""
+
+TypeFilter = Annotated[
+    str | None,
+    Query(
+        max_length=2000,
+        description="Comma list of event types; `family.*` for every type of a family.",
+        examples=["reservation.created,order.*"],
+    ),
+]
 
 
 def type_filter(raw: str | None) -> tuple[frozenset[str], frozenset[str]]:
@@ -49,14 +64,7 @@ async def events(
     key: ReadKey,
     limit: Limit,
     after: Annotated[int, Query(ge=0, le=2**62, description="Return events with seq > after.")] = 0,
-    type: Annotated[
-        str | None,
-        Query(
-            max_length=2000,
-            description="Comma list of event types; `family.*` for every type of a family.",
-            examples=["reservation.created,order.*"],
-        ),
-    ] = None,
+    type: TypeFilter = None,
     sku: CodeFilter = None,
     location: CodeFilter = None,
     order_id: CodeFilter = None,
@@ -92,3 +100,81 @@ async def events(
         items=[EventRead.of(r) for r in found],
         next_after=found[-1].seq if found else after,
     )
+
+
+@router.get(
+    "/stream",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Server-Sent Events: one message per ledger event, `id:` its `seq`,"
+            " `event:` its type, `data:` the event as `GET /v1/events` shows it.",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **problems(),
+    },
+)
+async def stream(
+    container: AppContainer,
+    key: ReadKey,
+    type: TypeFilter = None,
+    sku: CodeFilter = None,
+    location: CodeFilter = None,
+    after: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=2**62,
+            description="Start with the events after this seq (default: only events that"
+            " commit from now on). `Last-Event-ID` takes precedence.",
+        ),
+    ] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            description="The `id` of the last message received: a reconnecting client gets"
+            " every event after it, none twice (browsers send it by themselves).",
+        ),
+    ] = None,
+) -> Response:
+    """Every new event as it commits, live (Server-Sent Events), filtered
+    like `GET /v1/events`. Follows the ledger by `seq`, woken by PostgreSQL
+    (LISTEN/NOTIFY) as events commit; a comment line
+    (`STOCKD_STREAM_HEARTBEAT_SECONDS`) keeps an idle connection open. A
+    client that takes nothing for `STOCKD_STREAM_SEND_TIMEOUT_SECONDS` is
+    cut off and resumes with `Last-Event-ID`."""
+    types, families = type_filter(type)
+    only = EventFilter(types, families, sku, location, None, None)
+    if last_event_id is not None:
+        start = last_event_id.strip()
+        if not start.isdigit() or len(start) > 19 or int(start) > 2**62:
+            raise errors.InvalidRequest(
+                errors.Issue(
+                    f"Last-Event-ID must be the id of a message received (a seq), not {start!r}",
+                    "Last-Event-ID",
+                )
+            )
+        cursor = int(start)
+    elif after is not None:
+        cursor = after
+    else:
+        cursor = await container.reads.ledger_head()
+    settings = container.settings
+
+    async def messages() -> AsyncIterator[bytes]:
+        after, heard = cursor, cursor
+        while True:
+            found = await container.reads.events(after, STREAM_PAGE, only)
+            for record in found:
+                yield message(record.seq, record.event.type, EventRead.of(record).model_dump_json())
+            if found:
+                after = found[-1].seq
+                heard = max(heard, after)
+                continue
+            head = await container.watch.wait_past(heard, settings.stream_heartbeat_seconds)
+            if head <= heard:
+                yield HEARTBEAT
+            heard = max(heard, head)
+
+    return EventStream(messages(), send_timeout=settings.stream_send_timeout_seconds)
