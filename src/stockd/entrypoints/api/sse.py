@@ -61,15 +61,13 @@ class EventStream(Response):
         try:
             await asyncio.wait({writer, listener}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (writer, listener):
-                task.cancel()
-            for task in (writer, listener):
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        if listener.done() and not listener.cancelled():
+            writer.cancel()
+            listener.cancel()
+            await asyncio.gather(writer, listener, return_exceptions=True)
+        if not listener.cancelled():
             return  # the client left: nothing more to send
-        if writer.exception() is not None:
-            raise writer.exception()  # type: ignore[misc]
+        if (error := writer.exception()) is not None:
+            raise error
         if writer.result():
             # Ended normally: close the body (a slow client's full buffer
             # gets a moment; else the server drops the connection).
