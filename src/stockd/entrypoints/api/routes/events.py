@@ -163,14 +163,14 @@ async def stream(
     settings = container.settings
 
     async def messages() -> AsyncIterator[bytes]:
-        after, heard = cursor, cursor
+        sent, heard = cursor, cursor  # the last seq sent; the ledger head as last heard
         while True:
-            found = await container.reads.events(after, STREAM_PAGE, only)
+            found = await container.reads.events(sent, STREAM_PAGE, only)
             for record in found:
                 yield message(record.seq, record.event.type, EventRead.of(record).model_dump_json())
             if found:
-                after = found[-1].seq
-                heard = max(heard, after)
+                sent = found[-1].seq
+                heard = max(heard, sent)
                 continue
             head = await container.watch.wait_past(heard, settings.stream_heartbeat_seconds)
             if head <= heard:
