@@ -20,6 +20,7 @@ Each field is documented in its annotation: `Annotated[type, "what it is"]`.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, get_args, get_origin, get_type_hints
@@ -455,6 +456,25 @@ EVENT_TYPES: dict[str, type[Event]] = {
 
 FAMILIES: frozenset[str] = frozenset(t.split(".", 1)[0] for t in EVENT_TYPES)
 """The prefixes before the dot (`stock`, `reservation`, `order`, …)."""
+
+
+def split_types(
+    names: Iterable[str], known: Collection[str] = EVENT_TYPES
+) -> tuple[frozenset[str], frozenset[str], list[str]]:
+    """Type names as a filter gives them: exact types of `known`, families
+    (`order.*`: every type before that dot), and the names that are
+    neither, in the order given."""
+    families = {t.split(".", 1)[0] for t in known}
+    types, whole, unknown = set(), set(), []
+    for name in names:
+        if name in known:
+            types.add(name)
+        elif name.endswith(".*") and name[:-2] in families:
+            whole.add(name[:-2])
+        else:
+            unknown.append(name)
+    return frozenset(types), frozenset(whole), unknown
+
 
 BASE_FIELDS: frozenset[str] = frozenset(f.name for f in fields(Event))
 MOVEMENT_FIELDS: frozenset[str] = frozenset(f.name for f in fields(Movement)) - BASE_FIELDS

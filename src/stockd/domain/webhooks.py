@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from stockd.domain.events import EVENT_TYPES, FAMILIES
+from stockd.domain.events import EVENT_TYPES, split_types
 
 OUT_OF_STOCK = "stock.out_of_stock"
 BACK_IN_STOCK = "stock.back_in_stock"
@@ -49,13 +49,7 @@ SECRET_PREFIX = "whsec_"
 def unknown_types(names: Iterable[str]) -> list[str]:
     """The names that are neither a ledger event type, a derived type, nor a
     family (`order.*`)."""
-    return [
-        n
-        for n in names
-        if n not in EVENT_TYPES
-        and n not in DERIVED
-        and not (n.endswith(".*") and n[:-2] in FAMILIES | {t.split(".")[0] for t in DERIVED})
-    ]
+    return split_types(names, EVENT_TYPES.keys() | DERIVED.keys())[2]
 
 
 @dataclass(frozen=True, slots=True)

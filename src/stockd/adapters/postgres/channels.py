@@ -133,10 +133,7 @@ class PostgresChannels:
         )
 
     async def share_pooled(self) -> list[str]:
-        found = await self.conn.fetch(
-            "SELECT DISTINCT sku FROM channel_pools WHERE share_pct IS NOT NULL ORDER BY sku"
-        )
-        return [r["sku"] for r in found]
+        return await share_pooled_of(self.conn)
 
     async def sales(self, skus: Collection[str], since: datetime) -> dict[tuple[str, str], int]:
         found = await self.conn.fetch(_SALES, list(skus), since)
@@ -185,6 +182,20 @@ def _settings(channel: Channel) -> tuple[object, ...]:
         channel.waterfall,
         channel.active,
     )
+
+
+async def share_pooled_of(
+    conn: PoolConnectionProxy | asyncpg.Pool, after: str | None = None, limit: int | None = None
+) -> list[str]:
+    """SKUs split into percentage pools (the ones rebalancing moves), in
+    code order: after `after`, at most `limit` (every one without)."""
+    found = await conn.fetch(
+        "SELECT DISTINCT sku FROM channel_pools WHERE share_pct IS NOT NULL AND sku > $1"
+        " ORDER BY sku LIMIT $2",
+        after or "",
+        limit,
+    )
+    return [r["sku"] for r in found]
 
 
 async def pools_of(conn: PoolConnectionProxy | asyncpg.Pool, sku: str) -> list[PoolShare]:

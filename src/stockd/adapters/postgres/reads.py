@@ -9,7 +9,7 @@ from datetime import datetime
 import asyncpg
 
 from stockd.adapters.postgres import lists, rows
-from stockd.adapters.postgres.channels import PostgresChannels, pools_of
+from stockd.adapters.postgres.channels import PostgresChannels, pools_of, share_pooled_of
 from stockd.adapters.postgres.event_rows import EVENT_COLUMNS, event
 from stockd.adapters.postgres.orders import PostgresOrders
 from stockd.adapters.postgres.transfers import PostgresTransfers
@@ -106,13 +106,7 @@ class PostgresReadModel:
             return await PostgresChannels(conn).stock(skus)
 
     async def share_pooled_skus(self, after: str | None, limit: int) -> list[str]:
-        found = await self.pool.fetch(
-            "SELECT DISTINCT sku FROM channel_pools WHERE share_pct IS NOT NULL AND sku > $1"
-            " ORDER BY sku LIMIT $2",
-            after or "",
-            limit,
-        )
-        return [r["sku"] for r in found]
+        return await share_pooled_of(self.pool, after, limit)
 
     async def levels(
         self,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query
 from starlette.responses import Response
 
 from stockd import errors
-from stockd.domain.events import EVENT_TYPES, FAMILIES
+from stockd.domain.events import split_types
 from stockd.entrypoints.api.deps import AppContainer, ReadKey
 from stockd.entrypoints.api.routes.common import CodeFilter, Limit, problems
 from stockd.entrypoints.api.schemas.events import EventPage, EventRead
@@ -39,14 +39,7 @@ def type_filter(raw: str | None) -> tuple[frozenset[str], frozenset[str]]:
     """`type=a.b,c.*`: exact types and whole families; unknown ones are refused."""
     if raw is None:
         return frozenset(), frozenset()
-    types, families, unknown = set(), set(), []
-    for item in (x.strip() for x in raw.split(",")):
-        if item in EVENT_TYPES:
-            types.add(item)
-        elif item.endswith(".*") and item[:-2] in FAMILIES:
-            families.add(item[:-2])
-        else:
-            unknown.append(item)
+    types, families, unknown = split_types(x.strip() for x in raw.split(","))
     if unknown:
         raise errors.InvalidRequest(
             errors.Issue(
