@@ -116,7 +116,7 @@ class ChannelBook:
         room worked out once), keeping the least room a hold left on each
         pooled SKU for `guards`."""
         by_sku = _by_sku(units)
-        rooms = self._rooms_at_least(channel, by_sku)
+        rooms = self._rooms(channel, by_sku)
         refused = self._short(channel, by_sku, rooms)
         if refused is not None:
             return refused
@@ -134,15 +134,17 @@ class ChannelBook:
             self._taken[sku] = self._taken.get(sku, 0) + q
         return None
 
-    def _rooms_at_least(self, channel: str | None, units: Mapping[str, int]) -> dict[str, int]:
-        """`_rooms` for `admit`, worked out again only when needed: a unit
-        held through any channel (or none) lowers a channel's room by at
-        most one (a property test holds the pools to it), so the room last
-        worked out, less the units admitted since, is a room the hold
-        surely has. When that is enough for the units asked, it stands in
-        for the room (a slack that low is only safer); else the room is
-        worked out anew. A batch of holds on one SKU through a few channels
-        then resolves its pools a few times, not once per hold."""
+    def _rooms(self, channel: str | None, units: Mapping[str, int]) -> dict[str, int]:
+        """The room `channel` has on each of these SKUs that is pooled (none
+        for `*`: it ignores the pools) — at least the units asked, or else
+        exactly. A unit held through any channel (or none) lowers a
+        channel's room by at most one (a property test holds the pools to
+        it), so the room last worked out, less the units admitted since, is
+        a room the hold surely has: when that is enough for the units asked,
+        it stands in for the room (a slack that low is only safer); else the
+        room is worked out anew, and a refusal names it exactly. A batch of
+        holds on one SKU through a few channels then resolves its pools a
+        few times, not once per hold."""
         if channel == BYPASS:
             return {}
         rooms = {}
@@ -159,17 +161,6 @@ class ChannelBook:
                 self._known[(sku, channel)] = (room, taken)
                 rooms[sku] = room
         return rooms
-
-    def _rooms(self, channel: str | None, units: Mapping[str, int]) -> dict[str, int]:
-        """The room `channel` has on each of these SKUs that is pooled (none
-        for `*`: it ignores the pools)."""
-        if channel == BYPASS:
-            return {}
-        return {
-            sku: stock.room(channel, self.channels)
-            for sku in units
-            if (stock := self.stock.get(sku)) is not None and pooled(stock.shares, self.channels)
-        }
 
     def _short(
         self, channel: str | None, units: Mapping[str, int], rooms: Mapping[str, int]
