@@ -15,6 +15,7 @@ from stockd.entrypoints.api.deps import AppContainer, ReadKey
 from stockd.entrypoints.api.routes.common import CodeFilter, Limit, problems
 from stockd.entrypoints.api.schemas.events import EventPage, EventRead
 from stockd.entrypoints.api.sse import HEARTBEAT, EventStream, message
+from stockd.service.following import follow
 from stockd.service.queries import EventFilter
 
 router = APIRouter(prefix="/v1", tags=["events"])
@@ -156,18 +157,18 @@ async def stream(
     settings = container.settings
 
     async def messages() -> AsyncIterator[bytes]:
-        sent, heard = cursor, cursor  # the last seq sent; the ledger head as last heard
-        while True:
-            found = await container.reads.events(sent, STREAM_PAGE, only)
+        pages = follow(
+            container.reads,
+            container.watch,
+            cursor,
+            only=only,
+            page=STREAM_PAGE,
+            idle=settings.stream_heartbeat_seconds,
+        )
+        async for found in pages:
+            if not found:
+                yield HEARTBEAT
             for record in found:
                 yield message(record.seq, record.event.type, EventRead.of(record).model_dump_json())
-            if found:
-                sent = found[-1].seq
-                heard = max(heard, sent)
-                continue
-            head = await container.watch.wait_past(heard, settings.stream_heartbeat_seconds)
-            if head <= heard:
-                yield HEARTBEAT
-            heard = max(heard, head)
 
     return EventStream(messages(), send_timeout=settings.stream_send_timeout_seconds)
