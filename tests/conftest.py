@@ -22,6 +22,7 @@ from stockd.adapters.clock import ManualClock
 from stockd.adapters.postgres import migrate
 from stockd.bootstrap import Container, build, build_in_memory
 from stockd.config import Settings
+from tests.redis_server import RedisServer
 from tests.support import T0, TABLES, create_database, drop_database
 
 
@@ -96,3 +97,14 @@ async def raw(db: Container) -> AsyncIterator[asyncpg.Connection]:
     assert db.pool is not None
     async with db.pool.acquire() as conn:
         yield conn  # type: ignore[misc]
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A Redis of the test's own (it may stop and start it)."""
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

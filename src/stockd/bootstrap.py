@@ -17,6 +17,7 @@ from stockd.adapters.postgres.reads import PostgresReadModel
 from stockd.adapters.postgres.uow import PostgresUnitOfWorkFactory
 from stockd.adapters.postgres.watch import PostgresLedgerAnnouncer, PostgresLedgerWatch
 from stockd.adapters.postgres.webhooks import PostgresWebhookStore
+from stockd.adapters.redis_cache import RedisSharedCache
 from stockd.adapters.webhook_http import HttpWebhookSender
 from stockd.config import Settings
 from stockd.domain.commands import Reserve
@@ -27,8 +28,9 @@ from stockd.service.group_commit import ReservationGroupCommit
 from stockd.service.handlers import HANDLERS
 from stockd.service.maintenance import Maintenance
 from stockd.service.messagebus import MessageBus
-from stockd.service.ports import Clock, LedgerWatch, UnitOfWorkFactory
+from stockd.service.ports import Clock, LedgerWatch, SharedCache, UnitOfWorkFactory
 from stockd.service.queries import AvailabilityReader, ReadModel
+from stockd.service.read_cache import ReadCache
 from stockd.service.rebalancing import RebalancePolicy
 from stockd.service.webhooks import Policy, Webhooks
 
@@ -44,6 +46,8 @@ class Container:
     maintenance: Maintenance
     availability: AvailabilityReader
     watch: LedgerWatch
+    cache: ReadCache
+    """The storefront reads' caches (L1, and L2 with STOCKD_REDIS_URL)."""
     pool: asyncpg.Pool | None = None
     announcer: PostgresLedgerAnnouncer | None = None
     webhooks: Webhooks | None = None
@@ -119,22 +123,57 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
     availability = AvailabilityReader(reads, clock)
     webhook_store = PostgresWebhookStore(pool, url)
     sender = HttpWebhookSender(settings.webhooks_timeout_seconds, settings.webhooks_allow_private)
+    watch = PostgresLedgerWatch(url)
+    shared = (
+        RedisSharedCache(
+            settings.redis_url,
+            namespace=settings.cache_namespace,
+            timeout=settings.cache_l2_timeout_seconds,
+        )
+        if settings.redis_url
+        else None
+    )
+    cache = read_cache(settings, reads, watch, clock, shared)
+
+    def committed() -> None:
+        announcer.committed()
+        cache.committed()
+
     return Container(
         settings=settings,
         clock=clock,
-        bus=message_bus(PostgresUnitOfWorkFactory(pool, announcer.committed), settings, clock),
+        bus=message_bus(PostgresUnitOfWorkFactory(pool, committed), settings, clock),
         reads=reads,
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
         maintenance=PostgresMaintenance(pool),
         availability=availability,
-        watch=PostgresLedgerWatch(url),
+        watch=watch,
+        cache=cache,
         pool=pool,
         announcer=announcer,
         webhooks=Webhooks(
             webhook_store, sender, reads, availability, clock, webhook_policy(settings)
         ),
-        closers=(webhook_store, sender),
+        closers=(webhook_store, sender, *([shared] if shared is not None else [])),
+    )
+
+
+def read_cache(
+    settings: Settings,
+    reads: ReadModel,
+    watch: LedgerWatch,
+    clock: Clock,
+    shared: SharedCache | None = None,
+) -> ReadCache:
+    return ReadCache(
+        reads,
+        watch,
+        clock,
+        ttl=settings.cache_ttl_seconds,
+        max_entries=settings.cache_max_skus,
+        shared=shared,
+        shared_ttl=settings.cache_l2_ttl_seconds,
     )
 
 
@@ -178,4 +217,5 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
         maintenance=MemoryMaintenance(store),
         availability=AvailabilityReader(reads, clock),
         watch=store.watch,
+        cache=read_cache(settings, reads, store.watch, clock),
     )

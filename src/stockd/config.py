@@ -67,6 +67,21 @@ class Settings(BaseSettings):
     """A stream client that takes no data for this long is cut off (it
     reconnects with Last-Event-ID)."""
 
+    cache_ttl_seconds: float = Field(2.0, ge=0, le=3600)
+    """How long a process keeps an availability answer (L1) when no event
+    invalidates it sooner; 0 turns the read caches off."""
+    cache_max_skus: int = Field(100_000, ge=1)
+    """Most SKUs whose answers one process keeps (the oldest go first)."""
+    redis_url: str | None = None
+    """Redis for the cache every node shares (L2), e.g. redis://127.0.0.1:6379/0."""
+    cache_l2_ttl_seconds: float = Field(30.0, gt=0, le=86_400)
+    """How long Redis keeps an answer when no event invalidates it sooner."""
+    cache_l2_timeout_seconds: float = Field(0.2, gt=0, le=10)
+    """A Redis call slower than this counts as a failure: the read goes to
+    the database, and Redis is tried again a second later."""
+    cache_namespace: str = Field("stockd", min_length=1, max_length=100, pattern=r"^[\w.-]+$")
+    """Prefix of stockd's Redis keys (several installations may share a Redis)."""
+
     webhooks_max_attempts: int = Field(8, ge=1, le=100)
     """Attempts per webhook message before it is dead-lettered."""
     webhooks_backoff_seconds: float = Field(5.0, gt=0, le=86_400)

@@ -548,3 +548,31 @@ class WebhookSender(Protocol):
         ...
 
     async def post(self, url: str, headers: Mapping[str, str], body: bytes) -> Attempt: ...
+
+
+class SharedCacheDown(Exception):
+    """The shared cache did not answer (in time): readers go to the database."""
+
+
+class SharedCache(Protocol):
+    """The cache every node shares (L2: Redis), of rendered read documents
+    per SKU. Entries are filed under a SKU and a field (which read of it);
+    each carries `as_of`, the ledger position its figures include, so an
+    entry older than an invalidation of its SKU is never stored. Every
+    method raises `SharedCacheDown` when the cache does not answer."""
+
+    async def get(self, sku: str, field: str) -> bytes | None: ...
+
+    async def put(self, sku: str, field: str, value: bytes, as_of: int, ttl: float) -> bool:
+        """Store unless the SKU was invalidated past `as_of`; False if not stored."""
+        ...
+
+    async def invalidate(self, marks: Mapping[str, int], ttl: float) -> None:
+        """Drop every entry of these SKUs, each invalidated at its `seq`."""
+        ...
+
+    async def invalidate_all(self) -> None:
+        """Drop every entry (a reader that may have missed invalidations)."""
+        ...
+
+    async def close(self) -> None: ...

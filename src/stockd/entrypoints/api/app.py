@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from stockd.entrypoints.api.routes import (
     channels,
     events,
     health,
+    metrics,
     orders,
     reservations,
     stock,
@@ -71,7 +73,11 @@ def create_app(
         if container is None:
             assert open_container is not None
             owned = app.state.container = await open_container()
-        tasks = loops.start_all(app.state.container) if workers else []
+        served: Container = app.state.container
+        tasks = loops.start_all(served) if workers else []
+        if served.settings.cache_ttl_seconds > 0:
+            # Every process that answers reads invalidates its own cache.
+            tasks.append(asyncio.create_task(served.cache.run(), name="stockd-cache"))
         try:
             yield
         finally:
@@ -107,6 +113,7 @@ def create_app(
     lean.install(app, reservations.hot, stock.hot)
     for module in (
         health,
+        metrics,
         catalog,
         channels,
         stock,

@@ -11,6 +11,7 @@ from stockd import errors
 from stockd.bootstrap import Container, rebalance_policy
 from stockd.domain.commands import CreateChannel, SetChannelPools, UpdateChannel
 from stockd.entrypoints.api.deps import AdminWriter, AppContainer, ReadKey, Reads
+from stockd.entrypoints.api.responses import Json
 from stockd.entrypoints.api.routes.catalog import IfMatch, SkuCode
 from stockd.entrypoints.api.routes.common import Cursor, Limit, after_code, by_code, problems
 from stockd.entrypoints.api.schemas.channels import (
@@ -118,13 +119,20 @@ async def set_pools(
 )
 async def channel_availability_read(
     channel_id: ChannelId, sku: SkuCode, container: AppContainer, key: ReadKey
-) -> ChannelAvailabilityRead:
+) -> Response:
     """What the channel may sell of the SKU now (`sellable`), what it is
     shown (`advertised`: lowered by its safety buffer), and where the units
     would come from: its own pool, the shared pool, the pools below it. A
-    SKU without pools sells to every channel alike (all of it is shared)."""
-    found = await channel_availability(container.reads, container.availability, channel_id, sku)
-    return ChannelAvailabilityRead.model_validate(found.as_dict())
+    SKU without pools sells to every channel alike (all of it is shared).
+    Answered from the read caches when they hold it (docs/caching.md)."""
+
+    async def render() -> bytes:
+        found = await channel_availability(container.reads, container.availability, channel_id, sku)
+        return ChannelAvailabilityRead.model_validate(found.as_dict()).model_dump_json().encode()
+
+    document = await container.cache.get(sku, f"c:{channel_id}", render)
+    assert document is not None  # render answers or raises
+    return Json(200, document)
 
 
 @router.get("/channels/{channel_id}/feed", response_model=FeedPage, responses=problems(404))

@@ -82,17 +82,23 @@ async def availability(
 ) -> Response:
     """Per location every quantity state, what can still be held
     (`sellable`) and, where that is nothing, why (`reason`); the sums over
-    locations. The storefront read: a lean route (`stockd.entrypoints.api.lean`)."""
+    locations. The storefront read: a lean route (`stockd.entrypoints.api.lean`),
+    answered from the read caches when they hold it (docs/caching.md)."""
     path: str = request.scope["path"]
     container: Container = request.app.state.container
     try:
         await container.auth.authenticate(lean.bearer(request), Scope.READ)
         if not _CODE.match(sku):
             return invalid([_mismatch("sku")], path, ("path",))
-        levels = await container.availability.of(sku)
-        if levels is None:
+
+        async def render() -> bytes | None:
+            levels = await container.availability.of(sku)
+            return None if levels is None else orjson.dumps(availability_document(sku, levels))
+
+        found = await container.cache.get(sku, "a", render)
+        if found is None:
             raise errors.NotFound(f"SKU {sku!r} does not exist")
-        return Json(200, orjson.dumps(availability_document(sku, levels)))
+        return Json(200, found)
     except errors.StockdError as e:
         return problem_for(e, path)
 
