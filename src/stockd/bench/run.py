@@ -33,7 +33,18 @@ from stockd.bench.data import load as load_data
 from stockd.domain.quantities import AVAILABLE
 from stockd.service.queries import VerifyReport
 
-WORKLOADS = ("flash_sale", "flash_sale_channel", "flash_sale_exact", "spread", "mixed", "reads")
+WORKLOADS = (
+    "flash_sale",
+    "flash_sale_channel",
+    "flash_sale_exact",
+    "spread",
+    "mixed",
+    "reads",
+    "reads_cached",
+)
+
+HOT_READS = 1_000
+"""SKUs `reads_cached` reads (a storefront's hot catalogue: L1 stays warm)."""
 BASELINES = ("naive", "occ_retry", "for_update")
 
 
@@ -61,6 +72,8 @@ class Servers:
     baselines: str
     key: str
     stockd_pid: int
+    stockd_uncached: str | None = None
+    """The same stockd with its read caches off (for `reads_cached`)."""
 
     def worker_rss_mb(self) -> list[float]:
         """Resident memory of each stockd API worker process, in MB."""
@@ -158,7 +171,9 @@ def _wait(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextmanager
-def servers(shape: Shape, processes: int, say: Callable[[str], None]) -> Iterator[Servers]:
+def servers(
+    shape: Shape, processes: int, say: Callable[[str], None], uncached: bool = False
+) -> Iterator[Servers]:
     with postgres() as server_url:
         name = f"stockd_bench_{secrets.token_hex(3)}"
         asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
@@ -217,6 +232,19 @@ def servers(shape: Shape, processes: int, say: Callable[[str], None]) -> Iterato
                 stderr=subprocess.STDOUT,
             )
             procs.append(baselines)
+            u_port = free_port()
+            if uncached:
+                plain = subprocess.Popen(
+                    [
+                        *(sys.executable, "-m", "stockd", "serve", "--port", str(u_port)),
+                        *("-p", str(processes), "--no-workers"),
+                    ],
+                    env=env | {"STOCKD_CACHE_TTL_SECONDS": "0"},
+                    stdout=(logs / "stockd-uncached.log").open("wb"),
+                    stderr=subprocess.STDOUT,
+                )
+                procs.append(plain)
+                _wait(f"http://127.0.0.1:{u_port}/readyz", plain, logs / "stockd-uncached.log")
             _wait(f"http://127.0.0.1:{s_port}/readyz", stockd, logs / "stockd.log")
             _wait(
                 f"http://127.0.0.1:{b_port}/availability/{HOT_SKU}",
@@ -229,6 +257,7 @@ def servers(shape: Shape, processes: int, say: Callable[[str], None]) -> Iterato
                 f"http://127.0.0.1:{b_port}",
                 key,
                 stockd.pid,
+                f"http://127.0.0.1:{u_port}" if uncached else None,
             )
         finally:
             for p in procs:
@@ -328,6 +357,59 @@ def paced_reads(
     return rows
 
 
+def cached_reads(
+    s: Servers, drive: Callable[..., Row], connections: int, seconds: int
+) -> list[Row]:
+    """Reads of a hot set of SKUs through the caches (L1 warmed first) and
+    through the same stockd with its caches off, then the cached reads
+    offered at `PACED_READS` a second."""
+    assert s.stockd_uncached is not None
+    lua = load.reads(s.key, "/v1/availability", HOT_READS)
+    drive("stockd", s.stockd, lua, "reads/s", secs=3)  # warm L1 in every API process
+    before = cache_reads(s.stockd)
+    cached = drive("stockd", s.stockd, lua, "reads/s")
+    after = cache_reads(s.stockd)
+    hits = after.get("l1_hit", 0) - before.get("l1_hit", 0)
+    total = sum(after.values()) - sum(before.values())
+    cached.notes.append(
+        f"{HOT_READS:,} SKUs; L1 hit ratio {hits / total:.1%} (one API process's figures)"
+        if total
+        else f"{HOT_READS:,} SKUs"
+    )
+    plain = drive("stockd, no cache", s.stockd_uncached, lua, "reads/s")
+    plain.notes.append(f"{HOT_READS:,} SKUs; STOCKD_CACHE_TTL_SECONDS=0")
+    rows = [cached, plain]
+    cycle_ms = connections / PACED_READS * 1000
+    probe = drive(
+        "stockd",
+        s.stockd,
+        load.reads(s.key, "/v1/availability", HOT_READS, cycle_ms),
+        "reads/s",
+        secs=5,
+    )
+    achieved_cycle = connections / probe.rate * 1000 if probe.rate else cycle_ms
+    pause = max(0.1, cycle_ms - (achieved_cycle - cycle_ms))
+    paced = drive(
+        "stockd", s.stockd, load.reads(s.key, "/v1/availability", HOT_READS, pause), "reads/s"
+    )
+    paced.workload = f"reads_cached @{PACED_READS:,}/s"
+    paced.notes.append(f"paced: {pause:.1f} ms between requests per connection")
+    return [*rows, paced]
+
+
+def cache_reads(url: str) -> dict[str, float]:
+    """The `stockd_cache_reads_total` figures of the API process that answers."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found: dict[str, float] = {}
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "stockd_cache_reads_total":
+                found[sample.labels["result"]] = sample.value
+    return found
+
+
 def run(
     workloads: tuple[str, ...] = WORKLOADS,
     seconds: int = 15,
@@ -338,7 +420,7 @@ def run(
 ) -> list[Row]:
     shape = shape or Shape()
     rows: list[Row] = []
-    with servers(shape, processes, say) as s:
+    with servers(shape, processes, say, uncached="reads_cached" in workloads) as s:
 
         def drive(system: str, url: str, lua: str, unit: str, *, secs: int = seconds) -> Row:
             say(f"  {system}: {url}")
@@ -448,6 +530,8 @@ def run(
                     ),
                 ]
                 found += paced_reads(s, shape, drive, connections)
+            elif workload == "reads_cached":
+                found = cached_reads(s, drive, connections, seconds)
             else:
                 raise ValueError(f"unknown workload {workload!r}")
             for row in found:
