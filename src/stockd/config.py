@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     cache_ttl_seconds: float = Field(2.0, ge=0, le=3600)
     """How long a process keeps an availability answer (L1) when no event
     invalidates it sooner; 0 turns the read caches off."""
-    cache_max_skus: int = Field(100_000, ge=1)
+    cache_max_skus: int = Field(10_000, ge=1)
     """Most SKUs whose answers one process keeps (the oldest go first)."""
     redis_url: str | None = None
     """Redis for the cache every node shares (L2), e.g. redis://127.0.0.1:6379/0."""

@@ -106,7 +106,7 @@ class ReadCache:
         clock: Clock,
         *,
         ttl: float,
-        max_entries: int = 100_000,
+        max_entries: int = 10_000,
         shared: SharedCache | None = None,
         shared_ttl: float = 30.0,
         retry_seconds: float = 1.0,
