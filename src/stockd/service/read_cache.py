@@ -125,6 +125,7 @@ class ReadCache:
         self.live = False
         self.cursor = 0
         """The ledger position invalidations have been applied up to."""
+        self._heard = 0
         self._entries: dict[str, dict[str, tuple[float, bytes]]] = {}
         self._loading: dict[tuple[str, str], asyncio.Future[bytes | None]] = {}
         self._stale: set[asyncio.Future[bytes | None]] = set()
@@ -256,7 +257,7 @@ class ReadCache:
                 while True:
                     await self._advance(None)
                     await self._recover_shared()
-                    await self.watch.wait_past(self.cursor, self.idle)
+                    self._heard = await self.watch.wait_past(self.cursor, self.idle)
             except asyncio.CancelledError:
                 self._halt()
                 raise
@@ -266,7 +267,7 @@ class ReadCache:
                 await asyncio.sleep(self.retry_seconds)
 
     async def _start(self) -> None:
-        self.cursor = await self.reads.ledger_head()
+        self.cursor = self._heard = await self.reads.ledger_head()
         if self.shared is not None:
             # Events committed while no invalidation ran may have left L2
             # entries behind: start it afresh.
@@ -290,9 +291,10 @@ class ReadCache:
             seen = self._commits
             while True:
                 if not self._entries and not self._loading and self.shared is None:
-                    # Nothing cached to drop: skip the events (a write-only
-                    # burst costs no ledger reads).
-                    self.cursor = max(self.cursor, await self.reads.ledger_head())
+                    # Nothing cached to drop: skip the events (a burst of
+                    # writes costs no ledger reads). Loads from now on read
+                    # after everything heard of.
+                    self.cursor = max(self.cursor, self._heard)
                     break
                 found = await self.reads.events(self.cursor, PAGE)
                 if not found:
