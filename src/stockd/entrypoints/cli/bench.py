@@ -122,3 +122,37 @@ def run_workloads(
             + "\n".join(lines)
             + "\n"
         )
+
+
+@app.command()
+def staleness(
+    changes: Annotated[int, typer.Option(min=10, help="Changes made and timed.")] = 300,
+    as_json: AsJson = False,
+) -> None:
+    """Two nodes with the read caches on (PostgreSQL, Redis): how long a
+    change through one takes to be seen through the other."""
+    from stockd.bench.staleness import run
+
+    say = err.print if as_json else out.print
+    found = run(changes, say=say)
+    if as_json:
+        print_json({"machine": machine(), **asdict(found)})
+        return
+    table = Table(
+        "changes",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "reads / change",
+        "B's lag p50 ≤ ms",
+        title=f"staleness across two nodes ({machine()})",
+    )
+    table.add_row(
+        str(found.changes),
+        f"{found.p50_ms:.1f}",
+        f"{found.p99_ms:.1f}",
+        f"{found.max_ms:.1f}",
+        f"{found.reads_per_change:.1f}",
+        "" if found.lag_p50_ms is None else f"{found.lag_p50_ms:g}",
+    )
+    out.print(table)
