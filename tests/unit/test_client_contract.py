@@ -23,7 +23,12 @@ from stockd.entrypoints.api.app import create_app
 # Health probes are for operators and load balancers, not for client code;
 # the live stream is for browsers and other languages (the client follows
 # the same events with `events.iter`, a long poll).
-NOT_IN_CLIENT = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/stream")}
+NOT_IN_CLIENT = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),  # for Prometheus, not for programs
+    ("GET", "/v1/stream"),
+}
 # Arguments that are headers, not body members; and Python names for JSON ones.
 HEADERS = {"idempotency_key", "if_match"}
 JSON_NAMES = {"source": "from", "destination": "to"}
