@@ -25,7 +25,8 @@ async def shop(api: Api) -> None:
     """x and y; A 10 at x (setup_basics), B 3 at x + 1 at y, C 1 at y, Z none."""
     await api.setup_basics()
     for code in ("B", "C", "Z"):
-        r = await api.post("/v1/skus", json={"sku": code, "product_id": "P", "name": f"Item {code}"})
+        sku = {"sku": code, "product_id": "P", "name": f"Item {code}"}
+        r = await api.post("/v1/skus", json=sku)
         assert r.status_code == 201, r.text
     changes = [
         {"sku": sku, "location": loc, "state": "on_hand", "delta": n, "reason": "received"}
@@ -38,9 +39,7 @@ async def shop(api: Api) -> None:
 
 async def test_the_overview_counts_and_lists_lowest_first(api: Api) -> None:
     await shop(api)
-    head = (await ok(await api.get("/v1/events", params={"after": 0, "limit": 1000})))[
-        "next_after"
-    ]
+    head = (await ok(await api.get("/v1/events", params={"after": 0, "limit": 1000})))["next_after"]
     found = await ok(await api.get("/v1/overview"))
     assert found == {
         "skus": 4,

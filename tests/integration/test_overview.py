@@ -15,7 +15,7 @@ async def stocked(c: Container) -> None:
     """E: none anywhere; D: 0 left; L1 and L3 low; OK plenty; GONE archived."""
     await seed(
         c.bus,
-        skus={code: 0 for code in ("E", "D", "L1", "L3", "OK", "GONE")},
+        skus=dict.fromkeys(("E", "D", "L1", "L3", "OK", "GONE"), 0),
         locations={"x": 1, "y": 2},
         stock={
             ("D", "x"): 2,

@@ -287,7 +287,6 @@ class MemoryReadModel:
             "ledger_head": len(self.s.events),
         }
 
-
     async def overview(self, now: datetime, low_stock_below: int, limit: int) -> Overview:
         overdue = _overdue(self.s, now)
         totals = {code: SkuStock(code, s.name, 0, 0) for code, s in self.s.skus.items()}

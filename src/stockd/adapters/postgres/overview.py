@@ -60,9 +60,7 @@ ORDER BY low, available, sku
 """
 
 
-async def overview(
-    pool: asyncpg.Pool, now: datetime, low_stock_below: int, limit: int
-) -> Overview:
+async def overview(pool: asyncpg.Pool, now: datetime, low_stock_below: int, limit: int) -> Overview:
     async with pool.acquire() as conn:
         counts = await conn.fetchrow(_COUNTS, now)
         found = await conn.fetch(_BANDS, now, low_stock_below, limit)

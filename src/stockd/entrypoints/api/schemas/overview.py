@@ -12,7 +12,8 @@ class SkuStockRead(Output):
     sku: str
     name: str
     available: int = Field(
-        description="Live `available`, summed over the usable locations (as availability totals it)."
+        description="Live `available`, summed over the usable locations"
+        " (as `GET /v1/availability` totals it)."
     )
     locations: int = Field(description="Usable locations with a level of this SKU.")
 
