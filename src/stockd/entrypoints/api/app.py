@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from stockd import __version__
 from stockd.bootstrap import Container
+from stockd.entrypoints import dashboard
 from stockd.entrypoints.api import docs, lean, problems
 from stockd.entrypoints.api.edge import RequestEdge
 from stockd.entrypoints.api.routes import (
@@ -100,6 +101,7 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     docs.install(app, "/docs")
+    dashboard.install(app, "/dashboard")
     if container is not None:
         app.state.container = container
     problems.install(app)
