@@ -222,4 +222,23 @@ def test_a_reservation_made_over_the_api_shows_up_live(
         if os.environ.get("STOCKD_UPDATE_SCREENSHOT") == "1":
             shutil.copyfile(shot, DOCS_SCREENSHOT)
         assert problems == []
+
+        # A dropped stream resumes where it stopped (Last-Event-ID): what
+        # committed meanwhile still arrives.
+        resumed: list[str | None] = []
+        page.on(
+            "request",
+            lambda r: (
+                resumed.append(r.headers.get("last-event-id")) if "/v1/stream" in r.url else None
+            ),
+        )
+        page.evaluate("view.stream.abort()")
+        expect(page.locator("#status")).to_contain_text("reconnecting")
+        line = {"sku": "TSHIRT-M", "location": "hamburg", "quantity": 1}
+        ok(http.post("/v1/reservations", json={"lines": [line]}), 201)
+        expect(page.locator("#status")).to_have_text("live")
+        hamburg = "#levels td[data-location='hamburg'][data-state='{}']"
+        expect(page.locator(hamburg.format("reserved"))).to_have_text("1")
+        assert len(resumed) == 1 and (resumed[0] or "").isdigit(), resumed
+        assert problems == []
         context.close()
