@@ -239,6 +239,11 @@ def test_a_reservation_made_over_the_api_shows_up_live(
         expect(page.locator("#status")).to_have_text("live")
         hamburg = "#levels td[data-location='hamburg'][data-state='{}']"
         expect(page.locator(hamburg.format("reserved"))).to_have_text("1")
-        assert len(resumed) == 1 and (resumed[0] or "").isdigit(), resumed
+        assert len(resumed) == 1, resumed
+        assert (resumed[0] or "").isdigit(), resumed
         assert problems == []
+
+        page.click("#sign-out")
+        expect(page.locator("#sign-in-view")).to_be_visible()
+        assert page.evaluate("sessionStorage.length") == 0
         context.close()

@@ -90,6 +90,7 @@ const view = {
   shown: null, // the SKU whose levels are on screen
   lastId: null, // the last stream message's id (a seq)
   stream: null, // AbortController of the open stream
+  generation: 0, // bumped at each sign-in and sign-out: older loops stop
   timers: [],
   perSecond: new Map(), // epoch second -> events that arrived
   overviewAt: 0,
@@ -120,6 +121,7 @@ async function signIn(event) {
 
 function signOut(reason) {
   sessionStorage.removeItem(KEY_ITEM);
+  view.generation += 1;
   if (view.stream) view.stream.abort();
   view.stream = null;
   view.timers.forEach(clearInterval);
@@ -322,29 +324,31 @@ async function loadBacklog(head) {
 }
 
 async function follow() {
+  const generation = ++view.generation;
+  const current = () => key() && view.generation === generation;
   let delay = 1000;
-  while (key()) {
+  while (current()) {
     const controller = new AbortController();
     view.stream = controller;
     try {
       await readStream(controller, () => { delay = 1000; });
     } catch (error) {
-      if (controller.signal.aborted && !key()) return;
+      if (!current()) return;
       if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
         signOut(explain(error));
         return;
       }
     }
-    if (!key() || view.stream !== controller) return;
+    if (!current()) return;
     setStatus("wait", `reconnecting in ${Math.round(delay / 1000)} s`);
     await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 30000) * (0.8 + Math.random() * 0.4);
+    delay = Math.min(delay * 2, 30000);
   }
 }
 
 async function readStream(controller, connected) {
   const headers = { Accept: "text/event-stream", Authorization: `Bearer ${key()}` };
-  let path = "v1/stream";
+  const path = "v1/stream";
   if (view.lastId !== null) headers["Last-Event-ID"] = String(view.lastId);
   const r = await fetch(path, { headers, signal: controller.signal, cache: "no-store" });
   if (!r.ok) {
