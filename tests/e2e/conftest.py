@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -12,6 +13,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from stockd.adapters.postgres.pool import create_pool
+from stockd.adapters.postgres.reads import PostgresReadModel
 from stockd.bootstrap import Container
 from stockd.entrypoints.api.app import create_app
 from stockd.service.auth import Scope
@@ -53,6 +56,31 @@ async def api(db: Container) -> AsyncIterator[Api]:
     ) as client:
         client.token = token
         yield client
+
+
+@pytest_asyncio.fixture
+async def counted(
+    db: Container, database_url: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
+    """A client of an app whose read model has a pool of its own, of one
+    connection that logs every statement it sends (the app's writes and key
+    checks go through the other pool)."""
+    statements: list[str] = []
+    pool = await create_pool(database_url, min_size=1, max_size=1)
+    async with pool.acquire() as conn:
+        conn.add_query_logger(lambda record: statements.append(record.query))
+    container = dataclasses.replace(db, reads=PostgresReadModel(pool))
+    _, token = await create_key(db.bus, "counted", {Scope.ADMIN})
+    app = create_app(container, workers=False)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://stockd.test",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as client:
+            yield client, statements
+    finally:
+        await pool.close()
 
 
 @contextmanager

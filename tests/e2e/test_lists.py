@@ -4,21 +4,13 @@ over HTTP: newest first, filters, cursors, and one SQL query per page."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from stockd.adapters.clock import ManualClock
-from stockd.adapters.postgres.pool import create_pool
-from stockd.adapters.postgres.reads import PostgresReadModel
 from stockd.bootstrap import Container
-from stockd.entrypoints.api.app import create_app
-from stockd.service.auth import Scope
-from stockd.service.keys import create_key
 from tests.e2e.conftest import Api
 
 LISTS = ["/v1/orders", "/v1/reservations", "/v1/transfers", "/v1/sales", "/v1/returns"]
@@ -149,31 +141,6 @@ async def test_bad_order_filters_are_a_422_naming_the_parameter(
 
 
 # -- how many queries a page costs ---------------------------------------------------
-
-
-@pytest_asyncio.fixture
-async def counted(
-    db: Container, database_url: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
-    """A client of an app whose read model has a pool of its own, of one
-    connection that logs every statement it sends (the app's writes and key
-    checks go through the other pool)."""
-    statements: list[str] = []
-    pool = await create_pool(database_url, min_size=1, max_size=1)
-    async with pool.acquire() as conn:
-        conn.add_query_logger(lambda record: statements.append(record.query))
-    container = dataclasses.replace(db, reads=PostgresReadModel(pool))
-    _, token = await create_key(db.bus, "counted", {Scope.ADMIN})
-    app = create_app(container, workers=False)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://stockd.test",
-            headers={"Authorization": f"Bearer {token}"},
-        ) as client:
-            yield client, statements
-    finally:
-        await pool.close()
 
 
 @pytest.mark.parametrize("path", LISTS)

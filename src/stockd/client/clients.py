@@ -26,6 +26,7 @@ class Api(Generic[T]):
         self.webhooks: r.Webhooks[T] = r.Webhooks(transport)
         self.levels: r.Levels[T] = r.Levels(transport)
         self.availability: r.AvailabilityReads[T] = r.AvailabilityReads(transport)
+        self.overview: r.Overview[T] = r.Overview(transport)
         self.adjustments: r.Adjustments[T] = r.Adjustments(transport)
         self.reservations: r.Reservations[T] = r.Reservations(transport)
         self.allocations: r.Allocations[T] = r.Allocations(transport)

@@ -267,6 +267,30 @@ class LevelPage:
 
 
 @dataclass(frozen=True, slots=True)
+class SkuStockRead:
+    sku: str
+    name: str
+    available: int
+    """Live `available`, summed over the usable locations (active, not archived)."""
+    locations: int
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewRead:
+    skus: int
+    locations: int
+    active_reservations: int
+    ledger_head: int
+    low_stock_below: int
+    out_of_stock_count: int
+    low_stock_count: int
+    out_of_stock: tuple[SkuStockRead, ...]
+    """Lowest first, at most `limit`: available ≤ 0."""
+    low_stock: tuple[SkuStockRead, ...]
+    """Lowest first, at most `limit`: 0 < available < `low_stock_below`."""
+
+
+@dataclass(frozen=True, slots=True)
 class LocationAvailability:
     location: str
     name: str

@@ -47,6 +47,7 @@ from stockd.client.models import (
     OrderPage,
     OrderRead,
     OrderStatus,
+    OverviewRead,
     PlanRead,
     Policy,
     PoolsRead,
@@ -382,6 +383,14 @@ class AvailabilityReads(Resource[T]):
     def many(self, skus: Sequence[str]) -> Args:
         """Up to 100 SKUs in one request; unknown ones come back in `missing`."""
         return Args(params={"skus": ",".join(skus)})
+
+
+class Overview(Resource[T]):
+    @endpoint("GET", "/v1/overview", OverviewRead)
+    def get(self, *, low_stock_below: int | None = None, limit: int | None = None) -> Args:
+        """Counts, and the SKUs out of stock or low (0 < available <
+        `low_stock_below`, 5 unless given), lowest first, `limit` of each."""
+        return Args(params={"low_stock_below": low_stock_below, "limit": limit})
 
 
 class Adjustments(Resource[T]):

@@ -86,6 +86,35 @@ class VerifyReport:
         return not self.discrepancies
 
 
+@dataclass(frozen=True, slots=True)
+class SkuStock:
+    """A SKU with the units available over its usable locations (active,
+    not archived), and how many of those have a level of it."""
+
+    sku: str
+    name: str
+    available: int
+    locations: int
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The state of the whole inventory at a glance (the dashboard's header).
+
+    `skus` and `locations` count the ones not archived; `out_of_stock` (total
+    available ≤ 0) and `low_stock` (0 < available < the threshold) list
+    those SKUs lowest first, capped; `*_count` say how many there are in all."""
+
+    skus: int
+    locations: int
+    active_reservations: int
+    ledger_head: int
+    out_of_stock_count: int
+    low_stock_count: int
+    out_of_stock: tuple[SkuStock, ...]
+    low_stock: tuple[SkuStock, ...]
+
+
 class ReadModel(Protocol):
     async def sku(self, code: str) -> Sku | None: ...
 
@@ -192,6 +221,13 @@ class ReadModel(Protocol):
         ...
 
     async def stats(self, now: datetime) -> dict[str, int]: ...
+
+    async def overview(self, now: datetime, low_stock_below: int, limit: int) -> Overview:
+        """Counts and the SKUs (not archived) out of stock or low, by their
+        live `available` summed over the usable locations as availability
+        totals it (a SKU stocked nowhere has 0), lowest first then by code,
+        at most `limit` of each."""
+        ...
 
 
 class AvailabilityReader:

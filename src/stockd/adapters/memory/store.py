@@ -47,6 +47,8 @@ from stockd.service.queries import (
     EventFilter,
     LedgerRecord,
     LocatedLevel,
+    Overview,
+    SkuStock,
     VerifyReport,
 )
 
@@ -284,6 +286,31 @@ class MemoryReadModel:
             "overdue_reservations": sum(r.expires_at <= now for r in live),
             "ledger_head": len(self.s.events),
         }
+
+    async def overview(self, now: datetime, low_stock_below: int, limit: int) -> Overview:
+        overdue = _overdue(self.s, now)
+        totals = {code: SkuStock(code, s.name, 0, 0) for code, s in self.s.skus.items()}
+        for k, v in self.s.levels.items():
+            if (t := totals.get(k.sku)) is not None and self.s.locations[k.location].usable:
+                available = _live(v, overdue).available
+                totals[k.sku] = SkuStock(t.sku, t.name, t.available + available, t.locations + 1)
+        ranked = sorted(
+            (t for t in totals.values() if not self.s.skus[t.sku].archived),
+            key=lambda t: (t.available, t.sku),
+        )
+        out = [t for t in ranked if t.available <= 0]
+        low = [t for t in ranked if 0 < t.available < low_stock_below]
+        stats = await self.stats(now)
+        return Overview(
+            skus=sum(not s.archived for s in self.s.skus.values()),
+            locations=sum(not x.archived for x in self.s.locations.values()),
+            active_reservations=stats["active_reservations"],
+            ledger_head=stats["ledger_head"],
+            out_of_stock_count=len(out),
+            low_stock_count=len(low),
+            out_of_stock=tuple(out[:limit]),
+            low_stock=tuple(low[:limit]),
+        )
 
 
 class MemoryApiKeyStore:

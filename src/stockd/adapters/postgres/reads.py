@@ -12,6 +12,7 @@ from stockd.adapters.postgres import lists, rows
 from stockd.adapters.postgres.channels import PostgresChannels, pools_of, share_pooled_of
 from stockd.adapters.postgres.event_rows import EVENT_COLUMNS, event
 from stockd.adapters.postgres.orders import PostgresOrders
+from stockd.adapters.postgres.overview import overview
 from stockd.adapters.postgres.transfers import PostgresTransfers
 from stockd.adapters.postgres.verify import verify
 from stockd.domain.catalog import Location, Sku
@@ -29,7 +30,13 @@ from stockd.service.listing import (
     TransferFilter,
 )
 from stockd.service.ports import ReturnRecord, SaleRecord
-from stockd.service.queries import EventFilter, LedgerRecord, LocatedLevel, VerifyReport
+from stockd.service.queries import (
+    EventFilter,
+    LedgerRecord,
+    LocatedLevel,
+    Overview,
+    VerifyReport,
+)
 
 _LIVE_COLUMNS = ", ".join(
     "l.reserved - coalesce(o.quantity, 0) AS reserved" if c == "reserved" else f"l.{c}"
@@ -301,3 +308,6 @@ class PostgresReadModel:
         )
         assert row is not None
         return dict(row)
+
+    async def overview(self, now: datetime, low_stock_below: int, limit: int) -> Overview:
+        return await overview(self.pool, now, low_stock_below, limit)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from stockd import __version__
 from stockd.bootstrap import Container
+from stockd.entrypoints import dashboard
 from stockd.entrypoints.api import docs, lean, problems
 from stockd.entrypoints.api.edge import RequestEdge
 from stockd.entrypoints.api.routes import (
@@ -20,6 +21,7 @@ from stockd.entrypoints.api.routes import (
     health,
     metrics,
     orders,
+    overview,
     reservations,
     stock,
     transfers,
@@ -105,6 +107,7 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     docs.install(app, "/docs")
+    dashboard.install(app, "/dashboard")
     if container is not None:
         app.state.container = container
     problems.install(app)
@@ -117,6 +120,7 @@ def create_app(
         catalog,
         channels,
         stock,
+        overview,
         reservations,
         orders,
         transfers,
