@@ -122,3 +122,19 @@ def test_reads_go_on_when_redis_stops_and_recover_when_it_is_back(nodes, redis_s
     adjust(a, "REDIS-DOWN", 1)
     seen_within(b, "REDIS-DOWN", 6, within=3.0)
     seen_within(a, "REDIS-DOWN", 6, within=3.0)
+
+
+def test_a_reader_told_of_an_event_by_a_node_reads_what_it_left_there(nodes):
+    a, b = nodes
+    setup_sku(a, "TOLD", 3)
+    assert available(b, "TOLD") == 3  # cached on b
+    with httpx.stream(
+        "GET", f"{b.url}/v1/stream?sku=TOLD", headers=b.headers, timeout=10
+    ) as stream:
+        lines = stream.iter_lines()
+        for delta, expected in ((2, 5), (-1, 4), (3, 7)):
+            adjust(a, "TOLD", delta)
+            while not next(lines).startswith("data:"):
+                pass
+            # No waiting: the node sent the event only once its cache let go.
+            assert available(b, "TOLD") == expected

@@ -181,3 +181,15 @@ def test_which_events_drop_which_entries(mem):
     changed = SkuChanged.__new__(SkuChanged)
     object.__setattr__(changed, "sku", "A")
     assert touched(changed) == "A"
+
+
+async def test_a_consumer_told_of_an_event_reads_what_it_left(running):
+    c, cache, _ = running
+    load = Loader(c, "A")
+    await cache.get("A", "a", load)
+    cache.idle = 60  # the invalidation loop alone would be late
+    await adjust(c, "A", 2)
+    head = await c.reads.ledger_head()
+    await cache.through(head)
+    assert cache.cursor >= head
+    assert await cache.get("A", "a", load) == b"7"

@@ -175,6 +175,13 @@ class ReadCache:
             self._store(sku, field, value)
         return value
 
+    async def through(self, seq: int) -> None:
+        """Apply the invalidations up to `seq` now, if not yet applied: a
+        consumer told of an event by this process (the event stream) then
+        reads what follows it."""
+        if self.live and self.cursor < seq:
+            await self._advance(None)
+
     def committed(self) -> None:
         """A unit of work of this process committed: the next read first
         applies the invalidations it calls for."""

@@ -168,6 +168,10 @@ async def stream(
         async for found in pages:
             if not found:
                 yield HEARTBEAT
+                continue
+            # A client that reads availability on hearing of an event gets
+            # what the event left, not a cached answer from before it.
+            await container.cache.through(found[-1].seq)
             for record in found:
                 yield message(record.seq, record.event.type, EventRead.of(record).model_dump_json())
 
