@@ -1,5 +1,5 @@
-"""The relay's publisher over NATS JetStream (nats-py), and the stream it
-publishes to.
+"""The relay's publisher over NATS JetStream (nats-py), the stream it
+publishes to, and reading that stream back (`stockd events tail`).
 
 Each message carries `Nats-Msg-Id: <seq>` (JetStream drops one it holds
 already, within the duplicate window) and names the message that must be
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,7 +26,13 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import (
+    ConsumerConfig,
+    DeliverPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
 
 from stockd.domain.cloudevents import SUBJECT_PREFIX
 from stockd.service.ports import Outgoing, OutOfStep, PublisherUnavailable
@@ -181,3 +188,50 @@ class JetStreamPublisher:
 
 def _describe(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+
+
+async def start_after(js: JetStreamContext, stream: str, after: int) -> int:
+    """The stream sequence of its first message with an id past `after`
+    (the ids ascend with the stream, so a binary search finds it)."""
+    state = (await js.stream_info(stream)).state
+    lo, hi = state.first_seq, state.last_seq
+    if not state.messages:
+        return state.last_seq + 1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        try:
+            found = await js.get_msg(stream, mid)
+        except nats.js.errors.NotFoundError:
+            return lo  # a hole (a deleted message): read on from lo, skipping by id
+        seq = message_id(found.headers)
+        if seq is not None and seq <= after:
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    return lo
+
+
+async def follow_stream(
+    servers: str, stream: str, subject: str, after: int | None
+) -> AsyncIterator[tuple[int, bytes]]:
+    """(id, body) of each message of `stream` on `subject` with an id past
+    `after` (None: only those published from now on), live, through an
+    ordered consumer (ephemeral, in stream order, recreated by nats-py if it
+    falls out of step)."""
+    nc = await connect(servers, "stockd-tail", reconnect=True)
+    try:
+        js = nc.jetstream()
+        if after is None:
+            config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW)
+        else:
+            config = ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=await start_after(js, stream, after),
+            )
+        sub = await js.subscribe(subject, stream=stream, ordered_consumer=True, config=config)
+        async for msg in sub.messages:
+            seq = message_id(msg.headers)
+            if seq is not None and (after is None or seq > after):
+                yield seq, msg.data
+    finally:
+        await nc.close()
