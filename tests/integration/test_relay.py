@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import nats
 import orjson
@@ -134,3 +136,32 @@ async def test_relay_resumes_from_its_database_cursor_when_the_stream_was_purged
     await wait_for_id(url, stream, head)
     ids = [int(h["Nats-Msg-Id"]) for _, h, _ in await stream_messages(url, stream)]
     assert ids == [r.seq for r in await db.reads.events(first, 1000)]
+
+
+async def test_the_nats_consumer_in_the_docs_runs_and_prints_each_event(
+    relaying: tuple[Container, str, str], tmp_path: Path
+) -> None:
+    db, url, stream = relaying
+    text = (Path(__file__).parents[2] / "docs" / "events.md").read_text()
+    code = text.split("<!-- nats-consumer -->\n```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.strip().splitlines()) <= 12
+    script = tmp_path / "consumer.py"
+    script.write_text(
+        code.replace("nats://127.0.0.1:4222", url).replace('"STOCKD_EVENTS"', f'"{stream}"')
+    )
+    await seed(db.bus, skus={"A": 0}, locations={"x": 1}, stock={("A", "x"): 4})
+    records = await db.reads.events(0, 1000)
+    consumer = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert consumer.stdout is not None
+        lines = [
+            (await asyncio.wait_for(consumer.stdout.readline(), 20)).decode().split(" ", 3)
+            for _ in records
+        ]
+    finally:
+        consumer.kill()
+        await consumer.wait()
+    assert [int(x[0]) for x in lines] == [r.seq for r in records]
+    assert lines[-1][1:] == ["stockd.stock.adjusted", "A", "{'on_hand': 4}\n"]
