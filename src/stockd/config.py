@@ -99,6 +99,22 @@ class Settings(BaseSettings):
     webhooks_secret_grace_hours: float = Field(24.0, ge=0, le=720)
     """After a secret rotation, how long the old secret still signs too."""
 
+    nats_url: str | None = None
+    """NATS server(s) for the event relay (`nats://host:4222`, comma-separated
+    for a cluster); unset: no relay, and `stockd events tail` reads the ledger."""
+    nats_stream: str = Field("STOCKD_EVENTS", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    """The JetStream stream the relay publishes to (created if missing)."""
+    nats_retention: Literal["limits", "interest", "workqueue"] = "limits"
+    """The stream's retention policy (used when the relay creates it)."""
+    nats_max_age_hours: float = Field(168.0, ge=0)
+    """How long the stream keeps a message; 0 keeps them forever."""
+    nats_replicas: int = Field(1, ge=1, le=5)
+    """Copies of the stream in a NATS cluster (used when the relay creates it)."""
+    nats_duplicate_window_seconds: float = Field(120.0, gt=0, le=86_400)
+    """JetStream drops a message whose `Nats-Msg-Id` (the seq) it saw this recently."""
+    events_source: str = Field("/stockd", min_length=1, max_length=200)
+    """The CloudEvents `source` of every event the relay publishes (a URI reference)."""
+
     @model_validator(mode="after")
     def _safe(self) -> Self:
         # Each message starts with the setting to change (the CLI prints it as is).

@@ -304,6 +304,75 @@ class LedgerWatch(Protocol):
     async def close(self) -> None: ...
 
 
+# -- the event relay -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One ledger event as the relay publishes it."""
+
+    seq: int
+    subject: str
+    body: bytes
+
+
+class PublisherUnavailable(Exception):
+    """The broker cannot be reached or did not acknowledge in time; what was
+    published is unknown until the stream is read again."""
+
+
+class OutOfStep(Exception):
+    """The broker refused a publish: the stream's last message is not the
+    one the publisher expected (another publisher, or an older view)."""
+
+
+class EventPublisher(Protocol):
+    """Where the relay publishes the ledger (the stream keeps the ids)."""
+
+    async def prepare(self) -> None:
+        """Connect, and create the stream if it is missing. Raises
+        PublisherUnavailable."""
+        ...
+
+    async def last_published(self) -> int | None:
+        """The `seq` of the stream's last message, or None when it holds
+        none (new, purged or aged out). Reads the stream each time."""
+        ...
+
+    async def publish(self, message: Outgoing, previous: int | None) -> None:
+        """Publish and await the acknowledgement. `previous` is the `seq`
+        the stream's last message must carry (None: the stream must still be
+        as `last_published` last read it). Raises OutOfStep when it is not,
+        PublisherUnavailable when the broker cannot be reached. A message
+        the stream already has is acknowledged and not stored again."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class Leadership(Protocol):
+    """Which of several processes may do a one-at-a-time job."""
+
+    async def acquire(self) -> bool:
+        """Take the lead if no one has it; True when this process has it."""
+        ...
+
+    async def held(self) -> bool:
+        """Whether this process still leads (False once its hold is lost)."""
+        ...
+
+    async def release(self) -> None: ...
+
+
+class RelayCursors(Protocol):
+    """The last `seq` a relay had acknowledged, kept by the database (the
+    resume point when the stream holds nothing)."""
+
+    async def load(self, name: str) -> int: ...
+
+    async def save(self, name: str, seq: int) -> None: ...
+
+
 class ApiKeyRepository(Protocol):
     async def add(self, key: ApiKey, digest: bytes) -> bool:
         """Store a key; False when its id or digest is taken."""

@@ -156,3 +156,49 @@ def staleness(
         "" if found.lag_p50_ms is None else f"{found.lag_p50_ms:g}",
     )
     out.print(table)
+
+
+@app.command()
+def relay(
+    server_url: Annotated[
+        str,
+        typer.Option(
+            envvar="STOCKD_BENCH_SERVER_URL", help="A PostgreSQL server to create a database on."
+        ),
+    ],
+    nats_url: Annotated[
+        str, typer.Option(envvar="STOCKD_NATS_URL", help="NATS with JetStream.")
+    ] = "nats://127.0.0.1:4222",
+    rate: Annotated[float, typer.Option(min=1, help="Events offered per second.")] = 1000,
+    seconds: Annotated[float, typer.Option(min=1, help="How long to offer them.")] = 20,
+    as_json: AsJson = False,
+) -> None:
+    """Commit → JetStream consumer latency through `stockd worker relay`."""
+    import asyncio
+
+    from stockd.bench.relay import measure
+
+    row = asyncio.run(measure(server_url, nats_url, rate, seconds))
+    if as_json:
+        print_json({"machine": machine(), **asdict(row)})
+        return
+    table = Table(
+        "offered/s",
+        "achieved/s",
+        "events",
+        "received",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        title=f"relay: commit → JetStream consumer ({machine()})",
+    )
+    table.add_row(
+        f"{row.offered_per_second:.0f}",
+        f"{row.achieved_per_second:.0f}",
+        str(row.events),
+        str(row.received),
+        f"{row.p50_ms:.1f}",
+        f"{row.p99_ms:.1f}",
+        f"{row.max_ms:.1f}",
+    )
+    out.print(table)

@@ -1,4 +1,5 @@
-"""The `stockd` command: serve, db, keys, channels, webhooks, import, ledger, status, worker."""
+"""The `stockd` command: serve, db, keys, channels, webhooks, import, ledger, events, status,
+worker."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from rich.table import Table
 from stockd import __version__
 from stockd.adapters.postgres import migrate
 from stockd.bootstrap import Container
-from stockd.entrypoints.cli import bench, channels, importer, keys, serve, webhooks
+from stockd.entrypoints.cli import bench, channels, events, importer, keys, serve, webhooks
 from stockd.entrypoints.cli.database import database, redacted, with_container
 from stockd.entrypoints.cli.output import AsJson, console, print_json
 from stockd.entrypoints.cli.settings import load as load_settings
@@ -28,6 +29,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(channels.app, name="channels")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(events.app, name="events")
 app.add_typer(bench.app, name="bench")
 out = console()
 err = console(stderr=True)

@@ -63,19 +63,19 @@ def serve(
 
 
 def worker(
-    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(loops.WORKERS)}, or all.")],
+    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(loops.NAMES)}, or all.")],
     end_with_parent: Annotated[
         bool, typer.Option(hidden=True, help="End when the process that started it ends.")
     ] = False,
 ) -> None:
     """Run one background worker alone, or all of them (scale-out: API nodes
     run with --no-workers)."""
-    if name != "all" and name not in loops.WORKERS:
-        err.print(f"unknown worker {name!r}; choose from {', '.join(loops.WORKERS)} or all")
+    if name != "all" and name not in loops.NAMES:
+        err.print(f"unknown worker {name!r}; choose from {', '.join(loops.NAMES)} or all")
         raise typer.Exit(2)
     if end_with_parent:
         lifeline.end_with_parent()
-    names = list(loops.WORKERS) if name == "all" else [name]
+    names = list(loops.NAMES) if name == "all" else [name]
     settings = load_settings()
     _configure_logging(settings)
 

@@ -1,4 +1,6 @@
-"""The worker loops: expiry, idempotency janitor, webhook delivery, rebalancing."""
+"""The worker loops: expiry, idempotency janitor, webhook delivery,
+rebalancing (each a round every interval), and the relay to NATS JetStream
+(one long-running loop)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from stockd.bootstrap import Container, rebalance_policy
+from stockd.bootstrap import relay as build_relay
 from stockd.domain.commands import ExpireDueReservations
 from stockd.service.context import Context
 from stockd.service.rebalancing import rebalance_all
@@ -59,8 +62,27 @@ WORKERS: dict[str, tuple[Callable[[Container], Awaitable[int]], Callable[[Contai
 }
 
 
+async def relay(container: Container) -> None:
+    """Relay the ledger to NATS JetStream until cancelled (while this
+    process leads); without STOCKD_NATS_URL there is nothing to do."""
+    found = build_relay(container)
+    if found is None:
+        log.debug("relay: STOCKD_NATS_URL is not set; not relaying")
+        return
+    await found.run()
+
+
+LOOPS: dict[str, Callable[[Container], Awaitable[None]]] = {"relay": relay}
+"""Workers that run as one loop of their own, not a round every interval."""
+
+NAMES = (*WORKERS, *LOOPS)
+
+
 async def run(name: str, container: Container) -> None:
     """Run worker `name` until cancelled; a failed round is logged and retried."""
+    if name in LOOPS:
+        await LOOPS[name](container)
+        return
     once, interval = WORKERS[name]
     try:
         while True:
@@ -79,7 +101,7 @@ async def run(name: str, container: Container) -> None:
 
 
 def start_all(container: Container) -> list[asyncio.Task[None]]:
-    return [asyncio.create_task(run(name, container), name=f"stockd-{name}") for name in WORKERS]
+    return [asyncio.create_task(run(name, container), name=f"stockd-{name}") for name in NAMES]
 
 
 async def stop(tasks: list[asyncio.Task[None]]) -> None:

@@ -1,0 +1,1 @@
+"""NATS JetStream: where the relay publishes the ledger, and `events tail` reads it."""
