@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -135,20 +136,51 @@ class Relay:
 
     async def _publish_after(self, last: int) -> AsyncIterator[int]:
         """Publish every event after `last` as it commits; yields how many
-        each page published, and ends when the lead is lost."""
+        each page published, and ends when the lead is lost.
+
+        A page's events are published without waiting for each ack before
+        the next (in order, on one connection): each names its predecessor
+        as the stream's last message, so the stream stores them in order or
+        refuses the rest, and the relay then reads the stream again. The
+        lead is confirmed, and the database cursor (only a fallback for an
+        empty stream) saved, at most every `idle` seconds: a relay that lost
+        the lead meanwhile is refused by the stream, not trusted."""
         previous: int | None = None  # the first publish checks the stream as read
+        checked = saved = time.monotonic()
+        saved_seq: int | None = None
         pages = follow(self.reads, self.watch, last, page=self.policy.page, idle=self.policy.idle)
         async with aclosing(cast(AsyncGenerator[list[LedgerRecord]], pages)):
             async for page in pages:
-                if not await self.leadership.held():
-                    return
-                for record in page:
-                    await self.publisher.publish(outgoing(record, self.policy.source), previous)
-                    previous = record.seq
+                now = time.monotonic()
+                if not page or now - checked >= self.policy.idle:
+                    if not await self.leadership.held():
+                        return
+                    checked = now
                 if page:
-                    await self.cursors.save(self.policy.name, page[-1].seq)
+                    await self._publish_page(page, previous)
+                    previous = page[-1].seq
                     self.published += len(page)
+                if (
+                    previous is not None
+                    and previous != saved_seq
+                    and (not page or now - saved >= self.policy.idle)
+                ):
+                    await self.cursors.save(self.policy.name, previous)
+                    saved, saved_seq = now, previous
                 yield len(page)
+
+    async def _publish_page(self, page: list[LedgerRecord], previous: int | None) -> None:
+        befores = [previous, *(r.seq for r in page[:-1])]
+        sent = await asyncio.gather(
+            *(
+                self.publisher.publish(outgoing(record, self.policy.source), before)
+                for record, before in zip(page, befores, strict=True)
+            ),
+            return_exceptions=True,
+        )
+        for outcome in sent:
+            if isinstance(outcome, BaseException):
+                raise outcome  # the first refusal or failure, in seq order
 
     def _backoff(self, failures: int) -> float:
         ceiling = min(
