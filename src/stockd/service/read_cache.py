@@ -134,6 +134,7 @@ class ReadCache:
         self._advancing = asyncio.Lock()
         self._shared_down_until = 0.0
         self._shared_lost = False
+        self._shared_failures = 0
 
     @property
     def size(self) -> int:
@@ -237,6 +238,7 @@ class ReadCache:
                 self.retry_seconds,
             )
         self.stats.fallbacks += 1
+        self._shared_failures += 1
         self._shared_down_until = time.monotonic() + self.retry_seconds
 
     async def _recover_shared(self) -> None:
@@ -251,7 +253,9 @@ class ReadCache:
             self._shared_failed(e)
         else:
             self._shared_lost = False
-            log.info("the shared cache answers again (emptied: it missed invalidations)")
+            if self._shared_failures:
+                log.info("the shared cache answers again (emptied: it missed invalidations)")
+            self._shared_failures = 0
 
     # -- invalidation -----------------------------------------------------
 
