@@ -54,3 +54,9 @@ def test_every_bad_setting_gets_its_own_line(tmp_path: Path) -> None:
         'stockd: bad setting STOCKD_POOL_MAX_SIZE: "x" is not a whole number',
         "stockd: bad setting STOCKD_PORT: must be at least 1, not 0",
     ]
+
+
+def test_the_relay_worker_without_a_nats_url_says_what_it_needs(tmp_path: Path) -> None:
+    result = stockd("worker", "relay", env=cli_env("postgresql://unused/db", tmp_path))
+    assert result.returncode == 2
+    assert "STOCKD_NATS_URL" in result.stderr

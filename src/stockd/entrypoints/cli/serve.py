@@ -77,6 +77,9 @@ def worker(
         lifeline.end_with_parent()
     names = list(loops.NAMES) if name == "all" else [name]
     settings = load_settings()
+    if name == "relay" and not settings.nats_url:
+        err.print("stockd worker relay publishes to NATS JetStream: set STOCKD_NATS_URL")
+        raise typer.Exit(2)
     _configure_logging(settings)
 
     async def run(c: Container) -> None:
