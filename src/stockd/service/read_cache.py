@@ -35,6 +35,7 @@ import asyncio
 import bisect
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -126,7 +127,9 @@ class ReadCache:
         self.cursor = 0
         """The ledger position invalidations have been applied up to."""
         self._heard = 0
-        self._entries: dict[str, dict[str, tuple[float, bytes]]] = {}
+        # Insertion-ordered, evicted from the front: an OrderedDict, since
+        # a plain dict's first key gets slower to find after each deletion.
+        self._entries: OrderedDict[str, dict[str, tuple[float, bytes]]] = OrderedDict()
         self._loading: dict[tuple[str, str], asyncio.Future[bytes | None]] = {}
         self._stale: set[asyncio.Future[bytes | None]] = set()
         self._commits = 0
@@ -216,7 +219,7 @@ class ReadCache:
         fields = self._entries.get(sku)
         if fields is None:
             if len(self._entries) >= self.max_entries:
-                del self._entries[next(iter(self._entries))]  # the oldest SKU
+                self._entries.popitem(last=False)  # the oldest SKU
             fields = self._entries[sku] = {}
         fields[field] = (time.monotonic() + self.ttl, value)
 
