@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nats
 import orjson
+import pytest
 import pytest_asyncio
 
 from stockd.adapters.nats.jetstream import JetStreamPublisher, StreamSettings
@@ -21,6 +22,7 @@ from stockd.bootstrap import Container
 from stockd.domain.events import StockAdjusted
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.entrypoints.api.schemas.events import EventRead
+from stockd.service.ports import PublisherUnavailable
 from stockd.service.relay import Relay, RelayPolicy
 from tests.nats_server import NatsServer
 from tests.relay_support import adjustments, stream_messages, wait_for_id
@@ -165,3 +167,15 @@ async def test_the_nats_consumer_in_the_docs_runs_and_prints_each_event(
         await consumer.wait()
     assert [int(x[0]) for x in lines] == [r.seq for r in records]
     assert lines[-1][1:] == ["stockd.stock.adjusted", "A", "{'on_hand': 4}\n"]
+
+
+async def test_a_stream_nats_will_not_create_is_reported_by_its_reason(nats_server):
+    nc = await nats.connect(nats_server.url)
+    try:
+        await nc.jetstream().add_stream(name="SOMEONE_ELSES", subjects=["stockd.events.>"])
+        publisher = JetStreamPublisher(nats_server.url, StreamSettings(name="STOCKD_EVENTS"))
+        with pytest.raises(PublisherUnavailable, match="subjects overlap"):
+            await publisher.prepare()
+        await publisher.close()
+    finally:
+        await nc.close()

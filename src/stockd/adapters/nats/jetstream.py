@@ -99,8 +99,20 @@ async def ensure_stream(js: JetStreamContext, stream: StreamSettings) -> None:
         try:
             await js.add_stream(stream.config())
             log.info("created JetStream stream %s", stream.name)
-        except nats.js.errors.BadRequestError:
-            await js.stream_info(stream.name)  # another relay created it meanwhile
+        except nats.js.errors.BadRequestError as e:
+            try:
+                await js.stream_info(stream.name)  # another relay created it meanwhile
+            except nats.js.errors.NotFoundError:
+                # Not a race: NATS refused the stream (most often, another
+                # stream already takes the subjects stockd.events.>).
+                raise StreamRefused(
+                    f"NATS refused to create stream {stream.name} for {SUBJECT_PREFIX}.>:"
+                    f" {e.description or e}"
+                ) from e
+
+
+class StreamRefused(nats.errors.Error):
+    """The stream does not exist and NATS will not create it."""
 
 
 def message_id(headers: dict[str, str] | None) -> int | None:
