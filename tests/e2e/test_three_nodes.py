@@ -8,6 +8,7 @@ a surviving node; afterwards the stream holds every seq once, in order, and
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import threading
 import time
@@ -66,30 +67,34 @@ def cluster(
 
 
 def leader(nodes: list[LiveServer], database_url: str) -> int | None:
-    """Which node's process holds the relay's lock (by its connection's port)."""
+    """Which node's process holds the relay's lock (its connection's
+    application_name names the process)."""
 
-    async def client_port() -> int | None:
+    async def holder() -> str | None:
         conn = await asyncpg.connect(database_url)
         try:
-            port = await conn.fetchval(
-                "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+            name: str | None = await conn.fetchval(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
                 " WHERE l.locktype = 'advisory' AND l.granted"
                 " AND ((l.classid::bigint << 32) | l.objid::bigint) = $1",
                 RELAY_LOCK,
             )
-            return None if port is None else int(port)
+            return name
         finally:
             await conn.close()
 
-    port = asyncio.run(client_port())
+    name = asyncio.run(holder())
+    found = re.search(r" pid (\d+)$", name or "")
+    if found is None:
+        return None
+    pid = int(found.group(1))
     for i, node in enumerate(nodes):
         if node.process.poll() is not None:
             continue
         tree = [psutil.Process(node.process.pid)]
         tree += tree[0].children(recursive=True)
-        for p in tree:
-            if any(c.laddr and c.laddr.port == port for c in p.net_connections("tcp")):
-                return i
+        if any(p.pid == pid for p in tree):
+            return i
     return None
 
 

@@ -12,6 +12,8 @@ next page.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 
 import asyncpg
 
@@ -29,10 +31,11 @@ KEEPALIVES = {
 
 
 class PostgresLeadership:
-    def __init__(self, url: str, key: int = RELAY_LOCK, name: str = "stockd-relay") -> None:
+    def __init__(self, url: str, key: int = RELAY_LOCK, name: str | None = None) -> None:
         self.url = url
         self.key = key
-        self.name = name
+        # Which process leads, as pg_stat_activity shows it (docs/operations.md).
+        self.name = name or f"stockd-relay {socket.gethostname()} pid {os.getpid()}"[:63]
         self._conn: asyncpg.Connection | None = None
 
     async def acquire(self) -> bool:
