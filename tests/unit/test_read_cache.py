@@ -193,3 +193,14 @@ async def test_a_consumer_told_of_an_event_reads_what_it_left(running):
     await cache.through(head)
     assert cache.cursor >= head
     assert await cache.get("A", "a", load) == b"7"
+
+
+async def test_after_a_local_commit_l2_is_read_past_until_invalidation_catches_up(running):
+    c, cache, shared = running
+    cache.idle = 60
+    await cache.get("A", "a", Loader(c, "A"))  # 5, in L1 and L2
+    await adjust(c, "A", 1)
+    cache.committed()
+    # The invalidation has not run yet: L2 still has the old answer.
+    assert await shared.get("A", "a") == b"5"
+    assert await cache.get("A", "a", Loader(c, "A")) == b"6"

@@ -19,9 +19,9 @@ and never later than the TTLs (`STOCKD_CACHE_TTL_SECONDS`, L1;
   carry the ledger position they include (`as_of`) and Redis refuses one
   older than the SKU's last invalidation, so a slow reader on one node
   cannot put back what another node's invalidation removed.
-- Read-your-writes through the process that wrote: after a unit of work of
-  this process commits (`committed`), the next read first brings the
-  invalidation up to date (one ledger read, shared by the reads waiting).
+- Read-your-writes through the process that wrote: when a unit of work of
+  this process commits (`committed`), the process empties its L1 and reads
+  past L2 until the invalidation has caught up with that commit.
 - The cache serves only while its invalidation runs (`live`); otherwise
   every read goes to the database. When L2 fails, reads use L1 and the
   database, nothing is surfaced, and L2 is tried again after
@@ -151,8 +151,6 @@ class ReadCache:
         if not self.live:
             self.stats.bypassed += 1
             return await load()
-        if self._caught_up < self._commits:
-            await self._advance(self._commits)
         entry = self._entries.get(sku, {}).get(field)
         if entry is not None and entry[0] > time.monotonic():
             self.stats.l1_hits += 1
@@ -187,13 +185,24 @@ class ReadCache:
             await self._advance(None)
 
     def committed(self) -> None:
-        """A unit of work of this process committed: the next read first
-        applies the invalidations it calls for."""
+        """A unit of work of this process committed: what it changed must
+        not be read from a cache by this process. Which SKUs it touched is
+        not known here, so L1 is emptied (and loads under way are not kept),
+        and L2 is skipped until the invalidation has caught up with this
+        commit. (Catching up on every read after a commit instead cost a
+        quarter of the mixed workload's rate: docs/benchmarks.md.)"""
         self._commits += 1
+        self._entries.clear()
+        if self._loading:
+            self._stale.update(self._loading.values())
+            self._loading.clear()
 
     async def _load(self, sku: str, field: str, load: Load) -> bytes | None:
         as_of = self.cursor  # every event up to here is in what load reads
-        if self._shared_usable():
+        # L2 may still hold what a commit of this process changed until the
+        # invalidation has caught up with it.
+        shared = self._caught_up >= self._commits and self._shared_usable()
+        if shared:
             assert self.shared is not None
             try:
                 found = await self.shared.get(sku, field)
@@ -205,7 +214,7 @@ class ReadCache:
                     return found
         self.stats.misses += 1
         value = await load()
-        if value is not None and self._shared_usable():
+        if value is not None and shared and self._shared_usable():
             assert self.shared is not None
             try:
                 await self.shared.put(sku, field, value, as_of, self.shared_ttl)
