@@ -204,3 +204,22 @@ async def test_after_a_local_commit_l2_is_read_past_until_invalidation_catches_u
     # The invalidation has not run yet: L2 still has the old answer.
     assert await shared.get("A", "a") == b"5"
     assert await cache.get("A", "a", Loader(c, "A")) == b"6"
+
+
+async def test_far_behind_without_l2_everything_is_dropped_without_reading_events(mem):
+    from stockd.service.read_cache import SKIP_AFTER
+
+    await seed(mem.bus, skus={"A": 0, "B": 0}, locations={"w1": 1}, stock={("A", "w1"): 5})
+    cache = ReadCache(mem.reads, mem.watch, mem.clock, ttl=60, idle=0.05)
+    task = asyncio.create_task(cache.run())
+    try:
+        await until(lambda: cache.live)
+        await cache.get("B", "a", Loader(mem, "B"))
+        for _ in range(SKIP_AFTER + 1):
+            await adjust(mem, "A", 1)
+        await settle(cache, mem)
+        assert cache.size == 0  # B's answer went too: cheaper than reading the events
+        assert await cache.get("A", "a", Loader(mem, "A")) == str(6 + SKIP_AFTER).encode()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -49,6 +49,11 @@ log = logging.getLogger(__name__)
 PAGE = 1000
 """Events one invalidation read takes from the ledger."""
 
+SKIP_AFTER = 32
+"""Without L2, an invalidation this many `seq` behind drops all of L1
+rather than read the events (under a stream of writes, reading them cost
+more than the cache saved)."""
+
 EVERYTHING = "*"
 """`touched`: the event may change any SKU's reads."""
 
@@ -313,10 +318,15 @@ class ReadCache:
                 return
             seen = self._commits
             while True:
-                if not self._entries and not self._loading and self.shared is None:
-                    # Nothing cached to drop: skip the events (a burst of
-                    # writes costs no ledger reads). Loads from now on read
-                    # after everything heard of.
+                if self.shared is None and (
+                    (not self._entries and not self._loading)
+                    or self._heard - self.cursor > SKIP_AFTER
+                ):
+                    # Nothing cached to drop, or so many events behind that
+                    # dropping everything is cheaper than reading them (a
+                    # burst of writes costs no ledger reads): loads from now
+                    # on read after everything heard of.
+                    self._drop(list(self._entries), every=True)
                     self.cursor = max(self.cursor, self._heard)
                     break
                 found = await self.reads.events(self.cursor, PAGE)
