@@ -187,7 +187,7 @@ class ReadCache:
         consumer told of an event by this process (the event stream) then
         reads what follows it."""
         if self.live and self.cursor < seq:
-            await self._advance(None)
+            await self._advance()
 
     def committed(self) -> None:
         """A unit of work of this process committed: what it changed must
@@ -283,7 +283,7 @@ class ReadCache:
             try:
                 await self._start()
                 while True:
-                    await self._advance(None)
+                    await self._advance()
                     await self._recover_shared()
                     self._heard = await self.watch.wait_past(self.cursor, self.idle)
             except asyncio.CancelledError:
@@ -310,12 +310,10 @@ class ReadCache:
         self._stale.update(self._loading.values())
         self._loading.clear()
 
-    async def _advance(self, commits: int | None) -> None:
-        """Apply every event committed so far (for `commits`: unless a pass
-        that started after that many local commits has already)."""
+    async def _advance(self) -> None:
+        """Apply every event committed so far (one pass at a time); then
+        L2 is caught up with the local commits made before the pass."""
         async with self._advancing:
-            if commits is not None and self._caught_up >= commits:
-                return
             seen = self._commits
             while True:
                 if self.shared is None and (
