@@ -43,7 +43,9 @@ def nodes(
                 STOCKD_CACHE_L2_TIMEOUT_SECONDS="0.1",
             )
             log = home / "serve.log"
-            process, base = start(env, log)
+            # b is an API node alone (--no-workers, as in scale-out): no
+            # background commit of its own empties its L1 between two reads.
+            process, base = start(env, log, args=("--no-workers",) if name == "b" else ())
             started.append(LiveServer(base, admin, url, process, log))
         yield started[0], started[1]
     finally:
