@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from stockd.adapters.redis_cache import RedisSharedCache
 from stockd.adapters.webhook_http import HttpWebhookSender
 from stockd.config import Settings
 from stockd.domain.commands import Reserve
+from stockd.domain.events import Event
 from stockd.domain.reservations import TtlPolicy
 from stockd.service.auth import ApiKeyStore, Authenticator
 from stockd.service.context import Deps
@@ -141,9 +143,9 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
     )
     cache = read_cache(settings, reads, watch, clock, shared)
 
-    def committed() -> None:
+    def committed(events: Sequence[Event]) -> None:
         announcer.committed()
-        cache.committed()
+        cache.committed(events)
 
     return Container(
         settings=settings,

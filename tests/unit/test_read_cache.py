@@ -10,6 +10,7 @@ import pytest
 from stockd.adapters.memory.shared_cache import MemorySharedCache
 from stockd.bootstrap import Container
 from stockd.domain.commands import Adjust, Change
+from stockd.domain.events import Event
 from stockd.domain.quantities import LevelKey, State
 from stockd.service.read_cache import EVERYTHING, ReadCache, touched
 from tests.support import ADMIN, seed
@@ -29,10 +30,13 @@ class Loader:
         return str(sum(x.level.quantities.on_hand for x in levels)).encode()
 
 
-async def adjust(c: Container, sku: str, delta: int) -> None:
+async def adjust(c: Container, sku: str, delta: int) -> list[Event]:
+    """Adjust on hand; the events the change wrote."""
+    head = await c.reads.ledger_head()
     await c.bus.handle(
         Adjust((Change(LevelKey(sku, "w1"), State.ON_HAND, "count", delta=delta),)), ADMIN
     )
+    return [r.event for r in await c.reads.events(head, 100)]
 
 
 @pytest.fixture
@@ -87,8 +91,7 @@ async def test_a_write_through_this_process_is_read_back_at_once(running):
     load = Loader(c, "A")
     await cache.get("A", "a", load)
     # No waiting for the invalidation loop: the commit tells the cache.
-    await adjust(c, "A", 1)
-    cache.committed()
+    cache.committed(await adjust(c, "A", 1))
     assert await cache.get("A", "a", load) == b"6"
 
 
@@ -199,8 +202,7 @@ async def test_after_a_local_commit_l2_is_read_past_until_invalidation_catches_u
     c, cache, shared = running
     cache.idle = 60
     await cache.get("A", "a", Loader(c, "A"))  # 5, in L1 and L2
-    await adjust(c, "A", 1)
-    cache.committed()
+    cache.committed(await adjust(c, "A", 1))
     # The invalidation has not run yet: L2 still has the old answer.
     assert await shared.get("A", "a") == b"5"
     assert await cache.get("A", "a", Loader(c, "A")) == b"6"
@@ -223,3 +225,18 @@ async def test_far_behind_without_l2_everything_is_dropped_without_reading_event
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_local_commit_drops_only_the_answers_of_what_it_changed(running):
+    c, cache, _ = running
+    cache.idle = 60  # only the commit itself may drop anything
+    await cache.get("A", "a", Loader(c, "A"))
+    other = Loader(c, "B")
+    await cache.get("B", "a", other)
+    cache.committed(await adjust(c, "A", 1))
+    assert await cache.get("A", "a", Loader(c, "A")) == b"6"
+    assert await cache.get("B", "a", other) == b"0"
+    assert other.calls == 1  # B's answer stayed in L1
+    cache.committed([])  # a commit that wrote nothing drops nothing
+    assert await cache.get("B", "a", other) == b"0"
+    assert other.calls == 1

@@ -20,8 +20,9 @@ and never later than the TTLs (`STOCKD_CACHE_TTL_SECONDS`, L1;
   older than the SKU's last invalidation, so a slow reader on one node
   cannot put back what another node's invalidation removed.
 - Read-your-writes through the process that wrote: when a unit of work of
-  this process commits (`committed`), the process empties its L1 and reads
-  past L2 until the invalidation has caught up with that commit.
+  this process commits (`committed`, with its events), the answers of the
+  SKUs it changed leave L1 and are read past L2 until the invalidation has
+  caught up with that commit.
 - The cache serves only while its invalidation runs (`live`); otherwise
   every read goes to the database. When L2 fails, reads use L1 and the
   database, nothing is surfaced, and L2 is tried again after
@@ -138,7 +139,12 @@ class ReadCache:
         self._loading: dict[tuple[str, str], asyncio.Future[bytes | None]] = {}
         self._stale: set[asyncio.Future[bytes | None]] = set()
         self._commits = 0
+        """Units of work of this process that wrote events."""
         self._caught_up = 0
+        """`_commits` as the last completed invalidation pass began."""
+        self._written: dict[str, int] = {}
+        """SKUs written by this process: the `_commits` of the last write."""
+        self._written_all = 0
         self._advancing = asyncio.Lock()
         self._shared_down_until = 0.0
         self._shared_lost = False
@@ -189,24 +195,35 @@ class ReadCache:
         if self.live and self.cursor < seq:
             await self._advance()
 
-    def committed(self) -> None:
-        """A unit of work of this process committed: what it changed must
-        not be read from a cache by this process. Which SKUs it touched is
-        not known here, so L1 is emptied (and loads under way are not kept),
-        and L2 is skipped until the invalidation has caught up with this
-        commit. (Catching up on every read after a commit instead cost a
-        quarter of the mixed workload's rate: docs/benchmarks.md.)"""
+    def committed(self, events: Iterable[Event]) -> None:
+        """A unit of work of this process committed these events: this
+        process must not read what they changed from a cache. Their SKUs'
+        answers leave L1 (loads under way are not kept) and are read past
+        L2 until the invalidation has caught up with this commit."""
         self._commits += 1
-        self._entries.clear()
-        if self._loading:
-            self._stale.update(self._loading.values())
-            self._loading.clear()
+        skus: set[str] = set()
+        for event in events:
+            whose = touched(event)
+            if whose == EVERYTHING:
+                self._written_all = self._commits
+                self._drop(list(self._entries), every=True)
+                return
+            if whose is not None:
+                skus.add(whose)
+        for sku in skus:
+            self._written[sku] = self._commits
+        self._drop(skus)
+
+    def _written_since(self, sku: str) -> bool:
+        """Whether a commit of this process changed `sku` after the last
+        invalidation pass began."""
+        return max(self._written_all, self._written.get(sku, 0)) > self._caught_up
 
     async def _load(self, sku: str, field: str, load: Load) -> bytes | None:
         as_of = self.cursor  # every event up to here is in what load reads
         # L2 may still hold what a commit of this process changed until the
         # invalidation has caught up with it.
-        shared = self._caught_up >= self._commits and self._shared_usable()
+        shared = not self._written_since(sku) and self._shared_usable()
         if shared:
             assert self.shared is not None
             try:
@@ -334,6 +351,8 @@ class ReadCache:
                 if len(found) < PAGE:
                     break
             self._caught_up = seen
+            if self._written:
+                self._written = {k: n for k, n in self._written.items() if n > seen}
 
     async def _apply(self, records: list[LedgerRecord]) -> None:
         marks: dict[str, int] = {}

@@ -42,9 +42,12 @@ class PostgresLedger:
     counters (`channel_stock`) change with the events that move them, just
     before them."""
 
-    def __init__(self, conn: PoolConnectionProxy) -> None:
+    def __init__(self, conn: PoolConnectionProxy, written: list[Event] | None = None) -> None:
         self.conn = conn
         self._pending: list[Event] = []
+        self.written = [] if written is None else written
+        """Every event this transaction has written (the unit of work tells
+        its `on_commit` of them)."""
 
     async def append(self, events: Sequence[Event]) -> None:
         self._pending.extend(events)
@@ -57,6 +60,7 @@ class PostgresLedger:
         events, self._pending = self._pending, []
         if not events:
             return
+        self.written.extend(events)
         changes = outstanding_changes(events)
         if changes:
             keys = sorted(changes)  # one lock order for every writer

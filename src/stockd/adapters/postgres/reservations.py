@@ -10,7 +10,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from stockd.adapters.postgres import hold_batch, rows
-from stockd.domain.events import Movement
+from stockd.domain.events import Event, Movement
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.service.ports import ChannelGuard
@@ -22,8 +22,10 @@ WHERE reservation_id = ANY($1::text[]) ORDER BY reservation_id, sku, location
 
 
 class PostgresReservations:
-    def __init__(self, conn: PoolConnectionProxy) -> None:
+    def __init__(self, conn: PoolConnectionProxy, written: list[Event] | None = None) -> None:
         self.conn = conn
+        self.written = [] if written is None else written
+        """Events `place` wrote (in its one statement, not through the ledger)."""
 
     async def add_many(self, reservations: Sequence[Reservation]) -> None:
         if not reservations:
@@ -68,6 +70,7 @@ class PostgresReservations:
             if e.sqlstate == hold_batch.REFUSED:
                 return False
             raise
+        self.written.extend(movements)  # the statement wrote their events
         return True
 
     async def get(self, reservation_id: str, *, lock: bool = False) -> Reservation | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -20,15 +20,21 @@ from stockd.adapters.postgres.orders import PostgresOrders
 from stockd.adapters.postgres.reservations import PostgresReservations
 from stockd.adapters.postgres.transfers import PostgresSales, PostgresTransfers
 from stockd.adapters.postgres.webhooks import PostgresWebhooks
+from stockd.domain.events import Event
 
 _RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+OnCommit = Callable[[Sequence[Event]], None]
+"""Told of the events a unit of work wrote, once it has committed."""
 
 
 class PostgresUnitOfWork:
     """A transaction on a pooled connection; with `autocommit`, none: each
     statement commits by itself (for work written in one statement).
-    `on_commit` is called once the work has committed and its connection
-    is back in the pool (stockd announces the ledger head then)."""
+    `on_commit` is called with the events the work wrote once it has
+    committed and its connection is back in the pool (stockd announces the
+    ledger head then, and the read caches drop what the events changed);
+    work that wrote no event does not call it."""
 
     catalog: PostgresCatalog
     levels: PostgresLevels
@@ -47,7 +53,7 @@ class PostgresUnitOfWork:
         pool: asyncpg.Pool,
         *,
         autocommit: bool = False,
-        on_commit: Callable[[], None] | None = None,
+        on_commit: OnCommit | None = None,
     ) -> None:
         self._pool = pool
         self._autocommit = autocommit
@@ -64,8 +70,9 @@ class PostgresUnitOfWork:
             await self._tx.start()
         self.catalog = PostgresCatalog(conn)
         self.levels = PostgresLevels(conn)
-        self.reservations = PostgresReservations(conn)
-        self.ledger = PostgresLedger(conn)
+        self._written: list[Event] = []
+        self.reservations = PostgresReservations(conn, self._written)
+        self.ledger = PostgresLedger(conn, self._written)
         self.idempotency = PostgresIdempotencyStore(conn)
         self.orders = PostgresOrders(conn)
         self.transfers = PostgresTransfers(conn)
@@ -87,8 +94,9 @@ class PostgresUnitOfWork:
                 await self._tx.rollback()
         finally:
             await self._pool.release(self._conn)
-        if self._on_commit is not None and (self._done or (self._autocommit and exc is None)):
-            self._on_commit()
+        committed = self._done or (self._autocommit and exc is None)
+        if self._on_commit is not None and committed and self._written:
+            self._on_commit(self._written)
         if isinstance(exc, _RETRYABLE):
             raise errors.TransientConflict(str(exc)) from exc
         if isinstance(exc, asyncpg.LockNotAvailableError):
@@ -122,7 +130,7 @@ class PostgresUnitOfWork:
 
 
 class PostgresUnitOfWorkFactory:
-    def __init__(self, pool: asyncpg.Pool, on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, on_commit: OnCommit | None = None) -> None:
         self.pool = pool
         self.on_commit = on_commit
 
