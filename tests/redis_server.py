@@ -3,7 +3,6 @@ stopped (and startable again) by the test that owns it."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -11,18 +10,14 @@ import time
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support import IN_CI, free_port
 
 
 def binary() -> str:
     found = shutil.which("redis-server")
     if found is None:
         reason = "redis-server is not installed (Debian package redis-server)"
-        if os.environ.get("CI"):
+        if IN_CI:
             pytest.fail(reason)
         pytest.skip(reason)
     return found

@@ -84,21 +84,43 @@ async def counted(
 
 
 @contextmanager
+def serving_nodes(
+    pg_server_url: str, home: Path, prefix: str, count: int, **settings: str
+) -> Iterator[list[LiveServer]]:
+    """`count` `stockd serve` processes (nodes) in subprocesses, on one
+    database of their own, each with its workers and its own STOCKD_HOME
+    (and these `STOCKD_*` settings); every node is stopped and the database
+    dropped however the block ends."""
+    url = asyncio.run(create_database(pg_server_url, prefix))
+    admin = "sk_e2e_" + secrets.token_urlsafe(24)
+    started: list[LiveServer] = []
+    try:
+        for i in range(count):
+            own = home if count == 1 else home / f"node{i}"
+            own.mkdir(parents=True, exist_ok=True)
+            env = cli_env(
+                url,
+                own,
+                STOCKD_BOOTSTRAP_ADMIN_KEY=admin,
+                STOCKD_AUTH_CACHE_SECONDS="0",
+                **settings,
+            )
+            log = own / "serve.log"
+            process, base = start(env, log)
+            started.append(LiveServer(base, admin, url, process, log))
+        yield started
+    finally:
+        for node in started:
+            stop(node.process)
+        asyncio.run(drop_database(pg_server_url, url))
+
+
+@contextmanager
 def serving(pg_server_url: str, home: Path, prefix: str, **settings: str) -> Iterator[LiveServer]:
     """`stockd serve` in a subprocess, on a database of its own, with its
     workers (and these `STOCKD_*` settings)."""
-    url = asyncio.run(create_database(pg_server_url, prefix))
-    admin = "sk_e2e_" + secrets.token_urlsafe(24)
-    env = cli_env(
-        url, home, STOCKD_BOOTSTRAP_ADMIN_KEY=admin, STOCKD_AUTH_CACHE_SECONDS="0", **settings
-    )
-    log = home / "serve.log"
-    process, base = start(env, log)
-    try:
-        yield LiveServer(base, admin, url, process, log)
-    finally:
-        stop(process)
-        asyncio.run(drop_database(pg_server_url, url))
+    with serving_nodes(pg_server_url, home, prefix, 1, **settings) as (server,):
+        yield server
 
 
 @pytest.fixture(scope="session")

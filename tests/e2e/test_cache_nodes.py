@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,9 +10,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.server import LiveServer, cli_env, start, stop
+from tests.e2e.conftest import serving_nodes
+from tests.e2e.server import LiveServer
 from tests.redis_server import RedisServer
-from tests.support import create_database, drop_database
 
 pytestmark = pytest.mark.slow
 
@@ -25,33 +24,17 @@ TTL = "60"
 def nodes(
     pg_server_url: str, redis_server: RedisServer, tmp_path: Path
 ) -> Iterator[tuple[LiveServer, LiveServer]]:
-    url = asyncio.run(create_database(pg_server_url, "stockd_nodes"))
-    admin = "sk_e2e_nodes_" + "x" * 24
-    started: list[LiveServer] = []
-    try:
-        for name in ("a", "b"):
-            home = tmp_path / name
-            home.mkdir()
-            env = cli_env(
-                url,
-                home,
-                STOCKD_BOOTSTRAP_ADMIN_KEY=admin,
-                STOCKD_AUTH_CACHE_SECONDS="0",
-                STOCKD_REDIS_URL=redis_server.url,
-                STOCKD_CACHE_TTL_SECONDS=TTL,
-                STOCKD_CACHE_L2_TTL_SECONDS=TTL,
-                STOCKD_CACHE_L2_TIMEOUT_SECONDS="0.1",
-            )
-            log = home / "serve.log"
-            # b is an API node alone (--no-workers, as in scale-out): no
-            # background commit of its own empties its L1 between two reads.
-            process, base = start(env, log, args=("--no-workers",) if name == "b" else ())
-            started.append(LiveServer(base, admin, url, process, log))
-        yield started[0], started[1]
-    finally:
-        for node in started:
-            stop(node.process)
-        asyncio.run(drop_database(pg_server_url, url))
+    with serving_nodes(
+        pg_server_url,
+        tmp_path,
+        "stockd_nodes",
+        2,
+        STOCKD_REDIS_URL=redis_server.url,
+        STOCKD_CACHE_TTL_SECONDS=TTL,
+        STOCKD_CACHE_L2_TTL_SECONDS=TTL,
+        STOCKD_CACHE_L2_TIMEOUT_SECONDS="0.1",
+    ) as (a, b):
+        yield a, b
 
 
 def setup_sku(node: LiveServer, sku: str, units: int) -> None:

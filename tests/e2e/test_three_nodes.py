@@ -21,11 +21,11 @@ import psutil
 import pytest
 
 from stockd.adapters.postgres.leadership import RELAY_LOCK
-from tests.e2e.server import LiveServer, cli_env, start, stockd, stop
+from tests.e2e.conftest import serving_nodes
+from tests.e2e.server import LiveServer, cli_env, stockd
 from tests.nats_server import NatsServer
 from tests.redis_server import RedisServer
 from tests.relay_support import stream_ids, wait_for_id
-from tests.support import create_database, drop_database
 
 pytestmark = pytest.mark.slow
 
@@ -39,31 +39,17 @@ TTL = "60"
 def cluster(
     pg_server_url: str, nats_server: NatsServer, redis_server: RedisServer, tmp_path: Path
 ) -> Iterator[tuple[list[LiveServer], str]]:
-    url = asyncio.run(create_database(pg_server_url, "stockd_three"))
-    admin = "sk_e2e_three_nodes_" + "x" * 24
-    nodes: list[LiveServer] = []
-    try:
-        for i in range(3):
-            home = tmp_path / f"node{i}"
-            home.mkdir()
-            env = cli_env(
-                url,
-                home,
-                STOCKD_BOOTSTRAP_ADMIN_KEY=admin,
-                STOCKD_AUTH_CACHE_SECONDS="0",
-                STOCKD_NATS_URL=nats_server.url,
-                STOCKD_REDIS_URL=redis_server.url,
-                STOCKD_CACHE_TTL_SECONDS=TTL,
-                STOCKD_CACHE_L2_TTL_SECONDS=TTL,
-            )
-            log = home / "serve.log"
-            process, base = start(env, log)
-            nodes.append(LiveServer(base, admin, url, process, log))
-        yield nodes, url
-    finally:
-        for node in nodes:
-            stop(node.process)
-        asyncio.run(drop_database(pg_server_url, url))
+    with serving_nodes(
+        pg_server_url,
+        tmp_path,
+        "stockd_three",
+        3,
+        STOCKD_NATS_URL=nats_server.url,
+        STOCKD_REDIS_URL=redis_server.url,
+        STOCKD_CACHE_TTL_SECONDS=TTL,
+        STOCKD_CACHE_L2_TTL_SECONDS=TTL,
+    ) as nodes:
+        yield nodes, nodes[0].database_url
 
 
 def leader(nodes: list[LiveServer], database_url: str) -> int | None:

@@ -28,6 +28,7 @@ from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
 
 from stockd.adapters.postgres import migrate
+from stockd.bench.run import _db_url
 from stockd.bootstrap import build
 from stockd.config import Settings
 from stockd.domain.adjustments import Change
@@ -57,7 +58,7 @@ async def measure(
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    url = server_url.rsplit("/", 1)[0] + f"/{name}"
+    url = _db_url(server_url, name)
     stream = f"BENCH_{secrets.token_hex(4).upper()}"
     await asyncio.to_thread(migrate.upgrade, url)
     settings = Settings(env="test", _env_file=None)

@@ -171,16 +171,38 @@ def _wait(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextmanager
+def bench_database(prefix: str) -> Iterator[str]:
+    """A new, migrated database (on `postgres()`), dropped afterwards."""
+    with postgres() as server_url:
+        name = f"{prefix}_{secrets.token_hex(3)}"
+        asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+        try:
+            db_url = _db_url(server_url, name)
+            migrate.upgrade(db_url)
+            yield db_url
+        finally:
+            asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Terminate every process, then wait for each (killing a straggler)."""
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+@contextmanager
 def servers(
     shape: Shape, processes: int, say: Callable[[str], None], uncached: bool = False
 ) -> Iterator[Servers]:
-    with postgres() as server_url:
-        name = f"stockd_bench_{secrets.token_hex(3)}"
-        asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
-        db_url = _db_url(server_url, name)
+    with bench_database("stockd_bench") as db_url:
         procs: list[subprocess.Popen[bytes]] = []
         try:
-            migrate.upgrade(db_url)
             started = time.monotonic()
             counts = asyncio.run(load_data(db_url, shape))
             say(f"loaded {counts} with COPY in {time.monotonic() - started:.1f}s")
@@ -260,14 +282,7 @@ def servers(
                 f"http://127.0.0.1:{u_port}" if uncached else None,
             )
         finally:
-            for p in procs:
-                p.terminate()
-            for p in procs:
-                try:
-                    p.wait(20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-            asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            stop_all(procs)
 
 
 async def _scalar(db_url: str, sql: str) -> int:

@@ -11,7 +11,6 @@ the second node's first read that shows it (reads back to back).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import shutil
@@ -27,8 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from stockd.adapters.postgres import migrate
-from stockd.bench.run import _admin, _db_url, _wait, free_port, postgres
+from stockd.bench.run import _wait, bench_database, free_port, stop_all
 
 
 @dataclass
@@ -61,15 +59,11 @@ def redis() -> Iterator[str]:
 
 
 def run(changes: int = 300, say: Callable[[str], None] = print) -> Staleness:
-    with postgres() as server_url, redis() as redis_url:
-        name = f"stockd_stale_{secrets.token_hex(3)}"
-        asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
-        db_url = _db_url(server_url, name)
+    with bench_database("stockd_stale") as db_url, redis() as redis_url:
         key = "sk_bench_" + secrets.token_urlsafe(24)
         home = Path(tempfile.mkdtemp(prefix="stockd-stale-"))
         procs: list[subprocess.Popen[bytes]] = []
         try:
-            migrate.upgrade(db_url)
             env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKD_")}
             env |= {
                 "STOCKD_DATABASE_URL": db_url,
@@ -95,14 +89,7 @@ def run(changes: int = 300, say: Callable[[str], None] = print) -> Staleness:
             say(f"nodes {urls[0]} and {urls[1]}, Redis {redis_url}")
             return _measure(urls[0], urls[1], key, changes)
         finally:
-            for p in procs:
-                p.terminate()
-            for p in procs:
-                try:
-                    p.wait(20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-            asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            stop_all(procs)
             shutil.rmtree(home, ignore_errors=True)
 
 
