@@ -12,6 +12,7 @@ import asyncpg
 
 from stockd.adapters.clock import SystemClock
 from stockd.adapters.nats.jetstream import JetStreamPublisher, StreamSettings
+from stockd.adapters.postgres.channel_figures import PostgresChannelFigures
 from stockd.adapters.postgres.keys import PostgresApiKeyStore
 from stockd.adapters.postgres.leadership import PostgresLeadership
 from stockd.adapters.postgres.maintenance import PostgresMaintenance
@@ -28,6 +29,7 @@ from stockd.domain.commands import Reserve
 from stockd.domain.events import Event
 from stockd.domain.reservations import TtlPolicy
 from stockd.service.auth import ApiKeyStore, Authenticator
+from stockd.service.channel_drift import ChannelDrifts
 from stockd.service.context import Deps
 from stockd.service.group_commit import ReservationGroupCommit
 from stockd.service.handlers import HANDLERS
@@ -61,6 +63,8 @@ class Container:
     closers: tuple[Any, ...] = ()
     database_url: str | None = None
     """The PostgreSQL it was built over (None over the in-memory fakes)."""
+    channel_drift: ChannelDrifts | None = None
+    """What channels were sent against what stockd computes (channel drift)."""
 
     async def close(self) -> None:
         if self.webhooks is not None:
@@ -147,10 +151,11 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         announcer.committed()
         cache.committed(events)
 
+    bus = message_bus(PostgresUnitOfWorkFactory(pool, committed), settings, clock)
     return Container(
         settings=settings,
         clock=clock,
-        bus=message_bus(PostgresUnitOfWorkFactory(pool, committed), settings, clock),
+        bus=bus,
         reads=reads,
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
@@ -165,6 +170,14 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         ),
         closers=(webhook_store, sender, *([shared] if shared is not None else [])),
         database_url=url,
+        channel_drift=ChannelDrifts(
+            PostgresChannelFigures(pool),
+            reads,
+            availability,
+            bus,
+            clock,
+            settings.channel_drift_grace_seconds,
+        ),
     )
 
 
@@ -238,19 +251,31 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
         MemoryReadModel,
         MemoryStore,
     )
+    from stockd.adapters.memory.channel_figures import MemoryChannelFigures
 
     clock = clock or SystemClock()
     store = MemoryStore()
     keys = MemoryApiKeyStore(store)
+    bus = message_bus(store.uow, settings, clock)
+    reads = MemoryReadModel(store)
+    availability = AvailabilityReader(reads, clock)
     return Container(
         settings=settings,
         clock=clock,
-        bus=message_bus(store.uow, settings, clock),
-        reads=(reads := MemoryReadModel(store)),
+        bus=bus,
+        reads=reads,
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
         maintenance=MemoryMaintenance(store),
-        availability=AvailabilityReader(reads, clock),
+        availability=availability,
         watch=store.watch,
         cache=read_cache(settings, reads, store.watch, clock),
+        channel_drift=ChannelDrifts(
+            MemoryChannelFigures(store),
+            reads,
+            availability,
+            bus,
+            clock,
+            settings.channel_drift_grace_seconds,
+        ),
     )
