@@ -41,7 +41,8 @@ def shown(page: dict[str, Any]) -> list[tuple[str, int]]:
 async def test_a_feed_page_served_but_not_recorded_shows_as_drift_until_relisted(
     api: Api, db: Container, database_url: str
 ) -> None:
-    assert isinstance(db.clock, ManualClock) and db.channel_drift is not None
+    assert isinstance(db.clock, ManualClock)
+    assert db.channel_drift is not None
     await api.setup_basics()  # 10 of A at x
     await channel(api, "amazon")
     await channel(api, "ebay")

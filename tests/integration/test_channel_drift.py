@@ -249,3 +249,30 @@ async def test_a_feed_page_is_served_when_its_figures_cannot_be_recorded(
     finally:
         await locker.close()
     assert await drifts.record_served("web", page)
+
+
+async def test_only_webhooks_that_still_follow_the_channels_figures_are_compared(
+    db: Container, drifts: ChannelDrifts, raw: asyncpg.Connection
+) -> None:
+    await seed(db.bus, skus={"A": 0}, locations={"x": 1}, stock={("A", "x"): 10})
+    await db.bus.handle(CreateChannel(WEB), ADMIN)
+    hooks: dict[str, Webhook] = {}
+    for name, events, channel in (
+        ("figures", ("availability.changed",), "web"),
+        ("family", ("availability.*",), "web"),
+        ("alerts", ("stock.out_of_stock",), "web"),
+        ("unchanneled", ("availability.changed",), None),
+    ):
+        hooks[name], _ = await db.bus.handle(
+            CreateWebhook(Webhook(id="", url="https://x.test", events=events, channel=channel)),
+            ADMIN,
+        )
+    await raw.execute(
+        "INSERT INTO channel_figures_sent (channel, sku, via, endpoint, figure, seq, sent_at)"
+        " SELECT 'web', 'A', 'webhook', id, 99, 0, now() FROM webhooks"
+    )
+    assert isinstance(db.clock, ManualClock)
+    db.clock.advance(GRACE)
+    found_ = await found(drifts)
+    assert sorted(d.endpoint for d in found_) == sorted([hooks["figures"].id, hooks["family"].id])
+    assert {(d.sent, d.now) for d in found_} == {(99, 10)}
