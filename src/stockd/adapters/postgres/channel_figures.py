@@ -16,8 +16,8 @@ import asyncpg
 from stockd.domain.webhooks import AVAILABILITY_CHANGED
 from stockd.service.ports import LedgerChange, SentFigure, SentKey
 
-RECORD_LOCK_TIMEOUT = "100ms"
-RECORD_STATEMENT_TIMEOUT = "500ms"
+RECORD_LOCK_TIMEOUT_MS = 100
+RECORD_STATEMENT_TIMEOUT_MS = 500
 
 WIDE_SCAN = 1000
 """Most events of the wide types one `changes_since` reads (they are rare:
@@ -27,8 +27,16 @@ _FAMILY = AVAILABILITY_CHANGED.split(".", 1)[0] + ".*"
 
 
 class PostgresChannelFigures:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        lock_timeout_ms: int = RECORD_LOCK_TIMEOUT_MS,
+        statement_timeout_ms: int = RECORD_STATEMENT_TIMEOUT_MS,
+    ) -> None:
         self.pool = pool
+        self.lock_timeout_ms = int(lock_timeout_ms)
+        self.statement_timeout_ms = int(statement_timeout_ms)
 
     async def record_served(
         self,
@@ -40,8 +48,8 @@ class PostgresChannelFigures:
         ordered = sorted(figures)  # rows locked in one order: concurrent pages cannot deadlock
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
-                f"SET LOCAL lock_timeout = '{RECORD_LOCK_TIMEOUT}';"
-                f" SET LOCAL statement_timeout = '{RECORD_STATEMENT_TIMEOUT}'"
+                f"SET LOCAL lock_timeout = '{self.lock_timeout_ms}ms';"
+                f" SET LOCAL statement_timeout = '{self.statement_timeout_ms}ms'"
             )
             await conn.execute(
                 """
