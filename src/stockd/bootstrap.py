@@ -35,7 +35,13 @@ from stockd.service.group_commit import ReservationGroupCommit
 from stockd.service.handlers import HANDLERS
 from stockd.service.maintenance import Maintenance
 from stockd.service.messagebus import MessageBus
-from stockd.service.ports import Clock, LedgerWatch, SharedCache, UnitOfWorkFactory
+from stockd.service.ports import (
+    ChannelFigureStore,
+    Clock,
+    LedgerWatch,
+    SharedCache,
+    UnitOfWorkFactory,
+)
 from stockd.service.queries import AvailabilityReader, ReadModel
 from stockd.service.read_cache import ReadCache
 from stockd.service.rebalancing import RebalancePolicy
@@ -151,11 +157,10 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         announcer.committed()
         cache.committed(events)
 
-    bus = message_bus(PostgresUnitOfWorkFactory(pool, committed), settings, clock)
-    return Container(
+    container = Container(
         settings=settings,
         clock=clock,
-        bus=bus,
+        bus=message_bus(PostgresUnitOfWorkFactory(pool, committed), settings, clock),
         reads=reads,
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
@@ -170,14 +175,20 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         ),
         closers=(webhook_store, sender, *([shared] if shared is not None else [])),
         database_url=url,
-        channel_drift=ChannelDrifts(
-            PostgresChannelFigures(pool),
-            reads,
-            availability,
-            bus,
-            clock,
-            settings.channel_drift_grace_seconds,
-        ),
+    )
+    container.channel_drift = channel_drifts(container, PostgresChannelFigures(pool))
+    return container
+
+
+def channel_drifts(container: Container, store: ChannelFigureStore) -> ChannelDrifts:
+    """Channel drift over `store`, with the container's reads, bus and clock."""
+    return ChannelDrifts(
+        store,
+        container.reads,
+        container.availability,
+        container.bus,
+        container.clock,
+        container.settings.channel_drift_grace_seconds,
     )
 
 
@@ -256,26 +267,17 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
     clock = clock or SystemClock()
     store = MemoryStore()
     keys = MemoryApiKeyStore(store)
-    bus = message_bus(store.uow, settings, clock)
-    reads = MemoryReadModel(store)
-    availability = AvailabilityReader(reads, clock)
-    return Container(
+    container = Container(
         settings=settings,
         clock=clock,
-        bus=bus,
-        reads=reads,
+        bus=message_bus(store.uow, settings, clock),
+        reads=(reads := MemoryReadModel(store)),
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
         maintenance=MemoryMaintenance(store),
-        availability=availability,
+        availability=AvailabilityReader(reads, clock),
         watch=store.watch,
         cache=read_cache(settings, reads, store.watch, clock),
-        channel_drift=ChannelDrifts(
-            MemoryChannelFigures(store),
-            reads,
-            availability,
-            bus,
-            clock,
-            settings.channel_drift_grace_seconds,
-        ),
     )
+    container.channel_drift = channel_drifts(container, MemoryChannelFigures(store))
+    return container
