@@ -25,6 +25,7 @@ from stockd.domain.channels import Channel, ChannelKind
 from stockd.domain.commands import (
     CreateChannel,
     CreateWebhook,
+    DeleteWebhook,
     LineRequest,
     Reserve,
     UpdateWebhook,
@@ -199,7 +200,7 @@ async def test_stock_changed_behind_the_ledgers_back_is_drift_at_once_and_is_res
     assert await found(drifts) == []
 
 
-async def test_a_webhook_paused_or_moved_to_another_channel_is_no_longer_checked(
+async def test_a_webhook_paused_is_no_longer_checked_and_a_deleted_one_leaves_no_record(
     db: Container,
     hooks: Webhooks,
     receiver: Receiver,
@@ -213,6 +214,8 @@ async def test_a_webhook_paused_or_moved_to_another_channel_is_no_longer_checked
     assert len(await found(drifts)) == 1
     await db.bus.handle(UpdateWebhook(webhook.id, {"active": False}), ADMIN)
     assert await found(drifts) == []
+    await db.bus.handle(DeleteWebhook(webhook.id), ADMIN)
+    assert await sent(raw) == []  # what it had delivered went with it
 
 
 async def test_drift_is_read_in_chunks_and_in_key_order(

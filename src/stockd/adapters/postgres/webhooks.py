@@ -169,6 +169,10 @@ class PostgresWebhooks:
 
     async def delete(self, webhook_id: str) -> None:
         await self.conn.execute("DELETE FROM webhooks WHERE id = $1", webhook_id)
+        # What it had delivered goes with it (channel drift no longer asks).
+        await self.conn.execute(
+            "DELETE FROM channel_figures_sent WHERE via = 'webhook' AND endpoint = $1", webhook_id
+        )
 
     async def rotate(
         self, webhook_id: str, secret: str, previous_until: datetime, now: datetime

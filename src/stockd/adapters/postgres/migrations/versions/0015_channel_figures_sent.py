@@ -10,6 +10,7 @@ is the advertised figure sent, `seq` the ledger event it accounts for (a
 lower bound), `reference` the webhook message id or the feed page's next
 cursor. A webhook's row keeps the figure of the highest `seq` delivered (a
 replayed old message does not roll it back); a feed's row, the last served.
+Deleting a webhook deletes its rows.
 
 Revision ID: 0015
 Revises: 0013
