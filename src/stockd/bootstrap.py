@@ -12,6 +12,7 @@ import asyncpg
 
 from stockd.adapters.clock import SystemClock
 from stockd.adapters.nats.jetstream import JetStreamPublisher, StreamSettings
+from stockd.adapters.postgres.channel_figures import PostgresChannelFigures
 from stockd.adapters.postgres.keys import PostgresApiKeyStore
 from stockd.adapters.postgres.leadership import PostgresLeadership
 from stockd.adapters.postgres.maintenance import PostgresMaintenance
@@ -28,12 +29,19 @@ from stockd.domain.commands import Reserve
 from stockd.domain.events import Event
 from stockd.domain.reservations import TtlPolicy
 from stockd.service.auth import ApiKeyStore, Authenticator
+from stockd.service.channel_drift import ChannelDrifts
 from stockd.service.context import Deps
 from stockd.service.group_commit import ReservationGroupCommit
 from stockd.service.handlers import HANDLERS
 from stockd.service.maintenance import Maintenance
 from stockd.service.messagebus import MessageBus
-from stockd.service.ports import Clock, LedgerWatch, SharedCache, UnitOfWorkFactory
+from stockd.service.ports import (
+    ChannelFigureStore,
+    Clock,
+    LedgerWatch,
+    SharedCache,
+    UnitOfWorkFactory,
+)
 from stockd.service.queries import AvailabilityReader, ReadModel
 from stockd.service.read_cache import ReadCache
 from stockd.service.rebalancing import RebalancePolicy
@@ -61,6 +69,8 @@ class Container:
     closers: tuple[Any, ...] = ()
     database_url: str | None = None
     """The PostgreSQL it was built over (None over the in-memory fakes)."""
+    channel_drift: ChannelDrifts | None = None
+    """What channels were sent against what stockd computes (channel drift)."""
 
     async def close(self) -> None:
         if self.webhooks is not None:
@@ -147,7 +157,7 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         announcer.committed()
         cache.committed(events)
 
-    return Container(
+    container = Container(
         settings=settings,
         clock=clock,
         bus=message_bus(PostgresUnitOfWorkFactory(pool, committed), settings, clock),
@@ -165,6 +175,20 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         ),
         closers=(webhook_store, sender, *([shared] if shared is not None else [])),
         database_url=url,
+    )
+    container.channel_drift = channel_drifts(container, PostgresChannelFigures(pool))
+    return container
+
+
+def channel_drifts(container: Container, store: ChannelFigureStore) -> ChannelDrifts:
+    """Channel drift over `store`, with the container's reads, bus and clock."""
+    return ChannelDrifts(
+        store,
+        container.reads,
+        container.availability,
+        container.bus,
+        container.clock,
+        container.settings.channel_drift_grace_seconds,
     )
 
 
@@ -238,11 +262,12 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
         MemoryReadModel,
         MemoryStore,
     )
+    from stockd.adapters.memory.channel_figures import MemoryChannelFigures
 
     clock = clock or SystemClock()
     store = MemoryStore()
     keys = MemoryApiKeyStore(store)
-    return Container(
+    container = Container(
         settings=settings,
         clock=clock,
         bus=message_bus(store.uow, settings, clock),
@@ -254,3 +279,5 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
         watch=store.watch,
         cache=read_cache(settings, reads, store.watch, clock),
     )
+    container.channel_drift = channel_drifts(container, MemoryChannelFigures(store))
+    return container

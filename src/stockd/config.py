@@ -115,6 +115,11 @@ class Settings(BaseSettings):
     events_source: str = Field("/stockd", min_length=1, max_length=200)
     """The CloudEvents `source` of every event the relay publishes (a URI reference)."""
 
+    channel_drift_grace_seconds: float = Field(60.0, ge=0, le=86_400)
+    """A channel's figure that differs from stockd's for less long than this
+    (since the first ledger change it has not been sent) is not drift yet:
+    webhooks and feed polls need time to deliver it."""
+
     @model_validator(mode="after")
     def _safe(self) -> Self:
         # Each message starts with the setting to change (the CLI prints it as is).

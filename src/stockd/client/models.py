@@ -149,6 +149,29 @@ class FeedPage:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelDriftRead:
+    """A receiver of a channel (`via` webhook or feed) holding a figure of a
+    SKU (`sent`) that is not stockd's figure now (`now`)."""
+
+    channel: str
+    sku: str
+    via: str
+    webhook_id: str | None
+    sent: int
+    now: int
+    sent_at: datetime
+    seq: int
+    seqs: tuple[int, ...]
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelDriftPage:
+    items: tuple[ChannelDriftRead, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ShareRead:
     channel: str
     share_pct: int | None

@@ -34,6 +34,7 @@ from stockd.client.models import (
     AvailabilityList,
     AvailabilityRead,
     ChannelAvailabilityRead,
+    ChannelDriftPage,
     ChannelKind,
     ChannelPage,
     ChannelRead,
@@ -184,6 +185,14 @@ class Channels(Resource[T]):
         """Every SKU whose figure for the channel may have changed since
         `cursor` (None: the whole catalogue first); poll again with
         `next_cursor`."""
+        return Args(params={"cursor": cursor, "limit": limit})
+
+    @endpoint("GET", "/v1/channels/{channel_id}/drift", ChannelDriftPage)
+    def drift(
+        self, channel_id: str, *, cursor: str | None = None, limit: int | None = None
+    ) -> Args:
+        """The channel's figures that drifted from what stockd computes now
+        (docs/channels.md, "Channel drift")."""
         return Args(params={"cursor": cursor, "limit": limit})
 
     @endpoint("POST", "/v1/channels/rebalance", RebalanceReport)

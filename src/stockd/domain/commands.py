@@ -271,3 +271,25 @@ class ReplayWebhook(Command):
     webhook_id: str
     from_seq: int | None = None
     """None: the dead letters; else every message from this ledger event on."""
+
+
+# -- channel drift -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Relisting:
+    """One channel's figure of one SKU to send again."""
+
+    channel: str
+    sku: str
+    sent: int
+    figure: int
+    receivers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RelistChannelSkus(Command):
+    """Send drifted figures again: one `channel.relisted` event per channel
+    and SKU, which the channel's webhooks and feed follow."""
+
+    relistings: tuple[Relisting, ...]

@@ -410,6 +410,25 @@ class ChannelPoolsSet(Event):
     ]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelRelisted(Event):
+    type: ClassVar[str] = "channel.relisted"
+    summary: ClassVar[str] = (
+        "What a channel was last sent of a SKU had drifted from what stockd computes now"
+        ' (docs/channels.md, "Channel drift"), so the figure goes out again: the'
+        " channel's webhooks that want `availability.changed` resend it (message id"
+        " `msg_<webhook>_<seq>_relisted`), and its feed names the SKU on its next page."
+    )
+
+    channel: Annotated[str, "The channel id."]
+    sku: Annotated[str, "The SKU code."]
+    sent: Annotated[int, "The figure the channel was last sent."]
+    figure: Annotated[int, "The figure stockd computed when it found the drift."]
+    receivers: Annotated[
+        tuple[str, ...], "Where the drifted figure had been sent: `webhook:<id>` or `feed`."
+    ]
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -445,6 +464,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ChannelChanged,
         ChannelPoolsSet,
         ChannelRebalanced,
+        ChannelRelisted,
         WebhookCreated,
         WebhookChanged,
         WebhookDeleted,

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stockd import errors
-from stockd.domain.events import sku_of
+from stockd.domain.events import ChannelRelisted, sku_of
 from stockd.service.cursors import decode_cursor, encode_cursor, number
 from stockd.service.pools import ChannelAvailability, channel_figures
 from stockd.service.queries import AvailabilityReader, ReadModel
@@ -98,6 +98,8 @@ async def feed_page(
             restart = FeedCursor(record.seq, "")
             return await _catalogue(reads, availability, channel_id, restart, limit)
         sku = sku_of(record.event)
+        if record.event.type == ChannelRelisted.type and record.event.channel != channel_id:
+            sku = None  # another channel's repair: nothing changed for this one
         if sku is not None:
             if sku not in touched and len(touched) == limit:
                 break

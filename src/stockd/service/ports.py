@@ -645,3 +645,78 @@ class SharedCache(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+# -- channel drift ----------------------------------------------------------------
+
+SentKey = tuple[str, str, str, str]
+"""Where a sent figure sits in keyset order: channel, SKU, via, endpoint."""
+
+
+@dataclass(frozen=True, slots=True)
+class SentFigure:
+    """What one receiver of a channel was last sent of one SKU."""
+
+    channel: str
+    sku: str
+    via: str
+    """`webhook` (delivered to the webhook `endpoint`) or `feed` (served in a page)."""
+    endpoint: str
+    """The webhook's id; '' for the feed."""
+    figure: int
+    seq: int
+    """The ledger event the figure accounts for (at least)."""
+    sent_at: datetime
+    reference: str | None
+    """The webhook message id, or the feed page's next cursor."""
+
+    @property
+    def key(self) -> SentKey:
+        return (self.channel, self.sku, self.via, self.endpoint)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerChange:
+    """A ledger event that may have changed a figure: its seq and time."""
+
+    seq: int
+    at: datetime
+
+
+class ChannelFigureStore(Protocol):
+    """The figures channels were sent (webhook deliveries record theirs as
+    they are delivered, in the webhook store), and the ledger events since."""
+
+    async def record_served(
+        self,
+        channel: str,
+        figures: Sequence[tuple[str, int, int]],
+        reference: str,
+        now: datetime,
+    ) -> None:
+        """Record the figures (`(sku, figure, seq)`) of a feed page served to
+        `channel`, in one statement; raises when it cannot (the caller
+        decides whether that matters)."""
+        ...
+
+    async def sent(
+        self,
+        channel: str | None,
+        skus: Collection[str] | None,
+        after: SentKey | None,
+        limit: int,
+    ) -> list[SentFigure]:
+        """Sent figures in key order after `after`, of one channel (None:
+        all) and of `skus` (None: all), for receivers that still follow the
+        channel: its feed, and its active webhooks that want
+        `availability.changed` (a webhook deleted, paused or moved to
+        another channel is no longer the channel's)."""
+        ...
+
+    async def changes_since(
+        self, since: Collection[tuple[str, int]], wide: Collection[str], limit: int
+    ) -> dict[tuple[str, int], list[LedgerChange]]:
+        """For each `(sku, seq)`, the first `limit` ledger events after `seq`
+        that may have changed the SKU's figures: its own, and those of the
+        `wide` types (which may change every SKU's), oldest first."""
+        ...

@@ -24,13 +24,13 @@ import asyncio
 import logging
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import orjson
 
 from stockd import errors
-from stockd.domain.events import document, sku_of
+from stockd.domain.events import ChannelRelisted, document, sku_of
 from stockd.domain.webhooks import (
     AVAILABILITY_CHANGED,
     DERIVED,
@@ -159,8 +159,12 @@ class Webhooks:
         messages: list[NewMessage] = []
         touched: dict[str, int] = {}
         wide = False
+        relisted: dict[str, int] = {}
         for record in records:
             event, sku = record.event, sku_of(record.event)
+            relist = event.type == ChannelRelisted.type and event.channel == webhook.channel
+            if relist and sku is not None and webhook.about(sku):
+                relisted[sku] = record.seq  # this channel's figure drifted: resend it
             if webhook.wants(event.type) and webhook.about(sku):
                 body = {
                     "type": event.type,
@@ -185,9 +189,14 @@ class Webhooks:
             for sku, figure in current.items():
                 seq = touched[sku]
                 figures[sku] = (figure, seq)
-                for kind in changes(before.get(sku), figure, webhook.low_stock_threshold):
+                kinds = changes(before.get(sku), figure, webhook.low_stock_threshold)
+                for kind in kinds:
                     if webhook.wants(kind):
                         messages.append(self._derived(webhook, kind, sku, seq, figure, before, now))
+                if sku in relisted and AVAILABILITY_CHANGED not in kinds:
+                    messages.extend(
+                        self._relisted(webhook, sku, relisted[sku], seq, figure, before, now)
+                    )
         messages.sort(key=lambda m: (m.seq, m.type in DERIVED))
         await round_.record(messages, figures, records[-1].seq, now)
         return len(records)
@@ -221,6 +230,32 @@ class Webhooks:
             now + timedelta(seconds=self.policy.coalesce_seconds if coalesce else 0),
             coalesce,
         )
+
+    def _relisted(
+        self,
+        webhook: Webhook,
+        sku: str,
+        relisted: int,
+        seq: int,
+        figure: int,
+        before: Mapping[str, int],
+        now: datetime,
+    ) -> list[NewMessage]:
+        """The figure sent again because the channel's figure had drifted
+        (`channel.relisted`): an `availability.changed` message like any
+        other, under an id of its own (`msg_<webhook>_<seq>_relisted`) that
+        receivers' dedupe does not take for the message it repairs."""
+        if not webhook.wants(AVAILABILITY_CHANGED):
+            return []
+        message = self._derived(webhook, AVAILABILITY_CHANGED, sku, seq, figure, before, now)
+        return [
+            replace(
+                message,
+                message_id=f"msg_{webhook.id}_{relisted}_relisted",
+                not_before=now,
+                coalesce=False,
+            )
+        ]
 
     async def figures(self, webhook: Webhook, skus: Sequence[str]) -> dict[str, int]:
         """The figure of each SKU for the subscription: the channel's

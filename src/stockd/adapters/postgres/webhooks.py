@@ -23,7 +23,13 @@ from asyncpg.pool import PoolConnectionProxy
 
 from stockd import errors
 from stockd.adapters.postgres import rows
-from stockd.domain.webhooks import BACK_IN_STOCK, LOW, OUT_OF_STOCK, Webhook
+from stockd.domain.webhooks import (
+    AVAILABILITY_CHANGED,
+    BACK_IN_STOCK,
+    LOW,
+    OUT_OF_STOCK,
+    Webhook,
+)
 from stockd.service.ports import Attempt, Delivery, NewMessage, WebhookRound
 
 _RESPONSE_LIMIT = 1000
@@ -163,6 +169,10 @@ class PostgresWebhooks:
 
     async def delete(self, webhook_id: str) -> None:
         await self.conn.execute("DELETE FROM webhooks WHERE id = $1", webhook_id)
+        # What it had delivered goes with it (channel drift no longer asks).
+        await self.conn.execute(
+            "DELETE FROM channel_figures_sent WHERE via = 'webhook' AND endpoint = $1", webhook_id
+        )
 
     async def rotate(
         self, webhook_id: str, secret: str, previous_until: datetime, now: datetime
@@ -333,14 +343,32 @@ class _PostgresRound:
         self, delivery: Delivery, attempt: Attempt, retry_at: datetime | None, now: datetime
     ) -> None:
         status = "delivered" if attempt.ok else ("failed" if retry_at is not None else "dead")
+        # A delivered figure of a channel is what the channel now holds
+        # (`channel_figures_sent`, for channel drift): recorded in the same
+        # statement, the highest seq winning (a replayed old one is not newer).
         await self.pool.execute(
             """
-            UPDATE webhook_deliveries SET status = $2::text, attempts = attempts + 1,
-                next_attempt_at = coalesce($3::timestamptz, next_attempt_at),
-                last_attempt_at = $4::timestamptz, last_status = $5, last_error = $6,
-                last_response = $7,
-                delivered_at = CASE WHEN $2::text = 'delivered' THEN $4::timestamptz END
-            WHERE id = $1
+            WITH d AS (
+                UPDATE webhook_deliveries SET status = $2::text, attempts = attempts + 1,
+                    next_attempt_at = coalesce($3::timestamptz, next_attempt_at),
+                    last_attempt_at = $4::timestamptz, last_status = $5, last_error = $6,
+                    last_response = $7,
+                    delivered_at = CASE WHEN $2::text = 'delivered' THEN $4::timestamptz END
+                WHERE id = $1
+                RETURNING webhook_id, message_id, seq, type, sku, payload, status
+            )
+            INSERT INTO channel_figures_sent
+                (channel, sku, via, endpoint, figure, seq, sent_at, reference)
+            SELECT d.payload -> 'data' ->> 'channel', d.sku, 'webhook', d.webhook_id,
+                (d.payload -> 'data' ->> 'advertised')::bigint, d.seq, $4::timestamptz,
+                d.message_id
+            FROM d
+            WHERE d.status = 'delivered' AND d.type = $8 AND d.sku IS NOT NULL
+              AND d.payload -> 'data' ->> 'channel' IS NOT NULL
+            ON CONFLICT (channel, sku, via, endpoint) DO UPDATE
+            SET figure = excluded.figure, seq = excluded.seq, sent_at = excluded.sent_at,
+                reference = excluded.reference
+            WHERE channel_figures_sent.seq <= excluded.seq
             """,
             delivery.id,
             status,
@@ -349,4 +377,5 @@ class _PostgresRound:
             attempt.status,
             attempt.error,
             None if attempt.response is None else attempt.response[:_RESPONSE_LIMIT],
+            AVAILABILITY_CHANGED,
         )

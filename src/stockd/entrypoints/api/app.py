@@ -16,6 +16,7 @@ from stockd.entrypoints.api import docs, lean, problems
 from stockd.entrypoints.api.edge import RequestEdge
 from stockd.entrypoints.api.routes import (
     catalog,
+    channel_drift,
     channels,
     events,
     health,
@@ -119,6 +120,7 @@ def create_app(
         metrics,
         catalog,
         channels,
+        channel_drift,
         stock,
         overview,
         reservations,

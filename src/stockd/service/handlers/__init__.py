@@ -16,6 +16,7 @@ from stockd.service.handlers import (
     channels,
     keys,
     orders,
+    relisting,
     reservations,
     returns,
     sales,
@@ -57,4 +58,5 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.RecordSale: sales.record_sale,
     commands.CreateApiKey: keys.create_api_key,
     commands.RevokeApiKey: keys.revoke_api_key,
+    commands.RelistChannelSkus: relisting.relist,
 }

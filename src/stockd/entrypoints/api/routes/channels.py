@@ -156,6 +156,9 @@ async def channel_feed(
         None if cursor is None else FeedCursor.parse(cursor),
         limit,
     )
+    if container.channel_drift is not None:
+        # What the channel was served, for channel drift; never fails the page.
+        await container.channel_drift.record_served(channel_id, page)
     return FeedPage(
         items=[
             FeedItemRead(
