@@ -17,6 +17,7 @@ from stockd.entrypoints.api.edge import RequestEdge
 from stockd.entrypoints.api.routes import (
     catalog,
     channels,
+    corrections,
     events,
     health,
     metrics,
@@ -126,6 +127,7 @@ def create_app(
         transfers,
         events,
         webhooks,
+        corrections,
     ):
         app.include_router(module.router)
     app.add_middleware(RequestEdge, api=app, max_body_bytes=max_body_bytes)
