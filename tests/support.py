@@ -30,6 +30,7 @@ TABLES = (
     " idempotency_keys, api_keys, orders, order_lines, order_returns, order_return_lines,"
     " transfers, transfer_lines, sales, channels, channel_pools, channel_stock, webhooks,"
     " webhook_deliveries, webhook_figures, relay_cursors"
+    ", count_lines, stock_reports, location_report_policies, report_sources"
 )
 
 
