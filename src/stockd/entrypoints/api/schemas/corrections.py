@@ -27,6 +27,7 @@ class CountCreate(Input):
 
     location: Code
     counted_at: Instant = Field(
+        strict=False,  # an RFC 3339 string: JSON has no time type
         description="When the shelves were counted. Movements after it stay on top of the"
         " counted figure. Not in the future, nor older than STOCKD_CORRECTION_MAX_AGE_HOURS."
     )
@@ -96,7 +97,7 @@ class ReportLineIn(Input):
     sku: Code
     location: Code
     quantity: int = Field(ge=0, le=MAX_CHANGE, description="The figure the source observed.")
-    observed_at: Instant = Field(description="When the source observed it.")
+    observed_at: Instant = Field(strict=False, description="When the source observed it.")
 
     def to_domain(self, source: str) -> ReportLine:
         return ReportLine(
