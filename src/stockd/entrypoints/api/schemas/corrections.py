@@ -29,7 +29,7 @@ class CountCreate(Input):
     counted_at: Instant = Field(
         strict=False,  # an RFC 3339 string: JSON has no time type
         description="When the shelves were counted. Movements after it stay on top of the"
-        " counted figure. Not in the future, nor older than STOCKD_CORRECTION_MAX_AGE_HOURS."
+        " counted figure. Not in the future, nor older than STOCKD_CORRECTION_MAX_AGE_HOURS.",
     )
     lines: list[CountLineIn] = Field(min_length=1, max_length=1000)
     source: Code | None = Field(None, description="Who counted (a team, a scanner…).")
