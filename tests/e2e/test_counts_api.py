@@ -34,7 +34,8 @@ async def test_a_blind_count_hides_what_was_expected_until_asked(api: Api, db: C
     assert line["outcome"] == "applied"
     assert (line["expected"], line["adjustment"], line["short"]) == (None, None, None)
     r = await api.get(f"/v1/counts/{body['id']}")
-    assert [(x["expected"], x["adjustment"]) for x in r.json()] == [(10, -3)]
+    assert r.json()["location"] == "x"
+    assert [(x["expected"], x["adjustment"]) for x in r.json()["lines"]] == [(10, -3)]
     r = await api.post(
         "/v1/counts",
         json={

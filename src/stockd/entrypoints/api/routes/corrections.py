@@ -72,16 +72,22 @@ async def record_count(body: CountCreate, container: AppContainer, write: Writer
     return await write(cmd, render, body=body)
 
 
-@router.get("/counts/{count_id}", response_model=list[CountLineRead], responses=problems(404))
-async def get_count(
-    count_id: CountId, container: AppContainer, key: ReadKey
-) -> list[CountLineRead]:
-    """A count's lines as recorded, with what stockd expected and the
-    adjustment (the count is over: nothing is blind any more)."""
+@router.get("/counts/{count_id}", response_model=CountRead, responses=problems(404))
+async def get_count(count_id: CountId, container: AppContainer, key: ReadKey) -> CountRead:
+    """A count as recorded, with what stockd expected and the adjustment per
+    line (the count is over: nothing is blind any more)."""
     found = await correction_queries.count_lines(container.bus.uow, count_id)
     if not found:
         raise errors.NotFound(f"count {count_id!r} does not exist")
-    return [CountLineRead.of(x, blind=False) for x in found]
+    first = found[0]
+    return CountRead(
+        id=count_id,
+        location=first.key.location,
+        counted_at=first.counted_at,
+        source=first.source,
+        recorded_at=first.recorded_at,
+        lines=[CountLineRead.of(x, blind=False) for x in found],
+    )
 
 
 @router.post("/stock-reports", response_model=StockReportRead, responses=problems(404, 409, 422))
