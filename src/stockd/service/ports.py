@@ -666,6 +666,7 @@ class CountLineRecord:
     adjustment: int
     outcome: str
     """`applied` (the count now anchors the level) or `superseded`."""
+    why: str
     source: str | None
     recorded_at: datetime
 

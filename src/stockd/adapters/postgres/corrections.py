@@ -26,9 +26,10 @@ ORDER BY counted_at DESC, counted ASC, id DESC LIMIT 1
 
 _ADD_COUNT_LINES = """
 INSERT INTO count_lines (count_id, sku, location, counted_at, counted, expected, adjustment,
-                         outcome, source, recorded_at)
+                         outcome, why, source, recorded_at)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[],
-                     $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::timestamptz[])
+                     $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[],
+                     $11::timestamptz[])
 """
 
 _COUNT_LINES = """
@@ -80,6 +81,7 @@ class PostgresCorrections:
             [x.expected for x in lines],
             [x.adjustment for x in lines],
             [x.outcome for x in lines],
+            [x.why for x in lines],
             [x.source for x in lines],
             [x.recorded_at for x in lines],
         )
@@ -94,6 +96,7 @@ class PostgresCorrections:
                 expected=r["expected"],
                 adjustment=r["adjustment"],
                 outcome=r["outcome"],
+                why=r["why"],
                 source=r["source"],
                 recorded_at=r["recorded_at"],
             )

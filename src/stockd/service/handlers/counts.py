@@ -106,6 +106,7 @@ async def record_count(cmd: RecordCount, uow: UnitOfWork, ctx: Context, deps: De
                 expected,
                 found.adjustment,
                 outcome,
+                why,
                 cmd.source,
                 now,
             )

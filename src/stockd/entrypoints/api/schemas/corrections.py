@@ -52,21 +52,22 @@ class CountLineRead(Output):
     short: int | None = Field(
         None,
         description="Units the count found missing that are still held, committed or kept as"
-        " safety stock: on_hand stays that far above the count (only when not blind).",
+        " safety stock: on_hand stays that far above the count (in the answer to a count"
+        " that is not blind; not kept).",
     )
 
     @classmethod
-    def of(cls, x: CountedOutcome | CountLineRecord, blind: bool, why: str = "") -> CountLineRead:
+    def of(cls, x: CountedOutcome | CountLineRecord, blind: bool) -> CountLineRead:
         if isinstance(x, CountedOutcome):
-            sku, outcome, why, short = x.sku, x.outcome, x.why, x.short
+            sku, short = x.sku, x.short
         else:
-            sku, outcome, short = x.key.sku, x.outcome, 0
+            sku, short = x.key.sku, None
         shown = not blind
         return cls(
             sku=sku,
             counted=x.counted,
-            outcome=outcome,
-            why=why,
+            outcome=x.outcome,
+            why=x.why,
             expected=x.expected if shown else None,
             adjustment=x.adjustment if shown else None,
             short=short if shown else None,

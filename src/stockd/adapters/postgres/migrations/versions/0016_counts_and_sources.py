@@ -64,6 +64,7 @@ def upgrade() -> None:
             expected bigint NOT NULL,
             adjustment bigint NOT NULL,
             outcome text NOT NULL CHECK (outcome IN ('applied', 'superseded')),
+            why text NOT NULL,
             source text,
             recorded_at timestamptz NOT NULL,
             FOREIGN KEY (sku, location) REFERENCES levels (sku, location)
