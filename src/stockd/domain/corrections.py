@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from stockd.domain.quantities import LevelKey, Quantities
@@ -68,10 +68,15 @@ class Anchor:
     source: str | None = None
 
     def describe(self) -> str:
-        at = self.effective_at.isoformat()
+        at = rfc3339(self.effective_at)
         if self.kind == "count":
             return f"the count of {self.figure} at {at}"
         return f"{self.source}'s figure of {self.figure} observed at {at}"
+
+
+def rfc3339(at: datetime) -> str:
+    """A time as the API writes it: `2026-11-30T10:00:00Z`."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _latest_first(line: ReportLine) -> tuple[datetime, int, int, str]:

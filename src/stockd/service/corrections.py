@@ -20,6 +20,7 @@ from stockd.domain.corrections import (
     ReportLine,
     governing_policy,
     lowest_on_hand,
+    rfc3339,
     standing,
 )
 from stockd.domain.events import StockCounted
@@ -46,12 +47,12 @@ def check_time(at: datetime, now: datetime, max_age: timedelta, field: str) -> e
     """Why a correction's time is refused, if it is."""
     if at > now:
         return errors.Issue(
-            f"{field} {at.isoformat()} is in the future (now is {now.isoformat()})", field
+            f"{field} {rfc3339(at)} is in the future (now is {rfc3339(now)})", field
         )
     if at < now - max_age:
         hours = int(max_age.total_seconds() // 3600)
         return errors.Issue(
-            f"{field} {at.isoformat()} is more than {hours} hours ago, beyond what stockd"
+            f"{field} {rfc3339(at)} is more than {hours} hours ago, beyond what stockd"
             f" corrects after the fact (STOCKD_CORRECTION_MAX_AGE_HOURS={hours}); count again",
             field,
         )

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from stockd import errors
 from stockd.domain.commands import RecordCount
-from stockd.domain.corrections import Anchor, anchor_of, later_count
+from stockd.domain.corrections import Anchor, anchor_of, later_count, rfc3339
 from stockd.domain.quantities import LevelKey
 from stockd.service import corrections
 from stockd.service.context import Context, Deps
@@ -86,7 +86,7 @@ async def record_count(cmd: RecordCount, uow: UnitOfWork, ctx: Context, deps: De
         )
         applied = anchor is fresh
         why = (
-            f"on_hand is the count as of {cmd.counted_at.isoformat()} plus what moved since"
+            f"on_hand is the count as of {rfc3339(cmd.counted_at)} plus what moved since"
             if applied
             else f"{anchor.describe()} is later, and stands"
         )

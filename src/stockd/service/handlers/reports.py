@@ -7,7 +7,7 @@ from datetime import datetime
 
 from stockd import errors
 from stockd.domain.commands import RegisterSource, ReportStock, SetReportPolicy
-from stockd.domain.corrections import ReportLine, Source, anchor_of, why_standing
+from stockd.domain.corrections import ReportLine, Source, anchor_of, rfc3339, why_standing
 from stockd.service import corrections
 from stockd.service.context import Context, Deps
 from stockd.service.handlers.references import unknown_references
@@ -118,7 +118,7 @@ def _duplicate(index: int, line: ReportLine, on_hand: int) -> LineAnswer:
         line,
         "ignored",
         f"duplicate: {line.source} already reported {line.quantity} for"
-        f" {line.key.sku} at {line.key.location} observed at {line.observed_at.isoformat()}",
+        f" {line.key.sku} at {line.key.location} observed at {rfc3339(line.observed_at)}",
         0,
         on_hand,
     )
