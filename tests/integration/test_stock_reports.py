@@ -19,11 +19,14 @@ from stockd.config import Settings
 from stockd.domain.adjustments import Change
 from stockd.domain.commands import (
     Adjust,
+    Command,
     CountedLine,
     RecordCount,
+    RecordSale,
     RegisterSource,
     ReportStock,
     SetReportPolicy,
+    SkuQuantity,
 )
 from stockd.domain.corrections import Policy, ReportLine, Source
 from stockd.domain.quantities import LevelKey, State
@@ -228,4 +231,29 @@ async def test_concurrent_reports_for_the_same_levels_serialise_without_deadlock
     assert after == before
     expected = oracle(set(sent), Policy.PRIORITY)[1]
     assert [await on_hand(db, s, "prio") for s in ("A", "B", "C")] == [expected] * 3
+    assert (await db.reads.verify()).clean
+
+
+async def test_counts_reports_and_sales_racing_on_one_level_settle_on_the_latest(
+    db: Container,
+) -> None:
+    await prepare(db, ["A"])
+    await receive(db, "A", 50)  # at NOW: before every correction below
+    assert isinstance(db.clock, ManualClock)
+    db.clock.set(NOW + timedelta(minutes=30))
+    later = int((NOW - T0).total_seconds())
+    work: list[Command] = [
+        RecordSale("lww", f"r{i}", (SkuQuantity("A", 1),), f"fp{i}") for i in range(10)
+    ]
+    work += [
+        RecordCount("lww", at(later + 300), (CountedLine("A", 40),), WINDOW, MAX_AGE),
+        report("pos", ("A", "lww", 35, later + 180)),
+        report("market", ("A", "lww", 38, later + 420)),  # the latest correction: it anchors
+        report("3pl", ("A", "lww", 90, later + 60)),
+    ]
+    rng = random.Random(5)
+    rng.shuffle(work)
+    results = await race(len(work), lambda i: db.bus.handle(work[i], ADMIN))
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert await on_hand(db, "A", "lww") == 38 - 10  # the sales came after every correction
     assert (await db.reads.verify()).clean
