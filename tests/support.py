@@ -31,6 +31,7 @@ TABLES = (
     " transfers, transfer_lines, sales, channels, channel_pools, channel_stock, webhooks,"
     " webhook_deliveries, webhook_figures, relay_cursors"
     ", channel_figures_sent"
+    ", count_lines, stock_reports, location_report_policies, report_sources"
 )
 
 

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     rebalance_interval_seconds: float = Field(300.0, gt=0, le=86_400)
     """How often the rebalance worker looks."""
 
+    report_window_seconds: float = Field(300.0, ge=0, le=7 * 86_400)
+    """Stock reports observed within this long of a level's latest one
+    conflict: the `priority` and `conservative` policies choose among them."""
+    correction_max_age_hours: int = Field(168, ge=1, le=24 * 366)
+    """How far back a count's `counted_at` or a report's `observed_at` may lie."""
+
     shutdown_grace_seconds: int = Field(5, ge=1, le=600)
     """On SIGTERM, how long requests still running may take to finish before
     they are cancelled (open event streams end then)."""

@@ -65,7 +65,7 @@ def render() -> str:
         "",
         "A movement names its level (`sku`, `location`) and carries `delta` (the",
         "states that moved) and `after` (every state after it, with `available`);",
-        "`data` is null.",
+        "`data` is null, or holds the fields its type adds (below) that are set.",
         "",
         *table(own_of_movement),
         "",
@@ -74,6 +74,11 @@ def render() -> str:
     ]
     movements = [c for c in EVENT_TYPES.values() if issubclass(c, Movement)]
     lines += [f"| `{c.type}` | {c.summary} |" for c in movements]
+    own_movement = set(documented_fields(Movement))
+    for cls in movements:
+        added = [f for f in documented_fields(cls) if f not in own_movement]
+        if added:
+            lines += ["", f"#### `{cls.type}`: fields in `data`", "", *table(added)]
     lines += [
         "",
         "### Other events",

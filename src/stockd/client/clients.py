@@ -35,6 +35,9 @@ class Api(Generic[T]):
         self.transfers: r.Transfers[T] = r.Transfers(transport)
         self.sales: r.Sales[T] = r.Sales(transport)
         self.events: r.Events[T] = r.Events(transport)
+        self.counts: r.Counts[T] = r.Counts(transport)
+        self.stock_reports: r.StockReports[T] = r.StockReports(transport)
+        self.sources: r.Sources[T] = r.Sources(transport)
 
 
 def _headers(api_key: str | None, extra: Mapping[str, str] | None) -> dict[str, str]:

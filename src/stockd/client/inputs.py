@@ -112,3 +112,19 @@ class PoolIn(TypedDict):
     channel: str
     share_pct: NotRequired[int]
     units: NotRequired[int]
+
+
+class CountLineIn(TypedDict):
+    """A counted SKU: the units found on the shelf."""
+
+    sku: str
+    quantity: int
+
+
+class ReportLineIn(TypedDict):
+    """A figure a source observed; `observed_at` in RFC 3339 with its offset."""
+
+    sku: str
+    location: str
+    quantity: int
+    observed_at: str

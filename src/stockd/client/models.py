@@ -595,3 +595,69 @@ class SaleRead:
 class SalePage:
     items: tuple[SaleRead, ...]
     next_cursor: str | None
+
+
+# -- counts and stock reports -----------------------------------------------------------
+
+ReportPolicy = Literal["last_write_wins", "priority", "conservative"]
+
+
+@dataclass(frozen=True, slots=True)
+class CountLineRead:
+    sku: str
+    counted: int
+    outcome: Literal["applied", "superseded"]
+    why: str
+    expected: int | None = None
+    """None in a blind count's answer."""
+    adjustment: int | None = None
+    short: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CountRead:
+    id: str
+    location: str
+    counted_at: datetime
+    source: str | None
+    recorded_at: datetime
+    lines: tuple[CountLineRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportLineRead:
+    index: int
+    sku: str
+    location: str
+    quantity: int
+    observed_at: datetime
+    outcome: Literal["applied", "ignored", "superseded"]
+    why: str
+    adjustment: int
+    on_hand: int
+
+
+@dataclass(frozen=True, slots=True)
+class StockReportRead:
+    source: str
+    received_at: datetime
+    lines: tuple[ReportLineRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRead:
+    id: str
+    priority: int
+    policy: ReportPolicy
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SourceList:
+    items: tuple[SourceRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPolicyRead:
+    location: str
+    policy: ReportPolicy | None

@@ -19,9 +19,11 @@ from stockd.client.inputs import (
     ChangeIn,
     ChannelUpdate,
     Condition,
+    CountLineIn,
     LineIn,
     LocationUpdate,
     PoolIn,
+    ReportLineIn,
     ShippingCostIn,
     ShipTo,
     SkuUpdate,
@@ -38,6 +40,7 @@ from stockd.client.models import (
     ChannelKind,
     ChannelPage,
     ChannelRead,
+    CountRead,
     DeliveryPage,
     EventPage,
     FeedPage,
@@ -54,6 +57,8 @@ from stockd.client.models import (
     PoolsRead,
     RebalanceReport,
     Replayed,
+    ReportPolicy,
+    ReportPolicyRead,
     ReservationPage,
     ReservationRead,
     ReservationStatus,
@@ -63,6 +68,9 @@ from stockd.client.models import (
     SaleRead,
     SkuPage,
     SkuRead,
+    SourceList,
+    SourceRead,
+    StockReportRead,
     TransferPage,
     TransferRead,
     TransferStatus,
@@ -743,3 +751,80 @@ class Events(Resource[T]):
         )
 
     iter = by_seq(list)
+
+
+def _instant(at: datetime | str) -> str:
+    return at.isoformat() if isinstance(at, datetime) else at
+
+
+class Counts(Resource[T]):
+    @endpoint("POST", "/v1/counts", CountRead)
+    def create(
+        self,
+        location: str,
+        counted_at: datetime | str,
+        lines: Sequence[CountLineIn],
+        *,
+        source: str | None = None,
+        blind: bool | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        """A physical count: on_hand as of `counted_at`, movements since on
+        top (docs/counts-and-reports.md). Blind unless `blind=False`."""
+        body = given(
+            location=location,
+            counted_at=_instant(counted_at),
+            lines=list(lines),
+            source=source,
+            blind=blind,
+        )
+        return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("GET", "/v1/counts/{count_id}", CountRead)
+    def get(self, count_id: str) -> Args:
+        return Args()
+
+
+class StockReports(Resource[T]):
+    @endpoint("POST", "/v1/stock-reports", StockReportRead)
+    def create(
+        self,
+        source: str,
+        lines: Sequence[ReportLineIn],
+        *,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        """Figures a registered source observed; each line is answered
+        `applied`, `ignored` or `superseded`, with why."""
+        return Args(json={"source": source, "lines": list(lines)}, idempotency_key=idempotency_key)
+
+
+class Sources(Resource[T]):
+    @endpoint("POST", "/v1/sources", SourceRead)
+    def create(
+        self,
+        id: str,
+        *,
+        priority: int | None = None,
+        policy: ReportPolicy | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        body = given(id=id, priority=priority, policy=policy)
+        return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("GET", "/v1/sources", SourceList)
+    def list(self) -> Args:
+        return Args()
+
+    @endpoint("GET", "/v1/sources/{source_id}", SourceRead)
+    def get(self, source_id: str) -> Args:
+        return Args()
+
+    @endpoint("GET", "/v1/locations/{location_id}/report-policy", ReportPolicyRead)
+    def location_policy(self, location_id: str) -> Args:
+        return Args()
+
+    @endpoint("PUT", "/v1/locations/{location_id}/report-policy", ReportPolicyRead)
+    def set_location_policy(self, location_id: str, policy: ReportPolicy | None) -> Args:
+        """Override the policy at a location (None: follow the sources)."""
+        return Args(json={"policy": policy})

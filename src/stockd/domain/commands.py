@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from stockd.domain.adjustments import Change
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import Channel, PoolShare
+from stockd.domain.corrections import Policy, ReportLine, Source
 from stockd.domain.geo import Point
 from stockd.domain.webhooks import Webhook
 
@@ -293,3 +295,51 @@ class RelistChannelSkus(Command):
     and SKU, which the channel's webhooks and feed follow."""
 
     relistings: tuple[Relisting, ...]
+
+
+# -- corrections: physical counts and external stock reports --------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CountedLine:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCount(Command):
+    """A physical count at one location: on_hand of each line's SKU was
+    `quantity` at `counted_at` (docs/counts-and-reports.md)."""
+
+    location: str
+    counted_at: datetime
+    lines: tuple[CountedLine, ...]
+    window: timedelta
+    """The report conflict window (for the level's standing report figure)."""
+    max_age: timedelta
+    """How far back `counted_at` may lie."""
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportStock(Command):
+    """Figures an external source observed (`ReportLine.priority` is filled
+    in from the source)."""
+
+    source: str
+    lines: tuple[ReportLine, ...]
+    window: timedelta
+    max_age: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterSource(Command):
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class SetReportPolicy(Command):
+    """Override the report conflict policy at a location (None: stop)."""
+
+    location: str
+    policy: Policy | None

@@ -75,7 +75,26 @@ class StockAdjusted(Movement):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StockCounted(Movement):
     type: ClassVar[str] = "stock.counted"
-    summary: ClassVar[str] = "A count set a state to the counted figure."
+    summary: ClassVar[str] = (
+        "A count set a state to the counted figure: through `POST /v1/adjustments` (now), or"
+        " a physical count or stock report correcting `on_hand` as of `effective_at`"
+        " (`POST /v1/counts`, `POST /v1/stock-reports`; see docs/counts-and-reports.md)."
+    )
+
+    counted: Annotated[
+        int | None, "A count's or report's figure for `on_hand` at `effective_at`."
+    ] = None
+    expected: Annotated[
+        int | None,
+        "What the ledger put in `on_hand` at `effective_at` (on_hand now less the movements"
+        " after it); the adjustment is `delta.on_hand`.",
+    ] = None
+    effective_at: Annotated[
+        datetime | None,
+        "When the figure was true (`counted_at`, `observed_at`); movements after it stay on top."
+        " Absent for counts made through `POST /v1/adjustments`.",
+    ] = None
+    source: Annotated[str | None, "The report source, or the count's `source` if given."] = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -501,10 +520,17 @@ MOVEMENT_FIELDS: frozenset[str] = frozenset(f.name for f in fields(Movement)) - 
 
 
 def details(event: Event) -> dict[str, Any]:
-    """The fields an event type adds to the base (for a movement: none — its
-    key, delta and after have places of their own)."""
+    """The fields an event type adds to the base (for a movement: only those
+    its type adds to `Movement`, when set — its key, delta and after have
+    places of their own)."""
     if isinstance(event, Movement):
-        return {}
+        return {
+            f.name: value
+            for f in fields(event)
+            if f.name not in BASE_FIELDS
+            and f.name not in MOVEMENT_FIELDS
+            and (value := getattr(event, f.name)) is not None
+        }
     return {
         f.name: getattr(event, f.name)
         for f in fields(event)
@@ -532,7 +558,7 @@ def document(seq: int, event: Event) -> dict[str, Any]:
         "after": (
             movement.after.as_dict() | {"available": movement.after.available} if movement else None
         ),
-        "data": None if movement else details(event),
+        "data": (details(event) or None) if movement else details(event),
         "reason": event.reason,
         "reference": event.reference,
         "reservation_id": event.reservation_id,

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.commands import SkuQuantity
+from stockd.domain.corrections import Anchor, Policy, ReportLine, Source
 from stockd.domain.events import Event, Movement
 from stockd.domain.orders import Order, OrderStatus, ReturnCondition
 from stockd.domain.quantities import Level, LevelKey, Quantities
@@ -451,6 +452,9 @@ class UnitOfWork(Protocol):
     @property
     def webhooks(self) -> WebhookRepository: ...
 
+    @property
+    def corrections(self) -> CorrectionRepository: ...
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
@@ -720,3 +724,80 @@ class ChannelFigureStore(Protocol):
         that may have changed the SKU's figures: its own, and those of the
         `wide` types (which may change every SKU's), oldest first."""
         ...
+
+
+# -- corrections: physical counts and external stock reports -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CountLineRecord:
+    """One line of a physical count as recorded."""
+
+    count_id: str
+    key: LevelKey
+    counted_at: datetime
+    counted: int
+    expected: int
+    adjustment: int
+    outcome: str
+    """`applied` (the count now anchors the level) or `superseded`."""
+    why: str
+    source: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRecord:
+    """One report line as received, with the answer it got."""
+
+    line: ReportLine
+    received_at: datetime
+    outcome: str
+    """`applied` or `superseded` (duplicates are not recorded again)."""
+    why: str
+
+
+class CorrectionRepository(Protocol):
+    """Counts, report lines, sources and per-location policies. Every
+    per-level read and write here happens under that level's lock."""
+
+    async def moved_since(self, key: LevelKey, after: datetime) -> int:
+        """The sum of the on_hand deltas of the level's movements after
+        `after`, corrections (counts and reports) left out."""
+        ...
+
+    async def latest_count(self, key: LevelKey) -> Anchor | None:
+        """The level's count with the latest `counted_at`, if any."""
+        ...
+
+    async def add_count_lines(self, lines: Sequence[CountLineRecord]) -> None: ...
+
+    async def count_lines(self, count_id: str) -> list[CountLineRecord]:
+        """The lines of one count, in the order they were given."""
+        ...
+
+    async def report_lines(self, key: LevelKey, window: timedelta) -> list[ReportLine]:
+        """The level's report lines observed within `window` of its latest
+        one, each with its source's priority."""
+        ...
+
+    async def add_report(self, record: ReportRecord) -> bool:
+        """Record a line; False (nothing written) if the same source already
+        reported the same figure for the level at the same `observed_at`."""
+        ...
+
+    async def add_source(self, source: Source) -> bool:
+        """False if a source with that id exists."""
+        ...
+
+    async def sources(self, ids: Collection[str] = ()) -> dict[str, Source]:
+        """The sources with these ids; every source when `ids` is empty."""
+        ...
+
+    async def set_location_policy(
+        self, location: str, policy: Policy | None, now: datetime
+    ) -> None:
+        """Override (or, with None, stop overriding) the policy at a location."""
+        ...
+
+    async def location_policies(self, locations: Collection[str]) -> dict[str, Policy]: ...

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from stockd import errors
+from stockd.adapters.memory.corrections import CorrectionData
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import (
     BYPASS,
@@ -54,6 +55,8 @@ class MemoryData:
     webhooks: dict[str, tuple[Webhook, str]] = field(default_factory=dict)
     """Subscriptions and their secrets (the fake keeps no outbox: delivery
     needs PostgreSQL)."""
+    corrections: CorrectionData = field(default_factory=CorrectionData)
+    """Counts, report lines, sources and per-location report policies."""
 
     def copy(self) -> MemoryData:
         return MemoryData(
@@ -72,6 +75,7 @@ class MemoryData:
             dict(self.pools),
             dict(self.outstanding),
             dict(self.webhooks),
+            self.corrections.copy(),
         )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from stockd.adapters.memory.corrections import MemoryCorrections
 from stockd.adapters.memory.state import (
     MemoryApiKeys,
     MemoryCatalog,
@@ -77,6 +78,7 @@ class MemoryUnitOfWork:
     keys: MemoryApiKeys
     channels: MemoryChannels
     webhooks: MemoryWebhooks
+    corrections: MemoryCorrections
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
@@ -96,6 +98,7 @@ class MemoryUnitOfWork:
         self.keys = MemoryApiKeys(self.work)
         self.channels = MemoryChannels(self.work)
         self.webhooks = MemoryWebhooks(self.work)
+        self.corrections = MemoryCorrections(self.work.corrections, self.work.events)
         return self
 
     async def __aexit__(
@@ -118,6 +121,7 @@ class MemoryUnitOfWork:
         self.ledger.s = self.idempotency.s = self.work
         self.orders.s = self.transfers.s = self.sales.s = self.keys.s = self.work
         self.channels.s = self.webhooks.s = self.work
+        self.corrections.d, self.corrections.events = self.work.corrections, self.work.events
 
 
 def _overdue(state: MemoryData, now: datetime) -> dict[LevelKey, int]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields
+from datetime import datetime
 from typing import Any, get_origin
 
 import orjson
@@ -70,7 +71,7 @@ def record(e: Event) -> tuple[Any, ...]:
             *(getattr(e.delta, c) for c in COUNTERS),
             *(getattr(e.after, c) for c in COUNTERS),
             *base,
-            None,
+            orjson.dumps(extra).decode() if (extra := details(e)) else None,
         )
     return (
         e.type,
@@ -87,11 +88,15 @@ def event(row: Row) -> Event:
     cls = EVENT_TYPES[row["type"]]
     base = {c: row[c] for c in BASE_COLUMNS}
     if issubclass(cls, Movement):
+        extra = orjson.loads(row["data"]) if row["data"] is not None else {}
+        if "effective_at" in extra:  # the one time a movement's data carries
+            extra["effective_at"] = datetime.fromisoformat(extra["effective_at"])
         return cls(
             key=LevelKey(row["sku"], row["location"]),
             delta=quantities(row, "d_"),
             after=quantities(row),
             **base,
+            **extra,
         )
     data = orjson.loads(row["data"]) if row["data"] is not None else {}
     own = {f.name: f for f in documented_fields(cls)}

@@ -12,6 +12,7 @@ from asyncpg.pool import PoolConnectionProxy
 from stockd import errors
 from stockd.adapters.postgres.catalog import PostgresCatalog
 from stockd.adapters.postgres.channels import PostgresChannels
+from stockd.adapters.postgres.corrections import PostgresCorrections
 from stockd.adapters.postgres.idempotency import PostgresIdempotencyStore
 from stockd.adapters.postgres.keys import PostgresApiKeys
 from stockd.adapters.postgres.ledger import PostgresLedger
@@ -47,6 +48,7 @@ class PostgresUnitOfWork:
     keys: PostgresApiKeys
     channels: PostgresChannels
     webhooks: PostgresWebhooks
+    corrections: PostgresCorrections
 
     def __init__(
         self,
@@ -80,6 +82,7 @@ class PostgresUnitOfWork:
         self.keys = PostgresApiKeys(conn)
         self.channels = PostgresChannels(conn)
         self.webhooks = PostgresWebhooks(conn)
+        self.corrections = PostgresCorrections(conn)
         return self
 
     async def __aexit__(

@@ -18,6 +18,7 @@ from stockd.entrypoints.api.routes import (
     catalog,
     channel_drift,
     channels,
+    corrections,
     events,
     health,
     metrics,
@@ -128,6 +129,7 @@ def create_app(
         transfers,
         events,
         webhooks,
+        corrections,
     ):
         app.include_router(module.router)
     app.add_middleware(RequestEdge, api=app, max_body_bytes=max_body_bytes)

@@ -14,7 +14,7 @@ from stockd.service.context import Context, Deps
 from stockd.service.handlers.references import unknown_references
 from stockd.service.ports import UnitOfWork
 
-_EVENT = {
+_EVENT: dict[ChangeKind, type[Movement]] = {
     ChangeKind.ADJUSTED: StockAdjusted,
     ChangeKind.COUNTED: StockCounted,
     ChangeKind.MOVED: StockMoved,

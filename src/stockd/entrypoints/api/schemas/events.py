@@ -26,7 +26,8 @@ class EventRead(Output):
         description="Movements: every state after the change, and `available`; else null."
     )
     data: dict[str, Any] | None = Field(
-        description="Other events: the fields their type adds; null for movements."
+        description="The fields the event's type adds (docs/events.md); for movements null,"
+        " except a correction's `stock.counted` (counted, expected, effective_at, source)."
     )
     reason: str | None
     reference: str | None
