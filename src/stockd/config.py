@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     events_source: str = Field("/stockd", min_length=1, max_length=200)
     """The CloudEvents `source` of every event the relay publishes (a URI reference)."""
 
+    log_format: Literal["auto", "text", "json"] = "auto"
+    """`text` (one readable line per record), `json` (one JSON object per
+    line, with the request id) or `auto`: text on a terminal, else JSON."""
+
     @model_validator(mode="after")
     def _safe(self) -> Self:
         # Each message starts with the setting to change (the CLI prints it as is).
