@@ -9,6 +9,7 @@ Three sources (docs/operations.md, Monitoring, lists every metric):
   units oversold, the last reconciliation's discrepancy rate), read from
   PostgreSQL at most once a second; absent while it does not answer, and
   `stockd_store_up` says so;
+- whether each dependency `/readyz` checks answers (`stockd_dependency_up`);
 - the read caches' figures (hit ratio, fallbacks, invalidation lag,
   docs/caching.md) of the process that answers (they carry its `pid`)."""
 
@@ -29,6 +30,7 @@ from starlette.responses import Response
 
 from stockd.adapters.prometheus import exposition, sample_pool
 from stockd.entrypoints.api.deps import AppContainer
+from stockd.service import readiness
 from stockd.service.ports import StoreFigures
 from stockd.service.read_cache import LAG_BUCKETS, ReadCache
 
@@ -159,6 +161,24 @@ class StoreCollector:
             )
 
 
+class ReadinessCollector:
+    """Each dependency `/readyz` checks: 1 if it answered at this scrape."""
+
+    def __init__(self, checks: list[readiness.Check]) -> None:
+        self.checks = checks
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "stockd_dependency_up",
+            "1 if the dependency answered its readiness check at this scrape, else 0"
+            " (required: the node is not ready without it).",
+            labels=["dependency", "required"],
+        )
+        for c in self.checks:
+            family.add_metric([c.name, str(c.required).lower()], 1.0 if c.ok else 0.0)
+        yield family
+
+
 def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
     family = GaugeMetricFamily(name, doc)
     family.add_metric([], float(value))
@@ -174,6 +194,9 @@ def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
 async def metrics(container: AppContainer) -> Response:
     """The node's figures in the Prometheus text format (no API key)."""
     figures = await container.figures.get() if container.figures is not None else None
+    checks = await readiness.check_all(container.dependencies, within=1.0)
     sample_pool(container.pool)
-    body = exposition(StoreCollector(figures), CacheCollector(container.cache))
+    body = exposition(
+        StoreCollector(figures), ReadinessCollector(checks), CacheCollector(container.cache)
+    )
     return Response(body, media_type=CONTENT_TYPE_LATEST)
