@@ -161,6 +161,9 @@ def test_metrics_show_exactly_what_a_scripted_workload_did(
         assert busy is not None
         assert idle is not None
         assert busy + idle >= 1
+        for dependency, required in (("database", "true"), ("redis", "false"), ("nats", "false")):
+            labels = {"dependency": dependency, "required": required}
+            assert value(after, "stockd_dependency_up", **labels) == 1, dependency
         reads = series(after, "stockd_cache_reads_total")
         assert reads, "the read caches' figures are still there"
 
@@ -263,6 +266,10 @@ def test_readyz_reports_a_dependency_that_is_down(pg_server_url: str, tmp_path: 
             assert checks[name]["required"] is False
             assert checks[name]["detail"]
             assert checks[name]["seconds"] < 5
+        figures = scrape(server)
+        assert value(figures, "stockd_dependency_up", dependency="redis", required="false") == 0
+        assert value(figures, "stockd_dependency_up", dependency="nats", required="false") == 0
+        assert value(figures, "stockd_dependency_up", dependency="database", required="true") == 1
 
 
 def test_one_scrape_shows_every_process_of_a_node(pg_server_url: str, tmp_path: Path) -> None:
