@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import re
 import time
 
@@ -38,7 +39,10 @@ safe to print)."""
 
 
 def new_request_id() -> str:
-    return os.urandom(8).hex()
+    """16 hex digits: unique enough to find a request's lines, and cheap
+    (an id names a request, it guards nothing: no need for the OS's
+    randomness, three times slower)."""
+    return f"{random.getrandbits(64):016x}"
 
 
 def route_of(scope: Scope) -> str:
