@@ -15,6 +15,7 @@ Three sources (docs/operations.md, Monitoring, lists every metric):
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 
@@ -29,6 +30,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.responses import Response
 
 from stockd.adapters.prometheus import exposition, sample_pool
+from stockd.bootstrap import Container
 from stockd.entrypoints.api.deps import AppContainer
 from stockd.service import readiness
 from stockd.service.ports import StoreFigures
@@ -179,6 +181,10 @@ class ReadinessCollector:
         yield family
 
 
+async def _figures(container: Container) -> StoreFigures | None:
+    return None if container.figures is None else await container.figures.get()
+
+
 def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
     family = GaugeMetricFamily(name, doc)
     family.add_metric([], float(value))
@@ -193,8 +199,10 @@ def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
 )
 async def metrics(container: AppContainer) -> Response:
     """The node's figures in the Prometheus text format (no API key)."""
-    figures = await container.figures.get() if container.figures is not None else None
-    checks = await readiness.check_all(container.dependencies, within=1.0)
+    # Both at once: while the database does not answer, a scrape takes ~1 s.
+    figures, checks = await asyncio.gather(
+        _figures(container), readiness.check_all(container.dependencies, within=1.0)
+    )
     sample_pool(container.pool)
     body = exposition(
         StoreCollector(figures), ReadinessCollector(checks), CacheCollector(container.cache)
