@@ -51,8 +51,10 @@ def route_of(scope: Scope) -> str:
     if route is not None:
         return str(getattr(route, "path_format", None) or route.path)
     endpoint = scope.get("endpoint")
-    if endpoint is not None:  # a Starlette route (pages): a fixed path of its own
-        return str(scope.get("root_path", "")) + str(scope["path"])
+    if endpoint is not None:  # a Starlette route (the pages): rare, so looked up
+        for candidate in getattr(scope.get("app"), "routes", ()):
+            if getattr(candidate, "endpoint", None) is endpoint:
+                return str(getattr(candidate, "path_format", None) or candidate.path)
     return UNMATCHED
 
 
