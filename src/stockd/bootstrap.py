@@ -166,8 +166,6 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         cache.committed(events)
         count_committed(events)
 
-    maintenance = PostgresMaintenance(pool)
-
     return Container(
         settings=settings,
         clock=clock,
@@ -177,7 +175,7 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         reads=reads,
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
-        maintenance=maintenance,
+        maintenance=PostgresMaintenance(pool),
         availability=availability,
         watch=watch,
         cache=cache,
@@ -288,12 +286,12 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
         reads=(reads := MemoryReadModel(store)),
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
-        maintenance=(maintenance := MemoryMaintenance(store)),
+        maintenance=MemoryMaintenance(store),
         availability=AvailabilityReader(reads, clock),
         watch=store.watch,
         cache=read_cache(settings, reads, store.watch, clock),
         figures=CachedFigures(MemoryFigures(store)),
-        dependencies=dependencies(settings, _memory_ping(maintenance)),
+        dependencies=dependencies(settings, _memory_ping(MemoryMaintenance(store))),
     )
 
 
