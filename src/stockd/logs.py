@@ -3,9 +3,9 @@ id of the request it was written for.
 
 `STOCKD_LOG_FORMAT` chooses: `text` (`LEVEL logger: message`), `json` (one
 JSON object per line: time, level, logger, message, request_id, and the
-access log's method, route, status and duration_ms), or `auto` (the
-default: text when stderr is a terminal, JSON otherwise — a log collector
-reads JSON, a person at a terminal reads text).
+access log's method, route, path, status, duration_ms and client), or
+`auto` (the default: text when stderr is a terminal, JSON otherwise — a log
+collector reads JSON, a person at a terminal reads text).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import orjson
 REQUEST_ID: ContextVar[str | None] = ContextVar("stockd_request_id", default=None)
 """The id of the HTTP request being answered (set by the API's middleware)."""
 
-ACCESS_FIELDS = ("method", "route", "path", "status", "duration_ms")
+ACCESS_FIELDS = ("method", "route", "path", "status", "duration_ms", "client")
 """What an access log record carries besides its message (`extra=`)."""
 
 Format = Literal["auto", "text", "json"]

@@ -237,6 +237,7 @@ def test_every_answer_names_its_request_in_a_header_problems_and_json_logs(
         assert line["path"] == "/v1/reservations/res_nope"
         assert line["status"] == 404
         assert line["duration_ms"] >= 0
+        assert line["client"] == "127.0.0.1"
         assert line["time"].endswith("+00:00")
         [line] = access(made.headers["x-request-id"])
         assert (line["route"], line["status"]) == ("/v1/reservations", 422)

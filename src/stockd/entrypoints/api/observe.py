@@ -109,6 +109,7 @@ class RequestObserver:
         timer.observe(seconds)
         if access.isEnabledFor(logging.INFO):
             duration_ms = round(seconds * 1000, 3)
+            client = scope.get("client")
             access.info(
                 "%s %s %d %.1fms",
                 method,
@@ -121,6 +122,7 @@ class RequestObserver:
                     "path": scope["path"],
                     "status": status,
                     "duration_ms": duration_ms,
+                    "client": client[0] if client else None,
                 },
             )
 
