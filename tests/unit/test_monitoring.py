@@ -25,6 +25,7 @@ from stockd.domain.quantities import LevelKey, Quantities
 from stockd.entrypoints.api.app import create_app
 from stockd.service.monitoring import CachedFigures
 from stockd.service.ports import StoreFigures
+from stockd.service.readiness import Dependency, check_all
 from tests.support import ADMIN, T0, seed
 
 
@@ -132,3 +133,38 @@ async def test_a_scrape_while_the_store_is_down_still_answers_without_its_figure
     figures = await scrape(up)
     assert figures["stockd_store_up"] == 1
     assert figures["stockd_units_oversold"] == 0
+
+
+async def test_readyz_is_503_while_a_required_dependency_is_down() -> None:
+    async def refused() -> str:
+        raise ConnectionRefusedError("connection refused")
+
+    async def answers() -> str:
+        return "PONG"
+
+    async def hangs() -> str:
+        await asyncio.sleep(10)
+        return "late"
+
+    container = build_in_memory(Settings(_env_file=None))  # type: ignore[call-arg]
+    down = dataclasses.replace(
+        container,
+        dependencies=(
+            Dependency("database", True, refused),
+            Dependency("redis", False, answers),
+        ),
+    )
+    app = create_app(down, workers=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        r = await client.get("/readyz")
+    assert r.status_code == 503
+    body = r.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"]["status"] == "down"
+    assert "ConnectionRefusedError" in body["checks"]["database"]["detail"]
+    assert body["checks"]["redis"]["status"] == "ok"
+
+    [slow] = await check_all([Dependency("nats", False, hangs)], within=0.05)
+    assert (slow.ok, slow.detail) == (False, "no answer within 0.05s")
