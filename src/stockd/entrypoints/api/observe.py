@@ -32,6 +32,9 @@ from stockd.logs import REQUEST_ID
 access = logging.getLogger("stockd.access")
 
 UNMATCHED = "unmatched"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods labelled as sent; any other is labelled `OTHER` (a label value
+a client chooses must come from a fixed set)."""
 REQUEST_ID_PATTERN = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
 """An incoming `X-Request-Id` is kept if it is 1-128 of these characters
 (else a fresh one is made: a header a log line or problem carries must be
@@ -95,7 +98,8 @@ class RequestObserver:
             REQUEST_ID.reset(token)
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
-        method: str = scope["method"]
+        sent: str = scope["method"]
+        method = sent if sent in METHODS else "OTHER"
         route = route_of(scope)
         counter = self._counters.get((method, route, status))
         if counter is None:
@@ -112,12 +116,12 @@ class RequestObserver:
             client = scope.get("client")
             access.info(
                 "%s %s %d %.1fms",
-                method,
+                sent,
                 scope["path"],
                 status,
                 duration_ms,
                 extra={
-                    "method": method,
+                    "method": sent,
                     "route": route,
                     "path": scope["path"],
                     "status": status,
