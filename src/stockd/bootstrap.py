@@ -10,9 +10,11 @@ from typing import Any
 
 import asyncpg
 
+from stockd.adapters import probes
 from stockd.adapters.clock import SystemClock
 from stockd.adapters.nats.jetstream import JetStreamPublisher, StreamSettings
 from stockd.adapters.postgres.channel_figures import PostgresChannelFigures
+from stockd.adapters.postgres.figures import PostgresFigures
 from stockd.adapters.postgres.keys import PostgresApiKeyStore
 from stockd.adapters.postgres.leadership import PostgresLeadership
 from stockd.adapters.postgres.maintenance import PostgresMaintenance
@@ -22,6 +24,7 @@ from stockd.adapters.postgres.relay_cursors import PostgresRelayCursors
 from stockd.adapters.postgres.uow import PostgresUnitOfWorkFactory
 from stockd.adapters.postgres.watch import PostgresLedgerAnnouncer, PostgresLedgerWatch
 from stockd.adapters.postgres.webhooks import PostgresWebhookStore
+from stockd.adapters.prometheus import PrometheusHoldMetrics, count_committed
 from stockd.adapters.redis_cache import RedisSharedCache
 from stockd.adapters.webhook_http import HttpWebhookSender
 from stockd.config import Settings
@@ -34,16 +37,19 @@ from stockd.service.context import Deps
 from stockd.service.group_commit import ReservationGroupCommit
 from stockd.service.handlers import HANDLERS
 from stockd.service.maintenance import Maintenance
-from stockd.service.messagebus import MessageBus
+from stockd.service.messagebus import Executor, MessageBus
+from stockd.service.monitoring import CachedFigures, CountedHolds
 from stockd.service.ports import (
     ChannelFigureStore,
     Clock,
+    HoldMetrics,
     LedgerWatch,
     SharedCache,
     UnitOfWorkFactory,
 )
 from stockd.service.queries import AvailabilityReader, ReadModel
 from stockd.service.read_cache import ReadCache
+from stockd.service.readiness import Dependency, Probe
 from stockd.service.rebalancing import RebalancePolicy
 from stockd.service.relay import Relay, RelayPolicy
 from stockd.service.webhooks import Policy, Webhooks
@@ -71,6 +77,10 @@ class Container:
     """The PostgreSQL it was built over (None over the in-memory fakes)."""
     channel_drift: ChannelDrifts | None = None
     """What channels were sent against what stockd computes (channel drift)."""
+    figures: CachedFigures | None = None
+    """The store's figures for `/metrics` (read at most once a second)."""
+    dependencies: tuple[Dependency, ...] = ()
+    """What `/readyz` checks."""
 
     async def close(self) -> None:
         if self.webhooks is not None:
@@ -106,23 +116,32 @@ def deps_for(settings: Settings, clock: Clock) -> Deps:
     )
 
 
-def message_bus(uow: UnitOfWorkFactory, settings: Settings, clock: Clock) -> MessageBus:
+def message_bus(
+    uow: UnitOfWorkFactory,
+    settings: Settings,
+    clock: Clock,
+    metrics: HoldMetrics | None = None,
+) -> MessageBus:
     """The bus with every handler, and group commit for reservations (unless
-    `group_commit_max_batch` is 1: each hold is then a transaction of its own)."""
+    `group_commit_max_batch` is 1: each hold is then a transaction of its own);
+    with `metrics`, hold refusals and batch sizes are reported to it."""
     deps = deps_for(settings, clock)
     bus = MessageBus(uow, deps, HANDLERS)
+    holds: Executor | None = None
     if settings.group_commit_max_batch > 1:
-        bus.execute_with(
-            Reserve,
-            ReservationGroupCommit(
-                bus,
-                uow,
-                deps,
-                max_batch=settings.group_commit_max_batch,
-                max_wait=settings.group_commit_wait_ms / 1000,
-                in_flight=settings.group_commit_in_flight,
-            ),
+        holds = ReservationGroupCommit(
+            bus,
+            uow,
+            deps,
+            max_batch=settings.group_commit_max_batch,
+            max_wait=settings.group_commit_wait_ms / 1000,
+            in_flight=settings.group_commit_in_flight,
+            metrics=metrics,
         )
+    if metrics is not None:
+        holds = CountedHolds(holds or bus.run, metrics)
+    if holds is not None:
+        bus.execute_with(Reserve, holds)
     return bus
 
 
@@ -156,11 +175,14 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
     def committed(events: Sequence[Event]) -> None:
         announcer.committed()
         cache.committed(events)
+        count_committed(events)
 
     container = Container(
         settings=settings,
         clock=clock,
-        bus=message_bus(PostgresUnitOfWorkFactory(pool, committed), settings, clock),
+        bus=message_bus(
+            PostgresUnitOfWorkFactory(pool, committed), settings, clock, PrometheusHoldMetrics()
+        ),
         reads=reads,
         keys=keys,
         auth=Authenticator(keys, settings.auth_cache_seconds),
@@ -175,6 +197,8 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         ),
         closers=(webhook_store, sender, *([shared] if shared is not None else [])),
         database_url=url,
+        figures=CachedFigures(PostgresFigures(pool)),
+        dependencies=dependencies(settings, probes.database(pool), shared),
     )
     container.channel_drift = channel_drifts(container, PostgresChannelFigures(pool))
     return container
@@ -190,6 +214,19 @@ def channel_drifts(container: Container, store: ChannelFigureStore) -> ChannelDr
         container.clock,
         container.settings.channel_drift_grace_seconds,
     )
+
+
+def dependencies(
+    settings: Settings, database: Probe, shared: RedisSharedCache | None = None
+) -> tuple[Dependency, ...]:
+    """What `/readyz` checks: the database (required), Redis and NATS when
+    they are set (reported, not required: docs/operations.md, Readiness)."""
+    found = [Dependency("database", True, database)]
+    if shared is not None:
+        found.append(Dependency("redis", False, probes.redis(shared)))
+    if settings.nats_url:
+        found.append(Dependency("nats", False, probes.nats(settings.nats_url)))
+    return tuple(found)
 
 
 def read_cache(
@@ -263,6 +300,7 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
         MemoryStore,
     )
     from stockd.adapters.memory.channel_figures import MemoryChannelFigures
+    from stockd.adapters.memory.monitoring import MemoryFigures
 
     clock = clock or SystemClock()
     store = MemoryStore()
@@ -278,6 +316,16 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
         availability=AvailabilityReader(reads, clock),
         watch=store.watch,
         cache=read_cache(settings, reads, store.watch, clock),
+        figures=CachedFigures(MemoryFigures(store)),
+        dependencies=dependencies(settings, _memory_ping(MemoryMaintenance(store))),
     )
     container.channel_drift = channel_drifts(container, MemoryChannelFigures(store))
     return container
+
+
+def _memory_ping(maintenance: Maintenance) -> Probe:
+    async def probe() -> str:
+        await maintenance.ping()
+        return "in memory"
+
+    return probe

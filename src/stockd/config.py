@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     """A channel's figure that differs from stockd's for less long than this
     (since the first ledger change it has not been sent) is not drift yet:
     webhooks and feed polls need time to deliver it."""
+    log_format: Literal["auto", "text", "json"] = "auto"
+    """`text` (one readable line per record), `json` (one JSON object per
+    line, with the request id) or `auto`: text on a terminal, else JSON."""
 
     @model_validator(mode="after")
     def _safe(self) -> Self:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -85,12 +85,17 @@ async def counted(
 
 @contextmanager
 def serving_nodes(
-    pg_server_url: str, home: Path, prefix: str, count: int, **settings: str
+    pg_server_url: str,
+    home: Path,
+    prefix: str,
+    count: int,
+    args: Sequence[str] = (),
+    **settings: str,
 ) -> Iterator[list[LiveServer]]:
     """`count` `stockd serve` processes (nodes) in subprocesses, on one
     database of their own, each with its workers and its own STOCKD_HOME
-    (and these `STOCKD_*` settings); every node is stopped and the database
-    dropped however the block ends."""
+    (and these `STOCKD_*` settings, and these arguments of serve); every
+    node is stopped and the database dropped however the block ends."""
     url = asyncio.run(create_database(pg_server_url, prefix))
     admin = "sk_e2e_" + secrets.token_urlsafe(24)
     started: list[LiveServer] = []
@@ -106,7 +111,7 @@ def serving_nodes(
                 **settings,
             )
             log = own / "serve.log"
-            process, base = start(env, log)
+            process, base = start(env, log, args=args)
             started.append(LiveServer(base, admin, url, process, log))
         yield started
     finally:

@@ -15,7 +15,7 @@ from stockd.adapters.clock import ManualClock
 from stockd.bootstrap import Container
 from tests.e2e.conftest import Api
 
-STANDARD = {"type", "title", "status", "detail", "code", "instance"}
+STANDARD = {"type", "title", "status", "detail", "code", "instance", "request_id"}
 ISSUE = {"index", "field", "detail"}
 ITEM = {"index", "code", "detail"}
 SHORT = {"sku", "location", "requested", "available", "short"}

@@ -37,7 +37,7 @@ from stockd.service.batching import Gather
 from stockd.service.context import Context, Deps
 from stockd.service.handlers.reserve_batch import Request, reserve_batch
 from stockd.service.messagebus import Idempotency, IdempotentReply, MessageBus, Render
-from stockd.service.ports import UnitOfWorkFactory
+from stockd.service.ports import HoldMetrics, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,10 @@ class ReservationGroupCommit:
         max_batch: int = 64,
         max_wait: float = 0.001,
         in_flight: int = 2,
+        metrics: HoldMetrics | None = None,
     ) -> None:
         self.bus = bus
+        self.metrics = metrics
         self.uow = uow
         self.deps = deps
         self._gather: Gather[Pending, Any] = Gather(
@@ -81,6 +83,8 @@ class ReservationGroupCommit:
     async def _run_batch(self, batch: list[Pending]) -> list[Any]:
         """One outcome per request, in order: a Reservation, an
         IdempotentReply, or the exception it would have raised."""
+        if self.metrics is not None:
+            self.metrics.batch(len(batch))
         outcomes: list[Any] = [None] * len(batch)
         alone: list[int] = []
         # Keyed holds claim their keys in the transaction of the change: they

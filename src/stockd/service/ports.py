@@ -801,3 +801,39 @@ class CorrectionRepository(Protocol):
         ...
 
     async def location_policies(self, locations: Collection[str]) -> dict[str, Policy]: ...
+
+
+class HoldMetrics(Protocol):
+    """What the hold path tells monitoring (docs/operations.md, Monitoring):
+    a refusal by its problem code, and the size of each group-committed
+    batch. Holds granted and expired are counted from the events a commit
+    wrote, not here."""
+
+    def refused(self, code: str) -> None: ...
+
+    def batch(self, size: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoreFigures:
+    """The figures monitoring reads from the store at scrape time."""
+
+    ledger_head: int
+    """The ledger's highest `seq`."""
+    relay_cursors: Mapping[str, int]
+    """Each relay's cursor (the `seq` it has published up to)."""
+    webhook_cursors: Mapping[str, int]
+    """Each active webhook's cursor (the `seq` it has recorded deliveries up to)."""
+    deliveries: Mapping[tuple[str, str], int]
+    """Webhook deliveries not yet delivered, by (webhook id, status):
+    `pending`, `failed` (awaiting a retry) and `dead` (dead letters)."""
+    oversold_units: int
+    """Units below the floor their levels allow, summed over every level (always 0)."""
+    discrepancy_rate: float | None
+    """The discrepancy rate of the last finished reconciliation (None: none yet)."""
+
+
+class StoreFigureReader(Protocol):
+    """Reads `StoreFigures` (a few cheap queries)."""
+
+    async def figures(self) -> StoreFigures: ...

@@ -14,6 +14,7 @@ from stockd.bootstrap import Container
 from stockd.entrypoints import dashboard
 from stockd.entrypoints.api import docs, lean, problems
 from stockd.entrypoints.api.edge import RequestEdge
+from stockd.entrypoints.api.observe import RequestObserver, sample_pool_every
 from stockd.entrypoints.api.routes import (
     catalog,
     channel_drift,
@@ -82,6 +83,7 @@ def create_app(
         if served.settings.cache_ttl_seconds > 0:
             # Every process that answers reads invalidates its own cache.
             tasks.append(asyncio.create_task(served.cache.run(), name="stockd-cache"))
+        tasks.append(asyncio.create_task(sample_pool_every(served.pool), name="stockd-pool-use"))
         try:
             yield
         finally:
@@ -133,4 +135,6 @@ def create_app(
     ):
         app.include_router(module.router)
     app.add_middleware(RequestEdge, api=app, max_body_bytes=max_body_bytes)
+    # Outermost: request ids, figures and the access log for every answer.
+    app.add_middleware(RequestObserver)
     return app

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from stockd import errors
+from stockd.logs import REQUEST_ID
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,9 @@ def problem(
     headers: dict[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> Response:
-    """A problem document; `extra` members never override the standard ones."""
+    """A problem document; `extra` members never override the standard ones.
+    It names the request it answers (`request_id`, as in `X-Request-Id`)."""
+    request_id = REQUEST_ID.get()
     body = {
         **(extra or {}),
         "type": f"urn:stockd:problem:{code}",
@@ -64,6 +67,7 @@ def problem(
         "detail": detail,
         "code": code,
         **({"instance": instance} if instance else {}),
+        **({"request_id": request_id} if request_id else {}),
     }
     return Response(
         orjson.dumps(body, default=_member, option=orjson.OPT_PASSTHROUGH_DATETIME),

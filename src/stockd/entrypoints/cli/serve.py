@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from typing import Annotated, Any
@@ -13,9 +14,10 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
-from stockd import __version__
+from stockd import __version__, logs
 from stockd.adapters.embedded import EmbeddedPostgres
 from stockd.adapters.postgres import migrate
+from stockd.adapters.prometheus import MULTIPROC_ENV
 from stockd.bootstrap import Container, build
 from stockd.config import Settings
 from stockd.entrypoints.cli import lifeline
@@ -90,9 +92,7 @@ def worker(
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level, settings.log_format)
     if settings.log_level != "debug":
         # Alembic narrates every start ("Context impl PostgresqlImpl."); the
         # start-up line gives the schema revision instead.
@@ -140,6 +140,13 @@ def _serve_processes(
 ) -> None:
     os.environ["STOCKD_DATABASE_URL"] = url
     os.environ["STOCKD_API_RUNS_WORKERS"] = "0"
+    # Every process of this serve writes its figures here, and a scrape of
+    # any of them reads them all (stockd.adapters.prometheus); created fresh,
+    # removed at exit.
+    figures = settings.home.resolve() / "run" / f"metrics-{os.getpid()}"
+    shutil.rmtree(figures, ignore_errors=True)
+    figures.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(figures)
     background = (
         subprocess.Popen([sys.executable, "-m", "stockd", "worker", "all", "--end-with-parent"])
         if workers
@@ -148,13 +155,18 @@ def _serve_processes(
     try:
         _uvicorn("stockd.entrypoints.cli.served_asgi:app", settings, host, port, processes)
     finally:
-        if background is not None:
-            background.terminate()
-            try:
-                background.wait(10)
-            except subprocess.TimeoutExpired:
-                background.kill()
-                background.wait()
+        _stop_background(background)
+        shutil.rmtree(figures, ignore_errors=True)
+
+
+def _stop_background(background: subprocess.Popen[bytes] | None) -> None:
+    if background is not None:
+        background.terminate()
+        try:
+            background.wait(10)
+        except subprocess.TimeoutExpired:
+            background.kill()
+            background.wait()
 
 
 def _uvicorn(app: Any, settings: Settings, host: str, port: int, processes: int = 1) -> None:
@@ -164,9 +176,13 @@ def _uvicorn(app: Any, settings: Settings, host: str, port: int, processes: int 
         port=port,
         workers=processes if processes > 1 else None,
         log_level=settings.log_level,
+        # Logging is stockd's (`stockd.logs`): uvicorn's records go through
+        # its handler, and the access log is RequestObserver's (with the
+        # route, the duration and the request id).
+        log_config=None,
         loop="uvloop",
         http="httptools",
-        access_log=settings.log_level in ("debug", "info", "trace"),
+        access_log=False,
         proxy_headers=False,
         # Open event streams never finish by themselves: without a bound,
         # shutting down would wait for their clients to leave.

@@ -1,16 +1,25 @@
-"""`GET /metrics`: the process's figures in the Prometheus text format.
+"""`GET /metrics`: the node's figures in the Prometheus text format.
 
-For now the read caches' figures (hit ratio, fallbacks, invalidation lag,
-docs/caching.md); each API process answers for itself (with `serve -p N`,
-a scrape reaches one of them: the figures carry its `pid`)."""
+Three sources (docs/operations.md, Monitoring, lists every metric):
+
+- the node's counters and histograms (`stockd.adapters.prometheus`):
+  requests, holds, group-commit batches, pool use — every process's, with
+  `serve -p N` (multiprocess mode);
+- the store's figures (ledger head, relay and webhook lag, deliveries,
+  units oversold, the last reconciliation's discrepancy rate), read from
+  PostgreSQL at most once a second; absent while it does not answer, and
+  `stockd_store_up` says so;
+- whether each dependency `/readyz` checks answers (`stockd_dependency_up`);
+- the read caches' figures (hit ratio, fallbacks, invalidation lag,
+  docs/caching.md) of the process that answers (they carry its `pid`)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 
 from fastapi import APIRouter
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -20,7 +29,11 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.responses import Response
 
+from stockd.adapters.prometheus import exposition, sample_pool
+from stockd.bootstrap import Container
 from stockd.entrypoints.api.deps import AppContainer
+from stockd.service import readiness
+from stockd.service.ports import StoreFigures
 from stockd.service.read_cache import LAG_BUCKETS, ReadCache
 
 router = APIRouter(tags=["health"])
@@ -93,6 +106,91 @@ def _counter(name: str, doc: str, pid: str, value: int) -> CounterMetricFamily:
     return family
 
 
+class StoreCollector:
+    """The store's figures (None: the store did not answer)."""
+
+    def __init__(self, figures: StoreFigures | None) -> None:
+        self.figures = figures
+
+    def collect(self) -> Iterator[Metric]:
+        f = self.figures
+        up = GaugeMetricFamily(
+            "stockd_store_up", "1 if the store's figures could be read at this scrape, else 0."
+        )
+        up.add_metric([], 1.0 if f is not None else 0.0)
+        yield up
+        if f is None:
+            return
+        yield _gauge("stockd_ledger_head_seq", "The ledger's highest seq.", f.ledger_head)
+        relay = GaugeMetricFamily(
+            "stockd_relay_lag_events",
+            "Events in the ledger the relay has not yet published (head - its cursor).",
+            labels=["relay"],
+        )
+        for name, seq in sorted(f.relay_cursors.items()):
+            relay.add_metric([name], float(f.ledger_head - seq))
+        yield relay
+        webhook = GaugeMetricFamily(
+            "stockd_webhook_lag_events",
+            "Events in the ledger an active webhook has not yet looked at (head - its cursor).",
+            labels=["webhook"],
+        )
+        for name, seq in sorted(f.webhook_cursors.items()):
+            webhook.add_metric([name], float(f.ledger_head - seq))
+        yield webhook
+        deliveries = GaugeMetricFamily(
+            "stockd_webhook_deliveries",
+            "Webhook deliveries not yet delivered, by status: pending, failed (a retry is"
+            " due later) and dead (dead letters: given up on until replayed).",
+            labels=["webhook", "status"],
+        )
+        for webhook_id in sorted({w for w, _ in f.deliveries} | set(f.webhook_cursors)):
+            for status in ("pending", "failed", "dead"):
+                deliveries.add_metric(
+                    [webhook_id, status], float(f.deliveries.get((webhook_id, status), 0))
+                )
+        yield deliveries
+        yield _gauge(
+            "stockd_units_oversold",
+            "Units below the floor their SKU's policy allows, over every level (always 0).",
+            f.oversold_units,
+        )
+        if f.discrepancy_rate is not None:
+            yield _gauge(
+                "stockd_reconciliation_discrepancy_rate",
+                "The discrepancy rate of the last finished reconciliation.",
+                f.discrepancy_rate,
+            )
+
+
+class ReadinessCollector:
+    """Each dependency `/readyz` checks: 1 if it answered at this scrape."""
+
+    def __init__(self, checks: list[readiness.Check]) -> None:
+        self.checks = checks
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "stockd_dependency_up",
+            "1 if the dependency answered its readiness check at this scrape, else 0"
+            " (required: the node is not ready without it).",
+            labels=["dependency", "required"],
+        )
+        for c in self.checks:
+            family.add_metric([c.name, str(c.required).lower()], 1.0 if c.ok else 0.0)
+        yield family
+
+
+async def _figures(container: Container) -> StoreFigures | None:
+    return None if container.figures is None else await container.figures.get()
+
+
+def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, doc)
+    family.add_metric([], float(value))
+    return family
+
+
 @router.get(
     "/metrics",
     summary="Figures for Prometheus",
@@ -100,7 +198,13 @@ def _counter(name: str, doc: str, pid: str, value: int) -> CounterMetricFamily:
     responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
 )
 async def metrics(container: AppContainer) -> Response:
-    """The process's figures in the Prometheus text format (no API key)."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(CacheCollector(container.cache))
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    """The node's figures in the Prometheus text format (no API key)."""
+    # Both at once: while the database does not answer, a scrape takes ~1 s.
+    figures, checks = await asyncio.gather(
+        _figures(container), readiness.check_all(container.dependencies, within=1.0)
+    )
+    sample_pool(container.pool)
+    body = exposition(
+        StoreCollector(figures), ReadinessCollector(checks), CacheCollector(container.cache)
+    )
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -61,6 +61,9 @@ class Problem(Output):
     detail: str
     code: str = Field(description="Stable, machine-readable error code.")
     instance: str | None = None
+    request_id: str | None = Field(
+        None, description="The request's id, as in its `X-Request-Id` response header."
+    )
 
 
 def position_cursor(position: Position) -> str:
