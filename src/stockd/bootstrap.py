@@ -17,6 +17,8 @@ from stockd.adapters.postgres.leadership import PostgresLeadership
 from stockd.adapters.postgres.maintenance import PostgresMaintenance
 from stockd.adapters.postgres.pool import create_pool
 from stockd.adapters.postgres.reads import PostgresReadModel
+from stockd.adapters.postgres.reconcile.examiner import PostgresExaminer
+from stockd.adapters.postgres.reconcile.store import PostgresReconcileStore
 from stockd.adapters.postgres.relay_cursors import PostgresRelayCursors
 from stockd.adapters.postgres.uow import PostgresUnitOfWorkFactory
 from stockd.adapters.postgres.watch import PostgresLedgerAnnouncer, PostgresLedgerWatch
@@ -37,6 +39,7 @@ from stockd.service.ports import Clock, LedgerWatch, SharedCache, UnitOfWorkFact
 from stockd.service.queries import AvailabilityReader, ReadModel
 from stockd.service.read_cache import ReadCache
 from stockd.service.rebalancing import RebalancePolicy
+from stockd.service.reconciliation import Reconciler
 from stockd.service.relay import Relay, RelayPolicy
 from stockd.service.webhooks import Policy, Webhooks
 
@@ -254,3 +257,17 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
         watch=store.watch,
         cache=read_cache(settings, reads, store.watch, clock),
     )
+
+
+def reconciler(container: Container) -> Reconciler | None:
+    """The reconciler over the container's PostgreSQL (None over the
+    in-memory fakes: its checks are SQL). Repairs write through the bus's
+    units of work, so the ledger head is announced and caches are dropped
+    as for any write."""
+    uows = container.bus.uow
+    if container.pool is None or not isinstance(uows, PostgresUnitOfWorkFactory):
+        return None
+    examiner = PostgresExaminer(
+        container.pool, uows, chunk_size=container.settings.reconcile_chunk_levels
+    )
+    return Reconciler(examiner, PostgresReconcileStore(container.pool), container.clock, new_id)

@@ -115,6 +115,14 @@ class Settings(BaseSettings):
     events_source: str = Field("/stockd", min_length=1, max_length=200)
     """The CloudEvents `source` of every event the relay publishes (a URI reference)."""
 
+    reconcile_interval_seconds: float = Field(3600.0, gt=0, le=7 * 86_400)
+    """How often the reconcile worker runs (a run starts when the latest one,
+    by any node or `stockd reconcile`, started longer ago than this)."""
+    reconcile_apply: bool = False
+    """Whether the scheduled run repairs what it finds (else it only reports)."""
+    reconcile_chunk_levels: int = Field(5000, ge=1, le=1_000_000)
+    """About how many levels the reconciler compares per snapshot."""
+
     @model_validator(mode="after")
     def _safe(self) -> Self:
         # Each message starts with the setting to change (the CLI prints it as is).

@@ -70,7 +70,7 @@ def record(e: Event) -> tuple[Any, ...]:
             *(getattr(e.delta, c) for c in COUNTERS),
             *(getattr(e.after, c) for c in COUNTERS),
             *base,
-            None,
+            orjson.dumps(own).decode() if (own := details(e)) else None,
         )
     return (
         e.type,
@@ -92,6 +92,7 @@ def event(row: Row) -> Event:
             delta=quantities(row, "d_"),
             after=quantities(row),
             **base,
+            **(orjson.loads(row["data"]) if row["data"] is not None else {}),
         )
     data = orjson.loads(row["data"]) if row["data"] is not None else {}
     own = {f.name: f for f in documented_fields(cls)}
