@@ -65,7 +65,7 @@ def render() -> str:
         "",
         "A movement names its level (`sku`, `location`) and carries `delta` (the",
         "states that moved) and `after` (every state after it, with `available`);",
-        "`data` is null.",
+        "`data` is null, unless its type adds fields (below).",
         "",
         *table(own_of_movement),
         "",
@@ -74,6 +74,10 @@ def render() -> str:
     ]
     movements = [c for c in EVENT_TYPES.values() if issubclass(c, Movement)]
     lines += [f"| `{c.type}` | {c.summary} |" for c in movements]
+    for cls in movements:
+        own = [f for f in documented_fields(cls) if f not in documented_fields(Movement)]
+        if own:
+            lines += ["", f"#### `{cls.type}`", "", "Its `data` holds:", "", *table(own)]
     lines += [
         "",
         "### Other events",
