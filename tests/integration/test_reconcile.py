@@ -200,3 +200,18 @@ async def test_incoming_below_what_is_in_transit_is_raised_to_cover_it(db: Conta
     assert run.repaired == 1
     assert (await db.reads.verify()).clean
     assert (await r.run(apply=False, actor="test"))[0].clean
+
+
+async def test_events_written_on_a_drifted_level_before_the_repair_are_explained_by_it(
+    db: Container, raw: asyncpg.Connection
+) -> None:
+    """A hold taken on a level changed behind the ledger's back records the
+    change in its `after`: `ledger verify` reports that chain until the
+    reconciler's `reconcile.found` explains it."""
+    await history(db)
+    await raw.execute("UPDATE levels SET on_hand = on_hand + 5 WHERE sku = 'A' AND location = 'x'")
+    await db.bus.handle(Reserve((LineRequest("A", 1, "x"),), channel="web"), ADMIN)
+    checks = {d.check for d in (await db.reads.verify()).discrepancies}
+    assert checks == {"replay", "chain"}
+    await the_reconciler(db).run(apply=True, actor="test")
+    assert (await db.reads.verify()).discrepancies == ()

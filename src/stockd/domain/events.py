@@ -421,7 +421,9 @@ class DriftFound(Movement):
         " change as found (`delta`: the level minus the ledger's replay, `after`: the level"
         " as found) so that the ledger explains it; it moves nothing (the level already had"
         " it). A `reconcile.corrected` event that takes it back follows in the same"
-        " transaction."
+        " transaction. Events written on the level between the change and this event carry"
+        " the change in their `after`; `stockd ledger verify` accepts that of the events"
+        " before a `reconcile.found` of their level."
     )
 
     reconciliation_id: Annotated[str, "The reconciliation run (`rec_…`) that found it."]

@@ -6,7 +6,8 @@ cause false alarms. The rules the reconciler shares (replay, holds, orders,
 transfers, incoming, channels) are written once, in `comparisons`:
 
 - replay: the sum of every level's deltas equals the level;
-- chain: each event's "after" quantities equal the running sum up to it;
+- chain: each event's "after" quantities equal the running sum up to it
+  (unless a later `reconcile.found` event of its level explains them);
 - holds: each level's `reserved` equals the units of its active holds;
 - orders: each level's `committed` equals the units its orders still have to ship;
 - reservations: each hold line's units equal its `reservation.created` events';
@@ -29,7 +30,7 @@ import asyncpg
 from stockd.adapters.postgres import comparisons
 from stockd.adapters.postgres.comparisons import EVERYWHERE, MOVEMENTS
 from stockd.adapters.postgres.rows import COUNTERS
-from stockd.domain.events import OrderReturned, OrderShipped, Reserved
+from stockd.domain.events import DriftFound, OrderReturned, OrderShipped, Reserved
 from stockd.service.queries import Discrepancy, VerifyReport
 
 _LIMIT = " LIMIT 1000"
@@ -43,13 +44,20 @@ _CHANNELS = comparisons.channels(EVERYWHERE) + _LIMIT
 _RUNNING = ", ".join(f"sum(d_{c}) OVER w AS run_{c}" for c in COUNTERS)
 _CHAIN = f"""
 SELECT seq, sku, location FROM (
-    SELECT seq, sku, location, {", ".join(COUNTERS)}, {_RUNNING}
+    SELECT seq, sku, location, {", ".join(COUNTERS)}, {_RUNNING},
+           bool_or(type = '{DriftFound.type}') OVER later AS explained
     FROM ledger_events WHERE {MOVEMENTS}
-    WINDOW w AS (PARTITION BY sku, location ORDER BY seq)
+    WINDOW w AS (PARTITION BY sku, location ORDER BY seq),
+           later AS (PARTITION BY sku, location ORDER BY seq
+                     ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
 ) chained
 WHERE ROW({", ".join(COUNTERS)}) IS DISTINCT FROM ROW({", ".join(f"run_{c}" for c in COUNTERS)})
+  AND NOT coalesce(explained, false)
 ORDER BY seq LIMIT 1000
 """
+"""An event written on a level that had been changed behind the ledger's
+back carries that change in its `after`: it is explained, and not reported,
+once a later `reconcile.found` event of the level records the change."""
 
 _RESERVATIONS = f"""
 WITH logged AS (
