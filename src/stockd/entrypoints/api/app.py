@@ -22,6 +22,7 @@ from stockd.entrypoints.api.routes import (
     metrics,
     orders,
     overview,
+    reconciliations,
     reservations,
     stock,
     transfers,
@@ -126,6 +127,7 @@ def create_app(
         transfers,
         events,
         webhooks,
+        reconciliations,
     ):
         app.include_router(module.router)
     app.add_middleware(RequestEdge, api=app, max_body_bytes=max_body_bytes)
