@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ import asyncpg
 from stockd.adapters.clock import SystemClock
 from stockd.adapters.nats.jetstream import JetStreamPublisher, StreamSettings
 from stockd.adapters.postgres.keys import PostgresApiKeyStore
-from stockd.adapters.postgres.leadership import PostgresLeadership
+from stockd.adapters.postgres.leadership import RECONCILE_LOCK, PostgresLeadership
 from stockd.adapters.postgres.maintenance import PostgresMaintenance
 from stockd.adapters.postgres.pool import create_pool
 from stockd.adapters.postgres.reads import PostgresReadModel
@@ -271,3 +273,12 @@ def reconciler(container: Container) -> Reconciler | None:
         container.pool, uows, chunk_size=container.settings.reconcile_chunk_levels
     )
     return Reconciler(examiner, PostgresReconcileStore(container.pool), container.clock, new_id)
+
+
+def reconcile_leadership(container: Container) -> PostgresLeadership | None:
+    """The lead among the nodes that run the reconcile worker (None over
+    the in-memory fakes)."""
+    if container.database_url is None:
+        return None
+    name = f"stockd-reconcile {socket.gethostname()} pid {os.getpid()}"[:63]
+    return PostgresLeadership(container.database_url, key=RECONCILE_LOCK, name=name)

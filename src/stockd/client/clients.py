@@ -11,6 +11,7 @@ import httpx
 from stockd import __version__
 from stockd.client import resources as r
 from stockd.client.endpoints import T
+from stockd.client.reconciliations import Reconciliations
 from stockd.client.retry import Retry
 from stockd.client.transport import AsyncTransport, SyncTransport
 
@@ -35,6 +36,7 @@ class Api(Generic[T]):
         self.transfers: r.Transfers[T] = r.Transfers(transport)
         self.sales: r.Sales[T] = r.Sales(transport)
         self.events: r.Events[T] = r.Events(transport)
+        self.reconciliations: Reconciliations[T] = Reconciliations(transport)
 
 
 def _headers(api_key: str | None, extra: Mapping[str, str] | None) -> dict[str, str]:

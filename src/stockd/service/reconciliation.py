@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from stockd import errors
 from stockd.domain.reconciliation import Finding, Run, RunRef, discrepancy_rate
-from stockd.service.ports import Clock
+from stockd.service.ports import Clock, Leadership
 
 Progress = Callable[[int, int], None]
 """Told (levels checked so far, levels in all) after each chunk."""
@@ -156,3 +156,27 @@ class Reconciler:
         done = await self.store.get(run.id, limit=0)
         assert done is not None
         return done, False
+
+
+async def scheduled(
+    reconciler: Reconciler, leadership: Leadership, interval: float, apply: bool
+) -> Run | None:
+    """The scheduled run (the reconcile worker): when the latest run, by
+    any node or by hand, started longer than `interval` seconds ago, and
+    only while this process holds the lead (one node's run at a time);
+    None when it was not due or another node leads."""
+    due = timedelta(seconds=interval)
+
+    async def is_due() -> bool:
+        latest = await reconciler.store.latest_start()
+        return latest is None or reconciler.clock.now() - latest >= due
+
+    if not await is_due() or not await leadership.acquire():
+        return None
+    try:
+        if not await is_due():  # another node ran while this one waited for the lead
+            return None
+        run, _ = await reconciler.run(apply=apply, actor="stockd:reconcile")
+        return run
+    finally:
+        await leadership.release()

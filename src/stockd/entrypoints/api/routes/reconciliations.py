@@ -13,7 +13,7 @@ from stockd.bootstrap import Container
 from stockd.bootstrap import reconciler as build_reconciler
 from stockd.entrypoints.api.deps import AdminKey, AppContainer, IdempotencyKey
 from stockd.entrypoints.api.responses import Json
-from stockd.entrypoints.api.routes.common import Cursor, Limit, problems
+from stockd.entrypoints.api.routes.common import DEFAULT_LIMIT, Cursor, Limit, problems
 from stockd.entrypoints.api.schemas.reconciliations import (
     ReconciliationCreate,
     ReconciliationPage,
@@ -62,10 +62,9 @@ async def create_reconciliation(
     request: Request,
     container: AppContainer,
     key: AdminKey,
-    limit: Limit,
     idem_key: IdempotencyKey = None,
 ) -> Json:
-    """Run the reconciler now and answer with its report (its first `limit`
+    """Run the reconciler now and answer with its report (its first 100
     findings; `next_cursor` pages the rest through `GET
     /v1/reconciliations/{id}`). With `apply`, each difference is repaired by
     compensating ledger events. A retry with the same `Idempotency-Key`
@@ -76,7 +75,7 @@ async def create_reconciliation(
     run, replayed = await reconciler.run(
         apply=body.apply, actor=actor(key), skus=body.skus, claim=claim
     )
-    report = await _page(reconciler, run.id, 0, limit)
+    report = await _page(reconciler, run.id, 0, DEFAULT_LIMIT)
     headers = [(b"location", f"/v1/reconciliations/{run.id}".encode())]
     if replayed:
         headers.append((b"idempotent-replayed", b"true"))
