@@ -114,17 +114,20 @@ async def test_the_scheduled_run_starts_only_when_due_and_only_where_the_lead_is
     assert isinstance(clock, ManualClock)
     lead: list[object] = []
     here, there = MemoryLeadership(lead), MemoryLeadership(lead)
+    started = clock.now()
+    assert await scheduled(r, here, 3600, False, started) is None  # no run yet: wait an interval
+    clock.advance(3600)
     assert await there.acquire()
-    assert await scheduled(r, here, 3600, apply=False) is None  # another node leads
+    assert await scheduled(r, here, 3600, False, started) is None  # another node leads
     await there.release()
-    first = await scheduled(r, here, 3600, apply=False)
+    first = await scheduled(r, here, 3600, False, started)
     assert first is not None
     assert first.actor == "stockd:reconcile"
     assert not await here.held()  # let go after the run
     clock.advance(59 * 60)
-    assert await scheduled(r, here, 3600, apply=False) is None  # not due yet
+    assert await scheduled(r, here, 3600, False, started) is None  # not due yet
     clock.advance(60)
-    assert await scheduled(r, here, 3600, apply=False) is not None
+    assert await scheduled(r, here, 3600, False, started) is not None
 
 
 def test_the_rate_is_differences_over_levels_and_zero_for_nothing_checked() -> None:

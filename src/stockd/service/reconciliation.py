@@ -159,17 +159,23 @@ class Reconciler:
 
 
 async def scheduled(
-    reconciler: Reconciler, leadership: Leadership, interval: float, apply: bool
+    reconciler: Reconciler,
+    leadership: Leadership,
+    interval: float,
+    apply: bool,
+    since: datetime,
 ) -> Run | None:
     """The scheduled run (the reconcile worker): when the latest run, by
-    any node or by hand, started longer than `interval` seconds ago, and
-    only while this process holds the lead (one node's run at a time);
-    None when it was not due or another node leads."""
+    any node or by hand, started longer than `interval` seconds ago (with
+    no run yet: `interval` after `since`, when the worker started, so that a
+    new installation or a benchmark's fresh database is not walked at
+    once), and only while this process holds the lead (one node's run at a
+    time); None when it was not due or another node leads."""
     due = timedelta(seconds=interval)
 
     async def is_due() -> bool:
         latest = await reconciler.store.latest_start()
-        return latest is None or reconciler.clock.now() - latest >= due
+        return reconciler.clock.now() - (latest or since) >= due
 
     if not await is_due() or not await leadership.acquire():
         return None

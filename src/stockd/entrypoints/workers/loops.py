@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from stockd.bootstrap import Container, rebalance_policy, reconcile_leadership
 from stockd.bootstrap import reconciler as build_reconciler
@@ -56,6 +56,11 @@ async def rebalance_once(container: Container) -> int:
     )
 
 
+_RECONCILE_SINCE: dict[int, datetime] = {}
+"""When each container's reconcile worker first looked (its first run is
+due an interval after that, when there has been no run at all)."""
+
+
 async def reconcile_once(container: Container) -> int:
     """The scheduled reconciliation, when due and this node leads; how many
     differences it found."""
@@ -64,8 +69,9 @@ async def reconcile_once(container: Container) -> int:
     if found is None or leadership is None:
         return 0
     settings = container.settings
+    since = _RECONCILE_SINCE.setdefault(id(container), container.clock.now())
     run = await scheduled(
-        found, leadership, settings.reconcile_interval_seconds, settings.reconcile_apply
+        found, leadership, settings.reconcile_interval_seconds, settings.reconcile_apply, since
     )
     if run is None:
         return 0
