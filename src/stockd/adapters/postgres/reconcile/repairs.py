@@ -35,8 +35,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
-from stockd.adapters.postgres.comparisons import MOVEMENTS
-from stockd.adapters.postgres.rows import COUNTERS, quantities
+import asyncpg
+
+from stockd.adapters.postgres import comparisons
+from stockd.adapters.postgres.comparisons import MOVEMENTS, SKU_LIST, Scope
 from stockd.adapters.postgres.uow import PostgresUnitOfWork, PostgresUnitOfWorkFactory
 from stockd.domain.channels import BYPASS
 from stockd.domain.events import ChannelCounterCorrected, DriftFound, ReconcileCorrected
@@ -54,11 +56,6 @@ Raises `Unrepaired` when it cannot."""
 
 ALREADY = "no longer differs (repaired with an earlier finding, or changed since)"
 
-_REPLAY = f"""
-SELECT {", ".join(f"coalesce(sum(d_{c}), 0)::bigint AS {c}" for c in COUNTERS)}
-FROM ledger_events WHERE sku = $1 AND location = $2 AND {MOVEMENTS}
-"""
-
 
 async def _locked(uow: PostgresUnitOfWork, key: LevelKey, at: datetime) -> Level:
     await uow.levels.create_missing([key], at)
@@ -68,10 +65,13 @@ async def _locked(uow: PostgresUnitOfWork, key: LevelKey, at: datetime) -> Level
     return found
 
 
-async def _replayed(uow: PostgresUnitOfWork, key: LevelKey) -> Quantities:
-    row = await uow.levels.conn.fetchrow(_REPLAY, key.sku, key.location)
-    assert row is not None  # an aggregate without GROUP BY has a row
-    return quantities(row)
+async def _compare(
+    uow: PostgresUnitOfWork, rule: Callable[[Scope], str], sku: str
+) -> list[asyncpg.Record]:
+    """The rows of a comparison shared with `ledger verify` for one SKU: run
+    under the repair's lock, so the difference is looked at again as it
+    stands now."""
+    return await uow.levels.conn.fetch(rule(SKU_LIST), [sku])
 
 
 async def _correct(
@@ -121,10 +121,12 @@ async def replay(uows: PostgresUnitOfWorkFactory, finding: Finding, run: RunRef)
     key = _key(finding)
     async with uows() as uow:
         level = await _locked(uow, key, run.at)
-        ledger = await _replayed(uow, key)
-        drift = level.quantities + (-ledger)
-        if drift.is_zero():
+        rows = await _compare(uow, comparisons.replay, key.sku)
+        row = next((r for r in rows if r["location"] == key.location), None)
+        if row is None:
             return ALREADY
+        ledger = Quantities(*row["replayed"])
+        drift = level.quantities + (-ledger)
         found = DriftFound(
             key=key,
             delta=drift,
@@ -207,21 +209,11 @@ async def transfer(uows: PostgresUnitOfWorkFactory, finding: Finding, run: RunRe
     key, transfer_id = _key(finding), finding.transfer_id
     async with uows() as uow:
         await _locked(uow, key, run.at)
-        conn = uow.levels.conn
-        logged = await conn.fetchval(
-            f"""SELECT coalesce(sum(d_incoming), 0)::bigint FROM ledger_events
-                WHERE sku = $1 AND location = $2 AND transfer_id = $3 AND {MOVEMENTS}""",
-            *key,
-            transfer_id,
-        )
-        recorded = await conn.fetchval(
-            """SELECT coalesce(sum(quantity - received), 0)::bigint FROM transfer_lines
-               WHERE transfer_id = $1 AND sku = $2""",
-            transfer_id,
-            key.sku,
-        )
-        if recorded == logged:
+        rows = await _compare(uow, comparisons.transfers, key.sku)
+        row = next((r for r in rows if r["transfer_id"] == transfer_id), None)
+        if row is None:
             return ALREADY
+        recorded, logged = row["recorded"], row["logged"]
         delta = Quantities(incoming=recorded - logged)
         await _correct(uow, key, [(delta, None, transfer_id)], finding, run)
         await uow.commit()
@@ -231,16 +223,12 @@ async def transfer(uows: PostgresUnitOfWorkFactory, finding: Finding, run: RunRe
 async def incoming(uows: PostgresUnitOfWorkFactory, finding: Finding, run: RunRef) -> str:
     key = _key(finding)
     async with uows() as uow:
-        level = await _locked(uow, key, run.at)
-        in_transit = await uow.levels.conn.fetchval(
-            """SELECT coalesce(sum(l.quantity - l.received), 0)::bigint
-               FROM transfers t JOIN transfer_lines l ON l.transfer_id = t.id
-               WHERE t.status <> 'received' AND l.sku = $1 AND t.destination = $2""",
-            *key,
-        )
-        short = in_transit - level.quantities.incoming
-        if short <= 0:
+        await _locked(uow, key, run.at)
+        rows = await _compare(uow, comparisons.incoming, key.sku)
+        row = next((r for r in rows if r["location"] == key.location), None)
+        if row is None:
             return ALREADY
+        short = row["in_transit"] - row["incoming"]
         await _correct(uow, key, [(Quantities(incoming=short), None, None)], finding, run)
         await uow.commit()
     return f"incoming {short:+d} to cover the units in transit"
@@ -251,10 +239,6 @@ INSERT INTO channel_stock (sku, channel, outstanding) VALUES ($1, $2, 0)
 ON CONFLICT (sku, channel) DO NOTHING
 """
 _LOCK_COUNTER = "SELECT outstanding FROM channel_stock WHERE sku = $1 AND channel = $2 FOR UPDATE"
-_REPLAY_COUNTER = f"""
-SELECT coalesce(sum(d_reserved + d_committed), 0)::bigint FROM ledger_events
-WHERE sku = $1 AND channel = $2 AND {MOVEMENTS}
-"""
 _LOCATIONS = f"""
 SELECT location FROM ledger_events WHERE sku = $1 AND channel = $2 AND {MOVEMENTS}
 UNION
@@ -277,8 +261,10 @@ async def channel(uows: PostgresUnitOfWorkFactory, finding: Finding, run: RunRef
     async with uows() as uow:
         conn = uow.levels.conn
         await conn.execute(_COUNTER, sku, name)
-        counted = await conn.fetchval(_LOCK_COUNTER, sku, name)
-        replayed = await conn.fetchval(_REPLAY_COUNTER, sku, name)
+        await conn.execute(_LOCK_COUNTER, sku, name)
+        rows = await _compare(uow, comparisons.channels, sku)
+        row = next((r for r in rows if r["channel"] == name), None)
+        counted, replayed = (row["counted"], row["replayed"]) if row else (0, 0)
         if counted != replayed:
             await conn.execute(
                 "UPDATE channel_stock SET outstanding = outstanding + $3"
