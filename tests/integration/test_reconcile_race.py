@@ -64,3 +64,33 @@ async def test_repairs_while_holds_come_and_go_lose_nothing(
     assert (await db.reads.verify()).discrepancies == ()
     again, _ = await the_reconciler.run(apply=False, actor="test")
     assert again.clean
+
+
+async def test_two_runs_repairing_the_same_drift_at_once_correct_it_once(
+    db: Container, raw: asyncpg.Connection
+) -> None:
+    """Each repair looks again under the level's lock: the run that comes
+    second finds nothing left to repair (a repair from its own, older
+    report would take the units away twice)."""
+    await seed(db.bus, skus={"A": 0}, locations={"x": 1}, stock={("A", "x"): 50})
+    await db.bus.handle(CreateChannel(Channel("web", "Web", ChannelKind.WEB, 1)), ADMIN)
+    await db.bus.handle(SetChannelPools("A", (PoolShare("web", 100),)), ADMIN)
+    lost = await db.bus.handle(Reserve((LineRequest("A", 7, "x"),), channel="web"), ADMIN)
+    await raw.execute("UPDATE reservations SET status = 'released' WHERE id = $1", lost.id)
+    await raw.execute("UPDATE levels SET on_hand = on_hand + 9 WHERE sku = 'A'")
+    the_reconciler = reconciler(db)
+    assert the_reconciler is not None
+
+    async def examined_together(i: int) -> object:
+        run, _ = await the_reconciler.run(apply=True, actor=f"run {i}")
+        return run
+
+    runs = await race(2, examined_together)
+    assert all(not isinstance(r, BaseException) for r in runs), runs
+    level = await raw.fetchrow("SELECT on_hand, reserved FROM levels WHERE sku = 'A'")
+    assert (level["on_hand"], level["reserved"]) == (50, 0)
+    corrections = await raw.fetch(
+        "SELECT d_on_hand, d_reserved FROM ledger_events WHERE type = 'reconcile.corrected'"
+    )
+    assert sorted((c["d_on_hand"], c["d_reserved"]) for c in corrections) == [(-9, 0), (0, -7)]
+    assert (await db.reads.verify()).discrepancies == ()
