@@ -19,9 +19,16 @@ from stockd.domain.commands import (
     SetChannelPools,
     SkuQuantity,
 )
-from stockd.domain.events import StockAdjusted
+from stockd.domain.events import (
+    ChannelCounterCorrected,
+    DriftFound,
+    ReconcileCorrected,
+    StockAdjusted,
+    document,
+)
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reconciliation import Run
+from stockd.service.queries import EventFilter
 from stockd.service.reconciliation import Reconciler
 from tests.support import ADMIN, T0, seed
 
@@ -215,3 +222,32 @@ async def test_events_written_on_a_drifted_level_before_the_repair_are_explained
     assert checks == {"replay", "chain"}
     await the_reconciler(db).run(apply=True, actor="test")
     assert (await db.reads.verify()).discrepancies == ()
+
+
+async def test_repair_events_read_back_with_their_run_and_check(
+    db: Container, raw: asyncpg.Connection
+) -> None:
+
+    await history(db)
+    await raw.execute("UPDATE levels SET on_hand = on_hand + 2 WHERE sku = 'B'")
+    await raw.execute(
+        "UPDATE channel_stock SET outstanding = outstanding + 3 WHERE channel = 'amazon'"
+    )
+    run, _ = await the_reconciler(db).run(apply=True, actor="test")
+    found = [
+        r
+        for r in await db.reads.events(0, 1000, EventFilter())
+        if r.event.type.startswith("reconcile.")
+    ]
+    events = [r.event for r in found]
+    assert [type(e) for e in events] == [DriftFound, ReconcileCorrected, ChannelCounterCorrected]
+    drift, corrected, counter = events
+    assert isinstance(drift, DriftFound)
+    assert isinstance(corrected, ReconcileCorrected)
+    assert (drift.reconciliation_id, drift.check, drift.delta.on_hand) == (run.id, "replay", 2)
+    assert (corrected.reconciliation_id, corrected.delta.on_hand) == (run.id, -2)
+    assert isinstance(counter, ChannelCounterCorrected)
+    assert (counter.sku, counter.channel, counter.found, counter.restored) == ("A", "amazon", 6, 3)
+    shown = document(found[1].seq, corrected)
+    assert shown["data"] == {"reconciliation_id": run.id, "check": "replay"}
+    assert shown["delta"] == {"on_hand": -2}
