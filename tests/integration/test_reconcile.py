@@ -5,9 +5,15 @@ brings `stockd ledger verify` and a second run back to clean."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
 import asyncpg
 import pytest
 
+from stockd.adapters.postgres.comparisons import Scope
+from stockd.adapters.postgres.reconcile.checks import CHECKS, Check, skus_in
 from stockd.bootstrap import Container, reconciler
 from stockd.domain.channels import Channel, ChannelKind, PoolShare
 from stockd.domain.commands import (
@@ -27,7 +33,7 @@ from stockd.domain.events import (
     document,
 )
 from stockd.domain.quantities import LevelKey, Quantities
-from stockd.domain.reconciliation import Run
+from stockd.domain.reconciliation import Finding, Run
 from stockd.service.queries import EventFilter
 from stockd.service.reconciliation import Reconciler
 from tests.support import ADMIN, T0, seed
@@ -251,3 +257,31 @@ async def test_repair_events_read_back_with_their_run_and_check(
     shown = document(found[1].seq, corrected)
     assert shown["data"] == {"reconciliation_id": run.id, "check": "replay"}
     assert shown["delta"] == {"on_hand": -2}
+
+
+async def test_a_check_plugs_in_as_one_more_entry_and_sees_each_chunks_skus(
+    db: Container, raw: asyncpg.Connection
+) -> None:
+    """The shape another check (channel drift) has: a name, a `find` over a
+    chunk, a `repair` (or None); findings it reports count like any other."""
+    await history(db)
+    seen: list[list[str]] = []
+
+    async def every_sku_b(conn: Any, scope: Scope, args: Sequence[Any]) -> list[Finding]:
+        skus = await skus_in(conn, scope, args)
+        seen.append(skus)
+        return [replace(f, check="odd") for f in [finding_about(s) for s in skus if s == "B"]]
+
+    r = the_reconciler(db)
+    r.examiner.checks = (*CHECKS, Check("odd", every_sku_b, None))  # type: ignore[attr-defined]
+    r.examiner.chunk_size = 1  # type: ignore[attr-defined]
+    run, _ = await r.run(apply=True, actor="test")
+    assert seen == [["A"], ["B"]]
+    assert await findings(db, run) == [("odd", "B@x")]
+    stored = await r.store.get(run.id)
+    assert stored is not None
+    assert (stored.repaired, stored.findings[0].repair_note) == (0, "this check only reports")
+
+
+def finding_about(sku: str) -> Finding:
+    return Finding("odd", sku, "x", None, f"{sku}@x", {"n": 1}, {"n": 2}, "odd one")

@@ -38,6 +38,13 @@ class Check:
     """Repairs one of its findings; None: the check only reports."""
 
 
+async def skus_in(conn: Connection, scope: Scope, args: Sequence[Any]) -> list[str]:
+    """The SKUs of a chunk, in order: for a check that asks a service about
+    SKUs rather than comparing in SQL (channel drift)."""
+    rows = await conn.fetch(f"SELECT sku FROM skus WHERE {scope.on('sku')} ORDER BY sku", *args)
+    return [r["sku"] for r in rows]
+
+
 async def latest_seqs(conn: Connection, sku: str, where: str = "TRUE", *args: Any) -> list[int]:
     """The latest (at most MAX_SEQS) events of `sku` that match `where`
     (parameters from $2), oldest first."""
