@@ -29,7 +29,8 @@ TABLES = (
     "skus, locations, levels, ledger_events, reservations, reservation_lines,"
     " idempotency_keys, api_keys, orders, order_lines, order_returns, order_return_lines,"
     " transfers, transfer_lines, sales, channels, channel_pools, channel_stock, webhooks,"
-    " webhook_deliveries, webhook_figures, relay_cursors"
+    " webhook_deliveries, webhook_figures, relay_cursors, reconciliations,"
+    " reconciliation_findings"
     ", channel_figures_sent"
     ", count_lines, stock_reports, location_report_policies, report_sources"
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,10 +18,12 @@ from stockd.adapters.nats.jetstream import JetStreamPublisher, StreamSettings
 from stockd.adapters.postgres.channel_figures import PostgresChannelFigures
 from stockd.adapters.postgres.figures import PostgresFigures
 from stockd.adapters.postgres.keys import PostgresApiKeyStore
-from stockd.adapters.postgres.leadership import PostgresLeadership
+from stockd.adapters.postgres.leadership import RECONCILE_LOCK, PostgresLeadership
 from stockd.adapters.postgres.maintenance import PostgresMaintenance
 from stockd.adapters.postgres.pool import create_pool
 from stockd.adapters.postgres.reads import PostgresReadModel
+from stockd.adapters.postgres.reconcile.examiner import PostgresExaminer
+from stockd.adapters.postgres.reconcile.store import PostgresReconcileStore
 from stockd.adapters.postgres.relay_cursors import PostgresRelayCursors
 from stockd.adapters.postgres.uow import PostgresUnitOfWorkFactory
 from stockd.adapters.postgres.watch import PostgresLedgerAnnouncer, PostgresLedgerWatch
@@ -51,6 +55,7 @@ from stockd.service.queries import AvailabilityReader, ReadModel
 from stockd.service.read_cache import ReadCache
 from stockd.service.readiness import Dependency, Probe
 from stockd.service.rebalancing import RebalancePolicy
+from stockd.service.reconciliation import Reconciler
 from stockd.service.relay import Relay, RelayPolicy
 from stockd.service.webhooks import Policy, Webhooks
 
@@ -329,3 +334,26 @@ def _memory_ping(maintenance: Maintenance) -> Probe:
         return "in memory"
 
     return probe
+
+
+def reconciler(container: Container) -> Reconciler | None:
+    """The reconciler over the container's PostgreSQL (None over the
+    in-memory fakes: its checks are SQL). Repairs write through the bus's
+    units of work, so the ledger head is announced and caches are dropped
+    as for any write."""
+    uows = container.bus.uow
+    if container.pool is None or not isinstance(uows, PostgresUnitOfWorkFactory):
+        return None
+    examiner = PostgresExaminer(
+        container.pool, uows, chunk_size=container.settings.reconcile_chunk_levels
+    )
+    return Reconciler(examiner, PostgresReconcileStore(container.pool), container.clock, new_id)
+
+
+def reconcile_leadership(container: Container) -> PostgresLeadership | None:
+    """The lead among the nodes that run the reconcile worker (None over
+    the in-memory fakes)."""
+    if container.database_url is None:
+        return None
+    name = f"stockd-reconcile {socket.gethostname()} pid {os.getpid()}"[:63]
+    return PostgresLeadership(container.database_url, key=RECONCILE_LOCK, name=name)

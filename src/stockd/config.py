@@ -128,6 +128,13 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "text", "json"] = "auto"
     """`text` (one readable line per record), `json` (one JSON object per
     line, with the request id) or `auto`: text on a terminal, else JSON."""
+    reconcile_interval_seconds: float = Field(3600.0, gt=0, le=7 * 86_400)
+    """How often the reconcile worker runs (a run starts when the latest one,
+    by any node or `stockd reconcile`, started longer ago than this)."""
+    reconcile_apply: bool = False
+    """Whether the scheduled run repairs what it finds (else it only reports)."""
+    reconcile_chunk_levels: int = Field(5000, ge=1, le=1_000_000)
+    """About how many levels the reconciler compares per snapshot."""
 
     @model_validator(mode="after")
     def _safe(self) -> Self:

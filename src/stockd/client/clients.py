@@ -11,6 +11,7 @@ import httpx
 from stockd import __version__
 from stockd.client import resources as r
 from stockd.client.endpoints import T
+from stockd.client.reconciliations import Reconciliations
 from stockd.client.retry import Retry
 from stockd.client.transport import AsyncTransport, SyncTransport
 
@@ -38,6 +39,7 @@ class Api(Generic[T]):
         self.counts: r.Counts[T] = r.Counts(transport)
         self.stock_reports: r.StockReports[T] = r.StockReports(transport)
         self.sources: r.Sources[T] = r.Sources(transport)
+        self.reconciliations: Reconciliations[T] = Reconciliations(transport)
 
 
 def _headers(api_key: str | None, extra: Mapping[str, str] | None) -> dict[str, str]:

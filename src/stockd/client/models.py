@@ -661,3 +661,48 @@ class SourceList:
 class ReportPolicyRead:
     location: str
     policy: ReportPolicy | None
+
+
+# -- reconciliation -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRead:
+    check: str
+    sku: str
+    location: str | None
+    channel: str | None
+    subject: str
+    expected: Mapping[str, int]
+    actual: Mapping[str, int]
+    detail: str
+    seqs: tuple[int, ...]
+    repaired: bool
+    repair_note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationSummary:
+    id: str
+    started_at: datetime
+    finished_at: datetime | None
+    apply: bool
+    skus: tuple[str, ...] | None
+    actor: str
+    levels_checked: int
+    differences: int
+    repaired: int
+    discrepancy_rate: float
+    clean: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationRead(ReconciliationSummary):
+    findings: tuple[FindingRead, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationPage:
+    items: tuple[ReconciliationSummary, ...]
+    next_cursor: str | None

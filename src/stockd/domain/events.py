@@ -448,6 +448,56 @@ class ChannelRelisted(Event):
     ]
 
 
+# -- reconciliation ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DriftFound(Movement):
+    type: ClassVar[str] = "reconcile.found"
+    summary: ClassVar[str] = (
+        "The reconciler found a level changed behind the ledger's back: this records the"
+        " change as found (`delta`: the level minus the ledger's replay, `after`: the level"
+        " as found) so that the ledger explains it; it moves nothing (the level already had"
+        " it). A `reconcile.corrected` event that takes it back follows in the same"
+        " transaction. Events written on the level between the change and this event carry"
+        " the change in their `after`; `stockd ledger verify` accepts that of the events"
+        " before a `reconcile.found` of their level."
+    )
+
+    reconciliation_id: Annotated[str, "The reconciliation run (`rec_…`) that found it."]
+    check: Annotated[str, "The reconciler's check that found it (`replay`)."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReconcileCorrected(Movement):
+    type: ClassVar[str] = "reconcile.corrected"
+    summary: ClassVar[str] = (
+        "The reconciler repaired a level: `delta` brings it back to what its check holds"
+        " true (the ledger for its quantities, the holds / orders / transfers for"
+        " `reserved` / `committed` / `incoming`); `channel` names the channel whose units"
+        " it corrects, if any."
+    )
+
+    reconciliation_id: Annotated[str, "The reconciliation run (`rec_…`) that repaired it."]
+    check: Annotated[str, "The check whose difference it repairs: `replay`, `holds`, `orders`, … ."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelCounterCorrected(Event):
+    type: ClassVar[str] = "reconcile.counter_corrected"
+    summary: ClassVar[str] = (
+        "The reconciler set a channel's counter of units outstanding for a SKU back to"
+        " the replay of the events that name the channel (it had been changed behind the"
+        " ledger's back); `channel` names the channel."
+    )
+
+    sku: Annotated[str, "The SKU code."]
+    found: Annotated[int, "The units outstanding the counter held."]
+    restored: Annotated[int, "The units outstanding it holds now."]
+    reconciliation_id: Annotated[str, "The reconciliation run (`rec_…`) that repaired it."]
+    check: Annotated[str, "The check whose difference it repairs (`channels`)."]
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -489,6 +539,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         WebhookDeleted,
         WebhookSecretRotated,
         WebhookReplayed,
+        DriftFound,
+        ReconcileCorrected,
+        ChannelCounterCorrected,
     )
 }
 """Every event type, by name."""

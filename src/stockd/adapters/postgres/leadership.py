@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 RELAY_LOCK = 0x73746F636B64_01
 """The relay's advisory lock key ("stockd" + 1); no other stockd lock uses it."""
+RECONCILE_LOCK = 0x73746F636B64_52
+"""The reconcile worker's advisory lock key ("stockd" + "R")."""
 ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 KEEPALIVES = {
     # Notice a dead peer within about 20 s instead of the kernel's two hours.

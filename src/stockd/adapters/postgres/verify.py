@@ -2,10 +2,12 @@
 the holds, the orders and the transfers.
 
 All checks run in one repeatable-read snapshot, so concurrent writes cannot
-cause false alarms:
+cause false alarms. The rules the reconciler shares (replay, holds, orders,
+transfers, incoming, channels) are written once, in `comparisons`:
 
 - replay: the sum of every level's deltas equals the level;
-- chain: each event's "after" quantities equal the running sum up to it;
+- chain: each event's "after" quantities equal the running sum up to it
+  (unless a later `reconcile.found` event of its level explains them);
 - holds: each level's `reserved` equals the units of its active holds;
 - orders: each level's `committed` equals the units its orders still have to ship;
 - reservations: each hold line's units equal its `reservation.created` events';
@@ -25,66 +27,37 @@ from __future__ import annotations
 
 import asyncpg
 
+from stockd.adapters.postgres import comparisons
+from stockd.adapters.postgres.comparisons import EVERYWHERE, MOVEMENTS
 from stockd.adapters.postgres.rows import COUNTERS
-from stockd.domain.channels import BYPASS
-from stockd.domain.events import OrderReturned, OrderShipped, Reserved
+from stockd.domain.events import DriftFound, OrderReturned, OrderShipped, Reserved
 from stockd.service.queries import Discrepancy, VerifyReport
 
-_SUMS = ", ".join(f"sum(d_{c})::bigint AS {c}" for c in COUNTERS)
-_LEVEL = ", ".join(f"l.{c}" for c in COUNTERS)
-_REPLAYED = ", ".join(f"coalesce(r.{c}, 0)" for c in COUNTERS)
-
-_MOVEMENTS = "on_hand IS NOT NULL"
-"""Only level movements carry quantities; other events have none."""
-
-_REPLAY = f"""
-WITH replay AS (
-    SELECT sku, location, {_SUMS} FROM ledger_events WHERE {_MOVEMENTS} GROUP BY sku, location
-)
-SELECT coalesce(l.sku, r.sku) AS sku, coalesce(l.location, r.location) AS location,
-       ARRAY[{_LEVEL}] AS level, ARRAY[{_REPLAYED}] AS replayed
-FROM levels l FULL JOIN replay r ON r.sku = l.sku AND r.location = l.location
-WHERE l.sku IS NULL OR ROW({_LEVEL}) IS DISTINCT FROM ROW({_REPLAYED})
-ORDER BY 1, 2 LIMIT 1000
-"""
+_LIMIT = " LIMIT 1000"
+_REPLAY = comparisons.replay(EVERYWHERE) + _LIMIT
+_HOLDS = comparisons.holds(EVERYWHERE) + _LIMIT
+_ORDERS = comparisons.orders(EVERYWHERE) + _LIMIT
+_TRANSFERS = comparisons.transfers(EVERYWHERE) + _LIMIT
+_INCOMING = comparisons.incoming(EVERYWHERE) + _LIMIT
+_CHANNELS = comparisons.channels(EVERYWHERE) + _LIMIT
 
 _RUNNING = ", ".join(f"sum(d_{c}) OVER w AS run_{c}" for c in COUNTERS)
 _CHAIN = f"""
 SELECT seq, sku, location FROM (
-    SELECT seq, sku, location, {", ".join(COUNTERS)}, {_RUNNING}
-    FROM ledger_events WHERE {_MOVEMENTS}
-    WINDOW w AS (PARTITION BY sku, location ORDER BY seq)
+    SELECT seq, sku, location, {", ".join(COUNTERS)}, {_RUNNING},
+           bool_or(type = '{DriftFound.type}') OVER later AS explained
+    FROM ledger_events WHERE {MOVEMENTS}
+    WINDOW w AS (PARTITION BY sku, location ORDER BY seq),
+           later AS (PARTITION BY sku, location ORDER BY seq
+                     ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
 ) chained
 WHERE ROW({", ".join(COUNTERS)}) IS DISTINCT FROM ROW({", ".join(f"run_{c}" for c in COUNTERS)})
+  AND NOT coalesce(explained, false)
 ORDER BY seq LIMIT 1000
 """
-
-_HOLDS = """
-WITH held AS (
-    SELECT rl.sku, rl.location, sum(rl.quantity)::bigint AS quantity
-    FROM reservations r JOIN reservation_lines rl ON rl.reservation_id = r.id
-    WHERE r.status = 'active' GROUP BY rl.sku, rl.location
-)
-SELECT coalesce(l.sku, h.sku) AS sku, coalesce(l.location, h.location) AS location,
-       coalesce(l.reserved, 0) AS reserved, coalesce(h.quantity, 0) AS held
-FROM levels l FULL JOIN held h ON h.sku = l.sku AND h.location = l.location
-WHERE coalesce(l.reserved, 0) <> coalesce(h.quantity, 0)
-ORDER BY 1, 2 LIMIT 1000
-"""
-
-
-_ORDERS = """
-WITH owed AS (
-    SELECT sku, location, sum(committed)::bigint AS quantity
-    FROM order_lines GROUP BY sku, location
-)
-SELECT coalesce(l.sku, o.sku) AS sku, coalesce(l.location, o.location) AS location,
-       coalesce(l.committed, 0) AS committed, coalesce(o.quantity, 0) AS owed
-FROM levels l FULL JOIN owed o ON o.sku = l.sku AND o.location = l.location
-WHERE coalesce(l.committed, 0) <> coalesce(o.quantity, 0)
-ORDER BY 1, 2 LIMIT 1000
-"""
-
+"""An event written on a level that had been changed behind the ledger's
+back carries that change in its `after`: it is explained, and not reported,
+once a later `reconcile.found` event of the level records the change."""
 
 _RESERVATIONS = f"""
 WITH logged AS (
@@ -126,67 +99,6 @@ SELECT coalesce(r.order_id, g.order_id) AS order_id, coalesce(r.sku, g.sku) AS s
        coalesce(r.returned, 0) AS recorded, coalesce(g.returned, 0) AS logged
 FROM recorded r FULL JOIN logged g ON g.order_id = r.order_id AND g.sku = r.sku
 WHERE coalesce(r.returned, 0) <> coalesce(g.returned, 0)
-ORDER BY 1, 2 LIMIT 1000
-"""
-
-_TRANSFERS = f"""
-WITH recorded AS (
-    SELECT l.transfer_id, l.sku, (l.quantity - l.received)::bigint AS in_transit
-    FROM transfer_lines l
-), logged AS (
-    SELECT e.transfer_id, e.sku, sum(e.d_incoming)::bigint AS in_transit
-    FROM ledger_events e JOIN transfers t ON t.id = e.transfer_id
-    WHERE e.transfer_id IS NOT NULL AND e.{_MOVEMENTS} AND e.location = t.destination
-    GROUP BY 1, 2
-)
-SELECT coalesce(r.transfer_id, g.transfer_id) AS transfer_id, coalesce(r.sku, g.sku) AS sku,
-       coalesce(r.in_transit, 0) AS recorded, coalesce(g.in_transit, 0) AS logged
-FROM recorded r FULL JOIN logged g ON g.transfer_id = r.transfer_id AND g.sku = r.sku
-WHERE coalesce(r.in_transit, 0) <> coalesce(g.in_transit, 0)
-ORDER BY 1, 2 LIMIT 1000
-"""
-
-_INCOMING = """
-WITH owed AS (
-    SELECT l.sku, t.destination AS location, sum(l.quantity - l.received)::bigint AS in_transit
-    FROM transfers t JOIN transfer_lines l ON l.transfer_id = t.id
-    WHERE t.status <> 'received'
-    GROUP BY 1, 2
-)
-SELECT o.sku, o.location, coalesce(v.incoming, 0) AS incoming, o.in_transit
-FROM owed o LEFT JOIN levels v ON v.sku = o.sku AND v.location = o.location
-WHERE coalesce(v.incoming, 0) < o.in_transit
-ORDER BY 1, 2 LIMIT 1000
-"""
-
-
-_CHANNELS = f"""
-WITH replay AS (
-    SELECT sku, channel, sum(d_reserved + d_committed)::bigint AS units
-    FROM ledger_events WHERE {_MOVEMENTS} AND channel IS NOT NULL AND channel <> '{BYPASS}'
-    GROUP BY sku, channel
-), live AS (
-    SELECT sku, channel, sum(units)::bigint AS units FROM (
-        SELECT rl.sku, r.channel, rl.quantity AS units
-        FROM reservations r JOIN reservation_lines rl ON rl.reservation_id = r.id
-        WHERE r.status = 'active' AND r.channel IS NOT NULL AND r.channel <> '{BYPASS}'
-        UNION ALL
-        SELECT ol.sku, o.channel, ol.committed
-        FROM orders o JOIN order_lines ol ON ol.order_id = o.id
-        WHERE o.channel IS NOT NULL AND o.channel <> '{BYPASS}'
-    ) u GROUP BY sku, channel
-), keys AS (
-    SELECT sku, channel FROM channel_stock UNION SELECT sku, channel FROM replay
-    UNION SELECT sku, channel FROM live
-)
-SELECT k.sku, k.channel, coalesce(c.outstanding, 0) AS counted,
-       coalesce(r.units, 0) AS replayed, coalesce(l.units, 0) AS live
-FROM keys k
-LEFT JOIN channel_stock c USING (sku, channel)
-LEFT JOIN replay r USING (sku, channel)
-LEFT JOIN live l USING (sku, channel)
-WHERE coalesce(c.outstanding, 0) <> coalesce(r.units, 0)
-   OR coalesce(c.outstanding, 0) <> coalesce(l.units, 0)
 ORDER BY 1, 2 LIMIT 1000
 """
 

@@ -25,6 +25,7 @@ from stockd.entrypoints.api.routes import (
     metrics,
     orders,
     overview,
+    reconciliations,
     reservations,
     stock,
     transfers,
@@ -132,6 +133,7 @@ def create_app(
         events,
         webhooks,
         corrections,
+        reconciliations,
     ):
         app.include_router(module.router)
     app.add_middleware(RequestEdge, api=app, max_body_bytes=max_body_bytes)

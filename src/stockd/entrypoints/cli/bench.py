@@ -202,3 +202,55 @@ def relay(
         f"{row.max_ms:.1f}",
     )
     out.print(table)
+
+
+@app.command()
+def reconcile(
+    levels: Annotated[int, typer.Option(min=10, help="Levels to build (SKUs × 10 locations).")] = (
+        1_000_000
+    ),
+    drift_every: Annotated[
+        int, typer.Option(min=1, help="One level in this many is changed behind the ledger.")
+    ] = 1000,
+    as_json: AsJson = False,
+) -> None:
+    """Time `stockd reconcile` (report, --apply, report) over LEVELS levels
+    built in SQL, on a database of its own (STOCKD_BENCH_SERVER_URL, or an
+    embedded server)."""
+    from stockd.bench.reconcile import run
+
+    drifted, loaded, rows = run(levels, drift_every)
+    if as_json:
+        print_json(
+            {
+                "machine": machine(),
+                "drifted": drifted,
+                "load_seconds": loaded,
+                "rows": [asdict(r) for r in rows],
+            }
+        )
+        return
+    table = Table(
+        "run",
+        "levels",
+        "differences",
+        "repaired",
+        "seconds",
+        "levels/s",
+        "peak RSS MB",
+        "exit",
+        title=f"stockd reconcile over {levels:,} levels, {drifted} drifted ({machine()})",
+    )
+    for r in rows:
+        table.add_row(
+            r.mode,
+            f"{r.levels:,}",
+            str(r.differences),
+            str(r.repaired),
+            f"{r.seconds:.1f}",
+            f"{r.levels_per_second:,.0f}",
+            f"{r.peak_rss_mb:.0f}",
+            str(r.exit_code),
+        )
+    out.print(table)
+    out.print(f"loaded in {loaded:.1f}s")

@@ -15,7 +15,16 @@ from rich.table import Table
 from stockd import __version__
 from stockd.adapters.postgres import migrate
 from stockd.bootstrap import Container
-from stockd.entrypoints.cli import bench, channels, events, importer, keys, serve, webhooks
+from stockd.entrypoints.cli import (
+    bench,
+    channels,
+    events,
+    importer,
+    keys,
+    reconcile,
+    serve,
+    webhooks,
+)
 from stockd.entrypoints.cli import counts as counting
 from stockd.entrypoints.cli.database import database, redacted, with_container
 from stockd.entrypoints.cli.output import AsJson, console, print_json
@@ -60,6 +69,7 @@ def _root(
 app.command()(serve.serve)
 app.command()(serve.worker)
 app.command("count")(counting.count)
+app.command()(reconcile.reconcile)
 
 
 @db_app.command("upgrade")

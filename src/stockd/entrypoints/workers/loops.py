@@ -1,5 +1,5 @@
 """The worker loops: expiry, idempotency janitor, webhook delivery,
-rebalancing (each a round every interval), and the relay to NATS JetStream
+rebalancing, reconciliation (each a round every interval), and the relay to NATS JetStream
 (one long-running loop)."""
 
 from __future__ import annotations
@@ -7,13 +7,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from stockd.bootstrap import Container, rebalance_policy
+from stockd.bootstrap import Container, rebalance_policy, reconcile_leadership
+from stockd.bootstrap import reconciler as build_reconciler
 from stockd.bootstrap import relay as build_relay
 from stockd.domain.commands import ExpireDueReservations
 from stockd.service.context import Context
 from stockd.service.rebalancing import rebalance_all
+from stockd.service.reconciliation import scheduled
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +56,44 @@ async def rebalance_once(container: Container) -> int:
     )
 
 
+_RECONCILE_SINCE: dict[int, datetime] = {}
+"""When each container's reconcile worker first looked (its first run is
+due an interval after that, when there has been no run at all)."""
+
+
+async def reconcile_once(container: Container) -> int:
+    """The scheduled reconciliation, when due and this node leads; how many
+    differences it found."""
+    found = build_reconciler(container)
+    leadership = reconcile_leadership(container)
+    if found is None or leadership is None:
+        return 0
+    settings = container.settings
+    since = _RECONCILE_SINCE.setdefault(id(container), container.clock.now())
+    run = await scheduled(
+        found, leadership, settings.reconcile_interval_seconds, settings.reconcile_apply, since
+    )
+    if run is None:
+        return 0
+    if not run.clean:
+        log.warning(
+            "reconcile %s: %d differences over %d levels (%d repaired)",
+            run.id,
+            run.differences,
+            run.levels_checked,
+            run.repaired,
+        )
+    return run.differences
+
+
 WORKERS: dict[str, tuple[Callable[[Container], Awaitable[int]], Callable[[Container], float]]] = {
     "expiry": (expire_once, lambda c: c.settings.expiry_interval_seconds),
     "janitor": (janitor_once, lambda c: 3600.0),
     "webhooks": (webhooks_once, lambda c: c.settings.webhooks_interval_seconds),
     "rebalance": (rebalance_once, lambda c: c.settings.rebalance_interval_seconds),
+    # Looks every minute (or interval) whether a run is due: a run by another
+    # node or by hand pushes the next one back.
+    "reconcile": (reconcile_once, lambda c: min(60.0, c.settings.reconcile_interval_seconds)),
 }
 
 

@@ -20,7 +20,7 @@ Create Date: 2026-11-30
 from stockd.adapters.postgres.migrate import run_script
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
