@@ -22,6 +22,8 @@ from stockd.adapters.postgres.leadership import RECONCILE_LOCK, PostgresLeadersh
 from stockd.adapters.postgres.maintenance import PostgresMaintenance
 from stockd.adapters.postgres.pool import create_pool
 from stockd.adapters.postgres.reads import PostgresReadModel
+from stockd.adapters.postgres.reconcile.checks import CHECKS
+from stockd.adapters.postgres.reconcile.drift import drift_check
 from stockd.adapters.postgres.reconcile.examiner import PostgresExaminer
 from stockd.adapters.postgres.reconcile.store import PostgresReconcileStore
 from stockd.adapters.postgres.relay_cursors import PostgresRelayCursors
@@ -344,8 +346,11 @@ def reconciler(container: Container) -> Reconciler | None:
     uows = container.bus.uow
     if container.pool is None or not isinstance(uows, PostgresUnitOfWorkFactory):
         return None
+    checks = CHECKS
+    if container.channel_drift is not None:
+        checks = (*CHECKS, drift_check(container.channel_drift))
     examiner = PostgresExaminer(
-        container.pool, uows, chunk_size=container.settings.reconcile_chunk_levels
+        container.pool, uows, checks, chunk_size=container.settings.reconcile_chunk_levels
     )
     return Reconciler(examiner, PostgresReconcileStore(container.pool), container.clock, new_id)
 

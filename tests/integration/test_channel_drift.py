@@ -20,7 +20,7 @@ from stockd.adapters.clock import ManualClock
 from stockd.adapters.postgres.channel_figures import PostgresChannelFigures
 from stockd.adapters.postgres.webhooks import PostgresWebhookStore
 from stockd.adapters.webhook_http import HttpWebhookSender
-from stockd.bootstrap import Container
+from stockd.bootstrap import Container, reconciler
 from stockd.domain.channels import Channel, ChannelKind
 from stockd.domain.commands import (
     CreateChannel,
@@ -303,3 +303,53 @@ async def test_feed_pages_of_one_channel_recorded_at_once_never_deadlock(
 
     assert await race(16, record) == [None] * 16
     assert len(await sent(raw)) == 200
+
+
+async def test_the_reconciler_reports_channel_drift_and_its_repair_relists_it_once(
+    db: Container,
+    hooks: Webhooks,
+    receiver: Receiver,
+    raw: asyncpg.Connection,
+) -> None:
+    """Channel drift is one of the reconciler's checks: a dry run reports
+    it (and counts it in the discrepancy rate), `apply` relists it once, the
+    webhook delivers the figure now, and the next run is clean."""
+    assert isinstance(db.clock, ManualClock)
+    reconcile = reconciler(db)
+    assert reconcile is not None
+    webhook = await setup(db, receiver)
+    await hold(db, 2)
+    await rounds(hooks, webhook, db.clock)
+    receiver.mode = 500
+    await hold(db, 3)
+    await rounds(hooks, webhook, db.clock, n=4)  # 5 dead-lettered: the channel holds 8
+    db.clock.advance(GRACE)
+
+    report, _ = await reconcile.run(apply=False, actor="test")
+    stored = await reconcile.store.get(report.id)
+    assert stored is not None
+    [drift] = stored.findings
+    assert (drift.check, drift.sku, drift.channel, drift.location) == (
+        "channel_drift",
+        "A",
+        "web",
+        None,
+    )
+    assert drift.subject == f"A through web (webhook {webhook.id})"
+    assert (dict(drift.expected), dict(drift.actual)) == ({"advertised": 5}, {"advertised": 8})
+    assert drift.seqs
+    assert not drift.repaired
+    assert report.differences == 1
+    assert report.discrepancy_rate > 0
+
+    receiver.mode = 204
+    head = await db.reads.ledger_head()
+    repaired, _ = await reconcile.run(apply=True, actor="test")
+    assert repaired.repaired == 1
+    relistings = await db.reads.events(head, 10, EventFilter(types=frozenset({"channel.relisted"})))
+    assert len(relistings) == 1
+    await rounds(hooks, webhook, db.clock)
+    assert figures(receiver)[-1] == (f"msg_{webhook.id}_{relistings[0].seq}_relisted", 5)
+    clean, _ = await reconcile.run(apply=False, actor="test")
+    assert clean.differences == 0
+    assert (await db.reads.verify()).clean
