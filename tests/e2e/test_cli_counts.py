@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.e2e.server import cli_env, stockd
@@ -48,3 +48,45 @@ def test_a_bad_count_file_is_one_line_and_counts_nothing(fresh_db: str, tmp_path
         done = stockd("count", str(tmp_path / "count.csv"), "--location", "x", env=env)
         assert done.returncode == 1
         assert says in done.stderr, done.stderr
+
+
+def test_sources_and_a_stock_report_from_a_csv_file(fresh_db: str, tmp_path: Path) -> None:
+    """`stockd sources add|list` and `stockd report`: the same rules as
+    over HTTP (a late figure from the same source is superseded by the
+    newer one already in; a bad file is one line and records nothing)."""
+    env = cli_env(fresh_db, tmp_path)
+    (tmp_path / "skus.csv").write_text("sku,product_id,name\nA,P,Shirt\n")
+    (tmp_path / "locations.csv").write_text("id,name\nx,Store X\n")
+    for kind in ("skus", "locations"):
+        assert stockd("import", kind, str(tmp_path / f"{kind}.csv"), env=env).returncode == 0
+    added = stockd("sources", "add", "pos-x", "--priority", "5", "--json", env=env)
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)["policy"] == "last_write_wins"
+    listed = json.loads(stockd("sources", "list", "--json", env=env).stdout)
+    assert [(s["id"], s["priority"]) for s in listed["items"]] == [("pos-x", 5)]
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    newer, older = now.isoformat(), (now - timedelta(minutes=5)).isoformat()
+    (tmp_path / "report.csv").write_text(f"sku,location,quantity,observed_at\nA,x,6,{newer}\n")
+    done = stockd("report", str(tmp_path / "report.csv"), "--source", "pos-x", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    [line] = json.loads(done.stdout)["lines"]
+    assert (line["outcome"], line["on_hand"]) == ("applied", 6)
+    (tmp_path / "late.csv").write_text(f"sku,location,quantity,observed_at\nA,x,2,{older}\n")
+    late = stockd("report", str(tmp_path / "late.csv"), "--source", "pos-x", "--json", env=env)
+    assert late.returncode == 0, late.stderr
+    [line] = json.loads(late.stdout)["lines"]
+    assert (line["outcome"], line["on_hand"]) == ("superseded", 6)
+
+    for text, says in (
+        ("sku,location,quantity\nA,x,1\n", "the header must be sku,location,quantity,observed_at"),
+        (f"sku,location,quantity,observed_at\nA,x,1,{now:%Y-%m-%d %H:%M}\n", "needs its offset"),
+    ):
+        (tmp_path / "bad.csv").write_text(text)
+        bad = stockd("report", str(tmp_path / "bad.csv"), "--source", "pos-x", env=env)
+        assert bad.returncode == 1
+        assert says in bad.stderr, bad.stderr
+    unknown = stockd("report", str(tmp_path / "report.csv"), "--source", "nobody", env=env)
+    assert unknown.returncode == 1
+    assert "nobody" in unknown.stderr
+    assert stockd("ledger", "verify", env=env).returncode == 0

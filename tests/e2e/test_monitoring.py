@@ -308,3 +308,43 @@ def test_one_scrape_shows_every_process_of_a_node(pg_server_url: str, tmp_path: 
     assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir()), (
         "the figures' directory is removed at exit"
     )
+
+
+def test_the_discrepancy_rate_is_the_last_reconciliations_and_alerts_while_above_zero(
+    pg_server_url: str, tmp_path: Path
+) -> None:
+    """A level edited behind the ledger's back: a dry run over HTTP reports
+    it, `/metrics` shows that run's rate (what `StockdReconciliationDiscrepancies`
+    fires on), and after a repairing run and a clean one it shows 0."""
+    with (
+        serving(pg_server_url, tmp_path, "stockd_monitoring") as server,
+        httpx.Client(base_url=server.url, headers=server.headers, timeout=30) as client,
+    ):
+        assert value(scrape(server), "stockd_reconciliation_discrepancy_rate") is None
+        stock(client, "S", 4)
+
+        async def edit() -> None:
+            conn = await asyncpg.connect(server.database_url)
+            try:
+                await conn.execute("UPDATE levels SET on_hand = on_hand + 2 WHERE sku = 'S'")
+            finally:
+                await conn.close()
+
+        asyncio.run(edit())
+        r = client.post("/v1/reconciliations", json={"apply": False})
+        assert r.status_code == 201, r.text
+        report = r.json()
+        assert (report["levels_checked"], report["differences"]) == (1, 1)
+        eventually(
+            lambda: (
+                value(scrape(server), "stockd_reconciliation_discrepancy_rate")
+                == report["discrepancy_rate"]
+                == 1.0
+            )
+        )
+
+        r = client.post("/v1/reconciliations", json={"apply": True})
+        assert (r.status_code, r.json()["repaired"]) == (201, 1), r.text
+        r = client.post("/v1/reconciliations", json={"apply": False})
+        assert (r.status_code, r.json()["differences"]) == (201, 0), r.text
+        eventually(lambda: value(scrape(server), "stockd_reconciliation_discrepancy_rate") == 0)

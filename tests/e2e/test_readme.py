@@ -35,7 +35,13 @@ def documents(out: str) -> list[dict[str, Any]]:
 
 def test_the_readme_walkthrough_runs_as_written(live: LiveServer, tmp_path: Path) -> None:
     run = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", block("walkthrough") + block("orders")],
+        [
+            "bash",
+            "-euo",
+            "pipefail",
+            "-c",
+            block("walkthrough") + block("orders") + block("upkeep"),
+        ],
         cwd=tmp_path,
         env={"STOCKD": live.url, "KEY": live.admin_key, "PATH": "/usr/bin:/bin"},
         capture_output=True,
@@ -50,7 +56,8 @@ def test_the_readme_walkthrough_runs_as_written(live: LiveServer, tmp_path: Path
     for event in ("stock.adjusted", "reservation.created", "reservation.committed"):
         assert f'"type":"{event}"' in out
     assert '"reason":"3.0 km away, 3 available"' in out
-    final = documents(out)[-1]
+    orders, upkeep = out.split('{"id":"cnt_', 1)
+    final = documents(orders)[-1]
     assert final["status"] == "cancelled"
     line = {s["location"]: s["lines"][0] for s in final["shipments"]}
     assert (line["hamburg"]["shipped"], line["hamburg"]["returned"]) == (3, 1)
@@ -65,6 +72,13 @@ def test_the_readme_walkthrough_runs_as_written(live: LiveServer, tmp_path: Path
         "order.status_changed",
         "order.returned",
     ]
+    count, reconciliation = documents('{"id":"cnt_' + upkeep.split("stockd_")[0])
+    assert [(x["sku"], x["outcome"]) for x in count["lines"]] == [("TSHIRT-M", "applied")]
+    assert "expected" not in count["lines"][0] or count["lines"][0]["expected"] is None  # blind
+    assert (reconciliation["levels_checked"], reconciliation["differences"]) == (2, 0)
+    assert "stockd_units_oversold 0.0" in upkeep
+    assert re.search(r"^stockd_holds_granted_total [1-9]", upkeep, re.M)
+    assert '"status":"ok"' in upkeep.splitlines()[-1]
 
 
 def test_the_readme_python_client_walkthrough_runs_as_written(

@@ -13,10 +13,13 @@ from stockd.service.ports import CountLineRecord, ReportRecord
 
 _MOVED_SINCE = """
 SELECT coalesce(sum(d_on_hand), 0)::bigint FROM ledger_events
-WHERE sku = $1 AND location = $2 AND at > $3 AND data->>'effective_at' IS NULL
+WHERE sku = $1 AND location = $2 AND d_on_hand <> 0 AND at > $3
+  AND data->>'effective_at' IS NULL
 """
-"""Movements after a time; corrections (whose data carries their own
-`effective_at`) are not movements of their own time."""
+"""Movements of on_hand after a time; corrections (whose data carries their
+own `effective_at`) are not movements of their own time. `d_on_hand <> 0`
+lets it read the partial index `ledger_events_on_hand_by_time`, which holds
+leave alone (migration 0016)."""
 
 _LATEST_COUNT = """
 SELECT counted_at, counted, source FROM count_lines

@@ -22,6 +22,7 @@ from stockd.entrypoints.cli import (
     importer,
     keys,
     reconcile,
+    reports,
     serve,
     webhooks,
 )
@@ -40,6 +41,7 @@ app.add_typer(channels.app, name="channels")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(events.app, name="events")
+app.add_typer(reports.sources_app, name="sources")
 app.add_typer(bench.app, name="bench")
 out = console()
 err = console(stderr=True)
@@ -69,6 +71,7 @@ def _root(
 app.command()(serve.serve)
 app.command()(serve.worker)
 app.command("count")(counting.count)
+app.command("report")(reports.report)
 app.command()(reconcile.reconcile)
 
 

@@ -13,7 +13,7 @@ replayed old message does not roll it back); a feed's row, the last served.
 Deleting a webhook deletes its rows.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-30
 """
 

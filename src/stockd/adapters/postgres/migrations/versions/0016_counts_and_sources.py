@@ -9,10 +9,10 @@
   expected at `counted_at` and the adjustment made.
 - Corrections (counts and reports) are `stock.counted` events whose `data`
   holds `effective_at`; every other movement is effective at `at`. The
-  index serves "the movements of a level after a time".
+  partial index serves "the movements of on_hand at a level after a time".
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-11-30
 """
 
@@ -71,8 +71,10 @@ def upgrade() -> None:
         );
         CREATE INDEX count_lines_by_level ON count_lines (sku, location, counted_at);
         CREATE INDEX count_lines_by_count ON count_lines (count_id);
-        CREATE INDEX ledger_events_by_level_time ON ledger_events (sku, location, at)
-            WHERE location IS NOT NULL;
+        -- Only movements of on_hand: holds (reserved, committed) never write
+        -- to it, so a flash sale's inserts do not pay for it.
+        CREATE INDEX ledger_events_on_hand_by_time ON ledger_events (sku, location, at)
+            WHERE d_on_hand <> 0;
         """
     )
 
@@ -80,7 +82,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     run_script(
         """
-        DROP INDEX ledger_events_by_level_time;
+        DROP INDEX ledger_events_on_hand_by_time;
         DROP TABLE count_lines, stock_reports, location_report_policies, report_sources;
         """
     )
