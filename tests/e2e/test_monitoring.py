@@ -299,10 +299,12 @@ def test_one_scrape_shows_every_process_of_a_node(pg_server_url: str, tmp_path: 
                     }
             assert hold(client, "S", 1, ttl_seconds=1).status_code == 201
             eventually(lambda: value(scrape(server), "stockd_holds_expired_total") == 1)
+            hot = {"method": "POST", "route": "/v1/reservations", "status": "201"}
+            # each process adds its requests to the figures once a second
+            eventually(lambda: value(scrape(server), "stockd_http_requests_total", **hot) == 21)
             for _ in range(6):
                 figures = scrape(server)
                 assert value(figures, "stockd_holds_granted_total") == 21
-                hot = {"method": "POST", "route": "/v1/reservations", "status": "201"}
                 assert value(figures, "stockd_http_requests_total", **hot) == 21
         assert len(pids) == 2, "scrapes reached both API processes"
     assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir()), (

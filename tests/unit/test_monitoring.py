@@ -10,13 +10,21 @@ import dataclasses
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from stockd import errors
 from stockd.adapters.clock import SystemClock
 from stockd.adapters.memory import MemoryStore
 from stockd.adapters.memory.monitoring import MemoryFigures, MemoryHoldMetrics
-from stockd.adapters.prometheus import HOLDS_EXPIRED, HOLDS_GRANTED, count_committed
+from stockd.adapters.prometheus import (
+    HOLDS_EXPIRED,
+    HOLDS_GRANTED,
+    LATENCY_BUCKETS,
+    RequestFigures,
+    count_committed,
+    exposition,
+)
 from stockd.bootstrap import build_in_memory, message_bus
 from stockd.config import Settings
 from stockd.domain.commands import LineRequest, Reserve
@@ -168,3 +176,51 @@ async def test_readyz_is_503_while_a_required_dependency_is_down() -> None:
 
     [slow] = await check_all([Dependency("nats", False, hangs)], within=0.05)
     assert (slow.ok, slow.detail) == (False, "no answer within 0.05s")
+
+
+def test_requests_gathered_then_flushed_read_as_if_each_were_observed() -> None:
+    """`RequestFigures` adds its counts and durations to the request metrics
+    as `Counter.inc` and `Histogram.observe` per request would: the same
+    buckets (a duration on a bound falls in that bound's bucket), count and
+    sum; a second flush adds nothing."""
+    durations = [0.0004, 0.001, 0.0011, 0.003, 0.003, 0.2, 7.0, 42.0]
+    reference = CollectorRegistry()
+    observed = Histogram("d", "d", buckets=LATENCY_BUCKETS, registry=reference)
+    for seconds in durations:
+        observed.observe(seconds)
+    figures = RequestFigures()
+    for seconds in durations:
+        figures.record("GET", "/flushed", 200, seconds)
+    figures.record("GET", "/flushed", 404, 0.01)
+
+    def samples(text: str, name: str) -> dict[str, float]:
+        """`suffix le=… status=…` → value, for route `/flushed` (or unlabelled)."""
+        return {
+            " ".join(
+                [s.name.removeprefix(name)]
+                + [f"{k}={v}" for k, v in sorted(s.labels.items()) if k in ("le", "status")]
+            ): s.value
+            for family in text_string_to_metric_families(text)
+            if family.name == name
+            for s in family.samples
+            if s.labels.get("route", "/flushed") == "/flushed" and not s.name.endswith("_created")
+        }
+
+    assert samples(exposition().decode(), "stockd_http_requests") == {}
+    figures.flush()
+    after = exposition().decode()
+    assert samples(after, "stockd_http_requests") == {
+        "_total status=200": 8,
+        "_total status=404": 1,
+    }
+    flushed = samples(after, "stockd_http_request_duration_seconds")
+    want = samples(generate_latest(reference).decode(), "d")
+    assert {k: v for k, v in flushed.items() if k.startswith("_bucket")} == {
+        k: v + (1 if float(k.split("=")[1]) >= 0.01 else 0)  # the 404's 10 ms
+        for k, v in want.items()
+        if k.startswith("_bucket")
+    }
+    assert flushed["_count"] == want["_count"] + 1
+    assert flushed["_sum"] == pytest.approx(want["_sum"] + 0.01)
+    figures.flush()
+    assert exposition().decode() == after

@@ -14,7 +14,7 @@ from stockd.bootstrap import Container
 from stockd.entrypoints import dashboard
 from stockd.entrypoints.api import docs, lean, problems
 from stockd.entrypoints.api.edge import RequestEdge
-from stockd.entrypoints.api.observe import RequestObserver, sample_pool_every
+from stockd.entrypoints.api.observe import RequestObserver, publish_figures_every
 from stockd.entrypoints.api.routes import (
     catalog,
     channel_drift,
@@ -84,7 +84,7 @@ def create_app(
         if served.settings.cache_ttl_seconds > 0:
             # Every process that answers reads invalidates its own cache.
             tasks.append(asyncio.create_task(served.cache.run(), name="stockd-cache"))
-        tasks.append(asyncio.create_task(sample_pool_every(served.pool), name="stockd-pool-use"))
+        tasks.append(asyncio.create_task(publish_figures_every(served.pool), name="stockd-figures"))
         try:
             yield
         finally:

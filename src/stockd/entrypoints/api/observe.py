@@ -4,8 +4,9 @@ A pure ASGI middleware, the outermost, so it sees every answer (the lean
 hot paths', the request edge's refusals, FastAPI's errors). Per request it
 does what it must and no more: read or make the request id (a contextvar
 the problem documents and log records read, and an `X-Request-Id` header
-on the response), then one counter increment and one histogram observation
-on label children it keeps, and an access log record if INFO is enabled.
+on the response), then its method, route, status and duration recorded in plain dicts
+(`RequestFigures`: added to the metrics once a second and before each
+scrape), and an access log record if INFO is enabled.
 
 Requests are labelled by route *template* (`/v1/reservations/{reservation_id}`),
 never by the path a client sent: that would be a time series per id.
@@ -23,10 +24,9 @@ import re
 import time
 
 import asyncpg
-from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from stockd.adapters.prometheus import HTTP_DURATION, HTTP_REQUESTS, process_ended, sample_pool
+from stockd.adapters.prometheus import REQUESTS, RequestFigures, process_ended, sample_pool
 from stockd.logs import REQUEST_ID
 
 access = logging.getLogger("stockd.access")
@@ -62,10 +62,9 @@ def route_of(scope: Scope) -> str:
 
 
 class RequestObserver:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, figures: RequestFigures = REQUESTS) -> None:
         self.app = app
-        self._counters: dict[tuple[str, str, int], Counter] = {}
-        self._timers: dict[tuple[str, str], Histogram] = {}
+        self.figures = figures
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -101,16 +100,7 @@ class RequestObserver:
         sent: str = scope["method"]
         method = sent if sent in METHODS else "OTHER"
         route = route_of(scope)
-        counter = self._counters.get((method, route, status))
-        if counter is None:
-            counter = self._counters[(method, route, status)] = HTTP_REQUESTS.labels(
-                method, route, str(status)
-            )
-        counter.inc()
-        timer = self._timers.get((method, route))
-        if timer is None:
-            timer = self._timers[(method, route)] = HTTP_DURATION.labels(method, route)
-        timer.observe(seconds)
+        self.figures.record(method, route, status, seconds)
         if access.isEnabledFor(logging.INFO):
             duration_ms = round(seconds * 1000, 3)
             client = scope.get("client")
@@ -131,13 +121,16 @@ class RequestObserver:
             )
 
 
-async def sample_pool_every(pool: asyncpg.Pool | None, seconds: float = 1.0) -> None:
-    """Record this process's pool use every `seconds` (in multiprocess mode a
-    scrape reads every process's last record), until cancelled; at the end,
-    this process's live gauges are withdrawn."""
+async def publish_figures_every(pool: asyncpg.Pool | None, seconds: float = 1.0) -> None:
+    """Add this process's requests to the metrics and record its pool use
+    every `seconds` (in multiprocess mode a scrape reads every process's
+    last record), until cancelled; at the end, its last requests are added
+    and its live gauges withdrawn."""
     try:
         while True:
+            REQUESTS.flush()
             sample_pool(pool)
             await asyncio.sleep(seconds)
     finally:
+        REQUESTS.flush()
         process_ended(os.getpid())

@@ -29,7 +29,7 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.responses import Response
 
-from stockd.adapters.prometheus import exposition, sample_pool
+from stockd.adapters.prometheus import REQUESTS, exposition, sample_pool
 from stockd.bootstrap import Container
 from stockd.entrypoints.api.deps import AppContainer
 from stockd.service import readiness
@@ -203,6 +203,7 @@ async def metrics(container: AppContainer) -> Response:
     figures, checks = await asyncio.gather(
         _figures(container), readiness.check_all(container.dependencies, within=1.0)
     )
+    REQUESTS.flush()  # this process's requests up to now; the others' within a second
     sample_pool(container.pool)
     body = exposition(
         StoreCollector(figures), ReadinessCollector(checks), CacheCollector(container.cache)
