@@ -202,6 +202,9 @@ def servers(
 ) -> Iterator[Servers]:
     with bench_database("stockd_bench") as db_url:
         procs: list[subprocess.Popen[bytes]] = []
+        # The servers' home and logs (a failed start quotes its log); removed
+        # with the servers.
+        logs = Path(tempfile.mkdtemp(prefix="stockd-bench-"))
         try:
             started = time.monotonic()
             counts = asyncio.run(load_data(db_url, shape))
@@ -212,9 +215,8 @@ def servers(
                 "STOCKD_DATABASE_URL": db_url,
                 "STOCKD_BOOTSTRAP_ADMIN_KEY": key,
                 "STOCKD_LOG_LEVEL": "warning",
-                "STOCKD_HOME": tempfile.mkdtemp(prefix="stockd-bench-"),
+                "STOCKD_HOME": str(logs),
             }
-            logs = Path(env["STOCKD_HOME"])
             s_port, b_port = free_port(), free_port()
             stockd = subprocess.Popen(
                 [
@@ -283,6 +285,7 @@ def servers(
             )
         finally:
             stop_all(procs)
+            shutil.rmtree(logs, ignore_errors=True)
 
 
 async def _scalar(db_url: str, sql: str) -> int:
