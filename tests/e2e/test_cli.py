@@ -133,7 +133,7 @@ def test_ledger_verify_exits_non_zero_and_names_a_tampered_level(
     broken = stockd("ledger", "verify", env=env)
     assert broken.returncode == 1
     assert "A@x" in broken.stdout
-    assert "on_hand level 6 != replay 5" in broken.stdout
+    assert "on_hand: level 6, ledger 5" in broken.stdout
 
 
 def test_version_alone_prints_the_version(tmp_path: Path) -> None:

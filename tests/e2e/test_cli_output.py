@@ -85,9 +85,11 @@ def test_import_report_and_ledger_verify_as_json(fresh_db: str, tmp_path: Path) 
     assert broken.returncode == 1
     report = json.loads(broken.stdout)
     assert report["clean"] is False
-    assert {"check": "replay", "level": "A@x", "detail": "on_hand level 6 != replay 5"} in report[
-        "discrepancies"
-    ]
+    assert {
+        "check": "replay",
+        "level": "A@x",
+        "detail": "changed behind the ledger's back: on_hand: level 6, ledger 5",
+    } in report["discrepancies"]
 
 
 def test_bench_quote_as_json(tmp_path: Path) -> None:

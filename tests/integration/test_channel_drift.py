@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -18,8 +17,6 @@ import pytest_asyncio
 
 from stockd.adapters.clock import ManualClock
 from stockd.adapters.postgres.channel_figures import PostgresChannelFigures
-from stockd.adapters.postgres.webhooks import PostgresWebhookStore
-from stockd.adapters.webhook_http import HttpWebhookSender
 from stockd.bootstrap import Container, reconciler
 from stockd.domain.channels import Channel, ChannelKind
 from stockd.domain.commands import (
@@ -36,7 +33,7 @@ from stockd.service.channel_drift import ChannelDrift, ChannelDrifts
 from stockd.service.feed import feed_page
 from stockd.service.queries import EventFilter
 from stockd.service.webhooks import Policy, Webhooks
-from tests.integration.webhook_receiver import Receiver
+from tests.integration.webhook_receiver import Receiver, webhooks_over
 from tests.support import ADMIN, race, seed
 
 WEB = Channel("web", "Web", ChannelKind.WEB, priority=1)
@@ -45,20 +42,10 @@ GRACE = 60
 
 @pytest_asyncio.fixture
 async def hooks(db: Container, database_url: str) -> AsyncIterator[Webhooks]:
-    """Webhooks over the test database, allowed to reach 127.0.0.1, with a
-    clock near real time (signatures carry it); a message is dead after 3
-    failed attempts."""
-    assert db.pool is not None
-    assert isinstance(db.clock, ManualClock)
-    db.clock.set(datetime.now(UTC).replace(microsecond=0))
-    store = PostgresWebhookStore(db.pool, database_url)
-    sender = HttpWebhookSender(timeout_seconds=0.5, allow_private=True)
+    """Webhooks whose messages are dead after 3 failed attempts."""
     policy = Policy(max_attempts=3, backoff_seconds=1, backoff_max_seconds=2, coalesce_seconds=0)
-    found = Webhooks(store, sender, db.reads, db.availability, db.clock, policy)
-    yield found
-    await found.stop()
-    await store.close()
-    await sender.close()
+    async with webhooks_over(db, database_url, policy) as found:
+        yield found
 
 
 @pytest.fixture

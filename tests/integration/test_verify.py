@@ -72,7 +72,7 @@ TAMPERS: list[tuple[str, str, str, Callable[[MemoryData, Ids], None]]] = [
     ("reservations", "{hold}: A@x", "UPDATE reservation_lines SET quantity = 1, named = 1", fewer_units_held),
     ("shipments", "order O1: A@x", "UPDATE order_lines SET shipped = 4, committed = 0", more_shipped),
     ("returns", "order O1: A", "UPDATE order_lines SET returned = 0", none_returned),
-    ("transfers", "transfer {transfer}: A", "UPDATE transfer_lines SET received = 1", partly_received),
+    ("transfers", "transfer {transfer}: A@x", "UPDATE transfer_lines SET received = 1", partly_received),
 ]  # fmt: skip
 
 

@@ -9,14 +9,12 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import pytest
 import pytest_asyncio
 import standardwebhooks
 
 from stockd.adapters.clock import ManualClock
-from stockd.adapters.postgres.webhooks import PostgresWebhookStore
 from stockd.adapters.webhook_http import HttpWebhookSender
 from stockd.bootstrap import Container
 from stockd.domain.commands import (
@@ -30,7 +28,7 @@ from stockd.domain.commands import (
 )
 from stockd.domain.webhooks import Webhook
 from stockd.service.webhooks import Policy, Webhooks
-from tests.integration.webhook_receiver import Receiver
+from tests.integration.webhook_receiver import Receiver, webhooks_over
 from tests.support import ADMIN, seed
 
 EVENTS = (
@@ -44,19 +42,10 @@ EVENTS = (
 
 @pytest_asyncio.fixture
 async def hooks(db: Container, database_url: str) -> AsyncIterator[Webhooks]:
-    """Webhooks over the test database, allowed to reach 127.0.0.1, with a
-    short timeout and a clock near real time (signatures carry it)."""
-    assert db.pool is not None
-    assert isinstance(db.clock, ManualClock)
-    db.clock.set(datetime.now(UTC).replace(microsecond=0))
-    store = PostgresWebhookStore(db.pool, database_url)
-    sender = HttpWebhookSender(timeout_seconds=0.5, allow_private=True)
+    """Webhooks that may retry 5 times, coalescing changes for a second."""
     policy = Policy(max_attempts=5, backoff_seconds=1, backoff_max_seconds=4, coalesce_seconds=1)
-    found = Webhooks(store, sender, db.reads, db.availability, db.clock, policy)
-    yield found
-    await found.stop()
-    await store.close()
-    await sender.close()
+    async with webhooks_over(db, database_url, policy) as found:
+        yield found
 
 
 @pytest.fixture

@@ -1,14 +1,24 @@
 """A real HTTP receiver for webhook tests: it records every request and
-answers as told — down (nothing listens), slow, an error status, or 204."""
+answers as told — down (nothing listens), slow, an error status, or 204;
+and the webhooks that send to it (`webhooks_over`)."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from stockd.adapters.clock import ManualClock
+from stockd.adapters.postgres.webhooks import PostgresWebhookStore
+from stockd.adapters.webhook_http import HttpWebhookSender
+from stockd.bootstrap import Container
+from stockd.service.webhooks import Policy, Webhooks
 
 
 @dataclass(frozen=True)
@@ -65,3 +75,23 @@ class Receiver:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+@asynccontextmanager
+async def webhooks_over(
+    db: Container, database_url: str, policy: Policy
+) -> AsyncIterator[Webhooks]:
+    """Webhooks over the test database, allowed to reach 127.0.0.1, with a
+    short timeout and a clock near real time (signatures carry it)."""
+    assert db.pool is not None
+    assert isinstance(db.clock, ManualClock)
+    db.clock.set(datetime.now(UTC).replace(microsecond=0))
+    store = PostgresWebhookStore(db.pool, database_url)
+    sender = HttpWebhookSender(timeout_seconds=0.5, allow_private=True)
+    found = Webhooks(store, sender, db.reads, db.availability, db.clock, policy)
+    try:
+        yield found
+    finally:
+        await found.stop()
+        await store.close()
+        await sender.close()

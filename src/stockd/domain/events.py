@@ -576,19 +576,26 @@ def details(event: Event) -> dict[str, Any]:
     """The fields an event type adds to the base (for a movement: only those
     its type adds to `Movement`, when set — its key, delta and after have
     places of their own)."""
+    names = _own_fields(type(event))
     if isinstance(event, Movement):
-        return {
-            f.name: value
-            for f in fields(event)
-            if f.name not in BASE_FIELDS
-            and f.name not in MOVEMENT_FIELDS
-            and (value := getattr(event, f.name)) is not None
-        }
-    return {
-        f.name: getattr(event, f.name)
-        for f in fields(event)
-        if f.name not in BASE_FIELDS and f.name not in ("sku", "location")
-    }
+        return {name: value for name in names if (value := getattr(event, name)) is not None}
+    return {name: getattr(event, name) for name in names}
+
+
+_OWN_FIELDS: dict[type[Event], tuple[str, ...]] = {}
+
+
+def _own_fields(cls: type[Event]) -> tuple[str, ...]:
+    """The fields `details` renders, per type, worked out once (it is asked
+    for every event the ledger writes: most movements, holds among them,
+    have none)."""
+    found = _OWN_FIELDS.get(cls)
+    if found is None:
+        placed = MOVEMENT_FIELDS if issubclass(cls, Movement) else frozenset({"sku", "location"})
+        found = _OWN_FIELDS[cls] = tuple(
+            f.name for f in fields(cls) if f.name not in BASE_FIELDS and f.name not in placed
+        )
+    return found
 
 
 def sku_of(event: Event) -> str | None:

@@ -90,7 +90,7 @@ def verify(s: MemoryData) -> VerifyReport:
             for _, m in movements
             if m.transfer_id is not None and destination.get(m.transfer_id) == m.key.location
         ),
-        lambda k: f"transfer {k[0]}: {k[1]}",
+        lambda k: f"transfer {k[0]}: {k[1]}@{destination[k[0]]}",
     )
     in_transit: dict[LevelKey, int] = defaultdict(int)
     for t in s.transfers.values():

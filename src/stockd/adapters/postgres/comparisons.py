@@ -10,7 +10,9 @@ the tables' indexes by SKU (`levels` primary key, `ledger_events_by_sku`,
 `reservation_lines_by_sku`, `order_lines_by_sku`, `transfer_lines_by_sku`,
 `channel_stock` primary key) rather than the whole ledger.
 
-Each statement returns only the rows that differ, in SKU order.
+Each statement returns only the rows that differ, in SKU order; each rule
+also says what such a row means (`Rule.finding`), in the words both
+`ledger verify` and the reconciler's reports use.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from stockd.adapters.postgres.rows import COUNTERS
+from stockd.adapters.postgres.rows import COUNTERS, Row
 from stockd.domain.channels import BYPASS
+from stockd.domain.reconciliation import Finding
 
 MOVEMENTS = "on_hand IS NOT NULL"
 """Only level movements carry quantities; other events have none."""
@@ -177,3 +180,116 @@ WHERE coalesce(c.outstanding, 0) <> coalesce(r.units, 0)
    OR coalesce(c.outstanding, 0) <> coalesce(l.units, 0)
 ORDER BY 1, 2
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A comparison: its SQL for a scope, and the finding each row it
+    returns is (without the ledger events involved, which only the
+    reconciler looks up)."""
+
+    name: str
+    sql: Callable[[Scope], str]
+    finding: Callable[[Row], Finding]
+
+
+def _at_level(check: str, r: Row, state: str, expected: int, actual: int, detail: str) -> Finding:
+    return Finding(
+        check=check,
+        sku=r["sku"],
+        location=r["location"],
+        channel=None,
+        subject=f"{r['sku']}@{r['location']}",
+        expected={state: expected},
+        actual={state: actual},
+        detail=detail,
+    )
+
+
+def _replay_finding(r: Row) -> Finding:
+    missing = r["level"][0] is None
+    level = [0 if v is None else v for v in r["level"]]
+    differ = [(c, a, b) for c, a, b in zip(COUNTERS, level, r["replayed"], strict=True) if a != b]
+    detail = "; ".join(f"{c}: level {a}, ledger {b}" for c, a, b in differ)
+    if missing:
+        detail = f"the level does not exist, but its events replay to {detail}"
+    return Finding(
+        check="replay",
+        sku=r["sku"],
+        location=r["location"],
+        channel=None,
+        subject=f"{r['sku']}@{r['location']}",
+        expected={c: b for c, _, b in differ},
+        actual={c: a for c, a, _ in differ},
+        detail=f"changed behind the ledger's back: {detail}",
+    )
+
+
+def _transfers_finding(r: Row) -> Finding:
+    return Finding(
+        check="transfers",
+        sku=r["sku"],
+        location=r["destination"],
+        channel=None,
+        subject=f"transfer {r['transfer_id']}: {r['sku']}@{r['destination']}",
+        expected={"incoming": r["recorded"]},
+        actual={"incoming": r["logged"]},
+        detail=f"{r['recorded']} in transit, but its events leave {r['logged']} incoming"
+        f" at {r['destination']}",
+        transfer_id=r["transfer_id"],
+    )
+
+
+def _channels_finding(r: Row) -> Finding:
+    return Finding(
+        check="channels",
+        sku=r["sku"],
+        location=None,
+        channel=r["channel"],
+        subject=f"{r['sku']} through {r['channel']}",
+        expected={"outstanding": r["live"]},
+        actual={"outstanding": r["counted"]},
+        detail=f"{r['counted']} outstanding counted, {r['replayed']} by its events,"
+        f" {r['live']} in its active holds and open orders",
+    )
+
+
+REPLAY = Rule("replay", replay, _replay_finding)
+HOLDS = Rule(
+    "holds",
+    holds,
+    lambda r: _at_level(
+        "holds",
+        r,
+        "reserved",
+        r["held"],
+        r["reserved"],
+        f"reserved {r['reserved']} but active holds total {r['held']}",
+    ),
+)
+ORDERS = Rule(
+    "orders",
+    orders,
+    lambda r: _at_level(
+        "orders",
+        r,
+        "committed",
+        r["owed"],
+        r["committed"],
+        f"committed {r['committed']} but open orders still owe {r['owed']}",
+    ),
+)
+TRANSFERS = Rule("transfers", transfers, _transfers_finding)
+INCOMING = Rule(
+    "incoming",
+    incoming,
+    lambda r: _at_level(
+        "incoming",
+        r,
+        "incoming",
+        r["in_transit"],
+        r["incoming"],
+        f"incoming {r['incoming']} but open transfers have {r['in_transit']} in transit to it",
+    ),
+)
+CHANNELS = Rule("channels", channels, _channels_finding)

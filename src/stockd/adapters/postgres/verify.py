@@ -34,12 +34,6 @@ from stockd.domain.events import DriftFound, OrderReturned, OrderShipped, Reserv
 from stockd.service.queries import Discrepancy, VerifyReport
 
 _LIMIT = " LIMIT 1000"
-_REPLAY = comparisons.replay(EVERYWHERE) + _LIMIT
-_HOLDS = comparisons.holds(EVERYWHERE) + _LIMIT
-_ORDERS = comparisons.orders(EVERYWHERE) + _LIMIT
-_TRANSFERS = comparisons.transfers(EVERYWHERE) + _LIMIT
-_INCOMING = comparisons.incoming(EVERYWHERE) + _LIMIT
-_CHANNELS = comparisons.channels(EVERYWHERE) + _LIMIT
 
 _RUNNING = ", ".join(f"sum(d_{c}) OVER w AS run_{c}" for c in COUNTERS)
 _CHAIN = f"""
@@ -106,19 +100,13 @@ ORDER BY 1, 2 LIMIT 1000
 async def verify(pool: asyncpg.Pool) -> VerifyReport:
     found: list[Discrepancy] = []
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        for r in await conn.fetch(_REPLAY):
-            diffs = [
-                f"{c} level {a} != replay {b}"
-                for c, a, b in zip(COUNTERS, r["level"], r["replayed"], strict=True)
-                if a != b
-            ]
-            found.append(
-                Discrepancy(
-                    "replay",
-                    f"{r['sku']}@{r['location']}",
-                    "; ".join(diffs) if diffs else "events for a level that does not exist",
-                )
-            )
+
+        async def compare(rule: comparisons.Rule) -> None:
+            for r in await conn.fetch(rule.sql(EVERYWHERE) + _LIMIT):
+                finding = rule.finding(r)
+                found.append(Discrepancy(rule.name, finding.subject, finding.detail))
+
+        await compare(comparisons.REPLAY)
         for r in await conn.fetch(_CHAIN):
             found.append(
                 Discrepancy(
@@ -127,22 +115,8 @@ async def verify(pool: asyncpg.Pool) -> VerifyReport:
                     f"event {r['seq']}: quantities after it differ from the running sum",
                 )
             )
-        for r in await conn.fetch(_HOLDS):
-            found.append(
-                Discrepancy(
-                    "holds",
-                    f"{r['sku']}@{r['location']}",
-                    f"reserved {r['reserved']} but active holds total {r['held']}",
-                )
-            )
-        for r in await conn.fetch(_ORDERS):
-            found.append(
-                Discrepancy(
-                    "orders",
-                    f"{r['sku']}@{r['location']}",
-                    f"committed {r['committed']} but orders still owe {r['owed']}",
-                )
-            )
+        await compare(comparisons.HOLDS)
+        await compare(comparisons.ORDERS)
         for r in await conn.fetch(_RESERVATIONS):
             found.append(
                 Discrepancy(
@@ -168,32 +142,9 @@ async def verify(pool: asyncpg.Pool) -> VerifyReport:
                     f" restock {r['logged']}",
                 )
             )
-        for r in await conn.fetch(_TRANSFERS):
-            found.append(
-                Discrepancy(
-                    "transfers",
-                    f"transfer {r['transfer_id']}: {r['sku']}",
-                    f"{r['recorded']} in transit, but its events leave {r['logged']} incoming",
-                )
-            )
-        for r in await conn.fetch(_INCOMING):
-            found.append(
-                Discrepancy(
-                    "incoming",
-                    f"{r['sku']}@{r['location']}",
-                    f"incoming {r['incoming']} but open transfers have {r['in_transit']}"
-                    " in transit to it",
-                )
-            )
-        for r in await conn.fetch(_CHANNELS):
-            found.append(
-                Discrepancy(
-                    "channels",
-                    f"{r['sku']} through {r['channel']}",
-                    f"{r['counted']} outstanding counted, {r['replayed']} by its events,"
-                    f" {r['live']} in its active holds and open orders",
-                )
-            )
+        await compare(comparisons.TRANSFERS)
+        await compare(comparisons.INCOMING)
+        await compare(comparisons.CHANNELS)
         events = await conn.fetchval("SELECT count(*) FROM ledger_events")
         levels = await conn.fetchval("SELECT count(*) FROM levels")
     return VerifyReport(events=events, levels=levels, discrepancies=tuple(found))

@@ -3,7 +3,6 @@ straight on the database (as `stockd channels` does)."""
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -13,14 +12,14 @@ from rich.table import Table
 
 from stockd.bootstrap import Container
 from stockd.domain.commands import CountedLine, RecordCount
-from stockd.entrypoints.cli.direct import fail, run
+from stockd.entrypoints.cli import csv_lines
+from stockd.entrypoints.cli.direct import run
 from stockd.entrypoints.cli.keys import actor
 from stockd.entrypoints.cli.output import AsJson, console, print_json
 from stockd.service.context import Context
 from stockd.service.handlers.counts import CountResult
 
 out = console()
-MAX_LINES = 1000
 
 
 def count(
@@ -42,7 +41,7 @@ def count(
     as of --counted-at, with what moved since kept on top (all lines or
     none; docs/counts-and-reports.md)."""
     lines = _read(path)
-    at = _instant(counted_at) if counted_at else datetime.now(UTC)
+    at = csv_lines.instant(counted_at, "--counted-at") if counted_at else datetime.now(UTC)
 
     async def work(c: Container) -> CountResult:
         cmd = RecordCount(
@@ -81,30 +80,11 @@ def count(
 
 
 def _read(path: Path) -> tuple[CountedLine, ...]:
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f))
-    if not rows or [h.strip().lower() for h in rows[0]] != ["sku", "quantity"]:
-        fail(f"{path}: the header must be sku,quantity")
-    lines = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != 2:
-            fail(f"{path}: line {number}: give a SKU and a quantity")
-        sku, quantity = (cell.strip() for cell in row)
-        if not quantity.isdigit():
-            fail(f"{path}: line {number}: quantity {quantity!r} is not a whole number ≥ 0")
-        lines.append(CountedLine(sku, int(quantity)))
-    if not lines or len(lines) > MAX_LINES:
-        fail(f"{path}: a count has 1 to {MAX_LINES} lines, this file has {len(lines)}")
-    return tuple(lines)
-
-
-def _instant(text: str) -> datetime:
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"--counted-at {text!r} is not an RFC 3339 time")
-    if at.tzinfo is None:
-        fail(f"--counted-at {text!r} needs its offset (Z or ±hh:mm)")
-    return at.astimezone(UTC)
+    return csv_lines.bounded(
+        [
+            CountedLine(sku, csv_lines.whole_number(quantity, f"{path}: line {number}"))
+            for number, (sku, quantity) in csv_lines.lines(path, ("sku", "quantity"))
+        ],
+        path,
+        "count",
+    )

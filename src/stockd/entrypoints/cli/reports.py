@@ -5,7 +5,6 @@ count` does); the same rules as `POST /v1/sources` and
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +16,8 @@ from stockd.bootstrap import Container
 from stockd.domain.commands import RegisterSource, ReportStock
 from stockd.domain.corrections import Policy, ReportLine, Source
 from stockd.domain.quantities import LevelKey
-from stockd.entrypoints.cli.direct import fail, run
+from stockd.entrypoints.cli import csv_lines
+from stockd.entrypoints.cli.direct import run
 from stockd.entrypoints.cli.keys import actor
 from stockd.entrypoints.cli.output import AsJson, console, print_json
 from stockd.service import correction_queries
@@ -25,8 +25,7 @@ from stockd.service.context import Context
 from stockd.service.handlers.reports import ReportResult
 
 out = console()
-MAX_LINES = 1000
-HEADER = ["sku", "location", "quantity", "observed_at"]
+HEADER = ("sku", "location", "quantity", "observed_at")
 
 sources_app = typer.Typer(help="Sources of external stock reports.", no_args_is_help=True)
 
@@ -129,32 +128,16 @@ def _source(s: Source) -> dict[str, object]:
 
 
 def _read(path: Path, source: str) -> tuple[ReportLine, ...]:
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f))
-    if not rows or [h.strip().lower() for h in rows[0]] != HEADER:
-        fail(f"{path}: the header must be {','.join(HEADER)}")
-    lines = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(HEADER):
-            fail(f"{path}: line {number}: give a SKU, a location, a quantity and observed_at")
-        sku, location, quantity, observed = (cell.strip() for cell in row)
-        if not quantity.isdigit():
-            fail(f"{path}: line {number}: quantity {quantity!r} is not a whole number ≥ 0")
-        lines.append(
-            ReportLine(source, LevelKey(sku, location), int(quantity), _instant(observed, number))
-        )
-    if not lines or len(lines) > MAX_LINES:
-        fail(f"{path}: a report has 1 to {MAX_LINES} lines, this file has {len(lines)}")
-    return tuple(lines)
-
-
-def _instant(text: str, number: int) -> datetime:
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"line {number}: observed_at {text!r} is not an RFC 3339 time")
-    if at.tzinfo is None:
-        fail(f"line {number}: observed_at {text!r} needs its offset (Z or ±hh:mm)")
-    return at.astimezone(UTC)
+    return csv_lines.bounded(
+        [
+            ReportLine(
+                source,
+                LevelKey(sku, location),
+                csv_lines.whole_number(quantity, f"{path}: line {number}"),
+                csv_lines.instant(observed, f"line {number}: observed_at"),
+            )
+            for number, (sku, location, quantity, observed) in csv_lines.lines(path, HEADER)
+        ],
+        path,
+        "report",
+    )

@@ -14,7 +14,7 @@ Another check plugs in as one more `Check` in `CHECKS`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from asyncpg.pool import PoolConnectionProxy
@@ -22,7 +22,7 @@ from asyncpg.pool import PoolConnectionProxy
 from stockd.adapters.postgres import comparisons
 from stockd.adapters.postgres.comparisons import MOVEMENTS, Scope
 from stockd.adapters.postgres.reconcile import repairs
-from stockd.adapters.postgres.rows import COUNTERS
+from stockd.adapters.postgres.rows import Row
 from stockd.domain.reconciliation import MAX_SEQS, Finding
 
 Connection = PoolConnectionProxy
@@ -58,137 +58,49 @@ async def latest_seqs(conn: Connection, sku: str, where: str = "TRUE", *args: An
     return sorted(r["seq"] for r in found)
 
 
-async def _at_level(conn: Connection, sku: str, location: str, where: str = "TRUE") -> list[int]:
-    return await latest_seqs(conn, sku, f"location = $2 AND {where}", location)
+Involved = Callable[[Connection, Row], Awaitable[list[int]]]
+"""The ledger events a difference involves (its row given)."""
 
 
-async def find_replay(conn: Connection, scope: Scope, args: Sequence[Any]) -> list[Finding]:
-    out = []
-    for r in await conn.fetch(comparisons.replay(scope), *args):
-        missing = r["level"][0] is None
-        level = [0 if v is None else v for v in r["level"]]
-        differ = [
-            (c, a, b) for c, a, b in zip(COUNTERS, level, r["replayed"], strict=True) if a != b
+def compared(rule: comparisons.Rule, involved: Involved) -> Find:
+    """`find` for a shared comparison: its rows as findings, each with the
+    ledger events involved."""
+
+    async def find(conn: Connection, scope: Scope, args: Sequence[Any]) -> list[Finding]:
+        return [
+            replace(rule.finding(r), seqs=tuple(await involved(conn, r)))
+            for r in await conn.fetch(rule.sql(scope), *args)
         ]
-        detail = "; ".join(f"{c}: level {a}, ledger {b}" for c, a, b in differ)
-        if missing:
-            detail = f"the level does not exist, but its events replay to {detail}"
-        out.append(
-            Finding(
-                check="replay",
-                sku=r["sku"],
-                location=r["location"],
-                channel=None,
-                subject=f"{r['sku']}@{r['location']}",
-                expected={c: b for c, _, b in differ},
-                actual={c: a for c, a, _ in differ},
-                detail=f"changed behind the ledger's back: {detail}",
-                seqs=tuple(await _at_level(conn, r["sku"], r["location"], MOVEMENTS)),
-            )
-        )
-    return out
+
+    return find
 
 
-async def find_holds(conn: Connection, scope: Scope, args: Sequence[Any]) -> list[Finding]:
-    return [
-        Finding(
-            check="holds",
-            sku=r["sku"],
-            location=r["location"],
-            channel=None,
-            subject=f"{r['sku']}@{r['location']}",
-            expected={"reserved": r["held"]},
-            actual={"reserved": r["reserved"]},
-            detail=f"reserved {r['reserved']} but active holds total {r['held']}",
-            seqs=tuple(await _at_level(conn, r["sku"], r["location"], "d_reserved <> 0")),
-        )
-        for r in await conn.fetch(comparisons.holds(scope), *args)
-    ]
+def _moving(where: str) -> Involved:
+    """The latest events of the row's level that match `where`."""
+
+    async def involved(conn: Connection, r: Row) -> list[int]:
+        return await latest_seqs(conn, r["sku"], f"location = $2 AND {where}", r["location"])
+
+    return involved
 
 
-async def find_orders(conn: Connection, scope: Scope, args: Sequence[Any]) -> list[Finding]:
-    return [
-        Finding(
-            check="orders",
-            sku=r["sku"],
-            location=r["location"],
-            channel=None,
-            subject=f"{r['sku']}@{r['location']}",
-            expected={"committed": r["owed"]},
-            actual={"committed": r["committed"]},
-            detail=f"committed {r['committed']} but open orders still owe {r['owed']}",
-            seqs=tuple(await _at_level(conn, r["sku"], r["location"], "d_committed <> 0")),
-        )
-        for r in await conn.fetch(comparisons.orders(scope), *args)
-    ]
+async def _of_transfer(conn: Connection, r: Row) -> list[int]:
+    return await latest_seqs(conn, r["sku"], "transfer_id = $2", r["transfer_id"])
 
 
-async def find_transfers(conn: Connection, scope: Scope, args: Sequence[Any]) -> list[Finding]:
-    return [
-        Finding(
-            check="transfers",
-            sku=r["sku"],
-            location=r["destination"],
-            channel=None,
-            subject=f"transfer {r['transfer_id']}: {r['sku']}@{r['destination']}",
-            expected={"incoming": r["recorded"]},
-            actual={"incoming": r["logged"]},
-            detail=f"{r['recorded']} in transit, but its events leave {r['logged']} incoming"
-            f" at {r['destination']}",
-            seqs=tuple(await latest_seqs(conn, r["sku"], "transfer_id = $2", r["transfer_id"])),
-            transfer_id=r["transfer_id"],
-        )
-        for r in await conn.fetch(comparisons.transfers(scope), *args)
-    ]
-
-
-async def find_incoming(conn: Connection, scope: Scope, args: Sequence[Any]) -> list[Finding]:
-    return [
-        Finding(
-            check="incoming",
-            sku=r["sku"],
-            location=r["location"],
-            channel=None,
-            subject=f"{r['sku']}@{r['location']}",
-            expected={"incoming": r["in_transit"]},
-            actual={"incoming": r["incoming"]},
-            detail=f"incoming {r['incoming']} but open transfers have {r['in_transit']}"
-            " in transit to it",
-            seqs=tuple(await _at_level(conn, r["sku"], r["location"], "d_incoming <> 0")),
-        )
-        for r in await conn.fetch(comparisons.incoming(scope), *args)
-    ]
-
-
-async def find_channels(conn: Connection, scope: Scope, args: Sequence[Any]) -> list[Finding]:
-    return [
-        Finding(
-            check="channels",
-            sku=r["sku"],
-            location=None,
-            channel=r["channel"],
-            subject=f"{r['sku']} through {r['channel']}",
-            expected={"outstanding": r["live"]},
-            actual={"outstanding": r["counted"]},
-            detail=f"{r['counted']} outstanding counted, {r['replayed']} by its events,"
-            f" {r['live']} in its active holds and open orders",
-            seqs=tuple(
-                await latest_seqs(
-                    conn, r["sku"], "channel = $2 AND d_reserved + d_committed <> 0", r["channel"]
-                )
-            ),
-        )
-        for r in await conn.fetch(comparisons.channels(scope), *args)
-    ]
+async def _of_channel(conn: Connection, r: Row) -> list[int]:
+    return await latest_seqs(
+        conn, r["sku"], "channel = $2 AND d_reserved + d_committed <> 0", r["channel"]
+    )
 
 
 CHECKS: tuple[Check, ...] = (
-    Check("replay", find_replay, repairs.replay),
-    Check("holds", find_holds, repairs.attribution),
-    Check("orders", find_orders, repairs.attribution),
-    Check("transfers", find_transfers, repairs.transfer),
-    Check("incoming", find_incoming, repairs.incoming),
-    Check("channels", find_channels, repairs.channel),
+    Check("replay", compared(comparisons.REPLAY, _moving(MOVEMENTS)), repairs.replay),
+    Check("holds", compared(comparisons.HOLDS, _moving("d_reserved <> 0")), repairs.attribution),
+    Check("orders", compared(comparisons.ORDERS, _moving("d_committed <> 0")), repairs.attribution),
+    Check("transfers", compared(comparisons.TRANSFERS, _of_transfer), repairs.transfer),
+    Check("incoming", compared(comparisons.INCOMING, _moving("d_incoming <> 0")), repairs.incoming),
+    Check("channels", compared(comparisons.CHANNELS, _of_channel), repairs.channel),
 )
 """Every check, in the order a run looks and repairs: a level's quantities
 are put back in step with the ledger (`replay`) before anything is

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from fastapi import APIRouter
 from prometheus_client.core import (
@@ -100,6 +100,16 @@ class CacheCollector:
             yield gauge
 
 
+def _lags(
+    name: str, doc: str, label: str, cursors: Mapping[str, int], head: int
+) -> GaugeMetricFamily:
+    """How far behind the ledger head each consumer's cursor is."""
+    family = GaugeMetricFamily(name, doc, labels=[label])
+    for consumer, seq in sorted(cursors.items()):
+        family.add_metric([consumer], float(head - seq))
+    return family
+
+
 def _counter(name: str, doc: str, pid: str, value: int) -> CounterMetricFamily:
     family = CounterMetricFamily(name, doc, labels=["pid"])
     family.add_metric([pid], value)
@@ -122,22 +132,20 @@ class StoreCollector:
         if f is None:
             return
         yield _gauge("stockd_ledger_head_seq", "The ledger's highest seq.", f.ledger_head)
-        relay = GaugeMetricFamily(
+        yield _lags(
             "stockd_relay_lag_events",
             "Events in the ledger the relay has not yet published (head - its cursor).",
-            labels=["relay"],
+            "relay",
+            f.relay_cursors,
+            f.ledger_head,
         )
-        for name, seq in sorted(f.relay_cursors.items()):
-            relay.add_metric([name], float(f.ledger_head - seq))
-        yield relay
-        webhook = GaugeMetricFamily(
+        yield _lags(
             "stockd_webhook_lag_events",
             "Events in the ledger an active webhook has not yet looked at (head - its cursor).",
-            labels=["webhook"],
+            "webhook",
+            f.webhook_cursors,
+            f.ledger_head,
         )
-        for name, seq in sorted(f.webhook_cursors.items()):
-            webhook.add_metric([name], float(f.ledger_head - seq))
-        yield webhook
         deliveries = GaugeMetricFamily(
             "stockd_webhook_deliveries",
             "Webhook deliveries not yet delivered, by status: pending, failed (a retry is"
