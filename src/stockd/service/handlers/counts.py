@@ -80,11 +80,17 @@ async def record_count(cmd: RecordCount, uow: UnitOfWork, ctx: Context, deps: De
         anchor = anchor_of(counts, corrections.report_anchor(report))
         assert anchor is not None
         found = await corrections.settlement(uow, level, anchor)
-        expected = level.quantities.on_hand - await uow.corrections.moved_since(key, cmd.counted_at)
+        applied = anchor is fresh
+        # What the ledger says on_hand held at counted_at: the settlement's
+        # own figure when this count is the anchor (most counts).
+        expected = (
+            found.expected
+            if applied
+            else level.quantities.on_hand - await uow.corrections.moved_since(key, cmd.counted_at)
+        )
         after = await corrections.settle(
             uow, level, found, now, ctx, reason="physical count", reference=count_id
         )
-        applied = anchor is fresh
         why = (
             f"on_hand is the count as of {rfc3339(cmd.counted_at)} plus what moved since"
             if applied
