@@ -79,6 +79,7 @@ class LocationUpdate(TypedDict, total=False):
     ships: bool
     pickup: bool
     shipping_cost: ShippingCostIn
+    timezone: str
 
 
 class ChannelUpdate(TypedDict, total=False):

@@ -63,6 +63,7 @@ class LocationRead:
     ships: bool
     pickup: bool
     shipping_cost: ShippingCostRead
+    timezone: str
     archived: bool
     version: int
 

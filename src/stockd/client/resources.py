@@ -262,6 +262,7 @@ class Locations(Resource[T]):
         ships: bool | None = None,
         pickup: bool | None = None,
         shipping_cost: ShippingCostIn | None = None,
+        timezone: str | None = None,
         idempotency_key: str | None = None,
     ) -> Args:
         body = given(
@@ -276,6 +277,7 @@ class Locations(Resource[T]):
             ships=ships,
             pickup=pickup,
             shipping_cost=shipping_cost,
+            timezone=timezone,
         )
         return Args(json=body, idempotency_key=idempotency_key)
 

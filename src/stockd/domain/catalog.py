@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from stockd.domain.geo import Point
 
@@ -100,11 +101,18 @@ class Location:
     pickup: bool = False
     shipping_cost: ShippingCost = ShippingCost()
     archived: bool = False
+    timezone: str = "UTC"
+    """The IANA zone whose calendar the location works by: which day and ISO
+    week it is there, when a day or a production week ends."""
 
     @property
     def usable(self) -> bool:
         """Whether new work may use it: active and not archived."""
         return self.active and not self.archived
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def point(self) -> Point | None:
@@ -128,6 +136,7 @@ class Location:
                 "per_km_unit": self.shipping_cost.per_km_unit,
             },
             "archived": self.archived,
+            "timezone": self.timezone,
             "version": self.version,
         }
 

@@ -75,8 +75,8 @@ class PostgresCatalog:
             """
             INSERT INTO locations
                 (id, name, type, region, lat, lon, priority, active, created_at, updated_at,
-                 ships, pickup, shipping_fixed_cost, shipping_cost_per_km_unit)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13)
+                 ships, pickup, shipping_fixed_cost, shipping_cost_per_km_unit, timezone)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14)
             ON CONFLICT (id) DO NOTHING
             """,
             location.id,
@@ -92,6 +92,7 @@ class PostgresCatalog:
             location.pickup,
             location.shipping_cost.fixed,
             location.shipping_cost.per_km_unit,
+            location.timezone,
         )
         return bool(status == "INSERT 0 1")
 
@@ -107,7 +108,7 @@ class PostgresCatalog:
             UPDATE locations SET name = $2, type = $3, region = $4, lat = $5, lon = $6,
                 priority = $7, active = $8, version = version + 1, updated_at = $9,
                 ships = $10, pickup = $11, shipping_fixed_cost = $12,
-                shipping_cost_per_km_unit = $13, archived = $14
+                shipping_cost_per_km_unit = $13, archived = $14, timezone = $15
             WHERE id = $1 RETURNING {rows.LOCATION_COLUMNS}
             """,
             location.id,
@@ -124,6 +125,7 @@ class PostgresCatalog:
             location.shipping_cost.fixed,
             location.shipping_cost.per_km_unit,
             location.archived,
+            location.timezone,
         )
         assert row is not None
         return rows.location(row)

@@ -33,7 +33,7 @@ WEBHOOK_COLUMNS = (
 )
 LOCATION_COLUMNS = (
     "id, name, type, region, lat, lon, priority, active, version, ships, pickup,"
-    " shipping_fixed_cost, shipping_cost_per_km_unit, archived"
+    " shipping_fixed_cost, shipping_cost_per_km_unit, archived, timezone"
 )
 CHANNEL_COLUMNS = (
     "id, name, kind, priority, safety_buffer_pct, default_share_pct, waterfall, active, version"
@@ -111,6 +111,7 @@ def location(row: Row) -> Location:
         pickup=row["pickup"],
         shipping_cost=ShippingCost(row["shipping_fixed_cost"], row["shipping_cost_per_km_unit"]),
         archived=row["archived"],
+        timezone=row["timezone"],
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from stockd.domain.catalog import (
     Location,
@@ -22,6 +23,22 @@ Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 Priority = Annotated[int, Field(ge=0, le=1_000_000, description="Lower is preferred.")]
 Money = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+
+
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not an IANA time zone (such as Europe/Berlin)") from None
+    return name
+
+
+TimeZone = Annotated[
+    str,
+    Field(min_length=1, max_length=64, examples=["Europe/Berlin"]),
+    AfterValidator(_known_zone),
+]
+"""An IANA time zone name."""
 
 
 class ShippingCostIn(Input):
@@ -110,6 +127,9 @@ class LocationCreate(Input):
         None, description="Customers may collect here; defaults to true for stores."
     )
     shipping_cost: ShippingCostIn = ShippingCostIn()
+    timezone: TimeZone = Field(
+        "UTC", description="The IANA zone whose calendar it works by (days, ISO weeks)."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> LocationCreate:
@@ -130,6 +150,7 @@ class LocationCreate(Input):
             ships=self.type != "store" if self.ships is None else self.ships,
             pickup=self.type == "store" if self.pickup is None else self.pickup,
             shipping_cost=self.shipping_cost.to_domain(),
+            timezone=self.timezone,
         )
 
 
@@ -146,6 +167,7 @@ class LocationUpdate(Input):
     ships: bool | None = None
     pickup: bool | None = None
     shipping_cost: ShippingCostIn | None = None
+    timezone: TimeZone | None = None
 
     def changes(self) -> dict[str, object]:
         given = self.model_dump(exclude_unset=True)
@@ -170,6 +192,7 @@ class LocationRead(Output):
     ships: bool
     pickup: bool
     shipping_cost: ShippingCostRead
+    timezone: str
     archived: bool = Field(
         description="Archived (DELETE): never chosen nor usable, nor listed by default."
     )
