@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from stockd.domain.reservations import ReservationStatus
@@ -118,6 +118,12 @@ class ProductionLine:
             "ready_at": self.ready_at,
             "location": self.location,
         }
+
+
+def ready_at(week: IsoWeek, zone: tzinfo) -> datetime:
+    """When units made in `week` are ready: the week's end in the workshop's
+    zone (the next Monday 00:00 there), in UTC."""
+    return week.ends_at(zone).astimezone(UTC)
 
 
 def supply_reference(pool: str, week: IsoWeek) -> str:

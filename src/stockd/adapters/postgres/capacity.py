@@ -22,6 +22,7 @@ from stockd.domain.capacity import (
     ProductionLine,
     SlotBooking,
     SlotStatus,
+    ready_at,
 )
 from stockd.domain.weeks import IsoWeek
 
@@ -66,7 +67,7 @@ def line_of(row: Row) -> ProductionLine:
         quantity=row["quantity"],
         pool=row["pool"],
         week=week,
-        ready_at=week.ends_at(ZoneInfo(row["timezone"])),
+        ready_at=ready_at(week, ZoneInfo(row["timezone"])),
         location=row["location"],
         options=orjson.loads(row["options"]),
     )

@@ -23,6 +23,7 @@ from stockd.domain.capacity import (
     SlotBooking,
     SlotStatus,
     earliest_after,
+    ready_at,
 )
 from stockd.domain.catalog import Sku
 from stockd.domain.commands import (
@@ -116,7 +117,7 @@ async def book(
             quantity=q,
             pool=line.pool.id,
             week=week.week,
-            ready_at=week.week.ends_at(zone),
+            ready_at=ready_at(week.week, zone),
             location=line.pool.location,
             options=dict(line.request.options),
         )
