@@ -417,6 +417,7 @@ CASES: list[tuple[str, str, str, Any, int, str, str]] = [
     ("week in the past", "PUT", "/v1/capacity-pools/upholstery/weeks", {"weeks": [{"week": "2026-W03", "units": 1}, {"week": "2025-W52", "units": 5}]}, 422, "invalid_request", "weeks[1].week"),
     ("malformed week", "PUT", "/v1/capacity-pools/upholstery/weeks", {"weeks": [{"week": "2026-3", "units": 1}]}, 422, "invalid_request", "weeks[0].week"),
     ("no such week", "PUT", "/v1/capacity-pools/upholstery/weeks", {"weeks": [{"week": "2027-W53", "units": 1}]}, 422, "invalid_request", "weeks[0].week"),
+    ("week off the calendar", "PUT", "/v1/capacity-pools/upholstery/weeks", {"weeks": [{"week": "9999-W52", "units": 1}]}, 422, "invalid_request", "weeks[0].week"),
     ("negative capacity", "PUT", "/v1/capacity-pools/upholstery/weeks", {"weeks": [{"week": "2026-W04", "units": 3}, {"week": "2026-W05", "units": -1}]}, 422, "invalid_request", "weeks[1].units"),
     ("week twice", "PUT", "/v1/capacity-pools/upholstery/weeks", {"weeks": [{"week": "2026-W04", "units": 3}, {"week": "2026-W04", "units": 4}]}, 422, "invalid_request", "weeks[1].week"),
     ("weeks of an unknown pool", "PUT", "/v1/capacity-pools/nope/weeks", {"weeks": [{"week": "2026-W04", "units": 3}]}, 404, "not_found", ""),

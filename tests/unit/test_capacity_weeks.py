@@ -8,11 +8,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from stockd.domain.capacity import (
     CapacityPool,
     CapacityWeek,
     OptionPool,
     earliest_after,
+    parse_week,
     pick_week,
     supply_reference,
 )
@@ -106,3 +109,10 @@ def test_a_made_to_order_sku_needs_a_pool_and_a_physical_one_has_none() -> None:
     twice = sofa(OptionPool("fabric", "x", "a"), OptionPool("fabric", "x", "b"))
     assert [f for f, _ in twice.capacity_problems()] == ["option_pools[1]"]
     assert Sku("S", "P", "S").capacity_problems() == []
+
+
+def test_weeks_far_off_either_end_of_the_calendar_are_refused() -> None:
+    assert parse_week("2027-W03") == W("2027-W03")
+    for text in ("1999-W52", "9999-W52", "0000-W01", "2027-W3", "2027-W00"):
+        with pytest.raises(ValueError, match=text):
+            parse_week(text)

@@ -120,6 +120,26 @@ class ProductionLine:
         }
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 9000
+"""The years a capacity week may be in: far enough from the calendar's ends
+that a window or a range of weeks never runs off it."""
+
+
+def parse_week(text: str) -> IsoWeek:
+    """A week as a caller writes it (`2027-W03`); ValueError saying what is
+    wrong with it otherwise."""
+    try:
+        week = IsoWeek.parse(text)
+    except ValueError as e:
+        why = str(e)
+        raise ValueError(
+            why if repr(text) in why else f"{text!r} is not an ISO week: {why}"
+        ) from None
+    if not FIRST_YEAR <= week.year <= LAST_YEAR:
+        raise ValueError(f"{text!r}: capacity weeks lie in the years {FIRST_YEAR}-{LAST_YEAR}")
+    return week
+
+
 def ready_at(week: IsoWeek, zone: tzinfo) -> datetime:
     """When units made in `week` are ready: the week's end in the workshop's
     zone (the next Monday 00:00 there), in UTC."""

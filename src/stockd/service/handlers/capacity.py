@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from stockd import errors
-from stockd.domain.capacity import CapacityPool, CapacityWeek
+from stockd.domain.capacity import CapacityPool, CapacityWeek, parse_week
 from stockd.domain.commands import CreateCapacityPool, SetCapacity
 from stockd.domain.events import CapacityPoolCreated, CapacitySet
 from stockd.domain.weeks import IsoWeek
@@ -63,7 +63,7 @@ async def set_capacity(
     issues = []
     for i, item in enumerate(cmd.weeks):
         try:
-            week = IsoWeek.parse(item.week)
+            week = parse_week(item.week)
         except ValueError as e:
             issues.append(errors.Issue(str(e), f"weeks[{i}].week", i))
             continue

@@ -23,6 +23,7 @@ from stockd.domain.capacity import (
     SlotBooking,
     SlotStatus,
     earliest_after,
+    parse_week,
     ready_at,
 )
 from stockd.domain.catalog import Sku
@@ -359,7 +360,7 @@ def _week(text: str | None) -> IsoWeek | None:
     if text is None:
         return None
     try:
-        return IsoWeek.parse(text)
+        return parse_week(text)
     except ValueError as e:
         raise errors.InvalidRequest(errors.Issue(str(e), "earliest_week")) from None
 

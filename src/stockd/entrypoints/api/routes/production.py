@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from stockd import errors
-from stockd.domain.capacity import CapacityPool, CapacityWeek, SlotBooking
+from stockd.domain.capacity import CapacityPool, CapacityWeek, SlotBooking, parse_week
 from stockd.domain.commands import (
     CommitSlot,
     CreateCapacityPool,
@@ -143,7 +143,7 @@ async def get_weeks(
 
 def _week(text: str, name: str) -> IsoWeek:
     try:
-        return IsoWeek.parse(text)
+        return parse_week(text)
     except ValueError as e:
         raise errors.InvalidRequest(errors.Issue(str(e), name)) from None
 
