@@ -78,16 +78,20 @@ async def set_capacity(
     if issues:
         raise errors.InvalidRequest(*issues)
     current = await uow.capacity.lock_weeks(pool.id, units)
-    below = [
-        {"week": str(w), "units": units[w], "held": c.held, "committed": c.committed}
-        for w, c in sorted(current.items())
-        if units[w] < c.held + c.committed
-    ]
+    below = [c for w, c in sorted(current.items()) if units[w] < c.held + c.committed]
     if below:
         raise errors.CapacityBelowBooked(
             "capacity below what is already held and committed: "
-            + ", ".join(f"{b['week']} ({b['held'] + b['committed']} booked)" for b in below),
-            below,
+            + ", ".join(f"{c.week} ({c.held + c.committed} booked)" for c in below),
+            [
+                {
+                    "week": str(c.week),
+                    "units": units[c.week],
+                    "held": c.held,
+                    "committed": c.committed,
+                }
+                for c in below
+            ],
         )
     await uow.capacity.set_units(pool.id, units)
     previous = {w: c.units for w, c in current.items()}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from stockd import errors
 from stockd.domain.capacity import (
@@ -93,21 +93,19 @@ async def book(
     now = deps.clock.now()
     window = deps.production_window_weeks
     workshops = await uow.catalog.locations({x.pool.location for x in resolved})
-    booked: dict[int, ProductionLine] = {}
-    short: list[tuple[_Line, IsoWeek]] = []
-    past = []
+    planned: list[tuple[_Line, tzinfo, IsoWeek]] = []
     for line in sorted(resolved, key=lambda x: (x.pool.id, x.index)):
         zone = workshops[line.pool.location].zone
         first = line.pool.first_week(now, zone)
         if requested is not None:
             if requested < IsoWeek.at(now, zone):
-                detail = (
-                    f"{requested} is in the past at {line.pool.location}"
-                    f" (pool {line.pool.id!r} of line {line.index})"
-                )
-                past.append(errors.Issue(detail, "earliest_week"))
-                continue
+                detail = f"{requested} is in the past at {line.pool.location}"
+                raise errors.InvalidRequest(errors.Issue(detail, "earliest_week"))
             first = max(first, requested)
+        planned.append((line, zone, first))
+    booked: dict[int, ProductionLine] = {}
+    short: list[tuple[_Line, IsoWeek]] = []
+    for line, where, first in planned:
         q = line.request.quantity
         week = await uow.capacity.take(line.pool.id, first, first + (window - 1), q, commit=commit)
         if week is None:
@@ -118,12 +116,10 @@ async def book(
             quantity=q,
             pool=line.pool.id,
             week=week.week,
-            ready_at=ready_at(week.week, zone),
+            ready_at=ready_at(week.week, where),
             location=line.pool.location,
             options=dict(line.request.options),
         )
-    if past:
-        raise errors.InvalidRequest(past[0])
     if short:
         raise await _short(uow, short, window)
     return [booked[i] for i, _ in lines]

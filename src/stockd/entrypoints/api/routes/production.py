@@ -32,7 +32,6 @@ from stockd.entrypoints.api.schemas.production import (
     SlotCreate,
     SlotExtend,
     SlotRead,
-    Week,
 )
 from stockd.service.ports import Clock
 
@@ -106,13 +105,20 @@ async def get_weeks(
     key: ReadKey,
     container: AppContainer,
     first: Annotated[
-        Week | None,
-        Query(alias="from", description="The first week shown; default: this week."),
+        str | None,
+        Query(
+            alias="from",
+            min_length=1,
+            max_length=16,
+            description="The first week shown (`2027-W03`); default: this week.",
+        ),
     ] = None,
     last: Annotated[
-        Week | None,
+        str | None,
         Query(
             alias="to",
+            min_length=1,
+            max_length=16,
             description="The last week shown; default: as far as a booking made now may look"
             " (the lead time + the booking window).",
         ),

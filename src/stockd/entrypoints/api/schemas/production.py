@@ -175,15 +175,17 @@ class SlotRead(Output):
 
     @classmethod
     def of(cls, slot: SlotBooking, now: datetime) -> SlotRead:
-        return cls(
-            id=slot.id,
-            status=slot.status_at(now).value,
-            created_at=slot.created_at,
-            expires_at=slot.expires_at,
-            closed_at=slot.closed_at,
-            reference=slot.reference,
-            order_id=slot.order_id,
-            lines=[ProductionLineRead.of(x) for x in slot.lines],
+        return cls.model_validate(
+            {
+                "id": slot.id,
+                "status": slot.status_at(now).value,
+                "created_at": slot.created_at,
+                "expires_at": slot.expires_at,
+                "closed_at": slot.closed_at,
+                "reference": slot.reference,
+                "order_id": slot.order_id,
+                "lines": [x.as_dict() for x in slot.lines],
+            }
         )
 
 
