@@ -314,7 +314,7 @@ async def test_orders_take_made_to_order_lines_beside_stock_lines_all_or_none(
     )
     by_location = {s["location"]: s["lines"] for s in placed["shipments"]}
     assert by_location["x"][0]["supply"] is None
-    assert [(x["quantity"], x["supply"][0]["reference"]) for x in by_location["works"]] == [
+    assert [(x["ordered"], x["supply"][0]["reference"]) for x in by_location["works"]] == [
         (4, "pool:leather/2026-W03"),  # leather W02 has 2: too few for the whole line
         (8, "pool:upholstery/2026-W02"),
     ]
