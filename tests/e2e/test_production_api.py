@@ -355,6 +355,15 @@ async def test_orders_take_made_to_order_lines_beside_stock_lines_all_or_none(
 
     # Cancelling gives the weeks their units back.
     await ok(api, "POST", "/v1/orders/MIX/cancel", {"reason": "changed mind"})
+    after = {
+        s["location"]: s["lines"] for s in (await ok(api, "GET", "/v1/orders/MIX"))["shipments"]
+    }
+    assert [
+        (x["ordered"], x["committed"], x["cancelled"], x["supply"]) for x in after["works"]
+    ] == [
+        (4, 0, 4, []),
+        (8, 0, 8, []),
+    ]
     assert await week(api, "upholstery", "2026-W02") == {
         "capacity": 10,
         "held": 0,

@@ -100,6 +100,8 @@ class ProductionLine:
     ready_at: datetime
     location: str
     options: Mapping[str, str] = field(default_factory=dict)
+    cancelled: bool = False
+    """An order's line given back when the order was cancelled."""
 
     @property
     def reference(self) -> str:

@@ -58,7 +58,8 @@ class Order:
     pickup_location: str | None = None
     channel: str | None = None
     production: tuple[ProductionLine, ...] = ()
-    """Made-to-order lines: units booked in production weeks (not cancelled)."""
+    """Made-to-order lines: units booked in production weeks (and, once the
+    order is cancelled, given back: `cancelled`)."""
 
     def line(self, sku: str, location: str) -> OrderLine | None:
         return next((x for x in self.lines if x.sku == sku and x.location == location), None)

@@ -41,7 +41,9 @@ class CapacityData:
         )
 
     def order_lines(self, order_id: str) -> tuple[ProductionLine, ...]:
-        return tuple(x.line for x in self.lines if x.order_id == order_id and not x.cancelled)
+        return tuple(
+            replace(x.line, cancelled=x.cancelled) for x in self.lines if x.order_id == order_id
+        )
 
 
 class MemoryCapacity:

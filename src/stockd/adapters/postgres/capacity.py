@@ -31,7 +31,7 @@ WEEK_COLUMNS = "pool, week, units, held, committed"
 SLOT_COLUMNS = "id, status, reference, order_id, created_at, expires_at, closed_at"
 
 LINES = """
-SELECT x.slot_id, x.order_id, x.sku, x.quantity, x.pool, x.week, x.options,
+SELECT x.slot_id, x.order_id, x.sku, x.quantity, x.pool, x.week, x.options, x.cancelled,
        p.location, l.timezone
 FROM production_lines x
 JOIN capacity_pools p ON p.id = x.pool
@@ -70,6 +70,7 @@ def line_of(row: Row) -> ProductionLine:
         ready_at=ready_at(week, ZoneInfo(row["timezone"])),
         location=row["location"],
         options=orjson.loads(row["options"]),
+        cancelled=row["cancelled"],
     )
 
 
@@ -87,10 +88,8 @@ def slot_of(row: Row, lines: Sequence[ProductionLine]) -> SlotBooking:
 
 
 async def order_lines(conn: PoolConnectionProxy, order_id: str) -> list[ProductionLine]:
-    """An order's made-to-order lines still standing (not cancelled)."""
-    found = await conn.fetch(
-        LINES + " WHERE x.order_id = $1 AND NOT x.cancelled ORDER BY x.id", order_id
-    )
+    """An order's made-to-order lines (cancelled ones too)."""
+    found = await conn.fetch(LINES + " WHERE x.order_id = $1 ORDER BY x.id", order_id)
     return [line_of(r) for r in found]
 
 
@@ -291,7 +290,7 @@ class PostgresCapacity:
         return await self._with_lines(found)
 
     async def cancel_order_lines(self, order_id: str) -> list[ProductionLine]:
-        lines = await order_lines(self.conn, order_id)
+        lines = [x for x in await order_lines(self.conn, order_id) if not x.cancelled]
         await self.conn.execute(
             "UPDATE production_lines SET cancelled = true WHERE order_id = $1", order_id
         )

@@ -350,7 +350,7 @@ async def cancel_order(cmd: CancelOrder, uow: UnitOfWork, ctx: Context, deps: De
         raise errors.OrderClosed(
             f"order {order.id!r} is already cancelled", order_status=order.status.value
         )
-    if order.outstanding == 0 and not order.production:
+    if order.outstanding == 0 and all(x.cancelled for x in order.production):
         raise errors.OrderClosed(
             f"order {order.id!r} has nothing left to cancel: all shipped",
             order_status=order.status.value,

@@ -200,7 +200,8 @@ class OrderLineRead(Output):
     supply: list[SupplyRead] | None = Field(
         None,
         description="What stands behind the line's units, for a made-to-order line: its"
-        " production week (`source` `production`, `reference` `pool:<id>/<YYYY-Www>`).",
+        " production week (`source` `production`, `reference` `pool:<id>/<YYYY-Www>`);"
+        " empty once the order is cancelled.",
     )
 
 
@@ -261,11 +262,11 @@ class OrderRead(Output):
                 OrderLineRead(
                     sku=made.sku,
                     ordered=made.quantity,
-                    committed=made.quantity,
+                    committed=0 if made.cancelled else made.quantity,
                     shipped=0,
-                    cancelled=0,
+                    cancelled=made.quantity if made.cancelled else 0,
                     returned=0,
-                    supply=[SupplyRead.of(made.tie())],
+                    supply=[] if made.cancelled else [SupplyRead.of(made.tie())],
                 )
             )
         point = order.ship_to
