@@ -120,6 +120,7 @@ def deps_for(settings: Settings, clock: Clock) -> Deps:
         ),
         default_strategy=settings.default_strategy,
         new_id=new_id,
+        production_window_weeks=settings.production_window_weeks,
     )
 
 

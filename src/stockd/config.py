@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     """Batches one process writes at a time (more overlap; fewer, bigger batches)."""
     expiry_interval_seconds: float = Field(0.25, gt=0, le=60)
     """How often the expiry worker looks for holds past their deadline."""
+    production_window_weeks: int = Field(8, ge=1, le=104)
+    """How many weeks, from a made-to-order line's first week, a booking
+    looks for one with room for the whole line."""
     idempotency_retention_hours: int = Field(24, ge=1)
     auth_cache_seconds: float = Field(5.0, ge=0)
 

@@ -19,6 +19,9 @@ RFC 9457 problem document, in that one place.
     │   ├── LastAdminKey          revoking the last active admin key (without force)
     │   ├── ReservationNotActive  the hold is committed, released or expired
     │   │   └── ReservationExpired
+    │   ├── InsufficientCapacity  no production week in the window takes a line
+    │   ├── CapacityBelowBooked   lowering weeks below what is held + committed
+    │   ├── SlotNotActive         the slot booking is committed, released or expired
     │   ├── OrderClosed           the order is cancelled or has nothing left to do
     │   ├── NothingInTransit      receiving a transfer that has nothing left in transit
     │   ├── BeyondRecorded        shipping, returning or receiving more than there is
@@ -45,6 +48,10 @@ class's constructor is the only way to fill them:
     reservation_not_active          reservation_status
     reservation_expired             reservation_status ("expired"), expires_at
     order_closed                    order_status
+    insufficient_capacity           lines: [{index, sku, pool, quantity, first_week,
+                                             earliest_week}]  (CapacityShort)
+    capacity_below_booked           weeks: [{week, units, held, committed}]
+    slot_not_active                 slot_status
     nothing_in_transit              transfer_status
     forbidden                       scopes (the key's), needed
     every other code                none
@@ -292,6 +299,61 @@ class ReservationExpired(ReservationNotActive):
         StockdError.__init__(
             self, detail, members={"reservation_status": "expired", "expires_at": expires_at}
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityShort:
+    """A production line (`index` in the request) that no week from
+    `first_week` through the booking window has room for; `earliest_week` is
+    the earliest later week with capacity set that could take it whole
+    (None: none can)."""
+
+    index: int
+    sku: str
+    pool: str
+    quantity: int
+    first_week: str
+    earliest_week: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "sku": self.sku,
+            "pool": self.pool,
+            "quantity": self.quantity,
+            "first_week": self.first_week,
+            "earliest_week": self.earliest_week,
+        }
+
+
+class InsufficientCapacity(Conflict):
+    code = "insufficient_capacity"
+    title = "Insufficient production capacity"
+    members: ClassVar[tuple[str, ...]] = ("lines",)
+
+    def __init__(self, detail: str, lines: Sequence[CapacityShort]) -> None:
+        super().__init__(detail, members={"lines": [x.as_dict() for x in lines]})
+        self.lines = tuple(lines)
+
+
+class CapacityBelowBooked(Conflict):
+    """Capacity set below the units already held and committed in a week."""
+
+    code = "capacity_below_booked"
+    title = "Capacity below what is booked"
+    members: ClassVar[tuple[str, ...]] = ("weeks",)
+
+    def __init__(self, detail: str, weeks: Sequence[Mapping[str, Any]]) -> None:
+        super().__init__(detail, members={"weeks": [dict(w) for w in weeks]})
+
+
+class SlotNotActive(Conflict):
+    code = "slot_not_active"
+    title = "Slot booking is not active"
+    members: ClassVar[tuple[str, ...]] = ("slot_status",)
+
+    def __init__(self, detail: str, *, slot_status: str) -> None:
+        super().__init__(detail, members={"slot_status": slot_status})
 
 
 class OrderClosed(Conflict):

@@ -13,17 +13,26 @@ import pytest
 from stockd.adapters.memory import MemoryReadModel
 from stockd.adapters.memory.state import MemoryData
 from stockd.bootstrap import Container
+from stockd.domain.capacity import CapacityPool
+from stockd.domain.catalog import InventoryType, Location, Sku
 from stockd.domain.commands import (
+    BookSlots,
+    CreateCapacityPool,
+    CreateLocation,
+    CreateSku,
     CreateTransfer,
     LineRequest,
     PlaceOrder,
     Reserve,
     ReturnItems,
+    SetCapacity,
     ShipOrder,
     SkuQuantity,
+    WeekUnits,
 )
 from stockd.domain.events import StockAdjusted
 from stockd.domain.quantities import LevelKey, Quantities
+from stockd.domain.weeks import IsoWeek
 from tests.support import ADMIN, T0, seed
 
 X = LevelKey("A", "x")
@@ -110,3 +119,26 @@ async def test_incoming_below_what_is_in_transit_is_found(backend: Container) ->
         await uow.commit()
     found = (await backend.reads.verify()).discrepancies
     assert [(d.check, d.subject) for d in found] == [("incoming", "A@x")]
+
+
+async def test_a_tampered_capacity_week_is_found(backend: Container) -> None:
+    """A week whose `held` changed behind the ledger's back fails both
+    capacity checks: against the ledger's production events, and against
+    the bookings that stand in it."""
+    await backend.bus.handle(CreateLocation(Location("works", "Works")), ADMIN)
+    await backend.bus.handle(CreateCapacityPool(CapacityPool("P", "works", "P")), ADMIN)
+    made = Sku("SOFA", "P", "Sofa", inventory_type=InventoryType.MADE_TO_ORDER, capacity_pool="P")
+    await backend.bus.handle(CreateSku(made), ADMIN)
+    await backend.bus.handle(SetCapacity("P", (WeekUnits("2026-W01", 10),)), ADMIN)
+    await backend.bus.handle(BookSlots((LineRequest("SOFA", 3),)), ADMIN)
+    await backend.bus.handle(PlaceOrder("O1", "f", lines=(LineRequest("SOFA", 2),)), ADMIN)
+    assert (await backend.reads.verify()).discrepancies == ()
+    if backend.pool is not None:
+        await backend.pool.execute("UPDATE capacity_weeks SET held = held + 1")
+    else:
+        assert isinstance(backend.reads, MemoryReadModel)
+        weeks = backend.reads.store.state.capacity.weeks
+        key = ("P", IsoWeek(2026, 1))
+        weeks[key] = replace(weeks[key], held=weeks[key].held + 1)
+    found = {(d.check, d.subject) for d in (await backend.reads.verify()).discrepancies}
+    assert found == {("capacity", "pool P 2026-W01"), ("capacity_bookings", "pool P 2026-W01")}

@@ -40,6 +40,8 @@ class Api(Generic[T]):
         self.stock_reports: r.StockReports[T] = r.StockReports(transport)
         self.sources: r.Sources[T] = r.Sources(transport)
         self.reconciliations: Reconciliations[T] = Reconciliations(transport)
+        self.capacity_pools: r.CapacityPools[T] = r.CapacityPools(transport)
+        self.production_slots: r.ProductionSlots[T] = r.ProductionSlots(transport)
 
 
 def _headers(api_key: str | None, extra: Mapping[str, str] | None) -> dict[str, str]:

@@ -19,6 +19,9 @@ a class per status family above them so callers can catch broadly.
     │   ├── ReservationNotActive  .reservation_status
     │   │   └── ReservationExpired
     │   ├── OrderClosed           .order_status
+    │   ├── InsufficientCapacity  .lines: the made-to-order lines no week takes
+    │   ├── CapacityBelowBooked
+    │   ├── SlotNotActive         .slot_status
     │   ├── NothingInTransit      .transfer_status
     │   ├── BeyondRecorded        .errors: the lines beyond what is recorded
     │   └── BulkRejected          .errors; 409, or 422 when items are invalid
@@ -96,6 +99,19 @@ class ShortLine:
     requested: int
     available: int | None = None
     short: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityShort:
+    """A made-to-order line no week of the booking window takes:
+    `earliest_week` is the earliest later week that could (None: none)."""
+
+    index: int
+    sku: str
+    pool: str
+    quantity: int
+    first_week: str
+    earliest_week: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +213,26 @@ class ReservationExpired(ReservationNotActive):
     code_default = "reservation_expired"
 
 
+class InsufficientCapacity(Conflict):
+    code_default = "insufficient_capacity"
+
+    @property
+    def lines(self) -> tuple[CapacityShort, ...]:
+        return self._members("lines", CapacityShort)
+
+
+class CapacityBelowBooked(Conflict):
+    code_default = "capacity_below_booked"
+
+
+class SlotNotActive(Conflict):
+    code_default = "slot_not_active"
+
+    @property
+    def slot_status(self) -> str | None:
+        return self._text("slot_status")
+
+
 class OrderClosed(Conflict):
     code_default = "order_closed"
 
@@ -288,6 +324,9 @@ _BY_CODE: dict[str, type[StockdError]] = {
         ReservationNotActive,
         ReservationExpired,
         OrderClosed,
+        InsufficientCapacity,
+        CapacityBelowBooked,
+        SlotNotActive,
         NothingInTransit,
         BeyondRecorded,
         BulkRejected,

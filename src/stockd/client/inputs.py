@@ -12,7 +12,7 @@ is how a `LocationUpdate` tells "leave `lat` alone" from `{"lat": None}`.
 from collections.abc import Sequence
 from typing import Literal, NotRequired, TypedDict
 
-from stockd.client.models import ChannelKind, LocationType, Policy
+from stockd.client.models import ChannelKind, InventoryType, LocationType, Policy
 
 Strategy = Literal["priority", "nearest", "fewest_shipments", "lowest_cost", "most_stock"]
 AdjustableState = Literal["on_hand", "damaged", "quality_control", "safety_stock", "incoming"]
@@ -59,11 +59,44 @@ class ChangeIn(TypedDict):
     reference: NotRequired[str]
 
 
+class OptionPoolIn(TypedDict):
+    """Units of a made-to-order SKU made with `option` = `value` are made in `pool`."""
+
+    option: str
+    value: str
+    pool: str
+
+
 class SkuUpdate(TypedDict, total=False):
     product_id: str
     name: str
     policy: Policy
     backorder_cap: int
+    inventory_type: InventoryType
+    capacity_pool: str
+    option_pools: Sequence[OptionPoolIn]
+
+
+class OrderLineIn(TypedDict):
+    """An order line; a made-to-order SKU's may carry `options` (its pool may depend on them)."""
+
+    sku: str
+    quantity: int
+    location: NotRequired[str | None]
+    options: NotRequired[dict[str, str] | None]
+
+
+class ProductionLineIn(TypedDict):
+    sku: str
+    quantity: int
+    options: NotRequired[dict[str, str] | None]
+
+
+class WeekIn(TypedDict):
+    """A week's capacity: `week` as `2027-W03`."""
+
+    week: str
+    units: int
 
 
 class LocationUpdate(TypedDict, total=False):

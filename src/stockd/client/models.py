@@ -18,6 +18,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 Policy = Literal["deny", "backorder"]
+InventoryType = Literal["physical", "made_to_order"]
+SupplySource = Literal["on_hand", "inbound", "production"]
 LocationType = Literal["warehouse", "store", "supplier"]
 ChannelKind = Literal["web", "marketplace", "store", "other"]
 ReservationStatus = Literal["active", "committed", "released", "expired"]
@@ -36,6 +38,16 @@ class SkuRead:
     backorder_cap: int
     archived: bool
     version: int
+    inventory_type: InventoryType = "physical"
+    capacity_pool: str | None = None
+    option_pools: tuple[OptionPoolRead, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OptionPoolRead:
+    option: str
+    value: str
+    pool: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,6 +512,16 @@ class OrderLineRead:
     shipped: int
     cancelled: int
     returned: int
+    supply: tuple[SupplyRead, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyRead:
+    source: SupplySource
+    quantity: int
+    ready_at: datetime
+    reference: str | None
+    location: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -707,3 +729,60 @@ class ReconciliationRead(ReconciliationSummary):
 class ReconciliationPage:
     items: tuple[ReconciliationSummary, ...]
     next_cursor: str | None
+
+
+# -- production capacity ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityPoolRead:
+    id: str
+    location: str
+    name: str
+    lead_time_weeks: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityPoolPage:
+    items: tuple[CapacityPoolRead, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityWeekRead:
+    week: str
+    capacity: int
+    held: int
+    committed: int
+    free: int
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityWeeksRead:
+    pool: str
+    location: str
+    weeks: tuple[CapacityWeekRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ProductionLineRead:
+    sku: str
+    quantity: int
+    options: Mapping[str, str]
+    pool: str
+    week: str
+    ready_at: datetime
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class SlotRead:
+    id: str
+    status: ReservationStatus
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+    reference: str | None
+    order_id: str | None
+    lines: tuple[ProductionLineRead, ...]

@@ -22,7 +22,10 @@ from stockd.client.inputs import (
     CountLineIn,
     LineIn,
     LocationUpdate,
+    OptionPoolIn,
+    OrderLineIn,
     PoolIn,
+    ProductionLineIn,
     ReportLineIn,
     ShippingCostIn,
     ShipTo,
@@ -30,11 +33,15 @@ from stockd.client.inputs import (
     Strategy,
     UnitsIn,
     WebhookUpdate,
+    WeekIn,
 )
 from stockd.client.models import (
     AdjustmentResults,
     AvailabilityList,
     AvailabilityRead,
+    CapacityPoolPage,
+    CapacityPoolRead,
+    CapacityWeeksRead,
     ChannelAvailabilityRead,
     ChannelDriftPage,
     ChannelKind,
@@ -44,6 +51,7 @@ from stockd.client.models import (
     DeliveryPage,
     EventPage,
     FeedPage,
+    InventoryType,
     LevelPage,
     LocationPage,
     LocationRead,
@@ -68,6 +76,7 @@ from stockd.client.models import (
     SaleRead,
     SkuPage,
     SkuRead,
+    SlotRead,
     SourceList,
     SourceRead,
     StockReportRead,
@@ -106,10 +115,20 @@ class Skus(Resource[T]):
         *,
         policy: Policy | None = None,
         backorder_cap: int | None = None,
+        inventory_type: InventoryType | None = None,
+        capacity_pool: str | None = None,
+        option_pools: Sequence[OptionPoolIn] | None = None,
         idempotency_key: str | None = None,
     ) -> Args:
         body = given(
-            sku=sku, product_id=product_id, name=name, policy=policy, backorder_cap=backorder_cap
+            sku=sku,
+            product_id=product_id,
+            name=name,
+            policy=policy,
+            backorder_cap=backorder_cap,
+            inventory_type=inventory_type,
+            capacity_pool=capacity_pool,
+            option_pools=None if option_pools is None else list(option_pools),
         )
         return Args(json=body, idempotency_key=idempotency_key)
 
@@ -523,7 +542,7 @@ class Orders(Resource[T]):
         self,
         order_id: str,
         *,
-        lines: Sequence[LineIn] | None = None,
+        lines: Sequence[LineIn | OrderLineIn] | None = None,
         reservation_id: str | None = None,
         ship_to: ShipTo | None = None,
         strategy: Strategy | None = None,
@@ -830,3 +849,77 @@ class Sources(Resource[T]):
     def set_location_policy(self, location_id: str, policy: ReportPolicy | None) -> Args:
         """Override the policy at a location (None: follow the sources)."""
         return Args(json={"policy": policy})
+
+
+class CapacityPools(Resource[T]):
+    @endpoint("POST", "/v1/capacity-pools", CapacityPoolRead)
+    def create(
+        self,
+        id: str,
+        location: str,
+        name: str,
+        *,
+        lead_time_weeks: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        """A workshop's weekly production (admin)."""
+        body = given(id=id, location=location, name=name, lead_time_weeks=lead_time_weeks)
+        return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("GET", "/v1/capacity-pools/{pool_id}", CapacityPoolRead)
+    def get(self, pool_id: str) -> Args:
+        return Args()
+
+    @endpoint("GET", "/v1/capacity-pools", CapacityPoolPage)
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Args:
+        return Args(params={"limit": limit, "cursor": cursor})
+
+    iter = by_cursor(list)
+
+    @endpoint("PUT", "/v1/capacity-pools/{pool_id}/weeks", CapacityWeeksRead)
+    def set_weeks(self, pool_id: str, weeks: Sequence[WeekIn]) -> Args:
+        """Set the capacity of many weeks at once (all or none)."""
+        return Args(json={"weeks": list(weeks)})
+
+    @endpoint("GET", "/v1/capacity-pools/{pool_id}/weeks", CapacityWeeksRead)
+    def weeks(self, pool_id: str, *, first: str | None = None, last: str | None = None) -> Args:
+        """Capacity, held, committed and free per week from `first` to `last`."""
+        return Args(params={"from": first, "to": last})
+
+
+class ProductionSlots(Resource[T]):
+    @endpoint("POST", "/v1/production/slots", SlotRead)
+    def create(
+        self,
+        lines: Sequence[ProductionLineIn],
+        *,
+        earliest_week: str | None = None,
+        ttl_seconds: int | None = None,
+        reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        """Book production capacity: each line the earliest week with room."""
+        body = given(
+            lines=list(lines),
+            earliest_week=earliest_week,
+            ttl_seconds=ttl_seconds,
+            reference=reference,
+        )
+        return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("GET", "/v1/production/slots/{slot_id}", SlotRead)
+    def get(self, slot_id: str) -> Args:
+        return Args()
+
+    @endpoint("POST", "/v1/production/slots/{slot_id}/extend", SlotRead)
+    def extend(self, slot_id: str, ttl_seconds: int, *, idempotency_key: str | None = None) -> Args:
+        return Args(json={"ttl_seconds": ttl_seconds}, idempotency_key=idempotency_key)
+
+    @endpoint("POST", "/v1/production/slots/{slot_id}/release", SlotRead)
+    def release(self, slot_id: str, *, idempotency_key: str | None = None) -> Args:
+        return Args(idempotency_key=idempotency_key)
+
+    @endpoint("POST", "/v1/production/slots/{slot_id}/commit", SlotRead)
+    def commit(self, slot_id: str, order_id: str, *, idempotency_key: str | None = None) -> Args:
+        """The held units become committed to the order."""
+        return Args(json={"order_id": order_id}, idempotency_key=idempotency_key)

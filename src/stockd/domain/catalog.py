@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from stockd.domain.capacity import OptionPool
 from stockd.domain.geo import Point
+
+
+class InventoryType(StrEnum):
+    PHYSICAL = "physical"
+    MADE_TO_ORDER = "made_to_order"
+    """Made in a capacity pool's weeks, not sold from shelf stock."""
 
 
 class PolicyKind(StrEnum):
@@ -48,6 +56,40 @@ class Sku:
     policy: StockPolicy = StockPolicy()
     version: int = 1
     archived: bool = False
+    inventory_type: InventoryType = InventoryType.PHYSICAL
+    capacity_pool: str | None = None
+    """The pool a made-to-order SKU is made in (none for a physical SKU)."""
+    option_pools: tuple[OptionPool, ...] = ()
+    """Options that move a made-to-order SKU's units to another pool."""
+
+    @property
+    def made_to_order(self) -> bool:
+        return self.inventory_type is InventoryType.MADE_TO_ORDER
+
+    def pool_for(self, options: Mapping[str, str]) -> str | None:
+        """The pool units with these options are made in: the first option
+        pool whose option and value match, else the SKU's own."""
+        for mapped in self.option_pools:
+            if options.get(mapped.option) == mapped.value:
+                return mapped.pool
+        return self.capacity_pool
+
+    def capacity_problems(self) -> list[tuple[str, str]]:
+        """What is wrong with the SKU's made-to-order fields: `(field, detail)`."""
+        if not self.made_to_order:
+            if self.capacity_pool is not None:
+                return [("capacity_pool", "a physical SKU has no capacity_pool")]
+            if self.option_pools:
+                return [("option_pools", "a physical SKU has no option_pools")]
+            return []
+        if self.capacity_pool is None:
+            return [("capacity_pool", "a made_to_order SKU needs a capacity_pool")]
+        seen: set[tuple[str, str]] = set()
+        for i, mapped in enumerate(self.option_pools):
+            if (mapped.option, mapped.value) in seen:
+                return [(f"option_pools[{i}]", f"{mapped.option}={mapped.value} is given twice")]
+            seen.add((mapped.option, mapped.value))
+        return []
 
     def as_dict(self) -> dict[str, Any]:
         """The SKU as the API shows it (and as its events record it)."""
@@ -59,6 +101,9 @@ class Sku:
             "backorder_cap": self.policy.backorder_cap,
             "archived": self.archived,
             "version": self.version,
+            "inventory_type": self.inventory_type.value,
+            "capacity_pool": self.capacity_pool,
+            "option_pools": [p.as_dict() for p in self.option_pools],
         }
 
 

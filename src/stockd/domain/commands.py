@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from stockd.domain.adjustments import Change
+from stockd.domain.capacity import CapacityPool
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import Channel, PoolShare
 from stockd.domain.corrections import Policy, ReportLine, Source
@@ -70,6 +71,8 @@ class LineRequest:
     sku: str
     quantity: int
     location: str | None = None
+    options: tuple[tuple[str, str], ...] = ()
+    """A made-to-order line's options (`fabric`, `velvet`): they may choose its pool."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,3 +346,62 @@ class SetReportPolicy(Command):
 
     location: str
     policy: Policy | None
+
+
+# -- production capacity ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CreateCapacityPool(Command):
+    pool: CapacityPool
+
+
+@dataclass(frozen=True, slots=True)
+class WeekUnits:
+    week: str
+    """As the caller wrote it (`2027-W03`): the handler names a malformed one."""
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetCapacity(Command):
+    """Set the capacity of many weeks of a pool at once: all or none."""
+
+    pool_id: str
+    weeks: tuple[WeekUnits, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BookSlots(Command):
+    """Hold production capacity for made-to-order lines (their `location` is
+    not used): each line the earliest week with room, all lines or none."""
+
+    lines: tuple[LineRequest, ...]
+    earliest_week: str | None = None
+    ttl_seconds: int | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendSlot(Command):
+    slot_id: str
+    ttl_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseSlot(Command):
+    slot_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommitSlot(Command):
+    """The booking's units become order `order_id`'s: added to it when it is
+    open, or a new order of those lines when there is none."""
+
+    slot_id: str
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireDueSlots(Command):
+    limit: int = 500

@@ -498,6 +498,103 @@ class ChannelCounterCorrected(Event):
     check: Annotated[str, "The check whose difference it repairs (`channels`)."]
 
 
+# -- production capacity ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CapacityPoolCreated(Event):
+    type: ClassVar[str] = "capacity.pool_created"
+    summary: ClassVar[str] = "A capacity pool (a workshop's weekly production) was created."
+
+    pool: Annotated[str, "The capacity pool id."]
+    attributes: Annotated[dict[str, Any], "The pool as `GET /v1/capacity-pools/{id}` shows it."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CapacitySet(Event):
+    type: ClassVar[str] = "capacity.set"
+    summary: ClassVar[str] = (
+        "A week's capacity of a pool was set (`PUT /v1/capacity-pools/{id}/weeks`), one event"
+        " per week whose units changed."
+    )
+
+    pool: Annotated[str, "The capacity pool id."]
+    week: Annotated[str, "The ISO week (`2027-W03`), on the calendar of the pool's workshop."]
+    units: Annotated[int, "The week's capacity now, in units."]
+    previous: Annotated[int, "Its capacity before (0 for a week never set)."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Production(Event):
+    """Units of a SKU booked in, or given back to, one week of a pool."""
+
+    type: ClassVar[str] = "production"
+
+    pool: Annotated[str, "The capacity pool id."]
+    week: Annotated[str, "The ISO week (`2027-W03`) the units are made in."]
+    sku: Annotated[str, "The SKU code."]
+    quantity: Annotated[int, "Units of the line (always positive; the type says which way)."]
+    slot_id: Annotated[str | None, "The slot booking it concerns, if any."] = None
+
+    held: ClassVar[int] = 0
+    """What the event adds to the week's `held`, per unit."""
+    committed: ClassVar[int] = 0
+    """What it adds to the week's `committed`, per unit."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductionBooked(Production):
+    type: ClassVar[str] = "production.booked"
+    summary: ClassVar[str] = "A slot booking held units of a week (`held` up), one event per line."
+    held: ClassVar[int] = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductionExtended(Production):
+    type: ClassVar[str] = "production.extended"
+    summary: ClassVar[str] = "A slot booking's deadline moved (no capacity changes)."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductionReleased(Production):
+    type: ClassVar[str] = "production.released"
+    summary: ClassVar[str] = "The caller released a slot booking (`held` down)."
+    held: ClassVar[int] = -1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductionExpired(Production):
+    type: ClassVar[str] = "production.expired"
+    summary: ClassVar[str] = "A slot booking passed its deadline (`held` down)."
+    held: ClassVar[int] = -1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductionCommitted(Production):
+    type: ClassVar[str] = "production.committed"
+    summary: ClassVar[str] = (
+        "A slot booking became (part of) an order: `held` down, `committed` up."
+    )
+    held: ClassVar[int] = -1
+    committed: ClassVar[int] = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductionAllocated(Production):
+    type: ClassVar[str] = "production.allocated"
+    summary: ClassVar[str] = (
+        "An order placed with a made-to-order line took units of a week (`committed` up)."
+    )
+    committed: ClassVar[int] = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductionCancelled(Production):
+    type: ClassVar[str] = "production.cancelled"
+    summary: ClassVar[str] = "A cancelled order gave its units of a week back (`committed` down)."
+    committed: ClassVar[int] = -1
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -542,6 +639,15 @@ EVENT_TYPES: dict[str, type[Event]] = {
         DriftFound,
         ReconcileCorrected,
         ChannelCounterCorrected,
+        CapacityPoolCreated,
+        CapacitySet,
+        ProductionBooked,
+        ProductionExtended,
+        ProductionReleased,
+        ProductionExpired,
+        ProductionCommitted,
+        ProductionAllocated,
+        ProductionCancelled,
     )
 }
 """Every event type, by name."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from stockd.domain.capacity import ProductionLine
 from stockd.domain.geo import Point
 
 
@@ -56,6 +57,9 @@ class Order:
     region: str | None = None
     pickup_location: str | None = None
     channel: str | None = None
+    production: tuple[ProductionLine, ...] = ()
+    """Made-to-order lines: units booked in production weeks (and, once the
+    order is cancelled, given back: `cancelled`)."""
 
     def line(self, sku: str, location: str) -> OrderLine | None:
         return next((x for x in self.lines if x.sku == sku and x.location == location), None)

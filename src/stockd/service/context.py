@@ -24,3 +24,5 @@ class Deps:
     default_strategy: str
     new_id: Callable[[str], str]
     """A fresh id with the given prefix ("res", "trf", …)."""
+    production_window_weeks: int = 8
+    """How many weeks from its first a made-to-order line may be booked in."""

@@ -14,6 +14,13 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from stockd.domain.capacity import (
+    CapacityPool,
+    CapacityWeek,
+    ProductionLine,
+    SlotBooking,
+    SlotStatus,
+)
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.commands import SkuQuantity
@@ -24,6 +31,7 @@ from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer, TransferStatus
 from stockd.domain.webhooks import Webhook
+from stockd.domain.weeks import IsoWeek
 from stockd.service.auth import ApiKey
 
 
@@ -293,6 +301,76 @@ class SalesRepository(Protocol):
         ...
 
 
+class CapacityRepository(Protocol):
+    """Capacity pools, their weeks, and the units booked in them (slot
+    bookings and orders' made-to-order lines). Every change to a week's
+    `held` / `committed` is a conditional update the store refuses when the
+    week would be over-booked or go below zero (never a read-modify-write)."""
+
+    async def add_pool(self, pool: CapacityPool, now: datetime) -> bool:
+        """Insert; False when the id is taken."""
+        ...
+
+    async def pools(self, ids: Collection[str]) -> dict[str, CapacityPool]: ...
+
+    async def lock_weeks(
+        self, pool: str, weeks: Collection[IsoWeek]
+    ) -> dict[IsoWeek, CapacityWeek]:
+        """Lock the weeks of `pool` that have a row (in week order)."""
+        ...
+
+    async def set_units(self, pool: str, units: Mapping[IsoWeek, int]) -> None:
+        """Set the capacity of these (locked or new) weeks."""
+        ...
+
+    async def weeks(self, pool: str, first: IsoWeek, last: IsoWeek | None) -> list[CapacityWeek]:
+        """The weeks of `pool` with capacity set, from `first` to `last`
+        (None: every later one), in order; no lock."""
+        ...
+
+    async def take(
+        self, pool: str, first: IsoWeek, last: IsoWeek, quantity: int, *, commit: bool
+    ) -> CapacityWeek | None:
+        """In one conditional step: the earliest week from `first` to `last`
+        with `quantity` units free gets them `held` (or, with `commit`,
+        `committed`); that week after, or None when no week has room. Waits
+        for a week another transaction is booking, then looks at it again."""
+        ...
+
+    async def move(self, pool: str, week: IsoWeek, held: int, committed: int) -> bool:
+        """Add `held` and `committed` to a week, only if it stays within its
+        units and nothing goes below zero."""
+        ...
+
+    async def add_lines(
+        self, lines: Sequence[ProductionLine], slot_id: str | None, order_id: str | None
+    ) -> None: ...
+
+    async def add_slot(self, slot: SlotBooking) -> None:
+        """Store a booking and its lines."""
+        ...
+
+    async def slot(self, slot_id: str, *, lock: bool = False) -> SlotBooking | None: ...
+
+    async def close_slot(
+        self, slot_id: str, status: SlotStatus, now: datetime, order_id: str | None = None
+    ) -> None:
+        """Move a locked active booking to a final status (its lines join
+        `order_id`, if given)."""
+        ...
+
+    async def set_slot_deadline(self, slot_id: str, expires_at: datetime) -> None: ...
+
+    async def lock_due_slots(self, now: datetime, limit: int) -> list[SlotBooking]:
+        """Lock up to `limit` active bookings past their deadline, skipping
+        any another transaction holds."""
+        ...
+
+    async def cancel_order_lines(self, order_id: str) -> list[ProductionLine]:
+        """Mark an order's made-to-order lines cancelled; the lines."""
+        ...
+
+
 class LedgerWatch(Protocol):
     """Tells consumers in any process that new events committed, without
     polling: they then read the ledger by `seq`."""
@@ -454,6 +532,9 @@ class UnitOfWork(Protocol):
 
     @property
     def corrections(self) -> CorrectionRepository: ...
+
+    @property
+    def capacity(self) -> CapacityRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from stockd.domain.capacity import CapacityPool, CapacityWeek, SlotBooking
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.events import Event, location_of, sku_of
@@ -18,6 +19,7 @@ from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
 from stockd.domain.transfers import Transfer
+from stockd.domain.weeks import IsoWeek
 from stockd.service.batching import GroupRead
 from stockd.service.listing import (
     OrderFilter,
@@ -179,6 +181,18 @@ class ReadModel(Protocol):
     async def transfer(self, transfer_id: str) -> Transfer | None: ...
 
     async def reservation(self, reservation_id: str) -> Reservation | None: ...
+
+    async def capacity_pool(self, pool_id: str) -> CapacityPool | None: ...
+
+    async def capacity_pools(self, after: str | None, limit: int) -> list[CapacityPool]:
+        """Capacity pools by id after `after`."""
+        ...
+
+    async def capacity_weeks(self, pool: str, first: IsoWeek, last: IsoWeek) -> list[CapacityWeek]:
+        """The weeks of `pool` from `first` to `last` that have capacity set."""
+        ...
+
+    async def slot(self, slot_id: str) -> SlotBooking | None: ...
 
     # Lists, newest first (`stockd.service.listing`): up to `limit` items
     # that match and sort below `after`, in one round trip each.

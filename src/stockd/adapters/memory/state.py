@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from stockd import errors
+from stockd.adapters.memory.capacity import CapacityData
 from stockd.adapters.memory.corrections import CorrectionData
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import (
@@ -57,6 +58,8 @@ class MemoryData:
     needs PostgreSQL)."""
     corrections: CorrectionData = field(default_factory=CorrectionData)
     """Counts, report lines, sources and per-location report policies."""
+    capacity: CapacityData = field(default_factory=CapacityData)
+    """Capacity pools, their weeks and production bookings."""
 
     def copy(self) -> MemoryData:
         return MemoryData(
@@ -76,6 +79,7 @@ class MemoryData:
             dict(self.outstanding),
             dict(self.webhooks),
             self.corrections.copy(),
+            self.capacity.copy(),
         )
 
 
@@ -314,7 +318,10 @@ class MemoryOrders:
         return True
 
     async def get(self, order_id: str, *, lock: bool = False) -> Order | None:
-        return self.s.orders.get(order_id)
+        order = self.s.orders.get(order_id)
+        if order is None:
+            return None
+        return replace(order, production=self.s.capacity.order_lines(order_id))
 
     async def change_line(
         self, order_id: str, sku: str, location: str, change: OrderLineChange

@@ -9,6 +9,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from stockd.adapters.memory.capacity import MemoryCapacity
 from stockd.adapters.memory.corrections import MemoryCorrections
 from stockd.adapters.memory.state import (
     MemoryApiKeys,
@@ -26,12 +27,14 @@ from stockd.adapters.memory.state import (
 )
 from stockd.adapters.memory.verify import verify
 from stockd.adapters.memory.watch import MemoryLedgerWatch
+from stockd.domain.capacity import CapacityPool, CapacityWeek, SlotBooking
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey, State
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer
+from stockd.domain.weeks import IsoWeek
 from stockd.service.auth import ApiKey
 from stockd.service.listing import (
     Listed,
@@ -79,6 +82,7 @@ class MemoryUnitOfWork:
     channels: MemoryChannels
     webhooks: MemoryWebhooks
     corrections: MemoryCorrections
+    capacity: MemoryCapacity
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
@@ -99,6 +103,7 @@ class MemoryUnitOfWork:
         self.channels = MemoryChannels(self.work)
         self.webhooks = MemoryWebhooks(self.work)
         self.corrections = MemoryCorrections(self.work.corrections, self.work.events)
+        self.capacity = MemoryCapacity(self.work.capacity)
         return self
 
     async def __aexit__(
@@ -122,6 +127,7 @@ class MemoryUnitOfWork:
         self.orders.s = self.transfers.s = self.sales.s = self.keys.s = self.work
         self.channels.s = self.webhooks.s = self.work
         self.corrections.d, self.corrections.events = self.work.corrections, self.work.events
+        self.capacity.d = self.work.capacity
 
 
 def _overdue(state: MemoryData, now: datetime) -> dict[LevelKey, int]:
@@ -235,7 +241,20 @@ class MemoryReadModel:
         return {i: self.s.locations[i] for i in ids if i in self.s.locations}
 
     async def order(self, order_id: str) -> Order | None:
-        return self.s.orders.get(order_id)
+        return await MemoryOrders(self.s).get(order_id)
+
+    async def capacity_pool(self, pool_id: str) -> CapacityPool | None:
+        return self.s.capacity.pools.get(pool_id)
+
+    async def capacity_pools(self, after: str | None, limit: int) -> list[CapacityPool]:
+        pools = sorted(self.s.capacity.pools.values(), key=lambda p: p.id)
+        return [p for p in pools if after is None or p.id > after][:limit]
+
+    async def capacity_weeks(self, pool: str, first: IsoWeek, last: IsoWeek) -> list[CapacityWeek]:
+        return await MemoryCapacity(self.s.capacity).weeks(pool, first, last)
+
+    async def slot(self, slot_id: str) -> SlotBooking | None:
+        return self.s.capacity.slots.get(slot_id)
 
     async def transfer(self, transfer_id: str) -> Transfer | None:
         return self.s.transfers.get(transfer_id)

@@ -8,7 +8,15 @@ from collections.abc import Iterable, Mapping
 
 from stockd.adapters.memory.state import MemoryData
 from stockd.domain.channels import BYPASS, outstanding_changes
-from stockd.domain.events import DriftFound, Movement, OrderReturned, OrderShipped, Reserved
+from stockd.domain.events import (
+    CapacitySet,
+    DriftFound,
+    Movement,
+    OrderReturned,
+    OrderShipped,
+    Production,
+    Reserved,
+)
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import ReservationStatus
 from stockd.domain.transfers import TransferStatus
@@ -116,7 +124,51 @@ def verify(s: MemoryData) -> VerifyReport:
         counted = s.outstanding.get((sku, channel), 0)
         if counted != replayed.get((sku, channel), 0) or counted != live.get((sku, channel), 0):
             found.append(Discrepancy("channels", f"{sku} through {channel}", "counter differs"))
+    found += _capacity(s)
     return VerifyReport(len(s.events), len(s.levels), tuple(found))
+
+
+def _capacity(s: MemoryData) -> list[Discrepancy]:
+    """The `capacity` and `capacity_bookings` checks."""
+    weeks = {(p, str(w)): c for (p, w), c in s.capacity.weeks.items()}
+    logged: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for e in s.events:
+        if isinstance(e, CapacitySet | Production):
+            units, held, committed = logged.get((e.pool, e.week), (0, 0, 0))
+            if isinstance(e, CapacitySet):
+                units = e.units
+            else:
+                held += type(e).held * e.quantity
+                committed += type(e).committed * e.quantity
+            logged[(e.pool, e.week)] = (units, held, committed)
+    found = []
+    for key in sorted(weeks.keys() | logged.keys()):
+        c = weeks.get(key)
+        recorded = (c.units, c.held, c.committed) if c else (0, 0, 0)
+        if recorded != logged.get(key, (0, 0, 0)):
+            found.append(
+                Discrepancy(
+                    "capacity",
+                    f"pool {key[0]} {key[1]}",
+                    f"units/held/committed {recorded}, the ledger says {logged.get(key)}",
+                )
+            )
+    booked: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for x in s.capacity.lines:
+        key = (x.line.pool, str(x.line.week))
+        slot = s.capacity.slots.get(x.slot_id) if x.slot_id else None
+        if slot is not None and slot.status is ReservationStatus.ACTIVE:
+            booked[key][0] += x.line.quantity
+        if x.order_id is not None and not x.cancelled:
+            booked[key][1] += x.line.quantity
+    for key, c in sorted(weeks.items()):
+        if [c.held, c.committed] != booked.get(key, [0, 0]):
+            found.append(
+                Discrepancy(
+                    "capacity_bookings", f"pool {key[0]} {key[1]}", "differs from its bookings"
+                )
+            )
+    return found
 
 
 def _sums(items: Iterable[tuple[tuple[str, ...], int]]) -> dict[tuple[str, ...], int]:

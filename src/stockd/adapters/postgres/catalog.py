@@ -5,10 +5,17 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+import orjson
 from asyncpg.pool import PoolConnectionProxy
 
 from stockd.adapters.postgres import rows
 from stockd.domain.catalog import Location, Sku
+
+
+def _production(sku: Sku) -> tuple[str, str | None, str]:
+    """The made-to-order columns: inventory_type, capacity_pool, option_pools."""
+    pools = orjson.dumps([p.as_dict() for p in sku.option_pools]).decode()
+    return sku.inventory_type.value, sku.capacity_pool, pools
 
 
 class PostgresCatalog:
@@ -26,8 +33,9 @@ class PostgresCatalog:
     async def add_sku(self, sku: Sku, now: datetime) -> bool:
         status = await self.conn.execute(
             """
-            INSERT INTO skus (sku, product_id, name, policy, backorder_cap, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (sku) DO NOTHING
+            INSERT INTO skus (sku, product_id, name, policy, backorder_cap, created_at, updated_at,
+                inventory_type, capacity_pool, option_pools)
+            VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9) ON CONFLICT (sku) DO NOTHING
             """,
             sku.sku,
             sku.product_id,
@@ -35,6 +43,7 @@ class PostgresCatalog:
             sku.policy.kind.value,
             sku.policy.backorder_cap,
             now,
+            *_production(sku),
         )
         return bool(status == "INSERT 0 1")
 
@@ -48,7 +57,8 @@ class PostgresCatalog:
         row = await self.conn.fetchrow(
             f"""
             UPDATE skus SET product_id = $2, name = $3, policy = $4, backorder_cap = $5,
-                version = version + 1, updated_at = $6, archived = $7
+                version = version + 1, updated_at = $6, archived = $7,
+                inventory_type = $8, capacity_pool = $9, option_pools = $10
             WHERE sku = $1 RETURNING {rows.SKU_COLUMNS}
             """,
             sku.sku,
@@ -58,6 +68,7 @@ class PostgresCatalog:
             sku.policy.backorder_cap,
             now,
             sku.archived,
+            *_production(sku),
         )
         assert row is not None
         return rows.sku(row)

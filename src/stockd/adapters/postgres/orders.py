@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from asyncpg import Record
 from asyncpg.pool import PoolConnectionProxy
 
+from stockd.adapters.postgres import capacity
 from stockd.domain.geo import Point
 from stockd.domain.orders import Order, OrderLine, OrderStatus
 from stockd.service.ports import OrderLineChange, ReturnRecord
@@ -88,7 +90,8 @@ class PostgresOrders:
             f"SELECT {LINE_COLUMNS} FROM order_lines WHERE order_id = $1 ORDER BY sku, location",
             order_id,
         )
-        return order_of(row, [OrderLine(**dict(x)) for x in lines])
+        order = order_of(row, [OrderLine(**dict(x)) for x in lines])
+        return replace(order, production=tuple(await capacity.order_lines(self.conn, order_id)))
 
     async def change_line(
         self, order_id: str, sku: str, location: str, change: OrderLineChange

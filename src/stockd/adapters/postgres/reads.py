@@ -9,18 +9,21 @@ from datetime import datetime
 import asyncpg
 
 from stockd.adapters.postgres import lists, rows
+from stockd.adapters.postgres.capacity import PostgresCapacity
 from stockd.adapters.postgres.channels import PostgresChannels, pools_of, share_pooled_of
 from stockd.adapters.postgres.event_rows import EVENT_COLUMNS, event
 from stockd.adapters.postgres.orders import PostgresOrders
 from stockd.adapters.postgres.overview import overview
 from stockd.adapters.postgres.transfers import PostgresTransfers
 from stockd.adapters.postgres.verify import verify
+from stockd.domain.capacity import CapacityPool, CapacityWeek, SlotBooking
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
 from stockd.domain.transfers import Transfer
+from stockd.domain.weeks import IsoWeek
 from stockd.service.listing import (
     OrderFilter,
     Position,
@@ -221,6 +224,22 @@ class PostgresReadModel:
     async def transfer(self, transfer_id: str) -> Transfer | None:
         async with self.pool.acquire() as conn:
             return await PostgresTransfers(conn).get(transfer_id)
+
+    async def capacity_pool(self, pool_id: str) -> CapacityPool | None:
+        async with self.pool.acquire() as conn:
+            return (await PostgresCapacity(conn).pools([pool_id])).get(pool_id)
+
+    async def capacity_pools(self, after: str | None, limit: int) -> list[CapacityPool]:
+        async with self.pool.acquire() as conn:
+            return await PostgresCapacity(conn).page(after, limit)
+
+    async def capacity_weeks(self, pool: str, first: IsoWeek, last: IsoWeek) -> list[CapacityWeek]:
+        async with self.pool.acquire() as conn:
+            return await PostgresCapacity(conn).weeks(pool, first, last)
+
+    async def slot(self, slot_id: str) -> SlotBooking | None:
+        async with self.pool.acquire() as conn:
+            return await PostgresCapacity(conn).slot(slot_id)
 
     async def reservation(self, reservation_id: str) -> Reservation | None:
         async with self.pool.acquire() as conn:

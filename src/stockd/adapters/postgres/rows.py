@@ -8,7 +8,9 @@ from typing import Any
 import asyncpg
 import orjson
 
+from stockd.domain.capacity import OptionPool
 from stockd.domain.catalog import (
+    InventoryType,
     Location,
     LocationType,
     PolicyKind,
@@ -26,7 +28,10 @@ Row = asyncpg.Record | Mapping[str, Any]
 
 COUNTERS = tuple(s.value for s in STATES)
 LEVEL_COLUMNS = ", ".join(("sku", "location", *COUNTERS, "floor", "version"))
-SKU_COLUMNS = "sku, product_id, name, policy, backorder_cap, version, archived"
+SKU_COLUMNS = (
+    "sku, product_id, name, policy, backorder_cap, version, archived,"
+    " inventory_type, capacity_pool, option_pools"
+)
 WEBHOOK_COLUMNS = (
     "id, url, events, channel, skus, low_stock_threshold, description, active, version,"
     " created_at, updated_at"
@@ -93,6 +98,9 @@ def sku(row: Row) -> Sku:
         policy=StockPolicy(PolicyKind(row["policy"]), row["backorder_cap"]),
         version=row["version"],
         archived=row["archived"],
+        inventory_type=InventoryType(row["inventory_type"]),
+        capacity_pool=row["capacity_pool"],
+        option_pools=tuple(OptionPool(**p) for p in orjson.loads(row["option_pools"])),
     )
 
 

@@ -10,6 +10,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from stockd import errors
+from stockd.adapters.postgres.capacity import PostgresCapacity
 from stockd.adapters.postgres.catalog import PostgresCatalog
 from stockd.adapters.postgres.channels import PostgresChannels
 from stockd.adapters.postgres.corrections import PostgresCorrections
@@ -49,6 +50,7 @@ class PostgresUnitOfWork:
     channels: PostgresChannels
     webhooks: PostgresWebhooks
     corrections: PostgresCorrections
+    capacity: PostgresCapacity
 
     def __init__(
         self,
@@ -83,6 +85,7 @@ class PostgresUnitOfWork:
         self.channels = PostgresChannels(conn)
         self.webhooks = PostgresWebhooks(conn)
         self.corrections = PostgresCorrections(conn)
+        self.capacity = PostgresCapacity(conn)
         return self
 
     async def __aexit__(

@@ -20,7 +20,12 @@ transfers, incoming, channels) are written once, in `comparisons`:
   hold more: expected purchase orders are adjusted in);
 - channels: each channel's units outstanding of a SKU (`channel_stock`)
   equal both the replay of the events that name the channel (their held and
-  committed deltas) and the units of its active holds and open orders.
+  committed deltas) and the units of its active holds and open orders;
+- capacity: each capacity week's `units`, `held` and `committed` equal what
+  the ledger says (its last `capacity.set`, and the sum of the `production.*`
+  events of the week, each adding to `held` / `committed` as its type says);
+- capacity_bookings: each week's `held` equals the units of the active slot
+  bookings' lines in it, its `committed` those of orders' lines not cancelled.
 """
 
 from __future__ import annotations
@@ -30,7 +35,15 @@ import asyncpg
 from stockd.adapters.postgres import comparisons
 from stockd.adapters.postgres.comparisons import EVERYWHERE, MOVEMENTS
 from stockd.adapters.postgres.rows import COUNTERS
-from stockd.domain.events import DriftFound, OrderReturned, OrderShipped, Reserved
+from stockd.domain.events import (
+    EVENT_TYPES,
+    CapacitySet,
+    DriftFound,
+    OrderReturned,
+    OrderShipped,
+    Production,
+    Reserved,
+)
 from stockd.service.queries import Discrepancy, VerifyReport
 
 _LIMIT = " LIMIT 1000"
@@ -97,6 +110,65 @@ ORDER BY 1, 2 LIMIT 1000
 """
 
 
+_PRODUCTION = [cls for cls in EVENT_TYPES.values() if issubclass(cls, Production)]
+
+
+def _per_unit(column: str) -> str:
+    """What a production event adds to a week's `column`, per unit, by type."""
+    cases = " ".join(
+        f"WHEN '{cls.type}' THEN {getattr(cls, column)}"
+        for cls in _PRODUCTION
+        if getattr(cls, column)
+    )
+    return f"(CASE type {cases} ELSE 0 END) * (data->>'quantity')::bigint"
+
+
+_CAPACITY = f"""
+WITH moved AS (
+    SELECT data->>'pool' AS pool, data->>'week' AS week,
+           sum({_per_unit("held")})::bigint AS held,
+           sum({_per_unit("committed")})::bigint AS committed
+    FROM ledger_events
+    WHERE type IN ({", ".join(f"'{cls.type}'" for cls in _PRODUCTION)})
+    GROUP BY 1, 2
+), set AS (
+    SELECT DISTINCT ON (data->>'pool', data->>'week')
+           data->>'pool' AS pool, data->>'week' AS week, (data->>'units')::bigint AS units
+    FROM ledger_events WHERE type = '{CapacitySet.type}'
+    ORDER BY data->>'pool', data->>'week', seq DESC NULLS FIRST, id DESC
+), logged AS (
+    SELECT pool, week, coalesce(s.units, 0) AS units, coalesce(m.held, 0) AS held,
+           coalesce(m.committed, 0) AS committed
+    FROM moved m FULL JOIN set s USING (pool, week)
+)
+SELECT coalesce(c.pool, g.pool) AS pool, coalesce(c.week, g.week) AS week,
+       coalesce(c.units, 0) AS units, coalesce(c.held, 0) AS held,
+       coalesce(c.committed, 0) AS committed,
+       coalesce(g.units, 0) AS l_units, coalesce(g.held, 0) AS l_held,
+       coalesce(g.committed, 0) AS l_committed
+FROM capacity_weeks c FULL JOIN logged g ON g.pool = c.pool AND g.week = c.week
+WHERE ROW(coalesce(c.units, 0), coalesce(c.held, 0), coalesce(c.committed, 0))
+      IS DISTINCT FROM ROW(coalesce(g.units, 0), coalesce(g.held, 0), coalesce(g.committed, 0))
+ORDER BY 1, 2 LIMIT 1000
+"""
+
+_BOOKINGS = """
+WITH booked AS (
+    SELECT x.pool, x.week,
+           sum(CASE WHEN s.status = 'active' THEN x.quantity ELSE 0 END)::bigint AS held,
+           sum(CASE WHEN x.order_id IS NOT NULL AND NOT x.cancelled THEN x.quantity ELSE 0 END
+           )::bigint AS committed
+    FROM production_lines x LEFT JOIN production_slots s ON s.id = x.slot_id
+    GROUP BY 1, 2
+)
+SELECT c.pool, c.week, c.held, c.committed,
+       coalesce(b.held, 0) AS b_held, coalesce(b.committed, 0) AS b_committed
+FROM capacity_weeks c LEFT JOIN booked b ON b.pool = c.pool AND b.week = c.week
+WHERE c.held <> coalesce(b.held, 0) OR c.committed <> coalesce(b.committed, 0)
+ORDER BY 1, 2 LIMIT 1000
+"""
+
+
 async def verify(pool: asyncpg.Pool) -> VerifyReport:
     found: list[Discrepancy] = []
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
@@ -145,6 +217,24 @@ async def verify(pool: asyncpg.Pool) -> VerifyReport:
         await compare(comparisons.TRANSFERS)
         await compare(comparisons.INCOMING)
         await compare(comparisons.CHANNELS)
+        for r in await conn.fetch(_CAPACITY):
+            found.append(
+                Discrepancy(
+                    "capacity",
+                    f"pool {r['pool']} {r['week']}",
+                    f"units/held/committed {r['units']}/{r['held']}/{r['committed']},"
+                    f" the ledger says {r['l_units']}/{r['l_held']}/{r['l_committed']}",
+                )
+            )
+        for r in await conn.fetch(_BOOKINGS):
+            found.append(
+                Discrepancy(
+                    "capacity_bookings",
+                    f"pool {r['pool']} {r['week']}",
+                    f"held/committed {r['held']}/{r['committed']}, its slot bookings and"
+                    f" orders have {r['b_held']}/{r['b_committed']}",
+                )
+            )
         events = await conn.fetchval("SELECT count(*) FROM ledger_events")
         levels = await conn.fetchval("SELECT count(*) FROM levels")
     return VerifyReport(events=events, levels=levels, discrepancies=tuple(found))

@@ -25,6 +25,7 @@ from stockd.entrypoints.api.routes import (
     metrics,
     orders,
     overview,
+    production,
     reconciliations,
     reservations,
     stock,
@@ -134,6 +135,7 @@ def create_app(
         webhooks,
         corrections,
         reconciliations,
+        production,
     ):
         app.include_router(module.router)
     app.add_middleware(RequestEdge, api=app, max_body_bytes=max_body_bytes)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from stockd.bootstrap import Container, rebalance_policy, reconcile_leadership
 from stockd.bootstrap import reconciler as build_reconciler
 from stockd.bootstrap import relay as build_relay
-from stockd.domain.commands import ExpireDueReservations
+from stockd.domain.commands import ExpireDueReservations, ExpireDueSlots
 from stockd.service.context import Context
 from stockd.service.rebalancing import rebalance_all
 from stockd.service.reconciliation import scheduled
@@ -23,15 +23,15 @@ EXPIRY_BATCH = 500
 
 
 async def expire_once(container: Container) -> int:
-    """Expire every hold past its deadline, in batches; how many."""
+    """Expire every hold and slot booking past its deadline, in batches; how many."""
     total = 0
-    while True:
-        n: int = await container.bus.handle(
-            ExpireDueReservations(limit=EXPIRY_BATCH), Context(actor="stockd:expiry")
-        )
-        total += n
-        if n < EXPIRY_BATCH:
-            return total
+    for command in (ExpireDueReservations(limit=EXPIRY_BATCH), ExpireDueSlots(limit=EXPIRY_BATCH)):
+        while True:
+            n: int = await container.bus.handle(command, Context(actor="stockd:expiry"))
+            total += n
+            if n < EXPIRY_BATCH:
+                break
+    return total
 
 
 async def janitor_once(container: Container) -> int:

@@ -12,11 +12,13 @@ from stockd.domain import commands
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import (
     adjustments,
+    capacity,
     catalog,
     channels,
     counts,
     keys,
     orders,
+    production,
     relisting,
     reports,
     reservations,
@@ -65,4 +67,11 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.ReportStock: reports.report_stock,
     commands.RegisterSource: reports.register_source,
     commands.SetReportPolicy: reports.set_report_policy,
+    commands.CreateCapacityPool: capacity.create_pool,
+    commands.SetCapacity: capacity.set_capacity,
+    commands.BookSlots: production.book_slots,
+    commands.ExtendSlot: production.extend,
+    commands.ReleaseSlot: production.release,
+    commands.CommitSlot: production.commit,
+    commands.ExpireDueSlots: production.expire_due,
 }

@@ -15,7 +15,14 @@ from dataclasses import replace
 from typing import Any
 
 from stockd import errors
-from stockd.domain.catalog import Location, PolicyKind, Sku, StockPolicy, changes
+from stockd.domain.catalog import (
+    InventoryType,
+    Location,
+    PolicyKind,
+    Sku,
+    StockPolicy,
+    changes,
+)
 from stockd.domain.commands import (
     ArchiveLocation,
     ArchiveSku,
@@ -39,6 +46,7 @@ from stockd.service.ports import UnitOfWork
 async def create_sku(cmd: CreateSku, uow: UnitOfWork, ctx: Context, deps: Deps) -> Sku:
     now = deps.clock.now()
     sku = replace(cmd.sku, version=1, archived=False)
+    await check_production(uow, sku)
     if not await uow.catalog.add_sku(sku, now):
         raise errors.AlreadyExists(f"SKU {sku.sku!r} already exists", resource="sku", id=sku.sku)
     await uow.ledger.append(
@@ -66,6 +74,7 @@ async def update_sku(cmd: UpdateSku, uow: UnitOfWork, ctx: Context, deps: Deps) 
     changed = changes(current.as_dict(), updated.as_dict())
     if not changed:
         return current
+    await check_production(uow, updated)
     if updated.policy.floor != current.policy.floor:
         levels = await uow.levels.lock(skus=[cmd.sku])
         broken = [
@@ -196,10 +205,37 @@ async def archive_location(
     return saved
 
 
+async def check_production(uow: UnitOfWork, sku: Sku) -> None:
+    """A made-to-order SKU names its pool (and only pools that exist); a
+    physical one names none."""
+    problems = sku.capacity_problems()
+    if problems:
+        raise errors.InvalidRequest(*(errors.Issue(detail, name) for name, detail in problems))
+    named = {p.pool: f"option_pools[{i}].pool" for i, p in enumerate(sku.option_pools)}
+    if sku.capacity_pool is not None:
+        named[sku.capacity_pool] = "capacity_pool"
+    known = await uow.capacity.pools(named)
+    missing = [
+        errors.Issue(f"unknown capacity pool {pool!r}", where)
+        for pool, where in named.items()
+        if pool not in known
+    ]
+    if missing:
+        raise errors.UnknownReference(*missing)
+
+
 def _sku_changes(current: Sku, changes: Mapping[str, Any]) -> dict[str, Any]:
     """Field changes for `replace`; `policy` and `backorder_cap` combine with
-    the current policy (switching to 'deny' drops the cap)."""
+    the current policy (switching to 'deny' drops the cap); switching to
+    `physical` drops the pool and option pools unless they are given (and
+    then refused)."""
     out = dict(changes)
+    kind_of_stock = out.pop("inventory_type", None)
+    if kind_of_stock is not None:
+        out["inventory_type"] = InventoryType(kind_of_stock)
+        if out["inventory_type"] is InventoryType.PHYSICAL:
+            out.setdefault("capacity_pool", None)
+            out.setdefault("option_pools", ())
     kind = out.pop("policy", None)
     cap = out.pop("backorder_cap", None)
     if kind is None and cap is None:

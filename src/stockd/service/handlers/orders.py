@@ -6,12 +6,12 @@ Lock order: the reservation or order row first, then levels sorted by
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from stockd import errors
-from stockd.domain.commands import CancelOrder, PlaceOrder, ShipOrder
+from stockd.domain.commands import CancelOrder, LineRequest, PlaceOrder, ShipOrder
 from stockd.domain.events import (
     Movement,
     OrderAllocated,
@@ -19,6 +19,8 @@ from stockd.domain.events import (
     OrderPlaced,
     OrderShipped,
     OrderStatusChanged,
+    Production,
+    ProductionAllocated,
     ReservationCommitted,
 )
 from stockd.domain.orders import Order, OrderLine, OrderStatus, status_after
@@ -27,7 +29,7 @@ from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.service import planning
 from stockd.service.channel_book import ChannelBook
 from stockd.service.context import Context, Deps
-from stockd.service.handlers import holds, lines, placing, replanning
+from stockd.service.handlers import holds, lines, placing, production, replanning
 from stockd.service.handlers.moves import move
 from stockd.service.ports import OrderLineChange, UnitOfWork
 
@@ -42,6 +44,8 @@ class Placed:
     replanned: bool = False
     replayed: bool = False
     movements: tuple[Movement, ...] = ()
+    production: tuple[Production, ...] = ()
+    """The events that book its made-to-order lines."""
 
 
 async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> Placed:
@@ -102,16 +106,22 @@ async def _record(uow: UnitOfWork, placed: Placed, ctx: Context) -> None:
         ship_to=({"lat": point.lat, "lon": point.lon, "region": order.region} if point else None),
         pickup_location=order.pickup_location,
     )
-    await uow.ledger.append([event, *placed.movements])
+    await uow.ledger.append([event, *placed.movements, *placed.production])
 
 
 async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> Placed:
+    """Stock lines are committed at levels; made-to-order lines take units
+    of production weeks (`committed`), in the same transaction."""
     now = deps.clock.now()
-    placing.reject_duplicates(cmd.lines)
-    await placing.check_references(uow, cmd.lines)
-    placement = _placement(cmd)
-    units, planned = await placing.place(uow, cmd.lines, placement, deps.default_strategy)
-    await ChannelBook.check(uow, cmd.channel, units)
+    made, stock = await _made_to_order(uow, cmd.lines)
+    units: dict[LevelKey, int] = {}
+    planned: planning.Planned | None = None
+    if stock:
+        placing.reject_duplicates(stock)
+        await placing.check_references(uow, stock)
+        placement = _placement(cmd)
+        units, planned = await placing.place(uow, stock, placement, deps.default_strategy)
+        await ChannelBook.check(uow, cmd.channel, units)
     strategy = planned.plan.strategy if planned else None
     short: dict[LevelKey, int] = {}
     movements: list[Movement] = []
@@ -136,8 +146,29 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
         )
     if short:
         raise placing.short_of(short, await uow.levels.read(short))
-    order = _new_order(cmd, units, now, strategy)
-    return Placed(order, planned, movements=tuple(movements))
+    booked = await production.book(uow, made, None, deps, commit=True) if made else []
+    await uow.capacity.add_lines(booked, None, cmd.order_id)
+    order = replace(_new_order(cmd, units, now, strategy), production=tuple(booked))
+    events = production.events(
+        ProductionAllocated,
+        booked,
+        now,
+        ctx,
+        None,
+        reason=f"order {cmd.order_id}",
+        order_id=cmd.order_id,
+    )
+    return Placed(order, planned, movements=tuple(movements), production=tuple(events))
+
+
+async def _made_to_order(
+    uow: UnitOfWork, lines: Sequence[LineRequest]
+) -> tuple[list[tuple[int, LineRequest]], tuple[LineRequest, ...]]:
+    """The lines of made-to-order SKUs (with their index), and the others."""
+    skus = await uow.catalog.skus({x.sku for x in lines})
+    made = [(i, x) for i, x in enumerate(lines) if x.sku in skus and skus[x.sku].made_to_order]
+    taken = {i for i, _ in made}
+    return made, tuple(x for i, x in enumerate(lines) if i not in taken)
 
 
 async def _from_reservation(
@@ -319,7 +350,7 @@ async def cancel_order(cmd: CancelOrder, uow: UnitOfWork, ctx: Context, deps: De
         raise errors.OrderClosed(
             f"order {order.id!r} is already cancelled", order_status=order.status.value
         )
-    if order.outstanding == 0:
+    if order.outstanding == 0 and all(x.cancelled for x in order.production):
         raise errors.OrderClosed(
             f"order {order.id!r} has nothing left to cancel: all shipped",
             order_status=order.status.value,
@@ -347,7 +378,8 @@ async def cancel_order(cmd: CancelOrder, uow: UnitOfWork, ctx: Context, deps: De
                 channel=order.channel,
             )
         )
-    await uow.ledger.append(movements)
+    given_back = await production.give_back(order, uow, ctx, now, cmd.reason or "cancelled")
+    await uow.ledger.append([*movements, *given_back])
     await _set_status(uow, order, OrderStatus.CANCELLED, now, ctx)
     return await _reload(uow, order.id)
 

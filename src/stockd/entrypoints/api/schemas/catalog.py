@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, model_validator
 
+from stockd.domain.capacity import OptionPool
 from stockd.domain.catalog import (
+    InventoryType,
     Location,
     LocationType,
     PolicyKind,
@@ -16,8 +18,38 @@ from stockd.domain.catalog import (
     StockPolicy,
 )
 from stockd.entrypoints.api.schemas.common import Code, Count, Input, Name, Output
+from stockd.entrypoints.api.schemas.production import OptionText
 
 PolicyName = Literal["deny", "backorder"]
+InventoryTypeName = Literal["physical", "made_to_order"]
+
+
+class OptionPoolIn(Input):
+    """Units made with `option` = `value` are made in `pool`."""
+
+    option: OptionText
+    value: OptionText
+    pool: Code
+
+    def to_domain(self) -> OptionPool:
+        return OptionPool(self.option, self.value, self.pool)
+
+
+class OptionPoolRead(Output):
+    option: str
+    value: str
+    pool: str
+
+
+INVENTORY_TYPE = (
+    "`physical` (sold from stock) or `made_to_order` (made in the weeks of a capacity pool:"
+    " `capacity_pool` is then required; a physical SKU has none)."
+)
+CAPACITY_POOL = "The capacity pool a made-to-order SKU is made in."
+OPTION_POOLS = (
+    "Options that move a made-to-order SKU to another pool: a line with"
+    " `options[option] == value` books `pool` (the first match wins)."
+)
 LocationTypeName = Literal["warehouse", "store", "supplier"]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
@@ -71,13 +103,27 @@ class SkuCreate(Input):
         0, description="With policy 'backorder': how far below zero each level may go."
     )
 
+    inventory_type: InventoryTypeName = Field("physical", description=INVENTORY_TYPE)
+    capacity_pool: Code | None = Field(None, description=CAPACITY_POOL)
+    option_pools: list[OptionPoolIn] = Field(
+        default_factory=list, max_length=100, description=OPTION_POOLS
+    )
+
     @model_validator(mode="after")
     def _check(self) -> SkuCreate:
         _policy(self.policy, self.backorder_cap)
         return self
 
     def to_domain(self) -> Sku:
-        return Sku(self.sku, self.product_id, self.name, _policy(self.policy, self.backorder_cap))
+        return Sku(
+            self.sku,
+            self.product_id,
+            self.name,
+            _policy(self.policy, self.backorder_cap),
+            inventory_type=InventoryType(self.inventory_type),
+            capacity_pool=self.capacity_pool,
+            option_pools=tuple(x.to_domain() for x in self.option_pools),
+        )
 
 
 class SkuUpdate(Input):
@@ -85,9 +131,24 @@ class SkuUpdate(Input):
     name: Name | None = None
     policy: PolicyName | None = None
     backorder_cap: Count | None = None
+    inventory_type: InventoryTypeName | None = Field(
+        None,
+        description=INVENTORY_TYPE + " Switching to `physical` drops the pool and option pools.",
+    )
+    capacity_pool: Code | None = Field(None, description=CAPACITY_POOL)
+    option_pools: list[OptionPoolIn] | None = Field(
+        None, max_length=100, description=OPTION_POOLS + " Replaces the list."
+    )
 
     def changes(self) -> dict[str, object]:
-        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if v is not None}
+        out = {
+            k: v
+            for k, v in self.model_dump(exclude_unset=True, exclude={"option_pools"}).items()
+            if v is not None
+        }
+        if self.option_pools is not None:
+            out["option_pools"] = tuple(x.to_domain() for x in self.option_pools)
+        return out
 
 
 class SkuRead(Output):
@@ -100,6 +161,9 @@ class SkuRead(Output):
         description="Archived (DELETE): no longer held, ordered or sold, nor listed by default."
     )
     version: int
+    inventory_type: InventoryTypeName = Field("physical", description=INVENTORY_TYPE)
+    capacity_pool: str | None = Field(None, description=CAPACITY_POOL)
+    option_pools: list[OptionPoolRead] = Field(default_factory=list, description=OPTION_POOLS)
 
     @classmethod
     def of(cls, s: Sku) -> SkuRead:

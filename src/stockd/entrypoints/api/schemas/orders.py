@@ -21,6 +21,7 @@ from stockd.entrypoints.api.schemas.common import (
     StrategyName,
 )
 from stockd.entrypoints.api.schemas.events import EventRead
+from stockd.entrypoints.api.schemas.production import Options, SupplyRead
 from stockd.entrypoints.api.schemas.reservations import LineIn, LineQuantity
 from stockd.service.planning import Planned
 from stockd.service.ports import ReturnRecord, SaleRecord
@@ -134,11 +135,22 @@ class PlanRead(Output):
 # -- orders -------------------------------------------------------------------------
 
 
+class OrderLineIn(LineIn):
+    options: Options | None = Field(
+        None,
+        description='A made-to-order line\'s options (`{"fabric": "velvet"}`): the SKU\'s'
+        " `option_pools` may make it in another pool. Not for stock lines.",
+    )
+
+
 class OrderCreate(Input):
-    """Place an order from `lines` or from an active `reservation_id` (not both)."""
+    """Place an order from `lines` or from an active `reservation_id` (not both).
+    Lines of made-to-order SKUs take production capacity (each the earliest
+    week with room, as `POST /v1/production/slots` books it), in the same
+    transaction as the stock lines: all lines or none."""
 
     order_id: Code
-    lines: list[LineIn] | None = Field(None, min_length=1, max_length=1000)
+    lines: list[OrderLineIn] | None = Field(None, min_length=1, max_length=1000)
     reservation_id: Code | None = None
     ship_to: ShipTo | None = None
     strategy: StrategyName | None = None
@@ -156,7 +168,10 @@ class OrderCreate(Input):
         return self
 
     def line_requests(self) -> tuple[LineRequest, ...]:
-        return tuple(LineRequest(x.sku, x.quantity, x.location) for x in self.lines or ())
+        return tuple(
+            LineRequest(x.sku, x.quantity, x.location, tuple(sorted((x.options or {}).items())))
+            for x in self.lines or ()
+        )
 
 
 class ChannelOrderCreate(Input):
@@ -182,6 +197,12 @@ class OrderLineRead(Output):
     shipped: int
     cancelled: int
     returned: int
+    supply: list[SupplyRead] | None = Field(
+        None,
+        description="What stands behind the line's units, for a made-to-order line: its"
+        " production week (`source` `production`, `reference` `pool:<id>/<YYYY-Www>`);"
+        " empty once the order is cancelled.",
+    )
 
 
 class ShipmentRead(Output):
@@ -234,6 +255,18 @@ class OrderRead(Output):
                     shipped=x.shipped,
                     cancelled=x.cancelled,
                     returned=x.returned,
+                )
+            )
+        for made in order.production:
+            by_location.setdefault(made.location, []).append(
+                OrderLineRead(
+                    sku=made.sku,
+                    ordered=made.quantity,
+                    committed=0 if made.cancelled else made.quantity,
+                    shipped=0,
+                    cancelled=made.quantity if made.cancelled else 0,
+                    returned=0,
+                    supply=[] if made.cancelled else [SupplyRead.of(made.tie())],
                 )
             )
         point = order.ship_to
