@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from stockd.domain.reservations import TtlPolicy
 from stockd.service.ports import Clock
@@ -24,3 +25,5 @@ class Deps:
     default_strategy: str
     new_id: Callable[[str], str]
     """A fresh id with the given prefix ("res", "trf", …)."""
+    transfer_transit: timedelta = timedelta(days=7)
+    """When a transfer that names no `expected_at` is expected: this long after it leaves."""

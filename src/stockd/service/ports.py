@@ -19,6 +19,7 @@ from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.commands import SkuQuantity
 from stockd.domain.corrections import Anchor, Policy, ReportLine, Source
 from stockd.domain.events import Event, Movement
+from stockd.domain.inbound import PurchaseOrder, PurchaseOrderStatus
 from stockd.domain.orders import Order, OrderStatus, ReturnCondition
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
@@ -277,6 +278,35 @@ class TransferRepository(Protocol):
         ...
 
 
+class PurchaseOrderRepository(Protocol):
+    async def add(self, order: PurchaseOrder) -> bool:
+        """Record a new purchase order; False (and nothing written) when its id is taken."""
+        ...
+
+    async def get(self, purchase_order_id: str, *, lock: bool = False) -> PurchaseOrder | None: ...
+
+    async def receive(self, purchase_order_id: str, sku: str, quantity: int) -> bool:
+        """Count `quantity` more as received, only if that many are still open."""
+        ...
+
+    async def cut(self, purchase_order_id: str, sku: str, quantity: int) -> bool:
+        """Count `quantity` more as cut, only if that many are still open."""
+        ...
+
+    async def set_status(
+        self, purchase_order_id: str, status: PurchaseOrderStatus, now: datetime
+    ) -> None: ...
+
+    async def set_eta(self, purchase_order_id: str, expected_at: datetime, now: datetime) -> int:
+        """Move the ETA; the order's version after the change."""
+        ...
+
+    async def open_to(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
+        """Units that purchase orders still owe each level (ordered, neither
+        received nor cut); levels owed nothing are left out."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class SaleRecord:
     location: str
@@ -442,6 +472,9 @@ class UnitOfWork(Protocol):
 
     @property
     def sales(self) -> SalesRepository: ...
+
+    @property
+    def purchase_orders(self) -> PurchaseOrderRepository: ...
 
     @property
     def keys(self) -> ApiKeyRepository: ...

@@ -14,6 +14,7 @@ from typing import Protocol
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.events import Event, location_of, sku_of
+from stockd.domain.inbound import PurchaseOrder
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
@@ -22,6 +23,7 @@ from stockd.service.batching import GroupRead
 from stockd.service.listing import (
     OrderFilter,
     Position,
+    PurchaseOrderFilter,
     ReservationFilter,
     ReturnFilter,
     SaleFilter,
@@ -180,6 +182,8 @@ class ReadModel(Protocol):
 
     async def reservation(self, reservation_id: str) -> Reservation | None: ...
 
+    async def purchase_order(self, purchase_order_id: str) -> PurchaseOrder | None: ...
+
     # Lists, newest first (`stockd.service.listing`): up to `limit` items
     # that match and sort below `after`, in one round trip each.
 
@@ -198,6 +202,10 @@ class ReadModel(Protocol):
     async def sales(
         self, only: SaleFilter, after: Position | None, limit: int
     ) -> list[SaleRecord]: ...
+
+    async def purchase_orders(
+        self, only: PurchaseOrderFilter, after: Position | None, limit: int
+    ) -> list[PurchaseOrder]: ...
 
     async def returns(
         self, only: ReturnFilter, after: Position | None, limit: int

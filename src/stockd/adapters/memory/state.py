@@ -18,6 +18,7 @@ from stockd.domain.channels import (
     pooled,
 )
 from stockd.domain.events import Event, Movement
+from stockd.domain.inbound import PurchaseOrder, PurchaseOrderStatus
 from stockd.domain.orders import Order, OrderStatus
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
@@ -57,6 +58,7 @@ class MemoryData:
     needs PostgreSQL)."""
     corrections: CorrectionData = field(default_factory=CorrectionData)
     """Counts, report lines, sources and per-location report policies."""
+    purchase_orders: dict[str, PurchaseOrder] = field(default_factory=dict)
 
     def copy(self) -> MemoryData:
         return MemoryData(
@@ -76,6 +78,7 @@ class MemoryData:
             dict(self.outstanding),
             dict(self.webhooks),
             self.corrections.copy(),
+            dict(self.purchase_orders),
         )
 
 
@@ -347,6 +350,59 @@ class MemoryOrders:
         # Lines by SKU, as PostgreSQL reads them back.
         lines = tuple(sorted(record.lines, key=lambda x: x.sku))
         self.s.returns[record.id] = replace(record, lines=lines)
+
+
+class MemoryPurchaseOrders:
+    def __init__(self, state: MemoryData) -> None:
+        self.s = state
+
+    async def add(self, order: PurchaseOrder) -> bool:
+        if order.id in self.s.purchase_orders:
+            return False
+        lines = tuple(sorted(order.lines, key=lambda x: x.sku))
+        self.s.purchase_orders[order.id] = replace(order, lines=lines)
+        return True
+
+    async def get(self, purchase_order_id: str, *, lock: bool = False) -> PurchaseOrder | None:
+        return self.s.purchase_orders.get(purchase_order_id)
+
+    async def receive(self, purchase_order_id: str, sku: str, quantity: int) -> bool:
+        return self._take(purchase_order_id, sku, quantity, "received")
+
+    async def cut(self, purchase_order_id: str, sku: str, quantity: int) -> bool:
+        return self._take(purchase_order_id, sku, quantity, "cut")
+
+    def _take(self, purchase_order_id: str, sku: str, quantity: int, field: str) -> bool:
+        order = self.s.purchase_orders.get(purchase_order_id)
+        line = order.line(sku) if order else None
+        if order is None or line is None or quantity > line.open:
+            return False
+        after = replace(line, **{field: getattr(line, field) + quantity})
+        lines = tuple(after if x is line else x for x in order.lines)
+        self.s.purchase_orders[purchase_order_id] = replace(order, lines=lines)
+        return True
+
+    async def set_status(
+        self, purchase_order_id: str, status: PurchaseOrderStatus, now: datetime
+    ) -> None:
+        order = self.s.purchase_orders[purchase_order_id]
+        self.s.purchase_orders[purchase_order_id] = replace(order, status=status)
+
+    async def open_to(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
+        wanted = set(keys)
+        owed: dict[LevelKey, int] = {}
+        for po in self.s.purchase_orders.values():
+            for line in po.lines:
+                key = LevelKey(line.sku, po.location)
+                if key in wanted and line.open:
+                    owed[key] = owed.get(key, 0) + line.open
+        return owed
+
+    async def set_eta(self, purchase_order_id: str, expected_at: datetime, now: datetime) -> int:
+        order = self.s.purchase_orders[purchase_order_id]
+        changed = replace(order, expected_at=expected_at, version=order.version + 1)
+        self.s.purchase_orders[purchase_order_id] = changed
+        return changed.version
 
 
 class MemoryTransfers:

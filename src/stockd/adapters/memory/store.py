@@ -19,6 +19,7 @@ from stockd.adapters.memory.state import (
     MemoryLedger,
     MemoryLevels,
     MemoryOrders,
+    MemoryPurchaseOrders,
     MemoryReservations,
     MemorySales,
     MemoryTransfers,
@@ -28,6 +29,7 @@ from stockd.adapters.memory.verify import verify
 from stockd.adapters.memory.watch import MemoryLedgerWatch
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import Channel, PoolShare, SkuChannels
+from stockd.domain.inbound import PurchaseOrder
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey, State
 from stockd.domain.reservations import Reservation, ReservationStatus
@@ -37,6 +39,7 @@ from stockd.service.listing import (
     Listed,
     OrderFilter,
     Position,
+    PurchaseOrderFilter,
     ReservationFilter,
     ReturnFilter,
     SaleFilter,
@@ -74,6 +77,7 @@ class MemoryUnitOfWork:
     idempotency: MemoryIdempotency
     orders: MemoryOrders
     transfers: MemoryTransfers
+    purchase_orders: MemoryPurchaseOrders
     sales: MemorySales
     keys: MemoryApiKeys
     channels: MemoryChannels
@@ -94,6 +98,7 @@ class MemoryUnitOfWork:
         self.idempotency = MemoryIdempotency(self.work)
         self.orders = MemoryOrders(self.work)
         self.transfers = MemoryTransfers(self.work)
+        self.purchase_orders = MemoryPurchaseOrders(self.work)
         self.sales = MemorySales(self.work)
         self.keys = MemoryApiKeys(self.work)
         self.channels = MemoryChannels(self.work)
@@ -120,7 +125,7 @@ class MemoryUnitOfWork:
         self.catalog.s = self.levels.s = self.reservations.s = self.work
         self.ledger.s = self.idempotency.s = self.work
         self.orders.s = self.transfers.s = self.sales.s = self.keys.s = self.work
-        self.channels.s = self.webhooks.s = self.work
+        self.channels.s = self.webhooks.s = self.purchase_orders.s = self.work
         self.corrections.d, self.corrections.events = self.work.corrections, self.work.events
 
 
@@ -239,6 +244,14 @@ class MemoryReadModel:
 
     async def transfer(self, transfer_id: str) -> Transfer | None:
         return self.s.transfers.get(transfer_id)
+
+    async def purchase_order(self, purchase_order_id: str) -> PurchaseOrder | None:
+        return self.s.purchase_orders.get(purchase_order_id)
+
+    async def purchase_orders(
+        self, only: PurchaseOrderFilter, after: Position | None, limit: int
+    ) -> list[PurchaseOrder]:
+        return _newest_first(filter(only.matches, self.s.purchase_orders.values()), after, limit)
 
     async def reservation(self, reservation_id: str) -> Reservation | None:
         return self.s.reservations.get(reservation_id)

@@ -8,7 +8,16 @@ from collections.abc import Iterable, Mapping
 
 from stockd.adapters.memory.state import MemoryData
 from stockd.domain.channels import BYPASS, outstanding_changes
-from stockd.domain.events import DriftFound, Movement, OrderReturned, OrderShipped, Reserved
+from stockd.domain.events import (
+    DriftFound,
+    InboundCreated,
+    InboundCut,
+    InboundReceived,
+    Movement,
+    OrderReturned,
+    OrderShipped,
+    Reserved,
+)
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import ReservationStatus
 from stockd.domain.transfers import TransferStatus
@@ -92,15 +101,29 @@ def verify(s: MemoryData) -> VerifyReport:
         ),
         lambda k: f"transfer {k[0]}: {k[1]}@{destination[k[0]]}",
     )
+    location = {po.id: po.location for po in s.purchase_orders.values()}
+    found += _differ(
+        "purchase_orders",
+        {(po.id, x.sku): x.open for po in s.purchase_orders.values() for x in po.lines},
+        _sums(
+            ((m.purchase_order_id, m.key.sku), m.delta.incoming)
+            for _, m in movements
+            if isinstance(m, InboundCreated | InboundReceived | InboundCut)
+        ),
+        lambda k: f"purchase order {k[0]}: {k[1]}@{location.get(k[0])}",
+    )
     in_transit: dict[LevelKey, int] = defaultdict(int)
     for t in s.transfers.values():
         if t.status is not TransferStatus.RECEIVED:
             for tl in t.lines:
                 in_transit[LevelKey(tl.sku, t.destination)] += tl.in_transit
+    for po in s.purchase_orders.values():
+        for pl in po.lines:
+            in_transit[LevelKey(pl.sku, po.location)] += pl.open
     for key, units in sorted(in_transit.items()):
         if level_of(key).incoming < units:
             found.append(
-                Discrepancy("incoming", str(key), "incoming below the units in transit to it")
+                Discrepancy("incoming", str(key), "incoming below the inbound units owed to it")
             )
     replayed = outstanding_changes(s.events)
     live: dict[tuple[str, str], int] = defaultdict(int)

@@ -18,15 +18,18 @@ from typing import Any
 import asyncpg
 
 from stockd.adapters.postgres import orders as order_rows
+from stockd.adapters.postgres import purchase_orders as po_rows
 from stockd.adapters.postgres import rows
 from stockd.adapters.postgres import transfers as transfer_rows
 from stockd.domain.commands import SkuQuantity
+from stockd.domain.inbound import PurchaseOrder, PurchaseOrderLine
 from stockd.domain.orders import Order, OrderLine, ReturnCondition
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer, TransferLine
 from stockd.service.listing import (
     OrderFilter,
     Position,
+    PurchaseOrderFilter,
     ReservationFilter,
     ReturnFilter,
     SaleFilter,
@@ -208,6 +211,47 @@ async def transfers(
     )
     return [
         transfer_rows.transfer_of(r, [TransferLine(**x) for x in _lines(r, _TRANSFER_LINES)])
+        for r in found
+    ]
+
+
+async def purchase_orders(
+    pool: asyncpg.Pool, only: PurchaseOrderFilter, after: Position | None, limit: int
+) -> list[PurchaseOrder]:
+    q = _Query()
+    if only.status is not None:
+        q.where(f"p.status = {q.arg(only.status.value)}")
+    if only.location is not None:
+        q.where(f"p.location = {q.arg(only.location)}")
+    if only.supplier is not None:
+        q.where(f"p.supplier = {q.arg(only.supplier)}")
+    if only.sku is not None:
+        q.where(
+            "EXISTS (SELECT 1 FROM purchase_order_lines x"
+            f" WHERE x.purchase_order_id = p.id AND x.sku = {q.arg(only.sku)})"
+        )
+    q.below(after, "p.created_at", "p.id")
+    found = await pool.fetch(
+        f"""
+        SELECT p.*, l.*
+        FROM (
+            SELECT {_columns("p", po_rows.COLUMNS)} FROM purchase_orders p
+            WHERE {q.condition}
+            ORDER BY p.created_at DESC, p.id DESC
+            LIMIT {q.arg(limit)}
+        ) p
+        CROSS JOIN LATERAL (
+            SELECT {_gathered(po_rows.LINE_COLUMNS, "sku")}
+            FROM purchase_order_lines WHERE purchase_order_id = p.id
+        ) l
+        ORDER BY p.created_at DESC, p.id DESC
+        """,
+        *q.args,
+    )
+    return [
+        po_rows.purchase_order_of(
+            r, [PurchaseOrderLine(**x) for x in _lines(r, po_rows.LINE_COLUMNS)]
+        )
         for r in found
     ]
 

@@ -13,10 +13,12 @@ from stockd.adapters.postgres.channels import PostgresChannels, pools_of, share_
 from stockd.adapters.postgres.event_rows import EVENT_COLUMNS, event
 from stockd.adapters.postgres.orders import PostgresOrders
 from stockd.adapters.postgres.overview import overview
+from stockd.adapters.postgres.purchase_orders import PostgresPurchaseOrders
 from stockd.adapters.postgres.transfers import PostgresTransfers
 from stockd.adapters.postgres.verify import verify
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import Channel, PoolShare, SkuChannels
+from stockd.domain.inbound import PurchaseOrder
 from stockd.domain.orders import Order
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
@@ -24,6 +26,7 @@ from stockd.domain.transfers import Transfer
 from stockd.service.listing import (
     OrderFilter,
     Position,
+    PurchaseOrderFilter,
     ReservationFilter,
     ReturnFilter,
     SaleFilter,
@@ -222,6 +225,10 @@ class PostgresReadModel:
         async with self.pool.acquire() as conn:
             return await PostgresTransfers(conn).get(transfer_id)
 
+    async def purchase_order(self, purchase_order_id: str) -> PurchaseOrder | None:
+        async with self.pool.acquire() as conn:
+            return await PostgresPurchaseOrders(conn).get(purchase_order_id)
+
     async def reservation(self, reservation_id: str) -> Reservation | None:
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
@@ -249,6 +256,11 @@ class PostgresReadModel:
         self, only: TransferFilter, after: Position | None, limit: int
     ) -> list[Transfer]:
         return await lists.transfers(self.pool, only, after, limit)
+
+    async def purchase_orders(
+        self, only: PurchaseOrderFilter, after: Position | None, limit: int
+    ) -> list[PurchaseOrder]:
+        return await lists.purchase_orders(self.pool, only, after, limit)
 
     async def sales(self, only: SaleFilter, after: Position | None, limit: int) -> list[SaleRecord]:
         return await lists.sales(self.pool, only, after, limit)

@@ -16,8 +16,11 @@ transfers, incoming, channels) are written once, in `comparisons`:
   movements' (a return restocks wherever it is received, so per order and SKU);
 - transfers: each transfer line's units in transit equal the `incoming` its
   movements put at the destination and took out again;
-- incoming: each level's `incoming` covers the units in transit to it (it may
-  hold more: expected purchase orders are adjusted in);
+- purchase_orders: each purchase order line's open units equal the
+  `incoming` its `inbound.*` movements put at its location and took out again;
+- incoming: each level's `incoming` covers the inbound units owed to it: in
+  transit on open transfers and open on purchase orders (it may hold more:
+  expected stock adjusted in by hand);
 - channels: each channel's units outstanding of a SKU (`channel_stock`)
   equal both the replay of the events that name the channel (their held and
   committed deltas) and the units of its active holds and open orders.
@@ -143,6 +146,7 @@ async def verify(pool: asyncpg.Pool) -> VerifyReport:
                 )
             )
         await compare(comparisons.TRANSFERS)
+        await compare(comparisons.PURCHASE_ORDERS)
         await compare(comparisons.INCOMING)
         await compare(comparisons.CHANNELS)
         events = await conn.fetchval("SELECT count(*) FROM ledger_events")

@@ -29,6 +29,8 @@ async def create_transfer(
             errors.Issue(f"a transfer needs two locations, not {cmd.source!r} twice", "to")
         )
     lines.unique_skus(cmd.lines)
+    expected_at = cmd.expected_at or now + deps.transfer_transit
+    lines.not_before(expected_at, now)
     await lines.usable_location(uow, cmd.source, "from")
     await lines.usable_location(uow, cmd.destination, "to")
     await lines.known_skus(uow, cmd.lines)
@@ -66,6 +68,7 @@ async def create_transfer(
         tuple(TransferLine(x.sku, x.quantity) for x in sorted(cmd.lines, key=lambda x: x.sku)),
         now,
         cmd.reference,
+        expected_at,
     )
     await uow.transfers.add(transfer)
     created = TransferCreated(
@@ -78,6 +81,7 @@ async def create_transfer(
         destination=transfer.destination,
         lines=tuple({"sku": x.sku, "quantity": x.quantity} for x in transfer.lines),
         status=transfer.status.value,
+        expected_at=expected_at,
     )
     await uow.ledger.append([created, *movements])
     return transfer

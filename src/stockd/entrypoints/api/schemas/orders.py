@@ -15,6 +15,7 @@ from stockd.entrypoints.api.schemas.common import (
     ChannelName,
     Code,
     Input,
+    Instant,
     Output,
     Reference,
     ShipTo,
@@ -319,6 +320,13 @@ class TransferCreate(Input):
     destination: Code = Field(alias="to")
     lines: Lines
     reference: Reference | None = None
+    expected_at: Instant | None = Field(
+        None,
+        strict=False,
+        description="When the units should arrive (RFC 3339), today or later: until then they"
+        " are inbound at the destination with this ETA. Default: now +"
+        " STOCKD_TRANSFER_DEFAULT_DAYS.",
+    )
 
 
 class TransferReceive(Input):
@@ -343,6 +351,7 @@ class TransferRead(Output):
     status: TransferStatusName
     reference: str | None
     created_at: datetime
+    expected_at: datetime | None = Field(description="When the units should arrive.")
     lines: list[TransferLineRead]
 
     @classmethod
@@ -354,6 +363,7 @@ class TransferRead(Output):
             status=t.status.value,
             reference=t.reference,
             created_at=t.created_at,
+            expected_at=t.expected_at,
             lines=[
                 TransferLineRead(
                     sku=x.sku, quantity=x.quantity, received=x.received, in_transit=x.in_transit
