@@ -374,6 +374,28 @@ class PurchaseOrderStatusChanged(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PromiseChanged(Event):
+    type: ClassVar[str] = "promise.changed"
+    summary: ClassVar[str] = (
+        "The date a hold's or an order's backordered units at one level will be ready moved:"
+        " their inbound's ETA changed, it was cut and they were tied to other inbound (or"
+        " to none), or stock arrived and covers them now. `order_id` or `reservation_id`"
+        " names the holder."
+    )
+
+    sku: Annotated[str, "The SKU code."]
+    location: Annotated[str, "The level's location."]
+    previous: Annotated[
+        datetime | None, "When the units were to be ready before; null: they had no date."
+    ]
+    ready_at: Annotated[
+        datetime | None,
+        "When they will be ready now (the latest ETA of the inbound they are tied to; the"
+        " time of the change when all are on hand); null: some have no inbound, no date.",
+    ]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TransferStatusChanged(Event):
     type: ClassVar[str] = "transfer.status_changed"
     summary: ClassVar[str] = (
@@ -613,6 +635,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PurchaseOrderCreated,
         InboundEtaChanged,
         PurchaseOrderStatusChanged,
+        PromiseChanged,
         KeyCreated,
         KeyRevoked,
         ChannelCreated,

@@ -21,7 +21,29 @@ from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer, TransferStatus
 from stockd.service.ports import ReturnRecord, SaleRecord
 
-Listed = TypeVar("Listed", Order, Reservation, Transfer, ReturnRecord, SaleRecord, PurchaseOrder)
+
+@dataclass(frozen=True, slots=True)
+class AtRiskLine:
+    sku: str
+    location: str
+    promised_ready_at: datetime
+    """The ready date promised when the order was placed."""
+    ready_at: datetime | None
+    """When its backordered units are ready now; None: some have no inbound."""
+
+
+@dataclass(frozen=True, slots=True)
+class AtRisk:
+    """An open order with lines whose supply now is ready later than promised."""
+
+    id: str
+    created_at: datetime
+    lines: tuple[AtRiskLine, ...]
+
+
+Listed = TypeVar(
+    "Listed", Order, Reservation, Transfer, ReturnRecord, SaleRecord, PurchaseOrder, AtRisk
+)
 """An item of one of these lists."""
 
 
@@ -37,7 +59,7 @@ class Position:
 
 
 def position_of(
-    item: Order | Reservation | Transfer | ReturnRecord | SaleRecord | PurchaseOrder,
+    item: Order | Reservation | Transfer | ReturnRecord | SaleRecord | PurchaseOrder | AtRisk,
 ) -> Position:
     if isinstance(item, SaleRecord):
         return Position(item.created_at, (item.location, item.external_id))

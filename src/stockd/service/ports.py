@@ -21,6 +21,7 @@ from stockd.domain.corrections import Anchor, Policy, ReportLine, Source
 from stockd.domain.events import Event, Movement
 from stockd.domain.inbound import PurchaseOrder, PurchaseOrderStatus
 from stockd.domain.orders import Order, OrderStatus, ReturnCondition
+from stockd.domain.promises import Holder, Inbound, SupplyKind, TiedUnits
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer, TransferStatus
@@ -307,6 +308,51 @@ class PurchaseOrderRepository(Protocol):
         ...
 
 
+class TieRepository(Protocol):
+    """Backordered units tied to inbound (`domain.promises`). Each inbound
+    line keeps the units tied to it within its open units (the store
+    enforces it: `add` refuses beyond)."""
+
+    async def inbound(self, key: LevelKey) -> list[Inbound]:
+        """Open inbound lines at the level with units not yet promised,
+        locked until the transaction ends (ties to them wait here)."""
+        ...
+
+    async def add(
+        self, holder: Holder, key: LevelKey, inbound: Inbound | None, units: int, since: datetime
+    ) -> bool:
+        """Tie `units` of the holder at `key` to `inbound` (None: to no
+        inbound, undated); False, and nothing written, if the inbound line
+        has fewer units open and not promised."""
+        ...
+
+    async def reduce(self, tie: TiedUnits, units: int) -> None:
+        """Untie `units` of a stored tie (all of it: delete it)."""
+        ...
+
+    async def of_holders(self, holders: Collection[Holder]) -> list[TiedUnits]:
+        """Every tie of these holders, in (since, id) order."""
+        ...
+
+    async def of_level(self, key: LevelKey) -> list[TiedUnits]:
+        """Every tie at the level, in (since, id) order."""
+        ...
+
+    async def of_supply(
+        self, kind: SupplyKind, supply_id: str, sku: str | None = None
+    ) -> list[TiedUnits]:
+        """Every tie to an inbound (of one SKU's line, if given), in (since, id) order."""
+        ...
+
+    async def hand_over(self, source: Holder, target: Holder) -> bool:
+        """A hold became an order: its ties are the order's now (whether it had any)."""
+        ...
+
+    async def set_promised(self, order_id: str, ready: Mapping[LevelKey, datetime]) -> None:
+        """Record the ready date each order line was promised when placed."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class SaleRecord:
     location: str
@@ -475,6 +521,9 @@ class UnitOfWork(Protocol):
 
     @property
     def purchase_orders(self) -> PurchaseOrderRepository: ...
+
+    @property
+    def ties(self) -> TieRepository: ...
 
     @property
     def keys(self) -> ApiKeyRepository: ...

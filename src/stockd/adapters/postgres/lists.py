@@ -27,6 +27,8 @@ from stockd.domain.orders import Order, OrderLine, ReturnCondition
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer, TransferLine
 from stockd.service.listing import (
+    AtRisk,
+    AtRiskLine,
     OrderFilter,
     Position,
     PurchaseOrderFilter,
@@ -82,6 +84,7 @@ _ORDER_LINES = ("sku", "location", "ordered", "committed", "shipped", "cancelled
 _HOLD_LINES = ("sku", "location", "quantity", "named")
 _TRANSFER_LINES = ("sku", "quantity", "received")
 _RETURN_LINES = ("sku", "quantity")
+_AT_RISK_LINES = ("sku", "location", "promised_ready_at", "ready_at")
 _RETURN_COLUMNS = "id, order_id, location, condition, created_at"
 
 
@@ -252,6 +255,43 @@ async def purchase_orders(
         po_rows.purchase_order_of(
             r, [PurchaseOrderLine(**x) for x in _lines(r, po_rows.LINE_COLUMNS)]
         )
+        for r in found
+    ]
+
+
+async def at_risk(pool: asyncpg.Pool, after: Position | None, limit: int) -> list[AtRisk]:
+    q = _Query()
+    q.below(after, "o.created_at", "o.id")
+    found = await pool.fetch(
+        f"""
+        WITH ready AS (
+            SELECT t.holder_id AS order_id, t.sku, t.location,
+                   bool_or(t.supply = 'none') AS undated,
+                   max(coalesce(p.expected_at, x.expected_at)) AS ready_at
+            FROM supply_ties t
+            LEFT JOIN purchase_orders p ON t.supply = 'po' AND p.id = t.supply_id
+            LEFT JOIN transfers x ON t.supply = 'transfer' AND x.id = t.supply_id
+            WHERE t.holder = 'order'
+            GROUP BY 1, 2, 3
+        ), risky AS (
+            SELECT l.order_id, l.sku, l.location, l.promised_ready_at,
+                   CASE WHEN r.undated THEN NULL ELSE r.ready_at END AS ready_at
+            FROM order_lines l JOIN ready r USING (order_id, sku, location)
+            WHERE l.promised_ready_at IS NOT NULL AND l.committed > 0
+              AND (r.undated OR r.ready_at > l.promised_ready_at)
+        )
+        SELECT o.id, o.created_at,
+               {_gathered(_AT_RISK_LINES, "k.sku, k.location")}
+        FROM orders o JOIN risky k ON k.order_id = o.id
+        WHERE o.status IN ('open', 'partially_shipped') AND {q.condition}
+        GROUP BY o.id, o.created_at
+        ORDER BY o.created_at DESC, o.id DESC
+        LIMIT {q.arg(limit)}
+        """,
+        *q.args,
+    )
+    return [
+        AtRisk(r["id"], r["created_at"], tuple(AtRiskLine(**x) for x in _lines(r, _AT_RISK_LINES)))
         for r in found
     ]
 

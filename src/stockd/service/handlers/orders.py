@@ -6,7 +6,8 @@ Lock order: the reservation or order row first, then levels sorted by
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,9 +23,10 @@ from stockd.domain.events import (
     ReservationCommitted,
 )
 from stockd.domain.orders import Order, OrderLine, OrderStatus, status_after
+from stockd.domain.promises import Holder, HolderKind, TiedUnits, ready_of
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
-from stockd.service import planning
+from stockd.service import planning, promises
 from stockd.service.channel_book import ChannelBook
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import holds, lines, placing, replanning
@@ -65,6 +67,7 @@ async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
         # Placed concurrently under the same id: retrying replays that one.
         raise errors.TransientConflict(f"order {cmd.order_id} placed concurrently")
     await _record(uow, placed, ctx)
+    await _promise(uow, placed.order, placed.movements, ctx)
     return placed
 
 
@@ -80,7 +83,29 @@ async def commit_reservation(
             f"order {order_id!r} already exists", resource="order", id=order_id
         )
     await _record(uow, placed, ctx)
+    await _promise(uow, placed.order, placed.movements, ctx)
     return placed.order
+
+
+async def _promise(
+    uow: UnitOfWork, order: Order, movements: Sequence[Movement], ctx: Context
+) -> None:
+    """Backordered units tied to inbound (a hold's ties pass to the order),
+    and each line's ready date recorded as promised (the at-risk list
+    compares it with the ties as they move)."""
+    now = order.created_at
+    followed = await promises.follow(uow, movements, ctx, now)
+    await uow.ledger.append(followed.changed)
+    if not followed.tied:
+        return
+    holder = Holder(HolderKind.ORDER, order.id)
+    by_line: dict[LevelKey, list[TiedUnits]] = defaultdict(list)
+    for t in await uow.ties.of_holders([holder]):
+        by_line[t.key].append(t)
+    await uow.ties.set_promised(
+        order.id,
+        {k: ready for k, ties in by_line.items() if (ready := ready_of(ties, now)) is not None},
+    )
 
 
 async def _record(uow: UnitOfWork, placed: Placed, ctx: Context) -> None:
@@ -281,6 +306,10 @@ async def ship_order(cmd: ShipOrder, uow: UnitOfWork, ctx: Context, deps: Deps) 
         after = await uow.levels.apply(key, delta, now)
         if after is None:
             raise await _not_on_hand(uow, key, q)
+        if after.floor < 0:  # a backorder level: shipped units need no tie
+            left = order.line(key.sku, key.location)
+            assert left is not None  # checked above
+            await promises.after_shipment(uow, order.id, key, left.committed - q)
         movements.append(
             OrderShipped(
                 key=key,
@@ -347,7 +376,8 @@ async def cancel_order(cmd: CancelOrder, uow: UnitOfWork, ctx: Context, deps: De
                 channel=order.channel,
             )
         )
-    await uow.ledger.append(movements)
+    followed = await promises.follow(uow, movements, ctx, now)
+    await uow.ledger.append([*movements, *followed.changed])
     await _set_status(uow, order, OrderStatus.CANCELLED, now, ctx)
     return await _reload(uow, order.id)
 

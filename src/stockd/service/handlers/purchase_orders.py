@@ -18,6 +18,7 @@ from stockd.domain.commands import (
     SkuQuantity,
 )
 from stockd.domain.events import (
+    Event,
     InboundCreated,
     InboundCut,
     InboundEtaChanged,
@@ -32,7 +33,9 @@ from stockd.domain.inbound import (
     PurchaseOrderStatus,
     purchase_order_status,
 )
+from stockd.domain.promises import Claim, Holder, SupplyKind, TiedUnits
 from stockd.domain.quantities import LevelKey, Quantities
+from stockd.service import promises
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import lines
 from stockd.service.handlers.catalog import check_version
@@ -95,7 +98,8 @@ async def create_purchase_order(
         lines=tuple({"sku": x.sku, "quantity": x.quantity} for x in order.lines),
         expected_at=order.expected_at,
     )
-    await uow.ledger.append([created, *movements])
+    dated = await promises.date_undated(uow, keys, ctx, now)
+    await uow.ledger.append([created, *movements, *dated])
     return order
 
 
@@ -106,25 +110,30 @@ async def receive_purchase_order(
     order = await _order(uow, cmd.purchase_order_id)
     now = deps.clock.now()
     await _check_open(uow, order, cmd.lines, "received")
-    movements: list[Movement] = []
+    # Levels before inbound lines, as holds lock them: no deadlock between the two.
+    await uow.levels.lock([LevelKey(x.sku, order.location) for x in cmd.lines])
+    events: list[Event] = []
     for line in sorted(cmd.lines, key=lambda x: x.sku):
+        key = LevelKey(line.sku, order.location)
+        settled = await promises.settle_receipt(
+            uow, SupplyKind.PURCHASE_ORDER, order.id, key, line.quantity, now
+        )
         if not await uow.purchase_orders.receive(order.id, line.sku, line.quantity):
             raise errors.InvariantViolation(f"{line.sku}: purchase order line refused the receipt")
-        movements.append(
-            await move(
-                uow,
-                InboundReceived,
-                LevelKey(line.sku, order.location),
-                Quantities(incoming=-line.quantity, on_hand=line.quantity),
-                now,
-                ctx,
-                "the store refused the receipt",
-                reason=f"received from {order.supplier}",
-                reference=order.reference,
-                purchase_order_id=order.id,
-            )
+        received = await move(
+            uow,
+            InboundReceived,
+            LevelKey(line.sku, order.location),
+            Quantities(incoming=-line.quantity, on_hand=line.quantity),
+            now,
+            ctx,
+            "the store refused the receipt",
+            reason=f"received from {order.supplier}",
+            reference=order.reference,
+            purchase_order_id=order.id,
         )
-    await uow.ledger.append(movements)
+        events += [received, *await promises.after_receipt(uow, received, settled, ctx, now)]
+    await uow.ledger.append(events)
     return await _restatus(uow, order, now, ctx)
 
 
@@ -147,11 +156,27 @@ async def cut_purchase_order(
             ]
         )
     await _check_open(uow, order, cut, "cut")
-    movements: list[Movement] = []
+    await uow.levels.lock([LevelKey(x.sku, order.location) for x in cut])
+    events: list[Event] = []
     for line in sorted(cut, key=lambda x: x.sku):
+        key = LevelKey(line.sku, order.location)
+        # The line may keep promised no more than it still has open: the
+        # holders tied last lose these ties and are tied again below.
+        left = order.line(line.sku)
+        assert left is not None  # checked above
+        tied = await uow.ties.of_supply(SupplyKind.PURCHASE_ORDER, order.id, line.sku)
+        excess = sum(t.quantity for t in tied) - (left.open - line.quantity)
+        freeing: list[tuple[TiedUnits, int]] = []
+        for t in reversed(tied):
+            if excess <= 0:
+                break
+            freeing.append((t, min(excess, t.quantity)))
+            excess -= t.quantity
+        before = await promises.ready_at(uow, key, now)
+        claims = await promises.free(uow, freeing)
         if not await uow.purchase_orders.cut(order.id, line.sku, line.quantity):
             raise errors.InvariantViolation(f"{line.sku}: purchase order line refused the cut")
-        movements.append(
+        events.append(
             await move(
                 uow,
                 InboundCut,
@@ -165,7 +190,9 @@ async def cut_purchase_order(
                 purchase_order_id=order.id,
             )
         )
-    await uow.ledger.append(movements)
+        if claims:
+            events += await promises.retie(uow, key, claims, before, ctx, now)
+    await uow.ledger.append(events)
     return await _restatus(uow, order, now, ctx)
 
 
@@ -188,7 +215,21 @@ async def change_eta(
                 )
             ]
         )
+    # The holders tied to this order are tied again, first come first
+    # served, to the inbound open at its level: the order at its new ETA,
+    # or other inbound that now comes sooner.
+    await uow.levels.lock([LevelKey(x.sku, order.location) for x in order.lines])
+    affected: dict[LevelKey, tuple[dict[Holder, datetime | None], list[Claim]]] = {}
+    for line in order.lines:
+        tied = await uow.ties.of_supply(SupplyKind.PURCHASE_ORDER, order.id, line.sku)
+        if tied:
+            key = LevelKey(line.sku, order.location)
+            before = await promises.ready_at(uow, key, now)
+            affected[key] = (before, await promises.free(uow, [(t, t.quantity) for t in tied]))
     version = await uow.purchase_orders.set_eta(order.id, cmd.expected_at, now)
+    changed: list[Event] = []
+    for key, (before, claims) in sorted(affected.items()):
+        changed += await promises.retie(uow, key, claims, before, ctx, now)
     await uow.ledger.append(
         [
             InboundEtaChanged(
@@ -201,7 +242,8 @@ async def change_eta(
                 previous=order.expected_at,
                 expected_at=cmd.expected_at,
                 version=version,
-            )
+            ),
+            *changed,
         ]
     )
     return await _reload(uow, order.id)

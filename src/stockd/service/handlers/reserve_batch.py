@@ -31,9 +31,10 @@ from datetime import datetime
 from stockd import errors
 from stockd.domain.commands import Reserve
 from stockd.domain.events import Movement, Reserved
+from stockd.domain.promises import backordered_change
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
-from stockd.service import planning
+from stockd.service import overdue, planning, promises
 from stockd.service.channel_book import ChannelBook
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import placing
@@ -47,6 +48,36 @@ Outcome = Reservation | errors.StockdError
 class Request:
     cmd: Reserve
     ctx: Context
+
+
+class InboundLeft:
+    """Inbound not yet promised at the backorder levels a locked batch
+    takes below zero, as the requests before leave it: a request whose
+    backordered units it cannot cover is refused alone."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.free: dict[LevelKey, int] = {}
+        self.taken = False
+
+    async def take(self, beyond: dict[LevelKey, int]) -> errors.StockdError | None:
+        for key in sorted(beyond.keys() - self.free.keys()):
+            self.free[key] = sum(s.free for s in await self.uow.ties.inbound(key))
+        short = [
+            errors.ShortLine(k.sku, k.location, b, self.free[k])
+            for k, b in sorted(beyond.items())
+            if b > self.free[k]
+        ]
+        if short:
+            return overdue.shortage(
+                "not enough inbound to backorder "
+                + ", ".join(f"{x.sku}@{x.location}" for x in short),
+                short,
+            )
+        for key, b in beyond.items():
+            self.free[key] -= b
+        self.taken = True
+        return None
 
 
 async def reserve_batch(
@@ -107,6 +138,7 @@ async def reserve_batch(
         book = await ChannelBook.load(uow, {x.sku for i in live for x in requests[i].cmd.lines})
     movements: list[Movement] = []
     held: list[Reservation] = []
+    inbound = InboundLeft(uow)
     for i in live:
         cmd, ctx = requests[i].cmd, requests[i].ctx
         if book is not None and (unknown := book.unknown(cmd.channel)) is not None:
@@ -130,6 +162,17 @@ async def reserve_batch(
         if short:
             outcomes[i] = placing.short_of(short, batch.view)
             continue
+        beyond = {
+            k: b
+            for k, q in units.items()
+            if (b := backordered_change(batch.view[k].available - q, -q)) > 0
+        }
+        if beyond:
+            if not locked:
+                return None  # backorders are tied to inbound under lock: decide there
+            if (refused := await inbound.take(beyond)) is not None:
+                outcomes[i] = refused
+                continue
         if book is not None and (refused := book.admit(cmd.channel, units)) is not None:
             outcomes[i] = refused
             continue
@@ -173,5 +216,7 @@ async def reserve_batch(
             await batch.write(uow, now, "a reservation batch")
             await uow.reservations.add_many(held)
             await uow.ledger.append(movements)
+            if inbound.taken:  # holds only take: ties made, no promise of others moves
+                await promises.follow(uow, movements, requests[live[0]].ctx, now)
     assert all(o is not None for o in outcomes)
     return [o for o in outcomes if o is not None]

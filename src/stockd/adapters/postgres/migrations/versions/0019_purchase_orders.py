@@ -1,9 +1,20 @@
-"""Purchase orders (inbound stock with an ETA); transfers keep their ETA.
+"""Purchase orders (inbound stock with an ETA); transfers keep their ETA;
+backordered units are tied to the inbound that will cover them.
 
 A purchase order line's `open` units (`quantity - received - cut`) are the
 `incoming` it still owes its level; the CHECKs keep received and cut units
 within what was ordered, so a receipt or cut that would overrun a line
 updates nothing.
+
+`supply_ties`: which inbound line (a purchase order's or a transfer's)
+stands behind how many backordered units of a hold or an order at one level
+(`supply = 'none'`: units left without inbound after a cut, no date). Each
+inbound line counts the units tied to it in `promised`, and its CHECK keeps
+that within its open units: an inbound unit is never promised twice, however
+many writers race for it. `since` is when the holder first took the units:
+the first-come-first-served order ties are re-made in when an ETA slips.
+`order_lines.promised_ready_at`: the ready date the line was promised when
+the order was placed (the at-risk list compares it with the ties now).
 
 Revision ID: 0019
 Revises: 0017
@@ -51,6 +62,31 @@ def upgrade() -> None:
         ALTER TABLE transfers ADD COLUMN expected_at timestamptz;
         UPDATE transfers SET expected_at = created_at;
         ALTER TABLE transfers ALTER COLUMN expected_at SET NOT NULL;
+
+        ALTER TABLE purchase_order_lines
+            ADD COLUMN promised bigint NOT NULL DEFAULT 0 CHECK (promised >= 0),
+            ADD CONSTRAINT purchase_order_lines_promised_within_open
+                CHECK (promised <= quantity - received - cut);
+        ALTER TABLE transfer_lines
+            ADD COLUMN promised bigint NOT NULL DEFAULT 0 CHECK (promised >= 0),
+            ADD CONSTRAINT transfer_lines_promised_within_in_transit
+                CHECK (promised <= quantity - received);
+        CREATE TABLE supply_ties (
+            id bigserial PRIMARY KEY,
+            holder text NOT NULL CHECK (holder IN ('reservation', 'order')),
+            holder_id text NOT NULL,
+            sku text NOT NULL,
+            location text NOT NULL,
+            supply text NOT NULL CHECK (supply IN ('po', 'transfer', 'none')),
+            supply_id text,
+            quantity bigint NOT NULL CHECK (quantity > 0),
+            since timestamptz NOT NULL,
+            CONSTRAINT supply_ties_named CHECK ((supply = 'none') = (supply_id IS NULL))
+        );
+        CREATE INDEX supply_ties_by_holder ON supply_ties (holder, holder_id);
+        CREATE INDEX supply_ties_by_supply ON supply_ties (supply, supply_id, sku);
+        CREATE INDEX supply_ties_by_level ON supply_ties (sku, location);
+        ALTER TABLE order_lines ADD COLUMN promised_ready_at timestamptz;
         """
     )
 
@@ -58,6 +94,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         """
+        ALTER TABLE order_lines DROP COLUMN promised_ready_at;
+        DROP TABLE supply_ties;
+        ALTER TABLE transfer_lines DROP COLUMN promised;
         ALTER TABLE transfers DROP COLUMN expected_at;
         DROP TABLE purchase_order_lines;
         DROP TABLE purchase_orders;
