@@ -23,6 +23,7 @@ ChannelKind = Literal["web", "marketplace", "store", "other"]
 ReservationStatus = Literal["active", "committed", "released", "expired"]
 OrderStatus = Literal["open", "partially_shipped", "shipped", "cancelled"]
 TransferStatus = Literal["in_transit", "partially_received", "received"]
+PurchaseOrderStatus = Literal["open", "partially_received", "received", "cancelled"]
 
 # -- catalogue ----------------------------------------------------------------------
 
@@ -381,10 +382,23 @@ class AdjustmentResults:
 
 
 @dataclass(frozen=True, slots=True)
+class TieRead:
+    """Units of a line backed by one supply (an inbound's ETA as `ready_at`;
+    null: no inbound left for them)."""
+
+    source: Literal["on_hand", "inbound", "production"]
+    quantity: int
+    ready_at: datetime | None
+    reference: str | None
+    location: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class LineRead:
     sku: str
     quantity: int
     location: str
+    supply: tuple[TieRead, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,6 +514,8 @@ class OrderLineRead:
     shipped: int
     cancelled: int
     returned: int
+    promised_ready_at: datetime | None = None
+    supply: tuple[TieRead, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -572,6 +588,7 @@ class TransferRead:
     status: TransferStatus
     reference: str | None
     created_at: datetime
+    expected_at: datetime | None
     lines: tuple[TransferLineRead, ...]
 
 
@@ -706,4 +723,56 @@ class ReconciliationRead(ReconciliationSummary):
 @dataclass(frozen=True, slots=True)
 class ReconciliationPage:
     items: tuple[ReconciliationSummary, ...]
+    next_cursor: str | None
+
+
+# -- purchase orders and promises ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderLineRead:
+    sku: str
+    quantity: int
+    received: int
+    cut: int
+    open: int
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderRead:
+    id: str
+    supplier: str
+    location: str
+    status: PurchaseOrderStatus
+    expected_at: datetime
+    reference: str | None
+    created_at: datetime
+    version: int
+    lines: tuple[PurchaseOrderLineRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderPage:
+    items: tuple[PurchaseOrderRead, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AtRiskLineRead:
+    sku: str
+    location: str
+    promised_ready_at: datetime
+    ready_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AtRiskRead:
+    order_id: str
+    created_at: datetime
+    lines: tuple[AtRiskLineRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AtRiskPage:
+    items: tuple[AtRiskRead, ...]
     next_cursor: str | None

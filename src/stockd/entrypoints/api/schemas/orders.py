@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from stockd.domain.commands import LineRequest, SkuQuantity
 from stockd.domain.orders import Order
+from stockd.domain.quantities import LevelKey
 from stockd.domain.transfers import Transfer
 from stockd.entrypoints.api.schemas.common import (
     CHANNEL_DESCRIPTION,
@@ -23,9 +24,15 @@ from stockd.entrypoints.api.schemas.common import (
 )
 from stockd.entrypoints.api.schemas.events import EventRead
 from stockd.entrypoints.api.schemas.reservations import LineIn, LineQuantity
+from stockd.entrypoints.api.schemas.supply import (
+    TieRead,
+    promised_field,
+    supply_field,
+    supply_of,
+)
 from stockd.service.planning import Planned
 from stockd.service.ports import ReturnRecord, SaleRecord
-from stockd.service.queries import LedgerRecord
+from stockd.service.queries import LedgerRecord, Promises
 
 
 class UnitsIn(Input):
@@ -183,6 +190,8 @@ class OrderLineRead(Output):
     shipped: int
     cancelled: int
     returned: int
+    promised_ready_at: datetime | None = promised_field()
+    supply: list[TieRead] | None = supply_field()
 
 
 class ShipmentRead(Output):
@@ -224,9 +233,11 @@ class OrderRead(Output):
         plan: PlanRead | None = None,
         replanned: bool | None = None,
         events: list[LedgerRecord] | None = None,
+        promises: Promises | None = None,
     ) -> OrderRead:
         by_location: dict[str, list[OrderLineRead]] = {}
         for x in order.lines:
+            key = LevelKey(x.sku, x.location)
             by_location.setdefault(x.location, []).append(
                 OrderLineRead(
                     sku=x.sku,
@@ -235,6 +246,8 @@ class OrderRead(Output):
                     shipped=x.shipped,
                     cancelled=x.cancelled,
                     returned=x.returned,
+                    promised_ready_at=promises.promised.get(key) if promises else None,
+                    supply=supply_of(promises.at(key)) if promises else None,
                 )
             )
         point = order.ship_to
