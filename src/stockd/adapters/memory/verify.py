@@ -18,6 +18,7 @@ from stockd.domain.events import (
     OrderShipped,
     Reserved,
 )
+from stockd.domain.promises import HolderKind
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import ReservationStatus
 from stockd.domain.transfers import TransferStatus
@@ -125,6 +126,29 @@ def verify(s: MemoryData) -> VerifyReport:
             found.append(
                 Discrepancy("incoming", str(key), "incoming below the inbound units owed to it")
             )
+    tied: dict[tuple[str, ...], int] = defaultdict(int)
+    for t in s.ties.values():
+        if t.supply_id is not None:
+            tied[(t.supply.value, t.supply_id, t.key.sku)] += t.quantity
+    found += _differ(
+        "promises",
+        {(k.value, i, sku): n for (k, i, sku), n in s.promised.items() if n},
+        tied,
+        lambda k: f"{k[0]}:{k[1]}: {k[2]}",
+    )
+    held_ties: dict[tuple[HolderKind, str, LevelKey], int] = defaultdict(int)
+    for t in s.ties.values():
+        held_ties[(t.holder.kind, t.holder.id, t.key)] += t.quantity
+    for (kind, holder_id, key), units in sorted(held_ties.items()):
+        if kind is HolderKind.RESERVATION:
+            hold = s.reservations.get(holder_id)
+            if hold is None or hold.status is not ReservationStatus.ACTIVE:
+                found.append(Discrepancy("promises", f"reservation {holder_id}: {key}", "stale"))
+        else:
+            order = s.orders.get(holder_id)
+            line = order.line(key.sku, key.location) if order else None
+            if units > (line.committed if line else 0):
+                found.append(Discrepancy("promises", f"order {holder_id}: {key}", "over-tied"))
     replayed = outstanding_changes(s.events)
     live: dict[tuple[str, str], int] = defaultdict(int)
     for r in s.reservations.values():
