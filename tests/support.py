@@ -33,6 +33,7 @@ TABLES = (
     " reconciliation_findings"
     ", channel_figures_sent"
     ", count_lines, stock_reports, location_report_policies, report_sources"
+    ", purchase_orders, purchase_order_lines, supply_ties"
 )
 
 

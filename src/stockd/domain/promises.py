@@ -58,6 +58,8 @@ class Claim:
     holder: Holder
     units: int
     since: datetime
+    rank: int = 0
+    """Among claims since the same instant: the order their ties were made in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +72,14 @@ class Grant:
 
 def fifo(claims: Iterable[Claim], supplies: Iterable[Inbound]) -> list[Grant]:
     """Tie claims to inbound first come, first served: claims in (since,
-    holder) order, each taking units from the inbound that is ready
+    rank, holder) order, each taking units from the inbound that is ready
     earliest (then by reference), until its units are covered or no inbound
     is left. Every unit of every claim is granted exactly once."""
     ordered = sorted(supplies, key=lambda s: (s.ready_at, s.reference))
     free = [s.free for s in ordered]
     grants: list[Grant] = []
     at = 0
-    for claim in sorted(claims, key=lambda c: (c.since, c.holder)):
+    for claim in sorted(claims, key=lambda c: (c.since, c.rank, c.holder)):
         wanted = claim.units
         while wanted and at < len(ordered):
             if free[at] == 0:

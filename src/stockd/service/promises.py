@@ -166,6 +166,7 @@ async def free(uow: UnitOfWork, ties: Iterable[tuple[TiedUnits, int]]) -> list[C
             t.holder,
             units + (found.units if found else 0),
             min(t.since, found.since) if found else t.since,
+            min(t.id, found.rank) if found else t.id,
         )
     return list(claims.values())
 
