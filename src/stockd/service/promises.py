@@ -22,8 +22,12 @@ from stockd import errors
 from stockd.domain.events import (
     Movement,
     OrderAllocated,
+    OrderCancelled,
     PromiseChanged,
     ReservationCommitted,
+    ReservationExpired,
+    ReservationReleased,
+    Reserved,
 )
 from stockd.domain.promises import (
     Claim,
@@ -40,8 +44,22 @@ from stockd.service import overdue
 from stockd.service.context import Context
 from stockd.service.ports import UnitOfWork
 
+HOLDING: tuple[type[Movement], ...] = (
+    Reserved,
+    ReservationReleased,
+    ReservationExpired,
+    ReservationCommitted,
+    OrderAllocated,
+    OrderCancelled,
+)
+"""Movements that take or give back a holder's units: the holder they name
+is the one whose ties change. Others (receipts, returns, adjustments) move
+the level for no holder: they only untie, first come first served."""
+
 
 def holder_of(m: Movement) -> Holder | None:
+    if not isinstance(m, HOLDING):
+        return None
     if m.order_id is not None:
         return Holder(HolderKind.ORDER, m.order_id)
     if m.reservation_id is not None:

@@ -269,7 +269,7 @@ class PostgresReadModel:
     async def promises(self, holder: Holder) -> Promises:
         async with self.pool.acquire() as conn:
             ties = await PostgresTies(conn).of_holders([holder])
-            promised = {}
+            promised: dict[LevelKey, datetime] = {}
             if holder.kind is HolderKind.ORDER:
                 rows = await conn.fetch(
                     "SELECT sku, location, promised_ready_at FROM order_lines"

@@ -10,6 +10,7 @@ from stockd.domain.adjustments import Change, ChangeKind, Refusal, movement
 from stockd.domain.commands import Adjust
 from stockd.domain.events import Movement, StockAdjusted, StockCounted, StockMoved
 from stockd.domain.quantities import Level, LevelKey, Quantities, State
+from stockd.service import promises
 from stockd.service.context import Context, Deps
 from stockd.service.handlers.references import unknown_references
 from stockd.service.ports import UnitOfWork
@@ -88,7 +89,9 @@ async def adjust(cmd: Adjust, uow: UnitOfWork, ctx: Context, deps: Deps) -> Adju
 
     if failed and cmd.atomic:
         raise errors.BulkRejected(sorted(failed.values(), key=lambda e: e.index))
-    await uow.ledger.append(movements)
+    # Stock added where units are backordered covers them, first come first served.
+    followed = await promises.follow(uow, movements, ctx, now)
+    await uow.ledger.append([*movements, *followed.changed])
     return AdjustResult(
         tuple(
             ChangeOutcome(i, level=applied.get(i), error=failed.get(i))

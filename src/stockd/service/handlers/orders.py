@@ -95,7 +95,8 @@ async def _promise(
     compares it with the ties as they move)."""
     now = order.created_at
     followed = await promises.follow(uow, movements, ctx, now)
-    await uow.ledger.append(followed.changed)
+    if followed.changed:
+        await uow.ledger.append(followed.changed)
     if not followed.tied:
         return
     holder = Holder(HolderKind.ORDER, order.id)
