@@ -85,6 +85,9 @@ _HOLD_LINES = ("sku", "location", "quantity", "named")
 _TRANSFER_LINES = ("sku", "quantity", "received")
 _RETURN_LINES = ("sku", "quantity")
 _AT_RISK_LINES = ("sku", "location", "promised_ready_at", "ready_at")
+_AT_RISK_GATHERED = ", ".join(
+    f"array_agg(k.{c} ORDER BY k.sku, k.location) AS l_{c}" for c in _AT_RISK_LINES
+)
 _RETURN_COLUMNS = "id, order_id, location, condition, created_at"
 
 
@@ -281,7 +284,7 @@ async def at_risk(pool: asyncpg.Pool, after: Position | None, limit: int) -> lis
               AND (r.undated OR r.ready_at > l.promised_ready_at)
         )
         SELECT o.id, o.created_at,
-               {_gathered(_AT_RISK_LINES, "k.sku, k.location")}
+               {_AT_RISK_GATHERED}
         FROM orders o JOIN risky k ON k.order_id = o.id
         WHERE o.status IN ('open', 'partially_shipped') AND {q.condition}
         GROUP BY o.id, o.created_at
