@@ -122,14 +122,18 @@ async def test_receiving_more_than_open_names_the_line_and_receives_nothing(
     backend: Container,
 ) -> None:
     await setup(backend)
+    await seed(backend.bus, skus={"C": 0})
     await backend.bus.handle(po(), ADMIN)
-    before = await event_types(backend)
     lines = (SkuQuantity("A", 2), SkuQuantity("B", 5))
     with pytest.raises(errors.BeyondRecorded) as caught:
         await backend.bus.handle(ReceivePurchaseOrder("PO-1", lines), ADMIN)
     assert [(i.index, i.code) for i in caught.value.items] == [(1, "exceeds_open")]
+    before = await event_types(backend)
     with pytest.raises(errors.BeyondRecorded) as caught:
         await backend.bus.handle(ReceivePurchaseOrder("PO-1", (SkuQuantity("C", 1),)), ADMIN)
+    assert [(i.index, i.code) for i in caught.value.items] == [(0, "not_in_purchase_order")]
+    with pytest.raises(errors.UnknownReference):
+        await backend.bus.handle(ReceivePurchaseOrder("PO-1", (SkuQuantity("Z", 1),)), ADMIN)
     with pytest.raises(errors.NotFound):
         await backend.bus.handle(ReceivePurchaseOrder("PO-9", (SkuQuantity("A", 1),)), ADMIN)
     assert await event_types(backend) == before
