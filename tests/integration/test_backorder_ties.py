@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from stockd import errors
+from stockd.adapters.clock import ManualClock
 from stockd.bootstrap import Container
 from stockd.domain.commands import (
     CancelOrder,
@@ -227,3 +228,57 @@ async def test_the_database_refuses_a_promise_beyond_open_units(db: Container) -
         [inbound] = await uow.ties.inbound(X)
         assert (inbound.kind, inbound.free) == (SupplyKind.PURCHASE_ORDER, 2)
         assert not await uow.ties.add(Holder(HolderKind.ORDER, "X"), X, inbound, 3, T0)
+
+
+async def test_preorders_sell_before_any_arrival_capped_in_total_until_their_end(
+    backend: Container,
+) -> None:
+    until = T0 + timedelta(days=20)
+    await seed(backend.bus, skus={"P": 0}, locations={"x": 1, "y": 2})
+    async with backend.bus.uow() as uow:  # the levels, empty (a count of zero would make them)
+        await uow.levels.create_missing([LevelKey("P", "x"), LevelKey("P", "y")], T0)
+        await uow.commit()
+    await backend.bus.handle(
+        UpdateSku("P", {"policy": "preorder", "preorder_cap": 3, "preorder_until": until}), ADMIN
+    )
+    assert (await backend.reads.sku("P")).policy.floor == -3  # type: ignore[union-attr]
+
+    async def preorder(order_id: str, units: int, location: str) -> Placed:
+        line = LineRequest("P", units, location)
+        placed: Placed = await backend.bus.handle(
+            PlaceOrder(order_id, order_id, lines=(line,)), ADMIN
+        )
+        return placed
+
+    await preorder("PA", 2, "x")
+    await preorder("PB", 1, "y")
+    assert await ties_of(backend, HolderKind.ORDER, "PA") == [("preorder:P", 2)]
+    with pytest.raises(errors.InsufficientStock):  # 3 preordered over both levels: the cap
+        await preorder("PC", 1, "x")
+    with pytest.raises(errors.InsufficientStock):
+        await hold_of(backend, "P", 1, "x")
+    # Inbound at x: sold against it (dated) even with the allowance used up.
+    await backend.bus.handle(
+        CreatePurchaseOrder("PO-P", "ACME", "x", (SkuQuantity("P", 4),), JAN), ADMIN
+    )
+    await preorder("PC", 1, "x")
+    assert await ties_of(backend, HolderKind.ORDER, "PC") == [("po:PO-P", 1)]
+    # Arrivals cover the units tied to them, then the preorders, first come
+    # first served, which frees the allowance.
+    await backend.bus.handle(ReceivePurchaseOrder("PO-P", (SkuQuantity("P", 2),)), ADMIN)
+    assert await ties_of(backend, HolderKind.ORDER, "PC") == []
+    assert await ties_of(backend, HolderKind.ORDER, "PA") == [("preorder:P", 1)]
+    await backend.bus.handle(ReceivePurchaseOrder("PO-P", (SkuQuantity("P", 1),)), ADMIN)
+    assert await ties_of(backend, HolderKind.ORDER, "PA") == []
+    await preorder("PD", 2, "y")
+    assert (await backend.reads.verify()).discrepancies == ()
+    # After its end the SKU sells as deny, inbound or not.
+    assert isinstance(backend.clock, ManualClock)
+    backend.clock.set(until + timedelta(seconds=1))
+    with pytest.raises(errors.InsufficientStock, match="preorders ended"):
+        await preorder("PE", 1, "x")
+
+
+async def hold_of(c: Container, sku: str, units: int, location: str) -> Reservation:
+    r: Reservation = await c.bus.handle(Reserve((LineRequest(sku, units, location),)), ADMIN)
+    return r

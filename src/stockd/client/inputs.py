@@ -64,6 +64,9 @@ class SkuUpdate(TypedDict, total=False):
     name: str
     policy: Policy
     backorder_cap: int
+    preorder_cap: int
+    preorder_until: str
+    """RFC 3339."""
 
 
 class LocationUpdate(TypedDict, total=False):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-Policy = Literal["deny", "backorder"]
+Policy = Literal["deny", "backorder", "preorder"]
 LocationType = Literal["warehouse", "store", "supplier"]
 ChannelKind = Literal["web", "marketplace", "store", "other"]
 ReservationStatus = Literal["active", "committed", "released", "expired"]
@@ -37,6 +37,8 @@ class SkuRead:
     backorder_cap: int
     archived: bool
     version: int
+    preorder_cap: int = 0
+    preorder_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,10 +110,18 @@ class Skus(Resource[T]):
         *,
         policy: Policy | None = None,
         backorder_cap: int | None = None,
+        preorder_cap: int | None = None,
+        preorder_until: datetime | str | None = None,
         idempotency_key: str | None = None,
     ) -> Args:
         body = given(
-            sku=sku, product_id=product_id, name=name, policy=policy, backorder_cap=backorder_cap
+            sku=sku,
+            product_id=product_id,
+            name=name,
+            policy=policy,
+            backorder_cap=backorder_cap,
+            preorder_cap=preorder_cap,
+            preorder_until=None if preorder_until is None else _instant(preorder_until),
         )
         return Args(json=body, idempotency_key=idempotency_key)
 

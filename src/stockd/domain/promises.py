@@ -1,4 +1,4 @@
-"""Promises of backordered units: which inbound covers them, and when.
+"""Promises of backordered (and preordered) units: which inbound covers them, and when.
 
 A backordered unit of a hold or an order (one sold beyond `available` under
 `policy: backorder`) is tied to one unit of open inbound at its level: a
@@ -27,6 +27,9 @@ class HolderKind(StrEnum):
 class SupplyKind(StrEnum):
     PURCHASE_ORDER = "po"
     TRANSFER = "transfer"
+    PREORDER = "preorder"
+    """Preordered units (`policy: preorder`): no inbound yet, counted against
+    the SKU's `preorder_cap`; the first arrivals cover them."""
     NONE = "none"
     """Backordered units left without inbound (a cut took theirs): no date."""
 
@@ -111,7 +114,7 @@ class TiedUnits:
 
     def as_tie(self) -> Tie | None:
         """As read models show it; None for units without inbound."""
-        if self.supply is SupplyKind.NONE or self.ready_at is None:
+        if self.supply in (SupplyKind.NONE, SupplyKind.PREORDER) or self.ready_at is None:
             return None
         return Tie(
             Source.INBOUND,

@@ -326,6 +326,18 @@ class TieRepository(Protocol):
         has fewer units open and not promised."""
         ...
 
+    async def add_preorder(
+        self, holder: Holder, key: LevelKey, units: int, since: datetime
+    ) -> bool:
+        """Tie `units` of the holder at `key` to its SKU's preorder allowance;
+        False, and nothing written, if fewer than that are left of its
+        `preorder_cap`."""
+        ...
+
+    async def preorder_room(self, sku: str) -> int:
+        """Units the SKU may still preorder (its cap less those preordered)."""
+        ...
+
     async def reduce(self, tie: TiedUnits, units: int) -> None:
         """Untie `units` of a stored tie (all of it: delete it)."""
         ...

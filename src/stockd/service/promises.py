@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stockd import errors
+from stockd.domain.catalog import PolicyKind
 from stockd.domain.events import (
     Movement,
     OrderAllocated,
@@ -111,11 +112,22 @@ async def follow(
 
 async def tie(uow: UnitOfWork, holder: Holder, key: LevelKey, units: int, now: datetime) -> None:
     """Tie `units` backordered units of `holder` at `key` to the earliest
-    open inbound not yet promised; 409 insufficient_stock when there is not
-    enough (the caller's transaction then writes nothing)."""
+    open inbound not yet promised — and, for a SKU taking preorders, the
+    rest to its preorder allowance; 409 insufficient_stock when there is not
+    enough (the caller's transaction then writes nothing). A preorder SKU
+    past its `preorder_until` sells as `deny`: nothing beyond stock."""
+    policy = (await uow.catalog.skus([key.sku]))[key.sku].policy
+    if policy.kind is PolicyKind.PREORDER and not policy.preorders_at(now):
+        raise overdue.shortage(
+            f"{key.sku}: preorders ended at {errors.timestamp(policy.preorder_until or now)}",
+            [errors.ShortLine(key.sku, key.location, units, 0)],
+        )
     inbound = await uow.ties.inbound(key)
     grants = fifo([Claim(holder, units, now)], inbound)
-    if any(g.inbound is None for g in grants):
+    left = sum(g.units for g in grants if g.inbound is None)
+    if left and policy.preorders_at(now) and await uow.ties.add_preorder(holder, key, left, now):
+        left = 0
+    if left:
         free = sum(s.free for s in inbound)
         raise overdue.shortage(
             f"not enough inbound to backorder {key}: {units} units beyond stock, {free} inbound"
@@ -123,7 +135,7 @@ async def tie(uow: UnitOfWork, holder: Holder, key: LevelKey, units: int, now: d
             [errors.ShortLine(key.sku, key.location, units, free)],
         )
     for g in grants:
-        if not await uow.ties.add(holder, key, g.inbound, g.units, now):
+        if g.inbound is not None and not await uow.ties.add(holder, key, g.inbound, g.units, now):
             raise errors.InvariantViolation(f"{key}: inbound refused the promise")
 
 

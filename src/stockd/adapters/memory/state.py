@@ -65,6 +65,8 @@ class MemoryData:
     """Units tied to each inbound line: (kind, purchase order or transfer id, sku)."""
     promised_ready: dict[tuple[str, LevelKey], datetime] = field(default_factory=dict)
     """The ready date each order line was promised: (order id, level)."""
+    preordered: dict[str, int] = field(default_factory=dict)
+    """Units each SKU has preordered (tied to its preorder allowance)."""
 
     def copy(self) -> MemoryData:
         return MemoryData(
@@ -88,6 +90,7 @@ class MemoryData:
             dict(self.ties),
             dict(self.promised),
             dict(self.promised_ready),
+            dict(self.preordered),
         )
 
 
@@ -475,13 +478,32 @@ class MemoryTies:
         )
         return True
 
+    async def add_preorder(
+        self, holder: Holder, key: LevelKey, units: int, since: datetime
+    ) -> bool:
+        if units > await self.preorder_room(key.sku):
+            return False
+        self.s.preordered[key.sku] = self.s.preordered.get(key.sku, 0) + units
+        tie_id = max(self.s.ties, default=0) + 1
+        self.s.ties[tie_id] = TiedUnits(
+            tie_id, holder, key, SupplyKind.PREORDER, key.sku, units, since, None
+        )
+        return True
+
+    async def preorder_room(self, sku: str) -> int:
+        found = self.s.skus.get(sku)
+        cap = found.policy.preorder_cap if found else 0
+        return max(cap - self.s.preordered.get(sku, 0), 0)
+
     async def reduce(self, tie: TiedUnits, units: int) -> None:
         stored = self.s.ties[tie.id]
         if units >= stored.quantity:
             del self.s.ties[tie.id]
         else:
             self.s.ties[tie.id] = replace(stored, quantity=stored.quantity - units)
-        if stored.supply is not SupplyKind.NONE and stored.supply_id is not None:
+        if stored.supply is SupplyKind.PREORDER:
+            self.s.preordered[stored.key.sku] -= min(units, stored.quantity)
+        elif stored.supply is not SupplyKind.NONE and stored.supply_id is not None:
             line = (stored.supply, stored.supply_id, stored.key.sku)
             self.s.promised[line] -= min(units, stored.quantity)
 

@@ -18,7 +18,7 @@ from stockd.domain.events import (
     OrderShipped,
     Reserved,
 )
-from stockd.domain.promises import HolderKind
+from stockd.domain.promises import HolderKind, SupplyKind
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import ReservationStatus
 from stockd.domain.transfers import TransferStatus
@@ -128,8 +128,16 @@ def verify(s: MemoryData) -> VerifyReport:
             )
     tied: dict[tuple[str, ...], int] = defaultdict(int)
     for t in s.ties.values():
-        if t.supply_id is not None:
+        if t.supply_id is not None and t.supply is not SupplyKind.PREORDER:
             tied[(t.supply.value, t.supply_id, t.key.sku)] += t.quantity
+    found += _differ(
+        "promises",
+        {(sku,): n for sku, n in s.preordered.items() if n},
+        _sums(
+            ((t.key.sku,), t.quantity) for t in s.ties.values() if t.supply is SupplyKind.PREORDER
+        ),
+        lambda k: f"preorder:{k[0]}",
+    )
     found += _differ(
         "promises",
         {(k.value, i, sku): n for (k, i, sku), n in s.promised.items() if n},

@@ -26,8 +26,9 @@ class PostgresCatalog:
     async def add_sku(self, sku: Sku, now: datetime) -> bool:
         status = await self.conn.execute(
             """
-            INSERT INTO skus (sku, product_id, name, policy, backorder_cap, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (sku) DO NOTHING
+            INSERT INTO skus (sku, product_id, name, policy, backorder_cap, preorder_cap,
+                              preorder_until, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $7, $8, $6, $6) ON CONFLICT (sku) DO NOTHING
             """,
             sku.sku,
             sku.product_id,
@@ -35,6 +36,8 @@ class PostgresCatalog:
             sku.policy.kind.value,
             sku.policy.backorder_cap,
             now,
+            sku.policy.preorder_cap,
+            sku.policy.preorder_until,
         )
         return bool(status == "INSERT 0 1")
 
@@ -48,7 +51,8 @@ class PostgresCatalog:
         row = await self.conn.fetchrow(
             f"""
             UPDATE skus SET product_id = $2, name = $3, policy = $4, backorder_cap = $5,
-                version = version + 1, updated_at = $6, archived = $7
+                version = version + 1, updated_at = $6, archived = $7, preorder_cap = $8,
+                preorder_until = $9
             WHERE sku = $1 RETURNING {rows.SKU_COLUMNS}
             """,
             sku.sku,
@@ -58,6 +62,8 @@ class PostgresCatalog:
             sku.policy.backorder_cap,
             now,
             sku.archived,
+            sku.policy.preorder_cap,
+            sku.policy.preorder_until,
         )
         assert row is not None
         return rows.sku(row)

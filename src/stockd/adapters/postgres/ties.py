@@ -45,6 +45,7 @@ _UNPROMISE = {
     " WHERE purchase_order_id = $1 AND sku = $2",
     SupplyKind.TRANSFER: "UPDATE transfer_lines SET promised = promised - $3"
     " WHERE transfer_id = $1 AND sku = $2",
+    SupplyKind.PREORDER: "UPDATE skus SET preordered = preordered - $3 WHERE sku = $1 AND sku = $2",
 }
 
 
@@ -127,6 +128,37 @@ class PostgresTies:
             since,
         )
         return bool(done == "INSERT 0 1")
+
+    async def add_preorder(
+        self, holder: Holder, key: LevelKey, units: int, since: datetime
+    ) -> bool:
+        done = await self.conn.execute(
+            """
+            WITH room AS (
+                UPDATE skus SET preordered = preordered + $5
+                WHERE sku = $3 AND preordered + $5 <= preorder_cap
+                RETURNING 1
+            )
+            INSERT INTO supply_ties
+                (holder, holder_id, sku, location, supply, supply_id, quantity, since)
+            SELECT $1::text, $2::text, $3::text, $4::text, 'preorder', $3::text, $5::bigint,
+                   $6::timestamptz
+            FROM room
+            """,
+            holder.kind.value,
+            holder.id,
+            key.sku,
+            key.location,
+            units,
+            since,
+        )
+        return bool(done == "INSERT 0 1")
+
+    async def preorder_room(self, sku: str) -> int:
+        room: int | None = await self.conn.fetchval(
+            "SELECT preorder_cap - preordered FROM skus WHERE sku = $1", sku
+        )
+        return max(room or 0, 0)
 
     async def reduce(self, tie: TiedUnits, units: int) -> None:
         if units >= tie.quantity:

@@ -106,7 +106,7 @@ ORDER BY 1, 2 LIMIT 1000
 _PROMISES = """
 WITH tied AS (
     SELECT supply, supply_id, sku, sum(quantity)::bigint AS tied
-    FROM supply_ties WHERE supply <> 'none' GROUP BY 1, 2, 3
+    FROM supply_ties WHERE supply IN ('po', 'transfer') GROUP BY 1, 2, 3
 ), promised AS (
     SELECT 'po' AS supply, purchase_order_id AS supply_id, sku, promised
     FROM purchase_order_lines WHERE promised > 0
@@ -118,6 +118,12 @@ SELECT coalesce(p.supply, t.supply) || ':' || coalesce(p.supply_id, t.supply_id)
        format('%s promised, %s tied', coalesce(p.promised, 0), coalesce(t.tied, 0)) AS detail
 FROM promised p FULL JOIN tied t USING (supply, supply_id, sku)
 WHERE coalesce(p.promised, 0) <> coalesce(t.tied, 0)
+UNION ALL
+SELECT 'preorder:' || s.sku,
+       format('%s preordered, %s tied', s.preordered, coalesce(sum(t.quantity), 0))
+FROM skus s LEFT JOIN supply_ties t ON t.supply = 'preorder' AND t.sku = s.sku
+GROUP BY s.sku, s.preordered
+HAVING s.preordered <> coalesce(sum(t.quantity), 0)
 UNION ALL
 SELECT 'reservation ' || t.holder_id || ': ' || t.sku || '@' || t.location,
        format('%s units tied, but the hold is %s', sum(t.quantity), coalesce(r.status, 'gone'))

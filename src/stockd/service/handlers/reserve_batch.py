@@ -24,11 +24,12 @@ the result is None: decide again under lock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from stockd import errors
+from stockd.domain.catalog import PolicyKind, Sku
 from stockd.domain.commands import Reserve
 from stockd.domain.events import Movement, Reserved
 from stockd.domain.promises import backordered_change
@@ -52,21 +53,35 @@ class Request:
 
 class InboundLeft:
     """Inbound not yet promised at the backorder levels a locked batch
-    takes below zero, as the requests before leave it: a request whose
-    backordered units it cannot cover is refused alone."""
+    takes below zero (and what preorder SKUs may still preorder), as the
+    requests before leave it: a request whose units beyond stock it cannot
+    cover is refused alone."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, skus: Mapping[str, Sku], now: datetime) -> None:
         self.uow = uow
+        self.skus = skus
+        self.now = now
         self.free: dict[LevelKey, int] = {}
+        self.room: dict[str, int] = {}
         self.taken = False
 
     async def take(self, beyond: dict[LevelKey, int]) -> errors.StockdError | None:
         for key in sorted(beyond.keys() - self.free.keys()):
             self.free[key] = sum(s.free for s in await self.uow.ties.inbound(key))
+            policy = self.skus[key.sku].policy
+            if policy.kind is PolicyKind.PREORDER and not policy.preorders_at(self.now):
+                self.free[key] = 0  # preorders ended: sells as deny
+            elif policy.preorders_at(self.now) and key.sku not in self.room:
+                self.room[key.sku] = await self.uow.ties.preorder_room(key.sku)
+        # Inbound first; a preorder SKU's allowance for the rest.
+        preordered = {k: max(b - self.free[k], 0) for k, b in beyond.items()}
+        wanted: dict[str, int] = {}
+        for k, n in preordered.items():
+            wanted[k.sku] = wanted.get(k.sku, 0) + n
         short = [
-            errors.ShortLine(k.sku, k.location, b, self.free[k])
+            errors.ShortLine(k.sku, k.location, b, self.free[k] + self.room.get(k.sku, 0))
             for k, b in sorted(beyond.items())
-            if b > self.free[k]
+            if wanted[k.sku] > self.room.get(k.sku, 0) and preordered[k]
         ]
         if short:
             return overdue.shortage(
@@ -75,7 +90,10 @@ class InboundLeft:
                 short,
             )
         for key, b in beyond.items():
-            self.free[key] -= b
+            self.free[key] -= b - preordered[key]
+        for sku, n in wanted.items():
+            if n:
+                self.room[sku] -= n
         self.taken = True
         return None
 
@@ -138,7 +156,7 @@ async def reserve_batch(
         book = await ChannelBook.load(uow, {x.sku for i in live for x in requests[i].cmd.lines})
     movements: list[Movement] = []
     held: list[Reservation] = []
-    inbound = InboundLeft(uow)
+    inbound = InboundLeft(uow, skus, now)
     for i in live:
         cmd, ctx = requests[i].cmd, requests[i].ctx
         if book is not None and (unknown := book.unknown(cmd.channel)) is not None:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from stockd.domain.promises import TiedUnits
+from stockd.domain.promises import SupplyKind, TiedUnits
 from stockd.entrypoints.api.schemas.common import Output
 from stockd.service.listing import AtRisk
 
@@ -27,11 +27,12 @@ class TieRead(Output):
     source: Literal["on_hand", "inbound", "production"]
     quantity: int
     ready_at: datetime | None = Field(
-        description="When these units are ready (the inbound's ETA); null: no inbound is left"
-        " for them (a cut took it), they have no date."
+        description="When these units are ready (the inbound's ETA); null: no inbound is"
+        " behind them yet (preordered, or a cut took theirs), they have no date."
     )
     reference: str | None = Field(
-        description="The supply: `po:<id>`, `transfer:<id>` (null without one)."
+        description="The supply: `po:<id>`, `transfer:<id>`, `preorder:<sku>` (preordered"
+        " units); null for units a cut left without inbound."
     )
     location: str | None
 
@@ -39,11 +40,12 @@ class TieRead(Output):
     def of(cls, t: TiedUnits) -> TieRead:
         tie = t.as_tie()
         if tie is None:
+            preorder = t.supply is SupplyKind.PREORDER
             return cls(
                 source="inbound",
                 quantity=t.quantity,
                 ready_at=None,
-                reference=None,
+                reference=f"preorder:{t.key.sku}" if preorder else None,
                 location=t.key.location,
             )
         return cls(

@@ -8,7 +8,8 @@ updates nothing.
 
 `supply_ties`: which inbound line (a purchase order's or a transfer's)
 stands behind how many backordered units of a hold or an order at one level
-(`supply = 'none'`: units left without inbound after a cut, no date). Each
+(`supply = 'preorder'`: preordered units, counted on their SKU; `'none'`:
+units left without inbound after a cut; neither has a date). Each
 inbound line counts the units tied to it in `promised`, and its CHECK keeps
 that within its open units: an inbound unit is never promised twice, however
 many writers race for it. `since` is when the holder first took the units:
@@ -77,7 +78,7 @@ def upgrade() -> None:
             holder_id text NOT NULL,
             sku text NOT NULL,
             location text NOT NULL,
-            supply text NOT NULL CHECK (supply IN ('po', 'transfer', 'none')),
+            supply text NOT NULL CHECK (supply IN ('po', 'transfer', 'preorder', 'none')),
             supply_id text,
             quantity bigint NOT NULL CHECK (quantity > 0),
             since timestamptz NOT NULL,
@@ -87,6 +88,30 @@ def upgrade() -> None:
         CREATE INDEX supply_ties_by_supply ON supply_ties (supply, supply_id, sku);
         CREATE INDEX supply_ties_by_level ON supply_ties (sku, location);
         ALTER TABLE order_lines ADD COLUMN promised_ready_at timestamptz;
+
+        -- Preorder: a SKU sells beyond stock with no inbound behind the units,
+        -- up to `preorder_cap` in total over its levels (`preordered` counts
+        -- them; the tie that takes one raises it by a conditional update)
+        -- until `preorder_until`. Each level's floor is -preorder_cap.
+        ALTER TABLE skus DROP CONSTRAINT skus_policy_check;
+        ALTER TABLE skus
+            ADD CONSTRAINT skus_policy_check
+                CHECK (policy IN ('deny', 'backorder', 'preorder')),
+            ADD COLUMN preorder_cap bigint NOT NULL DEFAULT 0 CHECK (preorder_cap >= 0),
+            ADD COLUMN preorder_until timestamptz,
+            ADD COLUMN preordered bigint NOT NULL DEFAULT 0 CHECK (preordered >= 0),
+            ADD CONSTRAINT skus_preorder_needs_preorder
+                CHECK (policy = 'preorder' OR (preorder_cap = 0 AND preorder_until IS NULL));
+        ALTER TABLE levels DROP CONSTRAINT levels_sku_floor_fkey;
+        ALTER TABLE skus DROP CONSTRAINT skus_sku_floor;
+        ALTER TABLE skus DROP COLUMN floor;
+        ALTER TABLE skus ADD COLUMN floor bigint GENERATED ALWAYS AS (
+            CASE policy WHEN 'backorder' THEN -backorder_cap WHEN 'preorder' THEN -preorder_cap
+                        ELSE 0 END
+        ) STORED;
+        ALTER TABLE skus ADD CONSTRAINT skus_sku_floor UNIQUE (sku, floor);
+        ALTER TABLE levels ADD CONSTRAINT levels_sku_floor_fkey
+            FOREIGN KEY (sku, floor) REFERENCES skus (sku, floor) ON UPDATE CASCADE;
         """
     )
 
@@ -94,6 +119,22 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         """
+        DELETE FROM supply_ties WHERE supply = 'preorder';
+        UPDATE skus SET policy = 'deny', preorder_cap = 0, preorder_until = NULL
+            WHERE policy = 'preorder';
+        ALTER TABLE levels DROP CONSTRAINT levels_sku_floor_fkey;
+        ALTER TABLE skus DROP CONSTRAINT skus_sku_floor;
+        ALTER TABLE skus DROP COLUMN floor;
+        ALTER TABLE skus DROP CONSTRAINT skus_preorder_needs_preorder;
+        ALTER TABLE skus DROP COLUMN preorder_cap, DROP COLUMN preorder_until,
+            DROP COLUMN preordered;
+        ALTER TABLE skus DROP CONSTRAINT skus_policy_check;
+        ALTER TABLE skus ADD CONSTRAINT skus_policy_check CHECK (policy IN ('deny', 'backorder'));
+        ALTER TABLE skus ADD COLUMN floor bigint GENERATED ALWAYS AS
+            (CASE WHEN policy = 'backorder' THEN -backorder_cap ELSE 0 END) STORED;
+        ALTER TABLE skus ADD CONSTRAINT skus_sku_floor UNIQUE (sku, floor);
+        ALTER TABLE levels ADD CONSTRAINT levels_sku_floor_fkey
+            FOREIGN KEY (sku, floor) REFERENCES skus (sku, floor) ON UPDATE CASCADE;
         ALTER TABLE order_lines DROP COLUMN promised_ready_at;
         DROP TABLE supply_ties;
         ALTER TABLE transfer_lines DROP COLUMN promised;
