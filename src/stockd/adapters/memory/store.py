@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Self
 
 from stockd.adapters.memory.corrections import MemoryCorrections
+from stockd.adapters.memory.inbound import MemoryPurchaseOrders, MemoryTies
 from stockd.adapters.memory.state import (
     MemoryApiKeys,
     MemoryCatalog,
@@ -19,10 +20,8 @@ from stockd.adapters.memory.state import (
     MemoryLedger,
     MemoryLevels,
     MemoryOrders,
-    MemoryPurchaseOrders,
     MemoryReservations,
     MemorySales,
-    MemoryTies,
     MemoryTransfers,
     MemoryWebhooks,
 )
