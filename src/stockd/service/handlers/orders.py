@@ -7,7 +7,7 @@ Lock order: the reservation or order row first, then levels sorted by
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,6 +44,9 @@ class Placed:
     replanned: bool = False
     replayed: bool = False
     movements: tuple[Movement, ...] = ()
+    backorder: bool = False
+    """Whether a level it committed at may sell beyond stock (its SKU's
+    floor is below zero): only then can its units have ties."""
 
 
 async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> Placed:
@@ -67,7 +70,7 @@ async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
         # Placed concurrently under the same id: retrying replays that one.
         raise errors.TransientConflict(f"order {cmd.order_id} placed concurrently")
     await _record(uow, placed, ctx)
-    await _promise(uow, placed.order, placed.movements, ctx)
+    await _promise(uow, placed, ctx)
     return placed
 
 
@@ -83,18 +86,20 @@ async def commit_reservation(
             f"order {order_id!r} already exists", resource="order", id=order_id
         )
     await _record(uow, placed, ctx)
-    await _promise(uow, placed.order, placed.movements, ctx)
+    await _promise(uow, placed, ctx)
     return placed.order
 
 
-async def _promise(
-    uow: UnitOfWork, order: Order, movements: Sequence[Movement], ctx: Context
-) -> None:
+async def _promise(uow: UnitOfWork, placed: Placed, ctx: Context) -> None:
     """Backordered units tied to inbound (a hold's ties pass to the order),
     and each line's ready date recorded as promised (the at-risk list
-    compares it with the ties as they move)."""
+    compares it with the ties as they move). Nothing to do for SKUs that
+    never sell beyond stock."""
+    if not placed.backorder:
+        return
+    order = placed.order
     now = order.created_at
-    followed = await promises.follow(uow, movements, ctx, now)
+    followed = await promises.follow(uow, placed.movements, ctx, now)
     if followed.changed:
         await uow.ledger.append(followed.changed)
     if not followed.tied:
@@ -141,12 +146,14 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
     strategy = planned.plan.strategy if planned else None
     short: dict[LevelKey, int] = {}
     movements: list[Movement] = []
+    backorder = False
     for key in sorted(units):
         delta = Quantities(committed=units[key])
         after = await uow.levels.apply(key, delta, now)
         if after is None:
             short[key] = units[key]
             continue
+        backorder |= after.floor < 0
         movements.append(
             OrderAllocated(
                 key=key,
@@ -163,7 +170,7 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
     if short:
         raise placing.short_of(short, await uow.levels.read(short))
     order = _new_order(cmd, units, now, strategy)
-    return Placed(order, planned, movements=tuple(movements))
+    return Placed(order, planned, movements=tuple(movements), backorder=backorder)
 
 
 async def _from_reservation(
@@ -204,11 +211,13 @@ async def _from_reservation(
     strategy = planned.plan.strategy if planned else None
 
     movements: list[Movement] = []
+    backorder = False
     for key in sorted(held.keys() | target.keys()):
         delta = Quantities(reserved=-held.get(key, 0), committed=target.get(key, 0))
         after = await uow.levels.apply(key, delta, now)
         if after is None:
             raise errors.InvariantViolation(f"{key}: could not commit the held units")
+        backorder |= after.floor < 0
         event = OrderAllocated if replanned else ReservationCommitted
         movements.append(
             event(
@@ -231,7 +240,13 @@ async def _from_reservation(
         )
     await uow.reservations.close(reservation.id, ReservationStatus.COMMITTED, now, cmd.order_id)
     order = _new_order(cmd, target, now, strategy, reservation, pickup=pickup)
-    return Placed(order, planned, replanned=replanned, movements=tuple(movements))
+    return Placed(
+        order,
+        planned,
+        replanned=replanned,
+        movements=tuple(movements),
+        backorder=backorder,
+    )
 
 
 async def _hold_for(uow: UnitOfWork, reservation_id: str, deps: Deps) -> Reservation:
