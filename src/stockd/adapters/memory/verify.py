@@ -127,9 +127,9 @@ def verify(s: MemoryData) -> VerifyReport:
                 Discrepancy("incoming", str(key), "incoming below the inbound units owed to it")
             )
     tied: dict[tuple[str, ...], int] = defaultdict(int)
-    for t in s.ties.values():
-        if t.supply_id is not None and t.supply is not SupplyKind.PREORDER:
-            tied[(t.supply.value, t.supply_id, t.key.sku)] += t.quantity
+    for tie in s.ties.values():
+        if tie.supply_id is not None and tie.supply is not SupplyKind.PREORDER:
+            tied[(tie.supply.value, tie.supply_id, tie.key.sku)] += tie.quantity
     found += _differ(
         "promises",
         {(sku,): n for sku, n in s.preordered.items() if n},
@@ -145,17 +145,17 @@ def verify(s: MemoryData) -> VerifyReport:
         lambda k: f"{k[0]}:{k[1]}: {k[2]}",
     )
     held_ties: dict[tuple[HolderKind, str, LevelKey], int] = defaultdict(int)
-    for t in s.ties.values():
-        held_ties[(t.holder.kind, t.holder.id, t.key)] += t.quantity
+    for tie in s.ties.values():
+        held_ties[(tie.holder.kind, tie.holder.id, tie.key)] += tie.quantity
     for (kind, holder_id, key), units in sorted(held_ties.items()):
         if kind is HolderKind.RESERVATION:
             hold = s.reservations.get(holder_id)
             if hold is None or hold.status is not ReservationStatus.ACTIVE:
                 found.append(Discrepancy("promises", f"reservation {holder_id}: {key}", "stale"))
         else:
-            order = s.orders.get(holder_id)
-            line = order.line(key.sku, key.location) if order else None
-            if units > (line.committed if line else 0):
+            owner = s.orders.get(holder_id)
+            left = owner.line(key.sku, key.location) if owner else None
+            if units > (left.committed if left else 0):
                 found.append(Discrepancy("promises", f"order {holder_id}: {key}", "over-tied"))
     replayed = outstanding_changes(s.events)
     live: dict[tuple[str, str], int] = defaultdict(int)
