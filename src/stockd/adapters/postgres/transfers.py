@@ -54,7 +54,7 @@ class PostgresTransfers:
                 INSERT INTO transfers
                     (id, source, destination, status, reference, created_at, updated_at,
                      expected_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $6, coalesce($9, $6))
+                VALUES ($1, $2, $3, $4, $5, $6, $6, coalesce($9::timestamptz, $6))
             )
             INSERT INTO transfer_lines (transfer_id, sku, quantity)
             SELECT $1, * FROM unnest($7::text[], $8::bigint[])

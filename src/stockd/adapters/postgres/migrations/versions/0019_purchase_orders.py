@@ -23,7 +23,7 @@ Revises: 0017
 
 from __future__ import annotations
 
-from alembic import op
+from stockd.adapters.postgres.migrate import run_script
 
 revision = "0019"
 down_revision = "0017"
@@ -32,7 +32,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.execute(
+    run_script(
         """
         CREATE TABLE purchase_orders (
             id text PRIMARY KEY,
@@ -117,7 +117,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(
+    run_script(
         """
         DELETE FROM supply_ties WHERE supply = 'preorder';
         UPDATE skus SET policy = 'deny', preorder_cap = 0, preorder_until = NULL
