@@ -235,9 +235,6 @@ async def test_preorders_sell_before_any_arrival_capped_in_total_until_their_end
 ) -> None:
     until = T0 + timedelta(days=20)
     await seed(backend.bus, skus={"P": 0}, locations={"x": 1, "y": 2})
-    async with backend.bus.uow() as uow:  # the levels, empty (a count of zero would make them)
-        await uow.levels.create_missing([LevelKey("P", "x"), LevelKey("P", "y")], T0)
-        await uow.commit()
     await backend.bus.handle(
         UpdateSku("P", {"policy": "preorder", "preorder_cap": 3, "preorder_until": until}), ADMIN
     )
@@ -250,8 +247,8 @@ async def test_preorders_sell_before_any_arrival_capped_in_total_until_their_end
         )
         return placed
 
-    await preorder("PA", 2, "x")
-    await preorder("PB", 1, "y")
+    await preorder("PA", 2, "x")  # no level yet at x nor y: a preorder makes it
+    await hold_of(backend, "P", 1, "y")
     assert await ties_of(backend, HolderKind.ORDER, "PA") == [("preorder:P", 2)]
     with pytest.raises(errors.InsufficientStock):  # 3 preordered over both levels: the cap
         await preorder("PC", 1, "x")
@@ -270,7 +267,7 @@ async def test_preorders_sell_before_any_arrival_capped_in_total_until_their_end
     assert await ties_of(backend, HolderKind.ORDER, "PA") == [("preorder:P", 1)]
     await backend.bus.handle(ReceivePurchaseOrder("PO-P", (SkuQuantity("P", 1),)), ADMIN)
     assert await ties_of(backend, HolderKind.ORDER, "PA") == []
-    await preorder("PD", 2, "y")
+    await preorder("PD", 2, "y")  # the allowance PA freed
     assert (await backend.reads.verify()).discrepancies == ()
     # After its end the SKU sells as deny, inbound or not.
     assert isinstance(backend.clock, ManualClock)

@@ -139,9 +139,13 @@ async def _record(uow: UnitOfWork, placed: Placed, ctx: Context) -> None:
 async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> Placed:
     now = deps.clock.now()
     placing.reject_duplicates(cmd.lines)
-    await placing.check_references(uow, cmd.lines)
+    skus = await placing.check_references(uow, cmd.lines)
     placement = _placement(cmd)
     units, planned = await placing.place(uow, cmd.lines, placement, deps.default_strategy)
+    # Preorders sell before any stock arrived: the level may not exist yet.
+    preorder = [k for k in units if skus[k.sku].policy.preorders_at(now)]
+    if preorder:
+        await uow.levels.create_missing(preorder, now)
     await ChannelBook.check(uow, cmd.channel, units)
     strategy = planned.plan.strategy if planned else None
     short: dict[LevelKey, int] = {}

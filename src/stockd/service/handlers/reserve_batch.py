@@ -144,6 +144,13 @@ async def reserve_batch(
                 named_keys.add(LevelKey(line.sku, line.location))
             else:
                 open_skus.add(line.sku)
+    # Preorders sell before any stock arrived: levels that do not exist yet
+    # are made, under lock (a batch that would need one is decided there).
+    preorder = {k for k in named_keys if skus[k.sku].policy.preorders_at(now)}
+    if preorder:
+        if not locked:
+            return None
+        await uow.levels.create_missing(preorder, now)
     read = uow.levels.lock if locked else uow.levels.read
     batch = LevelBatch(await read(named_keys, skus=open_skus))
     if open_skus:
