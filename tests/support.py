@@ -7,7 +7,7 @@ import os
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,7 +15,13 @@ import asyncpg
 
 from stockd.domain.adjustments import Change
 from stockd.domain.catalog import Location, PolicyKind, Sku, StockPolicy
-from stockd.domain.commands import Adjust, CreateLocation, CreateSku
+from stockd.domain.commands import (
+    Adjust,
+    CreateLocation,
+    CreatePurchaseOrder,
+    CreateSku,
+    SkuQuantity,
+)
 from stockd.domain.quantities import LevelKey, State
 from stockd.service.context import Context
 
@@ -34,6 +40,7 @@ TABLES = (
     ", channel_figures_sent"
     ", count_lines, stock_reports, location_report_policies, report_sources"
     ", capacity_pools, capacity_weeks, production_slots, production_lines"
+    ", purchase_orders, purchase_order_lines, supply_ties"
 )
 
 
@@ -77,9 +84,11 @@ async def seed(
     locations: dict[str, int] | None = None,
     stock: dict[tuple[str, str], int] | None = None,
     backorder: dict[str, int] | None = None,
+    inbound: dict[tuple[str, str], int] | None = None,
 ) -> None:
-    """Create SKUs (code -> backorder cap, 0 for deny), locations (id -> priority)
-    and on-hand stock."""
+    """Create SKUs (code -> backorder cap, 0 for deny), locations (id -> priority),
+    on-hand stock and inbound (a purchase order `PO-<sku>-<location>` due in
+    30 days per level: what backorders sell against)."""
     for code, priority in (locations or {}).items():
         await bus.handle(CreateLocation(Location(code, code.title(), priority=priority)), ADMIN)
     caps = backorder or {}
@@ -93,6 +102,10 @@ async def seed(
     )
     if changes:
         await bus.handle(Adjust(changes), ADMIN)
+    for (sku, loc), qty in (inbound or {}).items():
+        lines = (SkuQuantity(sku, qty),)
+        eta = T0 + timedelta(days=30)
+        await bus.handle(CreatePurchaseOrder(f"PO-{sku}-{loc}", "seed", loc, lines, eta), ADMIN)
 
 
 async def race(n: int, work: Callable[[int], Awaitable[T]]) -> list[T | BaseException]:

@@ -8,6 +8,7 @@ import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -121,6 +122,7 @@ def deps_for(settings: Settings, clock: Clock) -> Deps:
         default_strategy=settings.default_strategy,
         new_id=new_id,
         production_window_weeks=settings.production_window_weeks,
+        transfer_transit=timedelta(days=settings.transfer_default_days),
     )
 
 

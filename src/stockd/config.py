@@ -30,6 +30,9 @@ class Settings(BaseSettings):
         "priority", "nearest", "fewest_shipments", "lowest_cost", "most_stock"
     ] = "priority"
     """Allocation strategy for requests that name none."""
+    transfer_default_days: float = Field(7.0, gt=0, le=365)
+    """When a transfer that names no `expected_at` is expected to arrive: this
+    many days after it is sent (its ETA as inbound stock)."""
     group_commit_max_batch: int = Field(64, ge=1, le=1000)
     """Most reservations written in one transaction (1 turns group commit off)."""
     group_commit_wait_ms: float = Field(1.0, ge=0, le=100)

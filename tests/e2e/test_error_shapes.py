@@ -67,8 +67,8 @@ async def ok(api: Api, method: str, path: str, body: Any = None) -> Any:
 
 async def world(api: Api, db: Container) -> World:
     """Warehouses x (priority 1) and y (2), store `shop`, inactive `off`;
-    SKU A (deny) with 10 at x and 5 at y, B (backorder up to 5) with 2 at x;
-    order O (A 2 at x, B 4 at x: 2 of them backordered), cancelled order C,
+    SKU A (deny) with 10 at x and 5 at y, B (backorder up to 5) with 2 at x
+    and a purchase order PO-B of 5 B due at x; order O (A 2 at x, B 4 at x: 2 of them backordered), cancelled order C,
     shipped order S,
     holds, a transfer in transit and one received."""
     for body in (
@@ -90,6 +90,8 @@ async def world(api: Api, db: Container) -> World:
         for s, loc, q in (("A", "x", 10), ("A", "y", 5), ("B", "x", 2), ("A", "off", 1))
     ]
     await ok(api, "POST", "/v1/adjustments", {"changes": changes})
+    inbound = {"id": "PO-B", "supplier": "S", "location": "x", "lines": [one("B", 5)]}
+    await ok(api, "POST", "/v1/purchase-orders", inbound | {"expected_at": "2026-02-01T00:00:00Z"})
     await ok(
         api,
         "POST",
@@ -118,6 +120,8 @@ RES = "/v1/reservations"
 RET = "/v1/returns"
 TRF = "/v1/transfers"
 QUOTE = "/v1/allocations/quote"
+PO = "/v1/purchase-orders"
+PO_BODY = {"id": "PO-N", "supplier": "S", "location": "x", "expected_at": "2026-02-01T00:00:00Z"}
 NEAR = {"lat": 52.5, "lon": 13.4}
 
 CASES: list[tuple[str, str, str, Any, int, str, str | None]] = [
@@ -143,6 +147,14 @@ CASES: list[tuple[str, str, str, Any, int, str, str | None]] = [
     ("receive: unknown SKU", "POST", "{transfer}/receive", {"lines": [one("NOPE")]}, 422, "unknown_reference", "lines[0].sku"),
     ("sale: unknown location", "POST", "/v1/sales", {"location": "mars", "external_id": "R9", "lines": [one()]}, 422, "unknown_reference", "location"),
     ("sale: unknown SKU", "POST", "/v1/sales", {"location": "x", "external_id": "R9", "lines": [one("NOPE")]}, 422, "unknown_reference", "lines[0].sku"),
+    ("PO: unknown location", "POST", PO, PO_BODY | {"location": "mars", "lines": [one()]}, 422, "unknown_reference", "location"),
+    ("PO: unknown SKU", "POST", PO, PO_BODY | {"lines": [one("NOPE")]}, 422, "unknown_reference", "lines[0].sku"),
+    ("PO: ETA before today", "POST", PO, PO_BODY | {"lines": [one()], "expected_at": "2025-12-31T00:00:00Z"}, 422, "invalid_request", "expected_at"),
+    ("PO: same SKU twice", "POST", PO, PO_BODY | {"lines": [one(), one()]}, 422, "duplicate_lines", "lines[1].sku"),
+    ("PO: receive more than open", "POST", PO + "/PO-B/receive", {"lines": [one("B", 9)]}, 409, "beyond_recorded", None),
+    ("PO: receive a SKU not in it", "POST", PO + "/PO-B/receive", {"lines": [one()]}, 409, "beyond_recorded", None),
+    ("PO exists", "POST", PO, PO_BODY | {"id": "PO-B", "lines": [one()]}, 409, "already_exists", None),
+    ("unknown PO", "GET", PO + "/NOPE", None, 404, "not_found", None),
     # -- invalid_request
     ("hold: TTL over the maximum", "POST", RES, {"lines": [one()], "ttl_seconds": 10**6}, 422, "invalid_request", "ttl_seconds"),
     ("hold: inactive location", "POST", RES, {"lines": [one(location="off")]}, 422, "invalid_request", "lines[0].location"),

@@ -112,7 +112,12 @@ async def test_a_policy_change_that_would_strand_backorders_is_refused(
     backend: Container,
 ) -> None:
     await seed(
-        backend.bus, skus={"B": 0}, locations={"x": 1}, stock={("B", "x"): 1}, backorder={"B": 5}
+        backend.bus,
+        skus={"B": 0},
+        locations={"x": 1},
+        stock={("B", "x"): 1},
+        backorder={"B": 5},
+        inbound={("B", "x"): 3},
     )
     await backend.bus.handle(Reserve((LineRequest("B", 4),)), ADMIN)
     with pytest.raises(errors.InvariantViolation):

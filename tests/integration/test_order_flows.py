@@ -151,7 +151,12 @@ async def test_shipping_backordered_units_names_how_many_are_not_on_hand(
     backend: Container,
 ) -> None:
     await seed(
-        backend.bus, skus={"B": 0}, locations={"x": 1}, stock={("B", "x"): 2}, backorder={"B": 5}
+        backend.bus,
+        skus={"B": 0},
+        locations={"x": 1},
+        stock={("B", "x"): 2},
+        backorder={"B": 5},
+        inbound={("B", "x"): 3},
     )
     await backend.bus.handle(PlaceOrder("O5", "f", lines=(LineRequest("B", 5, "x"),)), ADMIN)
     with pytest.raises(errors.InsufficientStock) as caught:

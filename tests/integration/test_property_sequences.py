@@ -1,5 +1,6 @@
 """Random sequences of adjust / reserve / extend / release / commit / expire,
-and of orders, shipments, cancellations, returns, transfers and store sales.
+of orders, shipments, cancellations, returns, transfers and store sales, and
+of purchase orders received, cut and re-dated (backorders tie to them).
 
 Whatever happens, no level's `available` goes below its floor, and replaying
 the ledger reproduces the levels, the holds and the orders exactly. Runs on the fake (many
@@ -9,6 +10,7 @@ examples) and on PostgreSQL (fewer, slower examples).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,12 +24,16 @@ from stockd.domain.adjustments import Change
 from stockd.domain.commands import (
     Adjust,
     CancelOrder,
+    ChangePurchaseOrderEta,
     Command,
     CommitReservation,
+    CreatePurchaseOrder,
     CreateTransfer,
+    CutPurchaseOrder,
     ExtendReservation,
     LineRequest,
     PlaceOrder,
+    ReceivePurchaseOrder,
     ReceiveTransfer,
     RecordSale,
     ReleaseReservation,
@@ -104,6 +110,18 @@ steps = st.lists(
         ),
         st.builds(lambda i: Step("receive", (i,)), st.integers(0, 50)),
         st.builds(
+            lambda loc, q, days: Step("po", (loc, q, days)),
+            st.sampled_from(LOCATIONS),
+            st.integers(1, 6),
+            st.integers(0, 60),
+        ),
+        st.builds(
+            lambda op, i, q: Step(op, (i, q)),
+            st.sampled_from(["po_receive", "po_cut", "po_eta"]),
+            st.integers(0, 50),
+            st.integers(1, 6),
+        ),
+        st.builds(
             lambda loc, sku, q, receipt: Step("sale", (loc, sku, q, receipt)),
             st.sampled_from(LOCATIONS),
             st.sampled_from(SKUS),
@@ -131,9 +149,12 @@ async def run(c: Container, program: list[Step]) -> None:
     holds: list[Reservation] = []
     orders: list[str] = []
     transfers: list[str] = []
+    pos: list[str] = []
     for n, step in enumerate(program):
         try:
-            if step.op in ORDER_OPS:
+            if step.op in INBOUND_OPS:
+                await inbound_step(c, step, n, pos)
+            elif step.op in ORDER_OPS:
                 await order_step(c, step, n, holds, orders, transfers)
             elif step.op == "adjust":
                 sku, loc, state, delta = step.args
@@ -164,6 +185,26 @@ async def run(c: Container, program: list[Step]) -> None:
 
 
 ORDER_OPS = {"order", "order_hold", "ship", "cancel", "return", "transfer", "receive", "sale"}
+INBOUND_OPS = {"po", "po_receive", "po_cut", "po_eta"}
+
+
+async def inbound_step(c: Container, step: Step, n: int, pos: list[str]) -> None:
+    """Purchase orders of the backorder SKU B: placed, received, cut, re-dated."""
+    a = step.args
+    if step.op == "po":
+        eta = T0 + timedelta(days=a[2])  # type: ignore[arg-type]
+        cmd = CreatePurchaseOrder(f"PO{n}", "S", a[0], (SkuQuantity("B", a[1]),), eta)  # type: ignore[arg-type]
+        pos.append((await c.bus.handle(cmd, ADMIN)).id)
+    elif pos:
+        po_id = pos[a[0] % len(pos)]  # type: ignore[operator]
+        units = (SkuQuantity("B", a[1]),)  # type: ignore[arg-type]
+        if step.op == "po_receive":
+            await c.bus.handle(ReceivePurchaseOrder(po_id, units), ADMIN)
+        elif step.op == "po_cut":
+            await c.bus.handle(CutPurchaseOrder(po_id, units), ADMIN)
+        else:
+            eta = T0 + timedelta(days=a[1] * 7)  # type: ignore[operator]
+            await c.bus.handle(ChangePurchaseOrderEta(po_id, eta), ADMIN)
 
 
 async def order_step(

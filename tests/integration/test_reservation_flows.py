@@ -269,6 +269,7 @@ async def test_backorder_sells_below_zero_down_to_the_cap_and_no_further(
         locations={"x": 1},
         stock={("B", "x"): 2},
         backorder={"B": 3},
+        inbound={("B", "x"): 10},
     )
     r = await reserve(backend, LineRequest("B", 5))
     assert [(x.location, x.quantity) for x in r.lines] == [("x", 5)]

@@ -42,7 +42,7 @@ async def test_incoming_owed_to_open_transfers_cannot_be_adjusted_or_counted_awa
             await backend.bus.handle(Adjust((change,)), ADMIN)
         [item] = caught.value.items
         assert item.code == "invariant_violation"
-        assert "6 units in transit" in item.detail
+        assert "6 units on their way" in item.detail
     result = await backend.bus.handle(Adjust((incoming(set_to=0),), atomic=False), ADMIN)
     assert result.applied == 0
     assert (await at_x(backend)).incoming == 6

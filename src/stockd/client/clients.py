@@ -35,6 +35,8 @@ class Api(Generic[T]):
         self.returns: r.Returns[T] = r.Returns(transport)
         self.transfers: r.Transfers[T] = r.Transfers(transport)
         self.sales: r.Sales[T] = r.Sales(transport)
+        self.purchase_orders: r.PurchaseOrders[T] = r.PurchaseOrders(transport)
+        self.promises: r.Promises[T] = r.Promises(transport)
         self.events: r.Events[T] = r.Events(transport)
         self.counts: r.Counts[T] = r.Counts(transport)
         self.stock_reports: r.StockReports[T] = r.StockReports(transport)

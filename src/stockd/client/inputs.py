@@ -75,6 +75,9 @@ class SkuUpdate(TypedDict, total=False):
     inventory_type: InventoryType
     capacity_pool: str
     option_pools: Sequence[OptionPoolIn]
+    preorder_cap: int
+    preorder_until: str
+    """RFC 3339."""
 
 
 class OrderLineIn(TypedDict):

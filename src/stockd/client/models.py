@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-Policy = Literal["deny", "backorder"]
+Policy = Literal["deny", "backorder", "preorder"]
 InventoryType = Literal["physical", "made_to_order"]
 SupplySource = Literal["on_hand", "inbound", "production"]
 LocationType = Literal["warehouse", "store", "supplier"]
@@ -25,6 +25,7 @@ ChannelKind = Literal["web", "marketplace", "store", "other"]
 ReservationStatus = Literal["active", "committed", "released", "expired"]
 OrderStatus = Literal["open", "partially_shipped", "shipped", "cancelled"]
 TransferStatus = Literal["in_transit", "partially_received", "received"]
+PurchaseOrderStatus = Literal["open", "partially_received", "received", "cancelled"]
 
 # -- catalogue ----------------------------------------------------------------------
 
@@ -41,6 +42,8 @@ class SkuRead:
     inventory_type: InventoryType = "physical"
     capacity_pool: str | None = None
     option_pools: tuple[OptionPoolRead, ...] = ()
+    preorder_cap: int = 0
+    preorder_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,10 +396,23 @@ class AdjustmentResults:
 
 
 @dataclass(frozen=True, slots=True)
+class TieRead:
+    """Units of a line backed by one supply (an inbound's ETA as `ready_at`;
+    null: no inbound left for them)."""
+
+    source: Literal["on_hand", "inbound", "production"]
+    quantity: int
+    ready_at: datetime | None
+    reference: str | None
+    location: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class LineRead:
     sku: str
     quantity: int
     location: str
+    supply: tuple[TieRead, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -512,16 +528,8 @@ class OrderLineRead:
     shipped: int
     cancelled: int
     returned: int
-    supply: tuple[SupplyRead, ...] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SupplyRead:
-    source: SupplySource
-    quantity: int
-    ready_at: datetime
-    reference: str | None
-    location: str | None
+    promised_ready_at: datetime | None = None
+    supply: tuple[TieRead, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -594,6 +602,7 @@ class TransferRead:
     status: TransferStatus
     reference: str | None
     created_at: datetime
+    expected_at: datetime | None
     lines: tuple[TransferLineRead, ...]
 
 
@@ -749,6 +758,37 @@ class CapacityPoolPage:
     next_cursor: str | None
 
 
+# -- purchase orders and promises ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderLineRead:
+    sku: str
+    quantity: int
+    received: int
+    cut: int
+    open: int
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderRead:
+    id: str
+    supplier: str
+    location: str
+    status: PurchaseOrderStatus
+    expected_at: datetime
+    reference: str | None
+    created_at: datetime
+    version: int
+    lines: tuple[PurchaseOrderLineRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderPage:
+    items: tuple[PurchaseOrderRead, ...]
+    next_cursor: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class CapacityWeekRead:
     week: str
@@ -786,3 +826,24 @@ class SlotRead:
     reference: str | None
     order_id: str | None
     lines: tuple[ProductionLineRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AtRiskLineRead:
+    sku: str
+    location: str
+    promised_ready_at: datetime
+    ready_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AtRiskRead:
+    order_id: str
+    created_at: datetime
+    lines: tuple[AtRiskLineRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AtRiskPage:
+    items: tuple[AtRiskRead, ...]
+    next_cursor: str | None

@@ -37,6 +37,7 @@ from stockd.client.inputs import (
 )
 from stockd.client.models import (
     AdjustmentResults,
+    AtRiskPage,
     AvailabilityList,
     AvailabilityRead,
     CapacityPoolPage,
@@ -63,6 +64,9 @@ from stockd.client.models import (
     PlanRead,
     Policy,
     PoolsRead,
+    PurchaseOrderPage,
+    PurchaseOrderRead,
+    PurchaseOrderStatus,
     RebalanceReport,
     Replayed,
     ReportPolicy,
@@ -118,6 +122,8 @@ class Skus(Resource[T]):
         inventory_type: InventoryType | None = None,
         capacity_pool: str | None = None,
         option_pools: Sequence[OptionPoolIn] | None = None,
+        preorder_cap: int | None = None,
+        preorder_until: datetime | str | None = None,
         idempotency_key: str | None = None,
     ) -> Args:
         body = given(
@@ -129,6 +135,8 @@ class Skus(Resource[T]):
             inventory_type=inventory_type,
             capacity_pool=capacity_pool,
             option_pools=None if option_pools is None else list(option_pools),
+            preorder_cap=preorder_cap,
+            preorder_until=None if preorder_until is None else _instant(preorder_until),
         )
         return Args(json=body, idempotency_key=idempotency_key)
 
@@ -660,10 +668,12 @@ class Transfers(Resource[T]):
         lines: Sequence[UnitsIn],
         *,
         reference: str | None = None,
+        expected_at: datetime | str | None = None,
         idempotency_key: str | None = None,
     ) -> Args:
         # `from` and `to` on the wire; Python keeps `from` for itself.
-        body = given(reference=reference) | {
+        eta = None if expected_at is None else _instant(expected_at)
+        body = given(reference=reference, expected_at=eta) | {
             "from": source,
             "to": destination,
             "lines": list(lines),
@@ -710,6 +720,100 @@ class Transfers(Resource[T]):
         """Receive `lines`, or everything still in transit."""
         body = None if lines is None else {"lines": list(lines)}
         return Args(json=body, idempotency_key=idempotency_key)
+
+
+class PurchaseOrders(Resource[T]):
+    @endpoint("POST", "/v1/purchase-orders", PurchaseOrderRead)
+    def create(
+        self,
+        id: str,
+        supplier: str,
+        location: str,
+        lines: Sequence[UnitsIn],
+        expected_at: datetime | str,
+        *,
+        reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        """Units expected at `location` by `expected_at` (`incoming` rises now)."""
+        body = given(
+            id=id,
+            supplier=supplier,
+            location=location,
+            lines=list(lines),
+            expected_at=_instant(expected_at),
+            reference=reference,
+        )
+        return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("GET", "/v1/purchase-orders/{purchase_order_id}", PurchaseOrderRead)
+    def get(self, purchase_order_id: str) -> Args:
+        return Args()
+
+    @endpoint("GET", "/v1/purchase-orders", PurchaseOrderPage)
+    def list(
+        self,
+        *,
+        status: PurchaseOrderStatus | None = None,
+        location: str | None = None,
+        supplier: str | None = None,
+        sku: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Args:
+        """Newest first."""
+        return Args(
+            params={
+                "status": status,
+                "location": location,
+                "supplier": supplier,
+                "sku": sku,
+                "limit": limit,
+                "cursor": cursor,
+            }
+        )
+
+    iter = by_cursor(list)
+
+    @endpoint("PATCH", "/v1/purchase-orders/{purchase_order_id}", PurchaseOrderRead)
+    def update(
+        self, purchase_order_id: str, expected_at: datetime | str, *, if_match: int | None = None
+    ) -> Args:
+        """Move the ETA (an `inbound.eta_changed` event; tied promises are re-dated)."""
+        return Args(json={"expected_at": _instant(expected_at)}, if_match=if_match)
+
+    @endpoint("POST", "/v1/purchase-orders/{purchase_order_id}/receive", PurchaseOrderRead)
+    def receive(
+        self,
+        purchase_order_id: str,
+        lines: Sequence[UnitsIn],
+        *,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        """What arrived (partial receipts allowed)."""
+        return Args(json={"lines": list(lines)}, idempotency_key=idempotency_key)
+
+    @endpoint("POST", "/v1/purchase-orders/{purchase_order_id}/cut", PurchaseOrderRead)
+    def cut(
+        self,
+        purchase_order_id: str,
+        lines: Sequence[UnitsIn] | None = None,
+        *,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        """Units that will not come; every open unit (cancel) without `lines`."""
+        body = given(lines=None if lines is None else list(lines), reason=reason)
+        return Args(json=body, idempotency_key=idempotency_key)
+
+
+class Promises(Resource[T]):
+    @endpoint("GET", "/v1/promises/at-risk", AtRiskPage)
+    def at_risk(self, *, limit: int | None = None, cursor: str | None = None) -> Args:
+        """Open orders whose backordered units are now ready later than promised."""
+        return Args(params={"limit": limit, "cursor": cursor})
+
+    iter_at_risk = by_cursor(at_risk)
 
 
 class Sales(Resource[T]):

@@ -78,9 +78,9 @@ def movement(change: Change, level: Level, in_transit: int = 0) -> Quantities | 
 
     `level` is the row as read under lock in this transaction; the delta is
     then applied by the store as `x = x + delta` under the same checks.
-    `in_transit` is what open transfers still owe the level (read after the
-    lock, so no transfer can add to it unseen): its `incoming` may not be
-    taken below that, or those transfers could never be received.
+    `in_transit` is what open transfers and purchase orders still owe the
+    level (read after the lock, so no transfer can add to it unseen): its
+    `incoming` may not be taken below that, or they could never be received.
     """
     current = level.quantities
     if change.expected_version is not None and change.expected_version != level.version:
@@ -102,9 +102,10 @@ def movement(change: Change, level: Level, in_transit: int = 0) -> Quantities | 
     if delta.incoming < 0 and after.incoming < in_transit:
         return Refusal(
             "invariant_violation",
-            f"{level.key}: incoming would be {after.incoming}, but open transfers still have"
-            f" {in_transit} units in transit to it; receive them instead"
-            " (POST /v1/transfers/{id}/receive)",
+            f"{level.key}: incoming would be {after.incoming}, but open transfers and purchase"
+            f" orders still have {in_transit} units on their way to it; receive them instead"
+            " (POST /v1/transfers/{id}/receive, POST /v1/purchase-orders/{id}/receive)"
+            " or cut the purchase order (POST /v1/purchase-orders/{id}/cut)",
         )
     return delta
 

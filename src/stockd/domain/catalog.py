@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ class InventoryType(StrEnum):
 class PolicyKind(StrEnum):
     DENY = "deny"
     BACKORDER = "backorder"
+    PREORDER = "preorder"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,21 +30,44 @@ class StockPolicy:
     """Whether a SKU may be sold beyond its stock, and how far.
 
     Under `backorder` each level of the SKU may go down to `-backorder_cap`
-    available units; under `deny` available never goes below zero.
+    available units (each of them tied to inbound); under `deny` available
+    never goes below zero. Under `preorder` the SKU sells beyond its stock
+    until `preorder_until` (if set): against inbound first, then up to
+    `preorder_cap` units in total over all its levels without inbound (no
+    date yet: the first arrivals cover them); after `preorder_until` it
+    behaves as `deny`.
     """
 
     kind: PolicyKind = PolicyKind.DENY
     backorder_cap: int = 0
+    preorder_cap: int = 0
+    preorder_until: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.backorder_cap < 0:
             raise ValueError("backorder_cap must not be negative")
-        if self.kind is PolicyKind.DENY and self.backorder_cap:
+        if self.preorder_cap < 0:
+            raise ValueError("preorder_cap must not be negative")
+        if self.kind is not PolicyKind.BACKORDER and self.backorder_cap:
             raise ValueError("backorder_cap needs policy 'backorder'")
+        if self.kind is not PolicyKind.PREORDER and (
+            self.preorder_cap or self.preorder_until is not None
+        ):
+            raise ValueError("preorder_cap and preorder_until need policy 'preorder'")
 
     @property
     def floor(self) -> int:
-        return -self.backorder_cap if self.kind is PolicyKind.BACKORDER else 0
+        if self.kind is PolicyKind.BACKORDER:
+            return -self.backorder_cap
+        if self.kind is PolicyKind.PREORDER:
+            return -self.preorder_cap
+        return 0
+
+    def preorders_at(self, now: datetime) -> bool:
+        """Whether units may be preordered (sold with no inbound behind them) now."""
+        return self.kind is PolicyKind.PREORDER and (
+            self.preorder_until is None or now < self.preorder_until
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +124,8 @@ class Sku:
             "name": self.name,
             "policy": self.policy.kind.value,
             "backorder_cap": self.policy.backorder_cap,
+            "preorder_cap": self.policy.preorder_cap,
+            "preorder_until": self.policy.preorder_until,
             "archived": self.archived,
             "version": self.version,
             "inventory_type": self.inventory_type.value,

@@ -172,6 +172,8 @@ class CreateTransfer(Command):
     destination: str
     lines: tuple[SkuQuantity, ...]
     reference: str | None = None
+    expected_at: datetime | None = None
+    """When the units should arrive; now + the configured transit time if None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +181,40 @@ class ReceiveTransfer(Command):
     transfer_id: str
     lines: tuple[SkuQuantity, ...] = ()
     """What arrived; everything still in transit when empty."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePurchaseOrder(Command):
+    purchase_order_id: str
+    supplier: str
+    location: str
+    lines: tuple[SkuQuantity, ...]
+    expected_at: datetime
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivePurchaseOrder(Command):
+    purchase_order_id: str
+    lines: tuple[SkuQuantity, ...]
+    """What arrived (partial receipts allowed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePurchaseOrderEta(Command):
+    purchase_order_id: str
+    expected_at: datetime
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CutPurchaseOrder(Command):
+    """Units that will not come: the named lines reduced by `quantity`, or
+    every open unit when `lines` is empty (the order is cancelled)."""
+
+    purchase_order_id: str
+    lines: tuple[SkuQuantity, ...] = ()
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,6 +176,41 @@ class TransferReceived(Movement):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class InboundCreated(Movement):
+    type: ClassVar[str] = "inbound.created"
+    summary: ClassVar[str] = (
+        "A purchase order line was placed: its units are expected at the order's location"
+        " (`incoming` up), one event per line."
+    )
+
+    purchase_order_id: Annotated[str, "The purchase order."]
+    supplier: Annotated[str, "Who delivers it."]
+    expected_at: Annotated[datetime, "When the units are expected (the order's ETA)."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundReceived(Movement):
+    type: ClassVar[str] = "inbound.received"
+    summary: ClassVar[str] = (
+        "Units of a purchase order arrived: `incoming` down, `on_hand` up (partial receipts"
+        " allowed)."
+    )
+
+    purchase_order_id: Annotated[str, "The purchase order."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundCut(Movement):
+    type: ClassVar[str] = "inbound.cut"
+    summary: ClassVar[str] = (
+        "Units of a purchase order will not come (the order was cancelled or a line"
+        " reduced): `incoming` down."
+    )
+
+    purchase_order_id: Annotated[str, "The purchase order."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SaleRecorded(Movement):
     type: ClassVar[str] = "sale.recorded"
     summary: ClassVar[str] = "A point-of-sale sale took units off the shelf (`on_hand` down)."
@@ -291,6 +326,73 @@ class TransferCreated(Event):
     destination: Annotated[str, "The location they go to."]
     lines: Annotated[tuple[dict[str, Any], ...], "`[{sku, quantity}]`."]
     status: Annotated[str, "The transfer's status: `in_transit`."]
+    expected_at: Annotated[
+        datetime | None, "When the units should arrive (inbound at the destination until then)."
+    ] = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurchaseOrderCreated(Event):
+    type: ClassVar[str] = "inbound.ordered"
+    summary: ClassVar[str] = (
+        "A purchase order was placed (status `open`); its units follow as `inbound.created`"
+        " movements."
+    )
+
+    purchase_order_id: Annotated[str, "The purchase order."]
+    supplier: Annotated[str, "Who delivers it."]
+    location: Annotated[str, "Where the units will arrive."]
+    lines: Annotated[tuple[dict[str, Any], ...], "`[{sku, quantity}]`."]
+    expected_at: Annotated[datetime, "When the units are expected."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundEtaChanged(Event):
+    type: ClassVar[str] = "inbound.eta_changed"
+    summary: ClassVar[str] = (
+        "A purchase order's expected arrival moved (`PATCH /v1/purchase-orders/{id}`)."
+    )
+
+    purchase_order_id: Annotated[str, "The purchase order."]
+    location: Annotated[str, "Where its units will arrive."]
+    previous: Annotated[datetime, "The ETA before."]
+    expected_at: Annotated[datetime, "The ETA now."]
+    version: Annotated[int, "The purchase order's version after the change."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurchaseOrderStatusChanged(Event):
+    type: ClassVar[str] = "inbound.status_changed"
+    summary: ClassVar[str] = (
+        "A purchase order's status moved: `open` → `partially_received` → `received`,"
+        " or to `cancelled` once every unit was cut before any arrived."
+    )
+
+    purchase_order_id: Annotated[str, "The purchase order."]
+    previous: Annotated[str, "The status before."]
+    status: Annotated[str, "The status now."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PromiseChanged(Event):
+    type: ClassVar[str] = "promise.changed"
+    summary: ClassVar[str] = (
+        "The date a hold's or an order's backordered units at one level will be ready moved:"
+        " their inbound's ETA changed, it was cut and they were tied to other inbound (or"
+        " to none), or stock arrived and covers them now. `order_id` or `reservation_id`"
+        " names the holder."
+    )
+
+    sku: Annotated[str, "The SKU code."]
+    location: Annotated[str, "The level's location."]
+    previous: Annotated[
+        datetime | None, "When the units were to be ready before; null: they had no date."
+    ]
+    ready_at: Annotated[
+        datetime | None,
+        "When they will be ready now (the latest ETA of the inbound they are tied to; the"
+        " time of the change when all are on hand); null: some have no inbound, no date.",
+    ]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -613,6 +715,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TransferSent,
         TransferIncoming,
         TransferReceived,
+        InboundCreated,
+        InboundReceived,
+        InboundCut,
         SaleRecorded,
         SkuCreated,
         SkuChanged,
@@ -624,6 +729,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderStatusChanged,
         TransferCreated,
         TransferStatusChanged,
+        PurchaseOrderCreated,
+        InboundEtaChanged,
+        PurchaseOrderStatusChanged,
+        PromiseChanged,
         KeyCreated,
         KeyRevoked,
         ChannelCreated,

@@ -34,6 +34,8 @@ class Transfer:
     lines: tuple[TransferLine, ...]
     created_at: datetime
     reference: str | None = None
+    expected_at: datetime | None = None
+    """When the units should arrive: inbound stock at the destination until then."""
 
     def line(self, sku: str) -> TransferLine | None:
         return next((x for x in self.lines if x.sku == sku), None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from stockd.domain.reservations import TtlPolicy
 from stockd.service.ports import Clock
@@ -26,3 +27,5 @@ class Deps:
     """A fresh id with the given prefix ("res", "trf", …)."""
     production_window_weeks: int = 8
     """How many weeks from its first a made-to-order line may be booked in."""
+    transfer_transit: timedelta = timedelta(days=7)
+    """When a transfer that names no `expected_at` is expected: this long after it leaves."""

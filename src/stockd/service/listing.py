@@ -15,12 +15,35 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from stockd.domain.inbound import PurchaseOrder, PurchaseOrderStatus
 from stockd.domain.orders import Order, OrderStatus
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer, TransferStatus
 from stockd.service.ports import ReturnRecord, SaleRecord
 
-Listed = TypeVar("Listed", Order, Reservation, Transfer, ReturnRecord, SaleRecord)
+
+@dataclass(frozen=True, slots=True)
+class AtRiskLine:
+    sku: str
+    location: str
+    promised_ready_at: datetime
+    """The ready date promised when the order was placed."""
+    ready_at: datetime | None
+    """When its backordered units are ready now; None: some have no inbound."""
+
+
+@dataclass(frozen=True, slots=True)
+class AtRisk:
+    """An open order with lines whose supply now is ready later than promised."""
+
+    id: str
+    created_at: datetime
+    lines: tuple[AtRiskLine, ...]
+
+
+Listed = TypeVar(
+    "Listed", Order, Reservation, Transfer, ReturnRecord, SaleRecord, PurchaseOrder, AtRisk
+)
 """An item of one of these lists."""
 
 
@@ -35,7 +58,9 @@ class Position:
     id: tuple[str, ...]
 
 
-def position_of(item: Order | Reservation | Transfer | ReturnRecord | SaleRecord) -> Position:
+def position_of(
+    item: Order | Reservation | Transfer | ReturnRecord | SaleRecord | PurchaseOrder | AtRisk,
+) -> Position:
     if isinstance(item, SaleRecord):
         return Position(item.created_at, (item.location, item.external_id))
     return Position(item.created_at, (item.id,))
@@ -96,6 +121,22 @@ class TransferFilter:
             and (self.source is None or t.source == self.source)
             and (self.destination is None or t.destination == self.destination)
             and (self.sku is None or any(x.sku == self.sku for x in t.lines))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderFilter:
+    status: PurchaseOrderStatus | None = None
+    location: str | None = None
+    supplier: str | None = None
+    sku: str | None = None
+
+    def matches(self, po: PurchaseOrder) -> bool:
+        return (
+            (self.status is None or po.status is self.status)
+            and (self.location is None or po.location == self.location)
+            and (self.supplier is None or po.supplier == self.supplier)
+            and (self.sku is None or any(x.sku == self.sku for x in po.lines))
         )
 
 

@@ -26,7 +26,9 @@ from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.commands import SkuQuantity
 from stockd.domain.corrections import Anchor, Policy, ReportLine, Source
 from stockd.domain.events import Event, Movement
+from stockd.domain.inbound import PurchaseOrder, PurchaseOrderStatus
 from stockd.domain.orders import Order, OrderStatus, ReturnCondition
+from stockd.domain.promises import Holder, Inbound, SupplyKind, TiedUnits
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer, TransferStatus
@@ -285,6 +287,92 @@ class TransferRepository(Protocol):
         ...
 
 
+class PurchaseOrderRepository(Protocol):
+    async def add(self, order: PurchaseOrder) -> bool:
+        """Record a new purchase order; False (and nothing written) when its id is taken."""
+        ...
+
+    async def get(self, purchase_order_id: str, *, lock: bool = False) -> PurchaseOrder | None: ...
+
+    async def receive(self, purchase_order_id: str, sku: str, quantity: int) -> bool:
+        """Count `quantity` more as received, only if that many are still open."""
+        ...
+
+    async def cut(self, purchase_order_id: str, sku: str, quantity: int) -> bool:
+        """Count `quantity` more as cut, only if that many are still open."""
+        ...
+
+    async def set_status(
+        self, purchase_order_id: str, status: PurchaseOrderStatus, now: datetime
+    ) -> None: ...
+
+    async def set_eta(self, purchase_order_id: str, expected_at: datetime, now: datetime) -> int:
+        """Move the ETA; the order's version after the change."""
+        ...
+
+    async def open_to(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
+        """Units that purchase orders still owe each level (ordered, neither
+        received nor cut); levels owed nothing are left out."""
+        ...
+
+
+class TieRepository(Protocol):
+    """Backordered units tied to inbound (`domain.promises`). Each inbound
+    line keeps the units tied to it within its open units (the store
+    enforces it: `add` refuses beyond)."""
+
+    async def inbound(self, key: LevelKey) -> list[Inbound]:
+        """Open inbound lines at the level with units not yet promised,
+        locked until the transaction ends (ties to them wait here)."""
+        ...
+
+    async def add(
+        self, holder: Holder, key: LevelKey, inbound: Inbound | None, units: int, since: datetime
+    ) -> bool:
+        """Tie `units` of the holder at `key` to `inbound` (None: to no
+        inbound, undated); False, and nothing written, if the inbound line
+        has fewer units open and not promised."""
+        ...
+
+    async def add_preorder(
+        self, holder: Holder, key: LevelKey, units: int, since: datetime
+    ) -> bool:
+        """Tie `units` of the holder at `key` to its SKU's preorder allowance;
+        False, and nothing written, if fewer than that are left of its
+        `preorder_cap`."""
+        ...
+
+    async def preorder_room(self, sku: str) -> int:
+        """Units the SKU may still preorder (its cap less those preordered)."""
+        ...
+
+    async def reduce(self, tie: TiedUnits, units: int) -> None:
+        """Untie `units` of a stored tie (all of it: delete it)."""
+        ...
+
+    async def of_holders(self, holders: Collection[Holder]) -> list[TiedUnits]:
+        """Every tie of these holders, in (since, id) order."""
+        ...
+
+    async def of_level(self, key: LevelKey) -> list[TiedUnits]:
+        """Every tie at the level, in (since, id) order."""
+        ...
+
+    async def of_supply(
+        self, kind: SupplyKind, supply_id: str, sku: str | None = None
+    ) -> list[TiedUnits]:
+        """Every tie to an inbound (of one SKU's line, if given), in (since, id) order."""
+        ...
+
+    async def hand_over(self, source: Holder, target: Holder) -> bool:
+        """A hold became an order: its ties are the order's now (whether it had any)."""
+        ...
+
+    async def set_promised(self, order_id: str, ready: Mapping[LevelKey, datetime]) -> None:
+        """Record the ready date each order line was promised when placed."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class SaleRecord:
     location: str
@@ -520,6 +608,12 @@ class UnitOfWork(Protocol):
 
     @property
     def sales(self) -> SalesRepository: ...
+
+    @property
+    def purchase_orders(self) -> PurchaseOrderRepository: ...
+
+    @property
+    def ties(self) -> TieRepository: ...
 
     @property
     def keys(self) -> ApiKeyRepository: ...

@@ -6,8 +6,8 @@ reserved, even before the expiry worker has closed it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -15,21 +15,37 @@ from stockd.domain.capacity import CapacityPool, CapacityWeek, SlotBooking
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import Channel, PoolShare, SkuChannels
 from stockd.domain.events import Event, location_of, sku_of
+from stockd.domain.inbound import PurchaseOrder
 from stockd.domain.orders import Order
+from stockd.domain.promises import Holder, TiedUnits
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
 from stockd.domain.transfers import Transfer
 from stockd.domain.weeks import IsoWeek
 from stockd.service.batching import GroupRead
 from stockd.service.listing import (
+    AtRisk,
     OrderFilter,
     Position,
+    PurchaseOrderFilter,
     ReservationFilter,
     ReturnFilter,
     SaleFilter,
     TransferFilter,
 )
 from stockd.service.ports import Clock, ReturnRecord, SaleRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Promises:
+    """What stands behind a holder's backordered units."""
+
+    ties: tuple[TiedUnits, ...] = ()
+    promised: Mapping[LevelKey, datetime] = field(default_factory=dict)
+    """Per order line: the ready date promised when the order was placed."""
+
+    def at(self, key: LevelKey) -> tuple[TiedUnits, ...]:
+        return tuple(t for t in self.ties if t.key == key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +209,7 @@ class ReadModel(Protocol):
         ...
 
     async def slot(self, slot_id: str) -> SlotBooking | None: ...
+    async def purchase_order(self, purchase_order_id: str) -> PurchaseOrder | None: ...
 
     # Lists, newest first (`stockd.service.listing`): up to `limit` items
     # that match and sort below `after`, in one round trip each.
@@ -212,6 +229,20 @@ class ReadModel(Protocol):
     async def sales(
         self, only: SaleFilter, after: Position | None, limit: int
     ) -> list[SaleRecord]: ...
+
+    async def purchase_orders(
+        self, only: PurchaseOrderFilter, after: Position | None, limit: int
+    ) -> list[PurchaseOrder]: ...
+
+    async def promises(self, holder: Holder) -> Promises:
+        """The ties of a hold's or an order's backordered units, and (for an
+        order) the ready date each line was promised when placed."""
+        ...
+
+    async def at_risk(self, after: Position | None, limit: int) -> list[AtRisk]:
+        """Open orders whose backordered units are now ready later than
+        promised when they were placed (or have no date left), newest first."""
+        ...
 
     async def returns(
         self, only: ReturnFilter, after: Position | None, limit: int

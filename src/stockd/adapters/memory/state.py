@@ -19,7 +19,9 @@ from stockd.domain.channels import (
     pooled,
 )
 from stockd.domain.events import Event, Movement
+from stockd.domain.inbound import PurchaseOrder
 from stockd.domain.orders import Order, OrderStatus
+from stockd.domain.promises import SupplyKind, TiedUnits
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer, TransferStatus
@@ -60,6 +62,14 @@ class MemoryData:
     """Counts, report lines, sources and per-location report policies."""
     capacity: CapacityData = field(default_factory=CapacityData)
     """Capacity pools, their weeks and production bookings."""
+    purchase_orders: dict[str, PurchaseOrder] = field(default_factory=dict)
+    ties: dict[int, TiedUnits] = field(default_factory=dict)
+    promised: dict[tuple[SupplyKind, str, str], int] = field(default_factory=dict)
+    """Units tied to each inbound line: (kind, purchase order or transfer id, sku)."""
+    promised_ready: dict[tuple[str, LevelKey], datetime] = field(default_factory=dict)
+    """The ready date each order line was promised: (order id, level)."""
+    preordered: dict[str, int] = field(default_factory=dict)
+    """Units each SKU has preordered (tied to its preorder allowance)."""
 
     def copy(self) -> MemoryData:
         return MemoryData(
@@ -80,6 +90,11 @@ class MemoryData:
             dict(self.webhooks),
             self.corrections.copy(),
             self.capacity.copy(),
+            dict(self.purchase_orders),
+            dict(self.ties),
+            dict(self.promised),
+            dict(self.promised_ready),
+            dict(self.preordered),
         )
 
 

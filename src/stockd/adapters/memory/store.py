@@ -11,6 +11,7 @@ from typing import Self
 
 from stockd.adapters.memory.capacity import MemoryCapacity
 from stockd.adapters.memory.corrections import MemoryCorrections
+from stockd.adapters.memory.inbound import MemoryPurchaseOrders, MemoryTies
 from stockd.adapters.memory.state import (
     MemoryApiKeys,
     MemoryCatalog,
@@ -30,16 +31,21 @@ from stockd.adapters.memory.watch import MemoryLedgerWatch
 from stockd.domain.capacity import CapacityPool, CapacityWeek, SlotBooking
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import Channel, PoolShare, SkuChannels
-from stockd.domain.orders import Order
+from stockd.domain.inbound import PurchaseOrder
+from stockd.domain.orders import Order, OrderStatus
+from stockd.domain.promises import Holder, HolderKind, ready_of
 from stockd.domain.quantities import Level, LevelKey, State
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer
 from stockd.domain.weeks import IsoWeek
 from stockd.service.auth import ApiKey
 from stockd.service.listing import (
+    AtRisk,
+    AtRiskLine,
     Listed,
     OrderFilter,
     Position,
+    PurchaseOrderFilter,
     ReservationFilter,
     ReturnFilter,
     SaleFilter,
@@ -52,6 +58,7 @@ from stockd.service.queries import (
     LedgerRecord,
     LocatedLevel,
     Overview,
+    Promises,
     SkuStock,
     VerifyReport,
 )
@@ -77,6 +84,8 @@ class MemoryUnitOfWork:
     idempotency: MemoryIdempotency
     orders: MemoryOrders
     transfers: MemoryTransfers
+    purchase_orders: MemoryPurchaseOrders
+    ties: MemoryTies
     sales: MemorySales
     keys: MemoryApiKeys
     channels: MemoryChannels
@@ -98,6 +107,8 @@ class MemoryUnitOfWork:
         self.idempotency = MemoryIdempotency(self.work)
         self.orders = MemoryOrders(self.work)
         self.transfers = MemoryTransfers(self.work)
+        self.purchase_orders = MemoryPurchaseOrders(self.work)
+        self.ties = MemoryTies(self.work)
         self.sales = MemorySales(self.work)
         self.keys = MemoryApiKeys(self.work)
         self.channels = MemoryChannels(self.work)
@@ -125,7 +136,7 @@ class MemoryUnitOfWork:
         self.catalog.s = self.levels.s = self.reservations.s = self.work
         self.ledger.s = self.idempotency.s = self.work
         self.orders.s = self.transfers.s = self.sales.s = self.keys.s = self.work
-        self.channels.s = self.webhooks.s = self.work
+        self.channels.s = self.webhooks.s = self.purchase_orders.s = self.ties.s = self.work
         self.corrections.d, self.corrections.events = self.work.corrections, self.work.events
         self.capacity.d = self.work.capacity
 
@@ -258,6 +269,39 @@ class MemoryReadModel:
 
     async def transfer(self, transfer_id: str) -> Transfer | None:
         return self.s.transfers.get(transfer_id)
+
+    async def purchase_order(self, purchase_order_id: str) -> PurchaseOrder | None:
+        return self.s.purchase_orders.get(purchase_order_id)
+
+    async def purchase_orders(
+        self, only: PurchaseOrderFilter, after: Position | None, limit: int
+    ) -> list[PurchaseOrder]:
+        return _newest_first(filter(only.matches, self.s.purchase_orders.values()), after, limit)
+
+    async def promises(self, holder: Holder) -> Promises:
+        ties = await MemoryTies(self.s).of_holders([holder])
+        promised = {k: at for (o, k), at in self.s.promised_ready.items() if o == holder.id}
+        return Promises(tuple(ties), promised if holder.kind is HolderKind.ORDER else {})
+
+    async def at_risk(self, after: Position | None, limit: int) -> list[AtRisk]:
+        found = []
+        for order in self.s.orders.values():
+            if order.status not in (OrderStatus.OPEN, OrderStatus.PARTIALLY_SHIPPED):
+                continue
+            ties = await MemoryTies(self.s).of_holders([Holder(HolderKind.ORDER, order.id)])
+            lines = []
+            for ol in order.lines:
+                key = LevelKey(ol.sku, ol.location)
+                promised = self.s.promised_ready.get((order.id, key))
+                here = [t for t in ties if t.key == key]
+                if promised is None or not ol.committed or not here:
+                    continue
+                ready = ready_of(here, promised)
+                if ready is None or ready > promised:
+                    lines.append(AtRiskLine(ol.sku, ol.location, promised, ready))
+            if lines:
+                found.append(AtRisk(order.id, order.created_at, tuple(lines)))
+        return _newest_first(found, after, limit)
 
     async def reservation(self, reservation_id: str) -> Reservation | None:
         return self.s.reservations.get(reservation_id)

@@ -11,12 +11,16 @@ from stockd.domain.channels import BYPASS, outstanding_changes
 from stockd.domain.events import (
     CapacitySet,
     DriftFound,
+    InboundCreated,
+    InboundCut,
+    InboundReceived,
     Movement,
     OrderReturned,
     OrderShipped,
     Production,
     Reserved,
 )
+from stockd.domain.promises import HolderKind, SupplyKind
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import ReservationStatus
 from stockd.domain.transfers import TransferStatus
@@ -100,16 +104,61 @@ def verify(s: MemoryData) -> VerifyReport:
         ),
         lambda k: f"transfer {k[0]}: {k[1]}@{destination[k[0]]}",
     )
+    location = {po.id: po.location for po in s.purchase_orders.values()}
+    found += _differ(
+        "purchase_orders",
+        {(po.id, x.sku): x.open for po in s.purchase_orders.values() for x in po.lines},
+        _sums(
+            ((m.purchase_order_id, m.key.sku), m.delta.incoming)
+            for _, m in movements
+            if isinstance(m, InboundCreated | InboundReceived | InboundCut)
+        ),
+        lambda k: f"purchase order {k[0]}: {k[1]}@{location.get(k[0])}",
+    )
     in_transit: dict[LevelKey, int] = defaultdict(int)
     for t in s.transfers.values():
         if t.status is not TransferStatus.RECEIVED:
             for tl in t.lines:
                 in_transit[LevelKey(tl.sku, t.destination)] += tl.in_transit
+    for po in s.purchase_orders.values():
+        for pl in po.lines:
+            in_transit[LevelKey(pl.sku, po.location)] += pl.open
     for key, units in sorted(in_transit.items()):
         if level_of(key).incoming < units:
             found.append(
-                Discrepancy("incoming", str(key), "incoming below the units in transit to it")
+                Discrepancy("incoming", str(key), "incoming below the inbound units owed to it")
             )
+    tied: dict[tuple[str, ...], int] = defaultdict(int)
+    for tie in s.ties.values():
+        if tie.supply_id is not None and tie.supply is not SupplyKind.PREORDER:
+            tied[(tie.supply.value, tie.supply_id, tie.key.sku)] += tie.quantity
+    found += _differ(
+        "promises",
+        {(sku,): n for sku, n in s.preordered.items() if n},
+        _sums(
+            ((t.key.sku,), t.quantity) for t in s.ties.values() if t.supply is SupplyKind.PREORDER
+        ),
+        lambda k: f"preorder:{k[0]}",
+    )
+    found += _differ(
+        "promises",
+        {(k.value, i, sku): n for (k, i, sku), n in s.promised.items() if n},
+        tied,
+        lambda k: f"{k[0]}:{k[1]}: {k[2]}",
+    )
+    held_ties: dict[tuple[HolderKind, str, LevelKey], int] = defaultdict(int)
+    for tie in s.ties.values():
+        held_ties[(tie.holder.kind, tie.holder.id, tie.key)] += tie.quantity
+    for (kind, holder_id, key), units in sorted(held_ties.items()):
+        if kind is HolderKind.RESERVATION:
+            hold = s.reservations.get(holder_id)
+            if hold is None or hold.status is not ReservationStatus.ACTIVE:
+                found.append(Discrepancy("promises", f"reservation {holder_id}: {key}", "stale"))
+        else:
+            owner = s.orders.get(holder_id)
+            left = owner.line(key.sku, key.location) if owner else None
+            if units > (left.committed if left else 0):
+                found.append(Discrepancy("promises", f"order {holder_id}: {key}", "over-tied"))
     replayed = outstanding_changes(s.events)
     live: dict[tuple[str, str], int] = defaultdict(int)
     for r in s.reservations.values():

@@ -34,8 +34,8 @@ class PostgresCatalog:
         status = await self.conn.execute(
             """
             INSERT INTO skus (sku, product_id, name, policy, backorder_cap, created_at, updated_at,
-                inventory_type, capacity_pool, option_pools)
-            VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9) ON CONFLICT (sku) DO NOTHING
+                inventory_type, capacity_pool, option_pools, preorder_cap, preorder_until)
+            VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11) ON CONFLICT (sku) DO NOTHING
             """,
             sku.sku,
             sku.product_id,
@@ -44,6 +44,8 @@ class PostgresCatalog:
             sku.policy.backorder_cap,
             now,
             *_production(sku),
+            sku.policy.preorder_cap,
+            sku.policy.preorder_until,
         )
         return bool(status == "INSERT 0 1")
 
@@ -58,7 +60,8 @@ class PostgresCatalog:
             f"""
             UPDATE skus SET product_id = $2, name = $3, policy = $4, backorder_cap = $5,
                 version = version + 1, updated_at = $6, archived = $7,
-                inventory_type = $8, capacity_pool = $9, option_pools = $10
+                inventory_type = $8, capacity_pool = $9, option_pools = $10, preorder_cap = $11,
+                preorder_until = $12
             WHERE sku = $1 RETURNING {rows.SKU_COLUMNS}
             """,
             sku.sku,
@@ -69,6 +72,8 @@ class PostgresCatalog:
             now,
             sku.archived,
             *_production(sku),
+            sku.policy.preorder_cap,
+            sku.policy.preorder_until,
         )
         assert row is not None
         return rows.sku(row)

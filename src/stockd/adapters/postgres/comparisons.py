@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from stockd.adapters.postgres.rows import COUNTERS, Row
 from stockd.domain.channels import BYPASS
+from stockd.domain.events import InboundCreated, InboundCut, InboundReceived
 from stockd.domain.reconciliation import Finding
 
 MOVEMENTS = "on_hand IS NOT NULL"
@@ -124,15 +125,49 @@ ORDER BY 1, 2
 """
 
 
+def purchase_orders(s: Scope) -> str:
+    """Purchase order lines whose open units differ from the `incoming` their
+    movements (`inbound.*`, which name the order in `data`) put at the
+    order's location and took out again. Columns: purchase_order_id, sku,
+    location, recorded, logged."""
+    return f"""
+WITH recorded AS (
+    SELECT l.purchase_order_id, l.sku, (l.quantity - l.received - l.cut)::bigint AS open
+    FROM purchase_order_lines l WHERE {s.on("l.sku")}
+), logged AS (
+    SELECT e.data->>'purchase_order_id' AS purchase_order_id, e.sku,
+           sum(e.d_incoming)::bigint AS open
+    FROM ledger_events e
+    WHERE e.type IN ('{InboundCreated.type}', '{InboundReceived.type}', '{InboundCut.type}')
+      AND {s.on("e.sku")}
+    GROUP BY 1, 2
+)
+SELECT coalesce(r.purchase_order_id, g.purchase_order_id) AS purchase_order_id,
+       coalesce(r.sku, g.sku) AS sku, p.location,
+       coalesce(r.open, 0) AS recorded, coalesce(g.open, 0) AS logged
+FROM recorded r FULL JOIN logged g ON g.purchase_order_id = r.purchase_order_id AND g.sku = r.sku
+LEFT JOIN purchase_orders p ON p.id = coalesce(r.purchase_order_id, g.purchase_order_id)
+WHERE coalesce(r.open, 0) <> coalesce(g.open, 0)
+ORDER BY 1, 2
+"""
+
+
 def incoming(s: Scope) -> str:
-    """Levels whose `incoming` is below the units in transit to them (it may
-    hold more: expected purchase orders are adjusted in). Columns: sku,
-    location, incoming, in_transit."""
+    """Levels whose `incoming` is below the inbound units owed to them: in
+    transit on open transfers, open on purchase orders (it may hold more:
+    expected stock adjusted in by hand). Columns: sku, location, incoming,
+    in_transit."""
     return f"""
 WITH owed AS (
-    SELECT l.sku, t.destination AS location, sum(l.quantity - l.received)::bigint AS in_transit
-    FROM transfers t JOIN transfer_lines l ON l.transfer_id = t.id
-    WHERE t.status <> 'received' AND {s.on("l.sku")}
+    SELECT sku, location, sum(units)::bigint AS in_transit FROM (
+        SELECT l.sku, t.destination AS location, l.quantity - l.received AS units
+        FROM transfers t JOIN transfer_lines l ON l.transfer_id = t.id
+        WHERE t.status <> 'received' AND {s.on("l.sku")}
+        UNION ALL
+        SELECT l.sku, p.location, l.quantity - l.received - l.cut
+        FROM purchase_orders p JOIN purchase_order_lines l ON l.purchase_order_id = p.id
+        WHERE p.status IN ('open', 'partially_received') AND {s.on("l.sku")}
+    ) u
     GROUP BY 1, 2
 )
 SELECT o.sku, o.location, coalesce(v.incoming, 0) AS incoming, o.in_transit
@@ -289,7 +324,21 @@ INCOMING = Rule(
         "incoming",
         r["in_transit"],
         r["incoming"],
-        f"incoming {r['incoming']} but open transfers have {r['in_transit']} in transit to it",
+        f"incoming {r['incoming']} but open transfers and purchase orders owe it {r['in_transit']}",
+    ),
+)
+PURCHASE_ORDERS = Rule(
+    "purchase_orders",
+    purchase_orders,
+    lambda r: Finding(
+        check="purchase_orders",
+        sku=r["sku"],
+        location=r["location"],
+        channel=None,
+        subject=f"purchase order {r['purchase_order_id']}: {r['sku']}@{r['location']}",
+        expected={"incoming": r["recorded"]},
+        actual={"incoming": r["logged"]},
+        detail=f"{r['recorded']} open, but its events leave {r['logged']} incoming",
     ),
 )
 CHANNELS = Rule("channels", channels, _channels_finding)

@@ -88,9 +88,7 @@ def event(row: Row) -> Event:
     cls = EVENT_TYPES[row["type"]]
     base = {c: row[c] for c in BASE_COLUMNS}
     if issubclass(cls, Movement):
-        extra = orjson.loads(row["data"]) if row["data"] is not None else {}
-        if "effective_at" in extra:  # the one time a movement's data carries
-            extra["effective_at"] = datetime.fromisoformat(extra["effective_at"])
+        extra = _times(cls, orjson.loads(row["data"]) if row["data"] is not None else {})
         return cls(
             key=LevelKey(row["sku"], row["location"]),
             delta=quantities(row, "d_"),
@@ -98,7 +96,7 @@ def event(row: Row) -> Event:
             **base,
             **extra,
         )
-    data = orjson.loads(row["data"]) if row["data"] is not None else {}
+    data = _times(cls, orjson.loads(row["data"]) if row["data"] is not None else {})
     own = {f.name: f for f in documented_fields(cls)}
     for name in ("sku", "location"):
         if name in own:
@@ -107,6 +105,17 @@ def event(row: Row) -> Event:
         if isinstance(value, list) and get_origin(own[name].type) is tuple:
             data[name] = tuple(value)
     return cls(**base, **data)
+
+
+_TIMES = (datetime, datetime | None)
+
+
+def _times(cls: type[Event], data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with the times JSON carries as text made datetimes again."""
+    for f in documented_fields(cls):
+        if f.type in _TIMES and isinstance(data.get(f.name), str):
+            data[f.name] = datetime.fromisoformat(data[f.name])
+    return data
 
 
 def sql_values(cls: type[Movement], given: Mapping[str, str]) -> list[str]:

@@ -172,7 +172,9 @@ WITH d AS (
         reserved = l.reserved + d.reserved, version = l.version + d.touches, updated_at = $1
     FROM locked JOIN d USING (sku, location)
     WHERE l.sku = locked.sku AND l.location = locked.location
-      AND {keeps_invariants(_HELD, "l.floor")} {{gate}}
+      -- Never below zero here: units beyond stock are tied to inbound, which
+      -- is decided under lock (`reserve_batch`); such a batch is refused.
+      AND {keeps_invariants(_HELD, "greatest(l.floor, 0)")} {{gate}}
     RETURNING l.sku, l.location, {", ".join("l." + c for c in COUNTERS)}
 ), r AS (
     SELECT * FROM unnest($6::text[], $7::text[], $8::timestamptz[], $9::text[],

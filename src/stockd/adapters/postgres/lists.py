@@ -18,15 +18,20 @@ from typing import Any
 import asyncpg
 
 from stockd.adapters.postgres import orders as order_rows
+from stockd.adapters.postgres import purchase_orders as po_rows
 from stockd.adapters.postgres import rows
 from stockd.adapters.postgres import transfers as transfer_rows
 from stockd.domain.commands import SkuQuantity
+from stockd.domain.inbound import PurchaseOrder, PurchaseOrderLine
 from stockd.domain.orders import Order, OrderLine, ReturnCondition
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer, TransferLine
 from stockd.service.listing import (
+    AtRisk,
+    AtRiskLine,
     OrderFilter,
     Position,
+    PurchaseOrderFilter,
     ReservationFilter,
     ReturnFilter,
     SaleFilter,
@@ -79,6 +84,10 @@ _ORDER_LINES = ("sku", "location", "ordered", "committed", "shipped", "cancelled
 _HOLD_LINES = ("sku", "location", "quantity", "named")
 _TRANSFER_LINES = ("sku", "quantity", "received")
 _RETURN_LINES = ("sku", "quantity")
+_AT_RISK_LINES = ("sku", "location", "promised_ready_at", "ready_at")
+_AT_RISK_GATHERED = ", ".join(
+    f"array_agg(k.{c} ORDER BY k.sku, k.location) AS l_{c}" for c in _AT_RISK_LINES
+)
 _RETURN_COLUMNS = "id, order_id, location, condition, created_at"
 
 
@@ -208,6 +217,84 @@ async def transfers(
     )
     return [
         transfer_rows.transfer_of(r, [TransferLine(**x) for x in _lines(r, _TRANSFER_LINES)])
+        for r in found
+    ]
+
+
+async def purchase_orders(
+    pool: asyncpg.Pool, only: PurchaseOrderFilter, after: Position | None, limit: int
+) -> list[PurchaseOrder]:
+    q = _Query()
+    if only.status is not None:
+        q.where(f"p.status = {q.arg(only.status.value)}")
+    if only.location is not None:
+        q.where(f"p.location = {q.arg(only.location)}")
+    if only.supplier is not None:
+        q.where(f"p.supplier = {q.arg(only.supplier)}")
+    if only.sku is not None:
+        q.where(
+            "EXISTS (SELECT 1 FROM purchase_order_lines x"
+            f" WHERE x.purchase_order_id = p.id AND x.sku = {q.arg(only.sku)})"
+        )
+    q.below(after, "p.created_at", "p.id")
+    found = await pool.fetch(
+        f"""
+        SELECT p.*, l.*
+        FROM (
+            SELECT {_columns("p", po_rows.COLUMNS)} FROM purchase_orders p
+            WHERE {q.condition}
+            ORDER BY p.created_at DESC, p.id DESC
+            LIMIT {q.arg(limit)}
+        ) p
+        CROSS JOIN LATERAL (
+            SELECT {_gathered(po_rows.LINE_COLUMNS, "sku")}
+            FROM purchase_order_lines WHERE purchase_order_id = p.id
+        ) l
+        ORDER BY p.created_at DESC, p.id DESC
+        """,
+        *q.args,
+    )
+    return [
+        po_rows.purchase_order_of(
+            r, [PurchaseOrderLine(**x) for x in _lines(r, po_rows.LINE_COLUMNS)]
+        )
+        for r in found
+    ]
+
+
+async def at_risk(pool: asyncpg.Pool, after: Position | None, limit: int) -> list[AtRisk]:
+    q = _Query()
+    q.below(after, "o.created_at", "o.id")
+    found = await pool.fetch(
+        f"""
+        WITH ready AS (
+            SELECT t.holder_id AS order_id, t.sku, t.location,
+                   bool_or(t.supply = 'none') AS undated,
+                   max(coalesce(p.expected_at, x.expected_at)) AS ready_at
+            FROM supply_ties t
+            LEFT JOIN purchase_orders p ON t.supply = 'po' AND p.id = t.supply_id
+            LEFT JOIN transfers x ON t.supply = 'transfer' AND x.id = t.supply_id
+            WHERE t.holder = 'order'
+            GROUP BY 1, 2, 3
+        ), risky AS (
+            SELECT l.order_id, l.sku, l.location, l.promised_ready_at,
+                   CASE WHEN r.undated THEN NULL ELSE r.ready_at END AS ready_at
+            FROM order_lines l JOIN ready r USING (order_id, sku, location)
+            WHERE l.promised_ready_at IS NOT NULL AND l.committed > 0
+              AND (r.undated OR r.ready_at > l.promised_ready_at)
+        )
+        SELECT o.id, o.created_at,
+               {_AT_RISK_GATHERED}
+        FROM orders o JOIN risky k ON k.order_id = o.id
+        WHERE o.status IN ('open', 'partially_shipped') AND {q.condition}
+        GROUP BY o.id, o.created_at
+        ORDER BY o.created_at DESC, o.id DESC
+        LIMIT {q.arg(limit)}
+        """,
+        *q.args,
+    )
+    return [
+        AtRisk(r["id"], r["created_at"], tuple(AtRiskLine(**x) for x in _lines(r, _AT_RISK_LINES)))
         for r in found
     ]
 

@@ -14,19 +14,25 @@ from stockd.adapters.postgres.channels import PostgresChannels, pools_of, share_
 from stockd.adapters.postgres.event_rows import EVENT_COLUMNS, event
 from stockd.adapters.postgres.orders import PostgresOrders
 from stockd.adapters.postgres.overview import overview
+from stockd.adapters.postgres.purchase_orders import PostgresPurchaseOrders
+from stockd.adapters.postgres.ties import PostgresTies
 from stockd.adapters.postgres.transfers import PostgresTransfers
 from stockd.adapters.postgres.verify import verify
 from stockd.domain.capacity import CapacityPool, CapacityWeek, SlotBooking
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.channels import Channel, PoolShare, SkuChannels
+from stockd.domain.inbound import PurchaseOrder
 from stockd.domain.orders import Order
+from stockd.domain.promises import Holder, HolderKind
 from stockd.domain.quantities import Level, LevelKey
 from stockd.domain.reservations import Reservation
 from stockd.domain.transfers import Transfer
 from stockd.domain.weeks import IsoWeek
 from stockd.service.listing import (
+    AtRisk,
     OrderFilter,
     Position,
+    PurchaseOrderFilter,
     ReservationFilter,
     ReturnFilter,
     SaleFilter,
@@ -38,6 +44,7 @@ from stockd.service.queries import (
     LedgerRecord,
     LocatedLevel,
     Overview,
+    Promises,
     VerifyReport,
 )
 
@@ -241,6 +248,10 @@ class PostgresReadModel:
         async with self.pool.acquire() as conn:
             return await PostgresCapacity(conn).slot(slot_id)
 
+    async def purchase_order(self, purchase_order_id: str) -> PurchaseOrder | None:
+        async with self.pool.acquire() as conn:
+            return await PostgresPurchaseOrders(conn).get(purchase_order_id)
+
     async def reservation(self, reservation_id: str) -> Reservation | None:
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
@@ -268,6 +279,27 @@ class PostgresReadModel:
         self, only: TransferFilter, after: Position | None, limit: int
     ) -> list[Transfer]:
         return await lists.transfers(self.pool, only, after, limit)
+
+    async def purchase_orders(
+        self, only: PurchaseOrderFilter, after: Position | None, limit: int
+    ) -> list[PurchaseOrder]:
+        return await lists.purchase_orders(self.pool, only, after, limit)
+
+    async def promises(self, holder: Holder) -> Promises:
+        async with self.pool.acquire() as conn:
+            ties = await PostgresTies(conn).of_holders([holder])
+            promised: dict[LevelKey, datetime] = {}
+            if holder.kind is HolderKind.ORDER:
+                rows = await conn.fetch(
+                    "SELECT sku, location, promised_ready_at FROM order_lines"
+                    " WHERE order_id = $1 AND promised_ready_at IS NOT NULL",
+                    holder.id,
+                )
+                promised = {LevelKey(r["sku"], r["location"]): r["promised_ready_at"] for r in rows}
+        return Promises(tuple(ties), promised)
+
+    async def at_risk(self, after: Position | None, limit: int) -> list[AtRisk]:
+        return await lists.at_risk(self.pool, after, limit)
 
     async def sales(self, only: SaleFilter, after: Position | None, limit: int) -> list[SaleRecord]:
         return await lists.sales(self.pool, only, after, limit)

@@ -29,8 +29,8 @@ Row = asyncpg.Record | Mapping[str, Any]
 COUNTERS = tuple(s.value for s in STATES)
 LEVEL_COLUMNS = ", ".join(("sku", "location", *COUNTERS, "floor", "version"))
 SKU_COLUMNS = (
-    "sku, product_id, name, policy, backorder_cap, version, archived,"
-    " inventory_type, capacity_pool, option_pools"
+    "sku, product_id, name, policy, backorder_cap, preorder_cap, preorder_until, version,"
+    " archived, inventory_type, capacity_pool, option_pools"
 )
 WEBHOOK_COLUMNS = (
     "id, url, events, channel, skus, low_stock_threshold, description, active, version,"
@@ -95,7 +95,12 @@ def sku(row: Row) -> Sku:
         sku=row["sku"],
         product_id=row["product_id"],
         name=row["name"],
-        policy=StockPolicy(PolicyKind(row["policy"]), row["backorder_cap"]),
+        policy=StockPolicy(
+            PolicyKind(row["policy"]),
+            row["backorder_cap"],
+            row["preorder_cap"],
+            row["preorder_until"],
+        ),
         version=row["version"],
         archived=row["archived"],
         inventory_type=InventoryType(row["inventory_type"]),

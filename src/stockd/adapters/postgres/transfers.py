@@ -14,7 +14,7 @@ from stockd.domain.quantities import LevelKey
 from stockd.domain.transfers import Transfer, TransferLine, TransferStatus
 from stockd.service.ports import SaleRecord
 
-COLUMNS = "id, source, destination, status, reference, created_at"
+COLUMNS = "id, source, destination, status, reference, created_at, expected_at"
 SALE_COLUMNS = "location, external_id, fingerprint, skus, quantities, created_at"
 
 
@@ -28,6 +28,7 @@ def transfer_of(row: Record, lines: Sequence[TransferLine]) -> Transfer:
         lines=tuple(lines),
         created_at=row["created_at"],
         reference=row["reference"],
+        expected_at=row["expected_at"],
     )
 
 
@@ -51,8 +52,9 @@ class PostgresTransfers:
             """
             WITH t AS (
                 INSERT INTO transfers
-                    (id, source, destination, status, reference, created_at, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $6)
+                    (id, source, destination, status, reference, created_at, updated_at,
+                     expected_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $6, coalesce($9::timestamptz, $6))
             )
             INSERT INTO transfer_lines (transfer_id, sku, quantity)
             SELECT $1, * FROM unnest($7::text[], $8::bigint[])
@@ -65,6 +67,7 @@ class PostgresTransfers:
             transfer.created_at,
             [x.sku for x in transfer.lines],
             [x.quantity for x in transfer.lines],
+            transfer.expected_at,
         )
 
     async def get(self, transfer_id: str, *, lock: bool = False) -> Transfer | None:

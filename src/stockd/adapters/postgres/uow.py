@@ -19,7 +19,9 @@ from stockd.adapters.postgres.keys import PostgresApiKeys
 from stockd.adapters.postgres.ledger import PostgresLedger
 from stockd.adapters.postgres.levels import PostgresLevels
 from stockd.adapters.postgres.orders import PostgresOrders
+from stockd.adapters.postgres.purchase_orders import PostgresPurchaseOrders
 from stockd.adapters.postgres.reservations import PostgresReservations
+from stockd.adapters.postgres.ties import PostgresTies
 from stockd.adapters.postgres.transfers import PostgresSales, PostgresTransfers
 from stockd.adapters.postgres.webhooks import PostgresWebhooks
 from stockd.domain.events import Event
@@ -45,6 +47,8 @@ class PostgresUnitOfWork:
     idempotency: PostgresIdempotencyStore
     orders: PostgresOrders
     transfers: PostgresTransfers
+    purchase_orders: PostgresPurchaseOrders
+    ties: PostgresTies
     sales: PostgresSales
     keys: PostgresApiKeys
     channels: PostgresChannels
@@ -80,6 +84,8 @@ class PostgresUnitOfWork:
         self.idempotency = PostgresIdempotencyStore(conn)
         self.orders = PostgresOrders(conn)
         self.transfers = PostgresTransfers(conn)
+        self.purchase_orders = PostgresPurchaseOrders(conn)
+        self.ties = PostgresTies(conn)
         self.sales = PostgresSales(conn)
         self.keys = PostgresApiKeys(conn)
         self.channels = PostgresChannels(conn)

@@ -16,8 +16,14 @@ transfers, incoming, channels) are written once, in `comparisons`:
   movements' (a return restocks wherever it is received, so per order and SKU);
 - transfers: each transfer line's units in transit equal the `incoming` its
   movements put at the destination and took out again;
-- incoming: each level's `incoming` covers the units in transit to it (it may
-  hold more: expected purchase orders are adjusted in);
+- purchase_orders: each purchase order line's open units equal the
+  `incoming` its `inbound.*` movements put at its location and took out again;
+- incoming: each level's `incoming` covers the inbound units owed to it: in
+  transit on open transfers and open on purchase orders (it may hold more:
+  expected stock adjusted in by hand);
+- promises: each inbound line's `promised` equals the units tied to it, and
+  no hold or order keeps ties for units it no longer has (a hold no longer
+  active; an order line with fewer units left to ship than tied);
 - channels: each channel's units outstanding of a SKU (`channel_stock`)
   equal both the replay of the events that name the channel (their held and
   committed deltas) and the units of its active holds and open orders;
@@ -168,6 +174,45 @@ WHERE c.held <> coalesce(b.held, 0) OR c.committed <> coalesce(b.committed, 0)
 ORDER BY 1, 2 LIMIT 1000
 """
 
+_PROMISES = """
+WITH tied AS (
+    SELECT supply, supply_id, sku, sum(quantity)::bigint AS tied
+    FROM supply_ties WHERE supply IN ('po', 'transfer') GROUP BY 1, 2, 3
+), promised AS (
+    SELECT 'po' AS supply, purchase_order_id AS supply_id, sku, promised
+    FROM purchase_order_lines WHERE promised > 0
+    UNION ALL
+    SELECT 'transfer', transfer_id, sku, promised FROM transfer_lines WHERE promised > 0
+)
+SELECT coalesce(p.supply, t.supply) || ':' || coalesce(p.supply_id, t.supply_id)
+           || ': ' || coalesce(p.sku, t.sku) AS subject,
+       format('%s promised, %s tied', coalesce(p.promised, 0), coalesce(t.tied, 0)) AS detail
+FROM promised p FULL JOIN tied t USING (supply, supply_id, sku)
+WHERE coalesce(p.promised, 0) <> coalesce(t.tied, 0)
+UNION ALL
+SELECT 'preorder:' || s.sku,
+       format('%s preordered, %s tied', s.preordered, coalesce(sum(t.quantity), 0))
+FROM skus s LEFT JOIN supply_ties t ON t.supply = 'preorder' AND t.sku = s.sku
+GROUP BY s.sku, s.preordered
+HAVING s.preordered <> coalesce(sum(t.quantity), 0)
+UNION ALL
+SELECT 'reservation ' || t.holder_id || ': ' || t.sku || '@' || t.location,
+       format('%s units tied, but the hold is %s', sum(t.quantity), coalesce(r.status, 'gone'))
+FROM supply_ties t LEFT JOIN reservations r ON r.id = t.holder_id
+WHERE t.holder = 'reservation' AND r.status IS DISTINCT FROM 'active'
+GROUP BY t.holder_id, t.sku, t.location, r.status
+UNION ALL
+SELECT 'order ' || t.holder_id || ': ' || t.sku || '@' || t.location,
+       format('%s units tied, %s left to ship', sum(t.quantity), coalesce(l.committed, 0))
+FROM supply_ties t
+LEFT JOIN order_lines l
+  ON l.order_id = t.holder_id AND l.sku = t.sku AND l.location = t.location
+WHERE t.holder = 'order'
+GROUP BY t.holder_id, t.sku, t.location, l.committed
+HAVING sum(t.quantity) > coalesce(l.committed, 0)
+ORDER BY 1 LIMIT 1000
+"""
+
 
 async def verify(pool: asyncpg.Pool) -> VerifyReport:
     found: list[Discrepancy] = []
@@ -215,7 +260,10 @@ async def verify(pool: asyncpg.Pool) -> VerifyReport:
                 )
             )
         await compare(comparisons.TRANSFERS)
+        await compare(comparisons.PURCHASE_ORDERS)
         await compare(comparisons.INCOMING)
+        for r in await conn.fetch(_PROMISES):
+            found.append(Discrepancy("promises", r["subject"], r["detail"]))
         await compare(comparisons.CHANNELS)
         for r in await conn.fetch(_CAPACITY):
             found.append(

@@ -9,7 +9,8 @@ from stockd import errors
 from stockd.domain.adjustments import Change, ChangeKind, Refusal, movement
 from stockd.domain.commands import Adjust
 from stockd.domain.events import Movement, StockAdjusted, StockCounted, StockMoved
-from stockd.domain.quantities import Level, Quantities, State
+from stockd.domain.quantities import Level, LevelKey, Quantities, State
+from stockd.service import promises
 from stockd.service.context import Context, Deps
 from stockd.service.handlers.references import unknown_references
 from stockd.service.ports import UnitOfWork
@@ -57,7 +58,12 @@ async def adjust(cmd: Adjust, uow: UnitOfWork, ctx: Context, deps: Deps) -> Adju
         for i, c in enumerate(cmd.changes)
         if i not in failed and c.state is State.INCOMING and (c.delta or 0) <= 0
     }
-    in_transit = await uow.transfers.in_transit_to(lowering) if lowering else {}
+    in_transit: dict[LevelKey, int] = {}
+    if lowering:
+        # Inbound units: what transfers and purchase orders still owe each level.
+        in_transit = await uow.transfers.in_transit_to(lowering)
+        for key, units in (await uow.purchase_orders.open_to(lowering)).items():
+            in_transit[key] = in_transit.get(key, 0) + units
 
     applied: dict[int, Level] = {}
     movements: list[Movement] = []
@@ -83,7 +89,9 @@ async def adjust(cmd: Adjust, uow: UnitOfWork, ctx: Context, deps: Deps) -> Adju
 
     if failed and cmd.atomic:
         raise errors.BulkRejected(sorted(failed.values(), key=lambda e: e.index))
-    await uow.ledger.append(movements)
+    # Stock added where units are backordered covers them, first come first served.
+    followed = await promises.follow(uow, movements, ctx, now)
+    await uow.ledger.append([*movements, *followed.changed])
     return AdjustResult(
         tuple(
             ChangeOutcome(i, level=applied.get(i), error=failed.get(i))

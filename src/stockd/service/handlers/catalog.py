@@ -224,11 +224,14 @@ async def check_production(uow: UnitOfWork, sku: Sku) -> None:
         raise errors.UnknownReference(*missing)
 
 
+_POLICY_FIELDS = ("backorder_cap", "preorder_cap", "preorder_until")
+
+
 def _sku_changes(current: Sku, changes: Mapping[str, Any]) -> dict[str, Any]:
-    """Field changes for `replace`; `policy` and `backorder_cap` combine with
-    the current policy (switching to 'deny' drops the cap); switching to
-    `physical` drops the pool and option pools unless they are given (and
-    then refused)."""
+    """Field changes for `replace`; `policy`, its caps and `preorder_until`
+    combine with the current policy (switching policy drops the fields the
+    new one does not take); switching to `physical` drops the pool and option
+    pools unless they are given (and then refused)."""
     out = dict(changes)
     kind_of_stock = out.pop("inventory_type", None)
     if kind_of_stock is not None:
@@ -237,16 +240,24 @@ def _sku_changes(current: Sku, changes: Mapping[str, Any]) -> dict[str, Any]:
             out.setdefault("capacity_pool", None)
             out.setdefault("option_pools", ())
     kind = out.pop("policy", None)
-    cap = out.pop("backorder_cap", None)
-    if kind is None and cap is None:
+    given = {f: out.pop(f) for f in _POLICY_FIELDS if f in out}
+    if kind is None and not given:
         return out
     new_kind = PolicyKind(kind) if kind is not None else current.policy.kind
-    if cap is None:
-        cap = current.policy.backorder_cap if new_kind is PolicyKind.BACKORDER else 0
+    kept = current.policy.kind is new_kind
+    fields: dict[str, Any] = {
+        f: given.get(f, getattr(current.policy, f) if kept else None) for f in _POLICY_FIELDS
+    }
     try:
-        out["policy"] = StockPolicy(new_kind, cap)
+        out["policy"] = StockPolicy(
+            new_kind,
+            fields["backorder_cap"] or 0,
+            fields["preorder_cap"] or 0,
+            fields["preorder_until"],
+        )
     except ValueError as e:
-        raise errors.InvalidRequest(errors.Issue(str(e), "backorder_cap")) from None
+        field = next((f for f in _POLICY_FIELDS if f in str(e)), "policy")
+        raise errors.InvalidRequest(errors.Issue(str(e), field)) from None
     return out
 
 

@@ -14,7 +14,7 @@ from stockd.domain.events import (
 )
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
-from stockd.service import overdue
+from stockd.service import overdue, promises
 from stockd.service.context import Context
 from stockd.service.handlers.level_batch import LevelBatch
 from stockd.service.ports import Clock, UnitOfWork
@@ -100,7 +100,8 @@ async def close_holds(
         )
     await batch.write(uow, now, "to close the holds")
     await uow.reservations.close_many([r.id for r in reservations], status, now, order_id)
-    await uow.ledger.append(movements)
+    followed = await promises.follow(uow, movements, ctx, now)
+    await uow.ledger.append([*movements, *followed.changed])
 
 
 def hold_key(line: HoldLine) -> LevelKey:

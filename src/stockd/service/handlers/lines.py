@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 from stockd import errors
 from stockd.domain.catalog import Location, Sku
@@ -58,6 +59,17 @@ async def usable_location(uow: UnitOfWork, location_id: str, field: str = "locat
         raise errors.InvalidRequest(errors.Issue(f"location {location_id!r} is archived", field))
     if not found.active:
         raise errors.InvalidRequest(errors.Issue(f"location {location_id!r} is inactive", field))
+
+
+def not_before(expected_at: datetime, now: datetime, field: str = "expected_at") -> None:
+    """An ETA may be later today, not on a day already past (UTC): else 422."""
+    if expected_at.astimezone(UTC).date() < now.astimezone(UTC).date():
+        raise errors.InvalidRequest(
+            errors.Issue(
+                f"{errors.timestamp(expected_at)} is before today ({now.astimezone(UTC).date()})",
+                field,
+            )
+        )
 
 
 def problem(index: int, code: str, detail: str) -> errors.ItemError:

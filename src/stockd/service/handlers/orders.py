@@ -6,6 +6,7 @@ Lock order: the reservation or order row first, then levels sorted by
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -24,9 +25,10 @@ from stockd.domain.events import (
     ReservationCommitted,
 )
 from stockd.domain.orders import Order, OrderLine, OrderStatus, status_after
+from stockd.domain.promises import Holder, HolderKind, TiedUnits, ready_of
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
-from stockd.service import planning
+from stockd.service import planning, promises
 from stockd.service.channel_book import ChannelBook
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import holds, lines, placing, production, replanning
@@ -46,6 +48,9 @@ class Placed:
     movements: tuple[Movement, ...] = ()
     production: tuple[Production, ...] = ()
     """The events that book its made-to-order lines."""
+    backorder: bool = False
+    """Whether a level it committed at may sell beyond stock (its SKU's
+    floor is below zero): only then can its units have ties."""
 
 
 async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> Placed:
@@ -69,6 +74,7 @@ async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
         # Placed concurrently under the same id: retrying replays that one.
         raise errors.TransientConflict(f"order {cmd.order_id} placed concurrently")
     await _record(uow, placed, ctx)
+    await _promise(uow, placed, ctx)
     return placed
 
 
@@ -84,7 +90,32 @@ async def commit_reservation(
             f"order {order_id!r} already exists", resource="order", id=order_id
         )
     await _record(uow, placed, ctx)
+    await _promise(uow, placed, ctx)
     return placed.order
+
+
+async def _promise(uow: UnitOfWork, placed: Placed, ctx: Context) -> None:
+    """Backordered units tied to inbound (a hold's ties pass to the order),
+    and each line's ready date recorded as promised (the at-risk list
+    compares it with the ties as they move). Nothing to do for SKUs that
+    never sell beyond stock."""
+    if not placed.backorder:
+        return
+    order = placed.order
+    now = order.created_at
+    followed = await promises.follow(uow, placed.movements, ctx, now)
+    if followed.changed:
+        await uow.ledger.append(followed.changed)
+    if not followed.tied:
+        return
+    holder = Holder(HolderKind.ORDER, order.id)
+    by_line: dict[LevelKey, list[TiedUnits]] = defaultdict(list)
+    for t in await uow.ties.of_holders([holder]):
+        by_line[t.key].append(t)
+    await uow.ties.set_promised(
+        order.id,
+        {k: ready for k, ties in by_line.items() if (ready := ready_of(ties, now)) is not None},
+    )
 
 
 async def _record(uow: UnitOfWork, placed: Placed, ctx: Context) -> None:
@@ -118,19 +149,25 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
     planned: planning.Planned | None = None
     if stock:
         placing.reject_duplicates(stock)
-        await placing.check_references(uow, stock)
+        skus = await placing.check_references(uow, stock)
         placement = _placement(cmd)
         units, planned = await placing.place(uow, stock, placement, deps.default_strategy)
+        # Preorders sell before any stock arrived: the level may not exist yet.
+        preorder = [k for k in units if skus[k.sku].policy.preorders_at(now)]
+        if preorder:
+            await uow.levels.create_missing(preorder, now)
         await ChannelBook.check(uow, cmd.channel, units)
     strategy = planned.plan.strategy if planned else None
     short: dict[LevelKey, int] = {}
     movements: list[Movement] = []
+    backorder = False
     for key in sorted(units):
         delta = Quantities(committed=units[key])
         after = await uow.levels.apply(key, delta, now)
         if after is None:
             short[key] = units[key]
             continue
+        backorder |= after.floor < 0
         movements.append(
             OrderAllocated(
                 key=key,
@@ -158,7 +195,13 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
         reason=f"order {cmd.order_id}",
         order_id=cmd.order_id,
     )
-    return Placed(order, planned, movements=tuple(movements), production=tuple(events))
+    return Placed(
+        order,
+        planned,
+        movements=tuple(movements),
+        production=tuple(events),
+        backorder=backorder,
+    )
 
 
 async def _made_to_order(
@@ -209,11 +252,13 @@ async def _from_reservation(
     strategy = planned.plan.strategy if planned else None
 
     movements: list[Movement] = []
+    backorder = False
     for key in sorted(held.keys() | target.keys()):
         delta = Quantities(reserved=-held.get(key, 0), committed=target.get(key, 0))
         after = await uow.levels.apply(key, delta, now)
         if after is None:
             raise errors.InvariantViolation(f"{key}: could not commit the held units")
+        backorder |= after.floor < 0
         event = OrderAllocated if replanned else ReservationCommitted
         movements.append(
             event(
@@ -236,7 +281,13 @@ async def _from_reservation(
         )
     await uow.reservations.close(reservation.id, ReservationStatus.COMMITTED, now, cmd.order_id)
     order = _new_order(cmd, target, now, strategy, reservation, pickup=pickup)
-    return Placed(order, planned, replanned=replanned, movements=tuple(movements))
+    return Placed(
+        order,
+        planned,
+        replanned=replanned,
+        movements=tuple(movements),
+        backorder=backorder,
+    )
 
 
 async def _hold_for(uow: UnitOfWork, reservation_id: str, deps: Deps) -> Reservation:
@@ -312,6 +363,10 @@ async def ship_order(cmd: ShipOrder, uow: UnitOfWork, ctx: Context, deps: Deps) 
         after = await uow.levels.apply(key, delta, now)
         if after is None:
             raise await _not_on_hand(uow, key, q)
+        if after.floor < 0:  # a backorder level: shipped units need no tie
+            left = order.line(key.sku, key.location)
+            assert left is not None  # checked above
+            await promises.after_shipment(uow, order.id, key, left.committed - q)
         movements.append(
             OrderShipped(
                 key=key,
@@ -379,7 +434,8 @@ async def cancel_order(cmd: CancelOrder, uow: UnitOfWork, ctx: Context, deps: De
             )
         )
     given_back = await production.give_back(order, uow, ctx, now, cmd.reason or "cancelled")
-    await uow.ledger.append([*movements, *given_back])
+    followed = await promises.follow(uow, movements, ctx, now)
+    await uow.ledger.append([*movements, *followed.changed, *given_back])
     await _set_status(uow, order, OrderStatus.CANCELLED, now, ctx)
     return await _reload(uow, order.id)
 

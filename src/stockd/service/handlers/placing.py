@@ -33,12 +33,14 @@ def reject_duplicates(lines: Sequence[LineRequest]) -> None:
         )
 
 
-async def check_references(uow: UnitOfWork, lines: Sequence[LineRequest]) -> None:
+async def check_references(uow: UnitOfWork, lines: Sequence[LineRequest]) -> Mapping[str, Sku]:
+    """The SKUs of `lines`, once every SKU and named location is known and usable."""
     skus = await uow.catalog.skus({line.sku for line in lines})
     named = {line.location for line in lines if line.location is not None}
     problem = reference_problem(lines, skus, await uow.catalog.locations(named) if named else {})
     if problem is not None:
         raise problem
+    return skus
 
 
 def reference_problem(

@@ -24,16 +24,18 @@ the result is None: decide again under lock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from stockd import errors
+from stockd.domain.catalog import PolicyKind, Sku
 from stockd.domain.commands import Reserve
 from stockd.domain.events import Movement, Reserved
+from stockd.domain.promises import backordered_change
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
-from stockd.service import planning
+from stockd.service import overdue, planning, promises
 from stockd.service.channel_book import ChannelBook
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import placing
@@ -47,6 +49,53 @@ Outcome = Reservation | errors.StockdError
 class Request:
     cmd: Reserve
     ctx: Context
+
+
+class InboundLeft:
+    """Inbound not yet promised at the backorder levels a locked batch
+    takes below zero (and what preorder SKUs may still preorder), as the
+    requests before leave it: a request whose units beyond stock it cannot
+    cover is refused alone."""
+
+    def __init__(self, uow: UnitOfWork, skus: Mapping[str, Sku], now: datetime) -> None:
+        self.uow = uow
+        self.skus = skus
+        self.now = now
+        self.free: dict[LevelKey, int] = {}
+        self.room: dict[str, int] = {}
+        self.taken = False
+
+    async def take(self, beyond: dict[LevelKey, int]) -> errors.StockdError | None:
+        for key in sorted(beyond.keys() - self.free.keys()):
+            self.free[key] = sum(s.free for s in await self.uow.ties.inbound(key))
+            policy = self.skus[key.sku].policy
+            if policy.kind is PolicyKind.PREORDER and not policy.preorders_at(self.now):
+                self.free[key] = 0  # preorders ended: sells as deny
+            elif policy.preorders_at(self.now) and key.sku not in self.room:
+                self.room[key.sku] = await self.uow.ties.preorder_room(key.sku)
+        # Inbound first; a preorder SKU's allowance for the rest.
+        preordered = {k: max(b - self.free[k], 0) for k, b in beyond.items()}
+        wanted: dict[str, int] = {}
+        for k, n in preordered.items():
+            wanted[k.sku] = wanted.get(k.sku, 0) + n
+        short = [
+            errors.ShortLine(k.sku, k.location, b, self.free[k] + self.room.get(k.sku, 0))
+            for k, b in sorted(beyond.items())
+            if wanted[k.sku] > self.room.get(k.sku, 0) and preordered[k]
+        ]
+        if short:
+            return overdue.shortage(
+                "not enough inbound to backorder "
+                + ", ".join(f"{x.sku}@{x.location}" for x in short),
+                short,
+            )
+        for key, b in beyond.items():
+            self.free[key] -= b - preordered[key]
+        for sku, n in wanted.items():
+            if n:
+                self.room[sku] -= n
+        self.taken = True
+        return None
 
 
 async def reserve_batch(
@@ -95,6 +144,13 @@ async def reserve_batch(
                 named_keys.add(LevelKey(line.sku, line.location))
             else:
                 open_skus.add(line.sku)
+    # Preorders sell before any stock arrived: levels that do not exist yet
+    # are made, under lock (a batch that would need one is decided there).
+    preorder = {k for k in named_keys if skus[k.sku].policy.preorders_at(now)}
+    if preorder:
+        if not locked:
+            return None
+        await uow.levels.create_missing(preorder, now)
     read = uow.levels.lock if locked else uow.levels.read
     batch = LevelBatch(await read(named_keys, skus=open_skus))
     if open_skus:
@@ -107,6 +163,7 @@ async def reserve_batch(
         book = await ChannelBook.load(uow, {x.sku for i in live for x in requests[i].cmd.lines})
     movements: list[Movement] = []
     held: list[Reservation] = []
+    inbound = InboundLeft(uow, skus, now)
     for i in live:
         cmd, ctx = requests[i].cmd, requests[i].ctx
         if book is not None and (unknown := book.unknown(cmd.channel)) is not None:
@@ -130,6 +187,17 @@ async def reserve_batch(
         if short:
             outcomes[i] = placing.short_of(short, batch.view)
             continue
+        beyond = {
+            k: b
+            for k, q in units.items()
+            if (b := backordered_change(batch.view[k].available - q, -q)) > 0
+        }
+        if beyond:
+            if not locked:
+                return None  # backorders are tied to inbound under lock: decide there
+            if (refused := await inbound.take(beyond)) is not None:
+                outcomes[i] = refused
+                continue
         if book is not None and (refused := book.admit(cmd.channel, units)) is not None:
             outcomes[i] = refused
             continue
@@ -173,5 +241,7 @@ async def reserve_batch(
             await batch.write(uow, now, "a reservation batch")
             await uow.reservations.add_many(held)
             await uow.ledger.append(movements)
+            if inbound.taken:  # holds only take: ties made, no promise of others moves
+                await promises.follow(uow, movements, requests[live[0]].ctx, now)
     assert all(o is not None for o in outcomes)
     return [o for o in outcomes if o is not None]

@@ -9,6 +9,7 @@ from stockd.domain.commands import ReturnItems
 from stockd.domain.events import Movement, OrderReturned
 from stockd.domain.orders import ReturnCondition, split_return
 from stockd.domain.quantities import LevelKey, Quantities, State
+from stockd.service import promises
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import lines
 from stockd.service.handlers.moves import move
@@ -81,5 +82,7 @@ async def return_items(cmd: ReturnItems, uow: UnitOfWork, ctx: Context, deps: De
             )
         )
     await uow.orders.add_return(record)
-    await uow.ledger.append(movements)
+    # Restocked units cover backordered ones of the level, first come first served.
+    followed = await promises.follow(uow, movements, ctx, now)
+    await uow.ledger.append([*movements, *followed.changed])
     return record

@@ -5,6 +5,7 @@ from __future__ import annotations
 from stockd import errors
 from stockd.domain.commands import CreateTransfer, ReceiveTransfer, SkuQuantity
 from stockd.domain.events import (
+    Event,
     Movement,
     TransferCreated,
     TransferIncoming,
@@ -12,8 +13,10 @@ from stockd.domain.events import (
     TransferSent,
     TransferStatusChanged,
 )
+from stockd.domain.promises import SupplyKind
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.transfers import Transfer, TransferLine, TransferStatus, transfer_status
+from stockd.service import promises
 from stockd.service.context import Context, Deps
 from stockd.service.handlers import lines
 from stockd.service.handlers.moves import move
@@ -29,6 +32,8 @@ async def create_transfer(
             errors.Issue(f"a transfer needs two locations, not {cmd.source!r} twice", "to")
         )
     lines.unique_skus(cmd.lines)
+    expected_at = cmd.expected_at or now + deps.transfer_transit
+    lines.not_before(expected_at, now)
     await lines.usable_location(uow, cmd.source, "from")
     await lines.usable_location(uow, cmd.destination, "to")
     await lines.known_skus(uow, cmd.lines)
@@ -66,6 +71,7 @@ async def create_transfer(
         tuple(TransferLine(x.sku, x.quantity) for x in sorted(cmd.lines, key=lambda x: x.sku)),
         now,
         cmd.reference,
+        expected_at,
     )
     await uow.transfers.add(transfer)
     created = TransferCreated(
@@ -78,8 +84,10 @@ async def create_transfer(
         destination=transfer.destination,
         lines=tuple({"sku": x.sku, "quantity": x.quantity} for x in transfer.lines),
         status=transfer.status.value,
+        expected_at=expected_at,
     )
-    await uow.ledger.append([created, *movements])
+    dated = await promises.date_undated(uow, arriving.keys(), ctx, now)
+    await uow.ledger.append([created, *movements, *dated])
     return transfer
 
 
@@ -112,25 +120,30 @@ async def receive_transfer(
             problems.append(lines.problem(i, "exceeds_in_transit", detail))
     lines.raise_beyond(problems)
 
-    movements: list[Movement] = []
+    # Levels before inbound lines, as holds lock them: no deadlock between the two.
+    await uow.levels.lock([LevelKey(x.sku, transfer.destination) for x in arrived])
+    events: list[Event] = []
     for line in sorted(arrived, key=lambda x: x.sku):
+        key = LevelKey(line.sku, transfer.destination)
+        settled = await promises.settle_receipt(
+            uow, SupplyKind.TRANSFER, transfer.id, key, line.quantity, now
+        )
         if not await uow.transfers.receive(transfer.id, line.sku, line.quantity):
             raise errors.InvariantViolation(f"{line.sku}: transfer line refused the receipt")
-        movements.append(
-            await move(
-                uow,
-                TransferReceived,
-                LevelKey(line.sku, transfer.destination),
-                Quantities(incoming=-line.quantity, on_hand=line.quantity),
-                now,
-                ctx,
-                "the store refused the receipt",
-                reason=f"received from {transfer.source}",
-                reference=transfer.reference,
-                transfer_id=transfer.id,
-            )
+        received = await move(
+            uow,
+            TransferReceived,
+            key,
+            Quantities(incoming=-line.quantity, on_hand=line.quantity),
+            now,
+            ctx,
+            "the store refused the receipt",
+            reason=f"received from {transfer.source}",
+            reference=transfer.reference,
+            transfer_id=transfer.id,
         )
-    await uow.ledger.append(movements)
+        events += [received, *await promises.after_receipt(uow, received, settled, ctx, now)]
+    await uow.ledger.append(events)
     updated = await uow.transfers.get(transfer.id)
     assert updated is not None
     status = transfer_status(updated.lines)

@@ -12,6 +12,7 @@ from stockd import errors
 from stockd.domain.allocation import OrderLine
 from stockd.domain.commands import CancelOrder, PlaceOrder, ReturnItems, ShipOrder, ShipTo
 from stockd.domain.orders import OrderStatus
+from stockd.domain.promises import Holder, HolderKind
 from stockd.entrypoints.api.deps import (
     AppContainer,
     Now,
@@ -201,7 +202,8 @@ async def get_order(order_id: OrderId, key: ReadKey, container: AppContainer) ->
     if order is None:
         raise errors.NotFound(f"order {order_id!r} does not exist")
     history = await container.reads.events(0, ORDER_EVENTS, EventFilter(order_id=order_id))
-    return OrderRead.of(order, events=history)
+    promises = await container.reads.promises(Holder(HolderKind.ORDER, order_id))
+    return OrderRead.of(order, events=history, promises=promises)
 
 
 @router.post(

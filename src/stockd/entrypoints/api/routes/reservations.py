@@ -13,6 +13,7 @@ from starlette.responses import Response
 from stockd import errors
 from stockd.bootstrap import Container
 from stockd.domain.commands import CommitReservation, ExtendReservation, ReleaseReservation
+from stockd.domain.promises import Holder, HolderKind
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.entrypoints.api import lean
 from stockd.entrypoints.api.deps import (
@@ -145,7 +146,8 @@ async def get(
     found = await reads.reservation(reservation_id)
     if found is None:
         raise errors.NotFound(f"reservation {reservation_id!r} does not exist")
-    return ReservationRead.of(found, clock.now())
+    promises = await reads.promises(Holder(HolderKind.RESERVATION, found.id))
+    return ReservationRead.of(found, clock.now(), promises)
 
 
 @router.post(

@@ -59,7 +59,11 @@ async def create(
     """Units leave `on_hand` at the source now (they must be available) and
     appear as `incoming` at the destination until received."""
     cmd = CreateTransfer(
-        body.source, body.destination, tuple(x.to_domain() for x in body.lines), body.reference
+        body.source,
+        body.destination,
+        tuple(x.to_domain() for x in body.lines),
+        body.reference,
+        body.expected_at,
     )
     return await write(cmd, lambda t: (201, TransferRead.of(t)), body=body)
 

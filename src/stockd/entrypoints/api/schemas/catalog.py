@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,10 +18,10 @@ from stockd.domain.catalog import (
     Sku,
     StockPolicy,
 )
-from stockd.entrypoints.api.schemas.common import Code, Count, Input, Name, Output
+from stockd.entrypoints.api.schemas.common import Code, Count, Input, Instant, Name, Output
 from stockd.entrypoints.api.schemas.production import OptionText
 
-PolicyName = Literal["deny", "backorder"]
+PolicyName = Literal["deny", "backorder", "preorder"]
 InventoryTypeName = Literal["physical", "made_to_order"]
 
 
@@ -88,10 +89,20 @@ class ShippingCostRead(Output):
     per_km_unit: float
 
 
-def _policy(policy: PolicyName, cap: int) -> StockPolicy:
-    if policy == "deny" and cap:
-        raise ValueError("backorder_cap needs policy 'backorder'")
-    return StockPolicy(PolicyKind(policy), cap)
+def _policy(
+    policy: PolicyName, cap: int, preorder_cap: int = 0, preorder_until: datetime | None = None
+) -> StockPolicy:
+    return StockPolicy(PolicyKind(policy), cap, preorder_cap, preorder_until)
+
+
+PREORDER_CAP = (
+    "With policy 'preorder': how many units may be sold in total, over all its levels,"
+    " beyond stock with no inbound behind them (also how far below zero each level may go)."
+)
+PREORDER_UNTIL = (
+    "With policy 'preorder': when preorders end (RFC 3339); after it the SKU sells as"
+    " 'deny'. None: no end date."
+)
 
 
 class SkuCreate(Input):
@@ -102,6 +113,8 @@ class SkuCreate(Input):
     backorder_cap: Count = Field(
         0, description="With policy 'backorder': how far below zero each level may go."
     )
+    preorder_cap: Count = Field(0, description=PREORDER_CAP)
+    preorder_until: Instant | None = Field(None, strict=False, description=PREORDER_UNTIL)
 
     inventory_type: InventoryTypeName = Field("physical", description=INVENTORY_TYPE)
     capacity_pool: Code | None = Field(None, description=CAPACITY_POOL)
@@ -111,15 +124,16 @@ class SkuCreate(Input):
 
     @model_validator(mode="after")
     def _check(self) -> SkuCreate:
-        _policy(self.policy, self.backorder_cap)
+        self.to_domain()
         return self
 
     def to_domain(self) -> Sku:
+        policy = _policy(self.policy, self.backorder_cap, self.preorder_cap, self.preorder_until)
         return Sku(
             self.sku,
             self.product_id,
             self.name,
-            _policy(self.policy, self.backorder_cap),
+            policy,
             inventory_type=InventoryType(self.inventory_type),
             capacity_pool=self.capacity_pool,
             option_pools=tuple(x.to_domain() for x in self.option_pools),
@@ -131,6 +145,8 @@ class SkuUpdate(Input):
     name: Name | None = None
     policy: PolicyName | None = None
     backorder_cap: Count | None = None
+    preorder_cap: Count | None = None
+    preorder_until: Instant | None = Field(None, strict=False, description=PREORDER_UNTIL)
     inventory_type: InventoryTypeName | None = Field(
         None,
         description=INVENTORY_TYPE + " Switching to `physical` drops the pool and option pools.",
@@ -157,6 +173,8 @@ class SkuRead(Output):
     name: str
     policy: PolicyName
     backorder_cap: int
+    preorder_cap: int = Field(0, description=PREORDER_CAP)
+    preorder_until: datetime | None = Field(None, description=PREORDER_UNTIL)
     archived: bool = Field(
         description="Archived (DELETE): no longer held, ordered or sold, nor listed by default."
     )

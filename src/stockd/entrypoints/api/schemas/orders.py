@@ -9,23 +9,31 @@ from pydantic import ConfigDict, Field, model_validator
 
 from stockd.domain.commands import LineRequest, SkuQuantity
 from stockd.domain.orders import Order
+from stockd.domain.quantities import LevelKey
 from stockd.domain.transfers import Transfer
 from stockd.entrypoints.api.schemas.common import (
     CHANNEL_DESCRIPTION,
     ChannelName,
     Code,
     Input,
+    Instant,
     Output,
     Reference,
     ShipTo,
     StrategyName,
 )
 from stockd.entrypoints.api.schemas.events import EventRead
-from stockd.entrypoints.api.schemas.production import Options, SupplyRead
+from stockd.entrypoints.api.schemas.production import Options
 from stockd.entrypoints.api.schemas.reservations import LineIn, LineQuantity
+from stockd.entrypoints.api.schemas.supply import (
+    TieRead,
+    promised_field,
+    supply_field,
+    supply_of,
+)
 from stockd.service.planning import Planned
 from stockd.service.ports import ReturnRecord, SaleRecord
-from stockd.service.queries import LedgerRecord
+from stockd.service.queries import LedgerRecord, Promises
 
 
 class UnitsIn(Input):
@@ -197,12 +205,8 @@ class OrderLineRead(Output):
     shipped: int
     cancelled: int
     returned: int
-    supply: list[SupplyRead] | None = Field(
-        None,
-        description="What stands behind the line's units, for a made-to-order line: its"
-        " production week (`source` `production`, `reference` `pool:<id>/<YYYY-Www>`);"
-        " empty once the order is cancelled.",
-    )
+    promised_ready_at: datetime | None = promised_field()
+    supply: list[TieRead] | None = supply_field()
 
 
 class ShipmentRead(Output):
@@ -244,9 +248,11 @@ class OrderRead(Output):
         plan: PlanRead | None = None,
         replanned: bool | None = None,
         events: list[LedgerRecord] | None = None,
+        promises: Promises | None = None,
     ) -> OrderRead:
         by_location: dict[str, list[OrderLineRead]] = {}
         for x in order.lines:
+            key = LevelKey(x.sku, x.location)
             by_location.setdefault(x.location, []).append(
                 OrderLineRead(
                     sku=x.sku,
@@ -255,6 +261,8 @@ class OrderRead(Output):
                     shipped=x.shipped,
                     cancelled=x.cancelled,
                     returned=x.returned,
+                    promised_ready_at=promises.promised.get(key) if promises else None,
+                    supply=supply_of(promises.at(key)) if promises else None,
                 )
             )
         for made in order.production:
@@ -266,7 +274,7 @@ class OrderRead(Output):
                     shipped=0,
                     cancelled=made.quantity if made.cancelled else 0,
                     returned=0,
-                    supply=[] if made.cancelled else [SupplyRead.of(made.tie())],
+                    supply=[] if made.cancelled else [TieRead.of_tie(made.tie())],
                 )
             )
         point = order.ship_to
@@ -352,6 +360,13 @@ class TransferCreate(Input):
     destination: Code = Field(alias="to")
     lines: Lines
     reference: Reference | None = None
+    expected_at: Instant | None = Field(
+        None,
+        strict=False,
+        description="When the units should arrive (RFC 3339), today or later: until then they"
+        " are inbound at the destination with this ETA. Default: now +"
+        " STOCKD_TRANSFER_DEFAULT_DAYS.",
+    )
 
 
 class TransferReceive(Input):
@@ -376,6 +391,7 @@ class TransferRead(Output):
     status: TransferStatusName
     reference: str | None
     created_at: datetime
+    expected_at: datetime | None = Field(description="When the units should arrive.")
     lines: list[TransferLineRead]
 
     @classmethod
@@ -387,6 +403,7 @@ class TransferRead(Output):
             status=t.status.value,
             reference=t.reference,
             created_at=t.created_at,
+            expected_at=t.expected_at,
             lines=[
                 TransferLineRead(
                     sku=x.sku, quantity=x.quantity, received=x.received, in_transit=x.in_transit

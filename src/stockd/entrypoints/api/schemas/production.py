@@ -9,7 +9,6 @@ from pydantic import Field, StringConstraints
 
 from stockd.domain.capacity import CapacityPool, CapacityWeek, ProductionLine, SlotBooking
 from stockd.domain.commands import BookSlots, LineRequest, WeekUnits
-from stockd.domain.supply import Tie
 from stockd.entrypoints.api.schemas.common import (
     TEXT_PATTERN,
     Code,
@@ -187,19 +186,3 @@ class SlotRead(Output):
                 "lines": [x.as_dict() for x in slot.lines],
             }
         )
-
-
-class SupplyRead(Output):
-    """Units of a line backed by one supply, ready at `ready_at`."""
-
-    source: Literal["on_hand", "inbound", "production"]
-    quantity: int
-    ready_at: datetime
-    reference: str | None = Field(
-        description="`pool:<id>/<YYYY-Www>` (production), `po:<id>` or `transfer:<id>` (inbound)."
-    )
-    location: str | None
-
-    @classmethod
-    def of(cls, tie: Tie) -> SupplyRead:
-        return cls.model_validate(tie.as_dict())

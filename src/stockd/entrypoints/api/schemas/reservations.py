@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from stockd.domain.commands import LineRequest, Reserve
+from stockd.domain.quantities import LevelKey
 from stockd.domain.reservations import Reservation
 from stockd.entrypoints.api.schemas.common import (
     CHANNEL_DESCRIPTION,
@@ -19,6 +20,8 @@ from stockd.entrypoints.api.schemas.common import (
     ShipTo,
     StrategyName,
 )
+from stockd.entrypoints.api.schemas.supply import TieRead, supply_field, supply_of
+from stockd.service.queries import Promises
 
 LineQuantity = Annotated[int, Field(ge=1, le=1_000_000)]
 TtlSeconds = Annotated[int, Field(ge=1, le=31_536_000)]
@@ -73,6 +76,7 @@ class LineRead(Output):
     sku: str
     quantity: int
     location: str
+    supply: list[TieRead] | None = supply_field()
 
 
 ReservationStatusName = Literal["active", "committed", "released", "expired"]
@@ -91,8 +95,12 @@ class ReservationRead(Output):
     channel: str | None = Field(None, description="The sales channel it sells through.")
 
     @classmethod
-    def of(cls, r: Reservation, now: datetime) -> ReservationRead:
-        return cls.model_validate(reservation_document(r, now))
+    def of(cls, r: Reservation, now: datetime, promises: Promises | None = None) -> ReservationRead:
+        read = cls.model_validate(reservation_document(r, now))
+        if promises is not None:
+            for line in read.lines:
+                line.supply = supply_of(promises.at(LevelKey(line.sku, line.location)))
+        return read
 
 
 class ReservationPage(Output):

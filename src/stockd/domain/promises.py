@@ -1,0 +1,140 @@
+"""Promises of backordered (and preordered) units: which inbound covers them, and when.
+
+A backordered unit of a hold or an order (one sold beyond `available` under
+`policy: backorder`) is tied to one unit of open inbound at its level: a
+purchase order line or a transfer line, ready at its ETA. Ties are made
+first come, first served: claims in the order the holders took their units
+(`since`), each from the inbound that arrives earliest (`fifo`). Units no
+inbound covers stay backordered without a date (`supply` none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from stockd.domain.quantities import LevelKey
+from stockd.domain.supply import Source, Tie
+
+
+class HolderKind(StrEnum):
+    RESERVATION = "reservation"
+    ORDER = "order"
+
+
+class SupplyKind(StrEnum):
+    PURCHASE_ORDER = "po"
+    TRANSFER = "transfer"
+    PREORDER = "preorder"
+    """Preordered units (`policy: preorder`): no inbound yet, counted against
+    the SKU's `preorder_cap`; the first arrivals cover them."""
+    NONE = "none"
+    """Backordered units left without inbound (a cut took theirs): no date."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Holder:
+    kind: HolderKind
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """An inbound line at a level and its units not yet promised."""
+
+    kind: SupplyKind
+    id: str
+    ready_at: datetime
+    free: int
+
+    @property
+    def reference(self) -> str:
+        return f"{self.kind.value}:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Backordered units of one holder at one level that need inbound."""
+
+    holder: Holder
+    units: int
+    since: datetime
+    rank: int = 0
+    """Among claims since the same instant: the order their ties were made in."""
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    claim: Claim
+    inbound: Inbound | None
+    """None: no inbound left for these units (they stay without a date)."""
+    units: int
+
+
+def fifo(claims: Iterable[Claim], supplies: Iterable[Inbound]) -> list[Grant]:
+    """Tie claims to inbound first come, first served: claims in (since,
+    rank, holder) order, each taking units from the inbound that is ready
+    earliest (then by reference), until its units are covered or no inbound
+    is left. Every unit of every claim is granted exactly once."""
+    ordered = sorted(supplies, key=lambda s: (s.ready_at, s.reference))
+    free = [s.free for s in ordered]
+    grants: list[Grant] = []
+    at = 0
+    for claim in sorted(claims, key=lambda c: (c.since, c.rank, c.holder)):
+        wanted = claim.units
+        while wanted and at < len(ordered):
+            if free[at] == 0:
+                at += 1
+                continue
+            taken = min(wanted, free[at])
+            free[at] -= taken
+            wanted -= taken
+            grants.append(Grant(claim, ordered[at], taken))
+        if wanted:
+            grants.append(Grant(claim, None, wanted))
+    return grants
+
+
+@dataclass(frozen=True, slots=True)
+class TiedUnits:
+    """One stored tie: `quantity` backordered units of `holder` at `key`
+    covered by one inbound line (or by none)."""
+
+    id: int
+    holder: Holder
+    key: LevelKey
+    supply: SupplyKind
+    supply_id: str | None
+    quantity: int
+    since: datetime
+    ready_at: datetime | None
+    """The inbound's ETA; None without inbound."""
+
+    def as_tie(self) -> Tie | None:
+        """As read models show it; None for units without inbound."""
+        if self.supply in (SupplyKind.NONE, SupplyKind.PREORDER) or self.ready_at is None:
+            return None
+        return Tie(
+            Source.INBOUND,
+            self.quantity,
+            self.ready_at,
+            f"{self.supply.value}:{self.supply_id}",
+            self.key.location,
+        )
+
+
+def ready_of(ties: Sequence[TiedUnits], now: datetime) -> datetime | None:
+    """When a holder's units at a level are all ready: `now` when none is
+    backordered, the latest ETA of its ties, None when some have no inbound."""
+    if any(t.ready_at is None for t in ties):
+        return None
+    return max((t.ready_at for t in ties if t.ready_at is not None), default=now)
+
+
+def backordered_change(available_after: int, available_delta: int) -> int:
+    """How many more units a level has backordered (sold beyond zero
+    available) after a change: negative when fewer."""
+    before = available_after - available_delta
+    return max(0, -available_after) - max(0, -before)
