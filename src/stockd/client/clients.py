@@ -32,6 +32,7 @@ class Api(Generic[T]):
         self.reservations: r.Reservations[T] = r.Reservations(transport)
         self.allocations: r.Allocations[T] = r.Allocations(transport)
         self.orders: r.Orders[T] = r.Orders(transport)
+        self.promises: r.Promises[T] = r.Promises(transport)
         self.returns: r.Returns[T] = r.Returns(transport)
         self.transfers: r.Transfers[T] = r.Transfers(transport)
         self.sales: r.Sales[T] = r.Sales(transport)

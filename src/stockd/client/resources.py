@@ -33,6 +33,7 @@ from stockd.client.inputs import (
 )
 from stockd.client.models import (
     AdjustmentResults,
+    AtpRead,
     AvailabilityList,
     AvailabilityRead,
     ChannelAvailabilityRead,
@@ -55,6 +56,7 @@ from stockd.client.models import (
     PlanRead,
     Policy,
     PoolsRead,
+    PromiseRead,
     RebalanceReport,
     Replayed,
     ReportPolicy,
@@ -515,6 +517,20 @@ class Allocations(Resource[T]):
             channel=channel,
         )
         return Args(json=body)
+
+
+class Promises(Resource[T]):
+    @endpoint("GET", "/v1/atp/{sku}", AtpRead)
+    def atp(
+        self, sku: str, *, location: str | None = None, until: datetime | str | None = None
+    ) -> Args:
+        """Units sellable by date, each step labelled with its supply."""
+        return Args(params={"location": location, "until": instant(until)})
+
+    @endpoint("POST", "/v1/promise", PromiseRead)
+    def promise(self, lines: Sequence[UnitsIn], ship_to: ShipTo) -> Args:
+        """The earliest delivery date of each line; holds nothing."""
+        return Args(json={"lines": list(lines), "ship_to": ship_to})
 
 
 class Orders(Resource[T]):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.supply import Source, Tie
@@ -57,6 +57,14 @@ class InboundLot:
             raise ValueError(
                 f"{self.reference}: promised {self.promised} of {self.open} open units"
             )
+
+
+def in_flight(
+    transfer_id: str, destination: str, sent_at: datetime, units: int, takes: timedelta
+) -> InboundLot:
+    """`units` of a transfer still on their way, as an inbound lot. Transfers
+    carry no ETA of their own yet: one is due `takes` after it was sent."""
+    return InboundLot(f"transfer:{transfer_id}", destination, sent_at + takes, units)
 
 
 @dataclass(frozen=True, slots=True)
