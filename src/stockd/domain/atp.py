@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.supply import Source, Tie
@@ -182,7 +182,7 @@ def available_to_promise(
     for at, source, reference, where, units in sorted(found, key=order):
         total += units
         day = at.astimezone(places[where].zone).date()
-        steps.append(Step(at, day, source, reference, where, units, total))
+        steps.append(Step(at.astimezone(UTC), day, source, reference, where, units, total))
     return Atp(supply.sku.sku, now, until, location, tuple(steps), unbacked)
 
 
