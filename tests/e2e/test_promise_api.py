@@ -27,7 +27,8 @@ async def network(api: Api) -> str:
     """Three locations; SOFA: 3 at ber, 10 at muc, 2 at lax, and 4 more on
     their way from muc to ber; LAMP stocked nowhere. The transfer's id."""
     for i, (loc, where) in enumerate(PLACES.items()):
-        r = await api.post("/v1/locations", json={"id": loc, "name": loc, "priority": i + 1, **where})
+        body = {"id": loc, "name": loc, "priority": i + 1, **where}
+        r = await api.post("/v1/locations", json=body)
         assert r.status_code == 201, r.text
     for sku in ("SOFA", "LAMP"):
         r = await api.post("/v1/skus", json={"sku": sku, "product_id": "P", "name": sku})
@@ -38,9 +39,8 @@ async def network(api: Api) -> str:
     ]
     r = await api.post("/v1/adjustments", json={"changes": changes})
     assert r.status_code == 200, r.text
-    r = await api.post(
-        "/v1/transfers", json={"from": "muc", "to": "ber", "lines": [{"sku": "SOFA", "quantity": 4}]}
-    )
+    lines = [{"sku": "SOFA", "quantity": 4}]
+    r = await api.post("/v1/transfers", json={"from": "muc", "to": "ber", "lines": lines})
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 
@@ -116,9 +116,8 @@ def recompute(atp: dict[str, Any], quantity: int, to: dict[str, Any], settings: 
 async def test_a_promise_is_reproducible_from_the_atp(api: Api, db: Container) -> None:
     await network(api)
     for quantity in (1, 3, 13, 15, 17, 19):
-        r = await api.post(
-            "/v1/promise", json={"lines": [{"sku": "SOFA", "quantity": quantity}], "ship_to": HAMBURG}
-        )
+        lines = [{"sku": "SOFA", "quantity": quantity}]
+        r = await api.post("/v1/promise", json={"lines": lines, "ship_to": HAMBURG})
         assert r.status_code == 200, r.text
         [line] = r.json()["lines"]
         atp = (await api.get("/v1/atp/SOFA", params={"until": r.json()["until"]})).json()
