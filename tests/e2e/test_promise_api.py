@@ -195,7 +195,7 @@ async def test_bad_input_is_a_problem_that_names_it_and_no_supply_names_the_line
     assert found["lines"] == [
         {"sku": "LAMP", "location": None, "requested": 1, "available": 0, "short": 1}
     ]
-    assert "line 1 (LAMP, 1 units): no supply at all" in found["detail"]
+    assert "line 1 (LAMP, 1 unit): no supply at all" in found["detail"]
     r = await api.post("/v1/promise", json=body(lines=[{"sku": "SOFA", "quantity": 20}]))
     found = await problem(r, 409, "insufficient_stock")
     assert found["lines"][0]["available"] == 19

@@ -137,7 +137,7 @@ async def test_a_cart_with_a_line_that_cannot_be_promised_is_refused_naming_it(
     assert [x.as_dict() for x in short.value.lines] == [
         {"sku": "LAMP", "location": None, "requested": 1, "available": 0, "short": 1}
     ]
-    assert "line 1 (LAMP, 1 units): no supply at all" in short.value.detail
+    assert "line 1 (LAMP, 1 unit): no supply at all" in short.value.detail
     with pytest.raises(errors.InsufficientStock) as more:
         await c.promises.promise([SkuQuantity("SOFA", 15)], HAMBURG)
     assert "only 14 can be had" in more.value.detail

@@ -100,7 +100,7 @@ class Promises:
             raise errors.InsufficientStock(
                 "cannot promise "
                 + "; ".join(
-                    f"line {i} ({x.sku}, {x.requested} units): {x.reason}" for i, x in short
+                    f"line {i} ({x.sku}, {_units(x.requested)}): {x.reason}" for i, x in short
                 ),
                 [ShortLine(x.sku, None, x.requested, x.promisable) for _, x in short],
             )
@@ -120,3 +120,7 @@ class Promises:
             )
             raise errors.InvalidRequest(Issue(detail, "until"))
         return until
+
+
+def _units(n: int) -> str:
+    return f"{n} unit" if n == 1 else f"{n} units"
