@@ -156,8 +156,8 @@ def available_to_promise(
     unbacked = _cover_backorders(supply, remaining)
 
     def shown(at: str) -> bool:
-        found = places.get(at)
-        return found is not None and found.usable and (location is None or at == location)
+        place = places.get(at)
+        return place is not None and place.usable and (location is None or at == location)
 
     found: list[tuple[datetime, Source, str | None, str, int]] = []
     for s in supply.stock:
@@ -173,7 +173,9 @@ def available_to_promise(
         if now < ends <= until:
             found.append((ends, Source.PRODUCTION, week.reference, week.location, week.free))
 
-    def order(x: tuple[datetime, Source, str | None, str, int]) -> tuple[object, ...]:
+    def order(
+        x: tuple[datetime, Source, str | None, str, int],
+    ) -> tuple[datetime, int, int, str, str]:
         at, source, reference, where, _ = x
         return (at, _ORDER[source], places[where].priority, where, reference or "")
 

@@ -18,7 +18,9 @@ from stockd.domain.catalog import Location
 
 
 class PostgresSupplyReader:
-    def __init__(self, pool: asyncpg.Pool, reads: PostgresReadModel, transfer_eta: timedelta):
+    def __init__(
+        self, pool: asyncpg.Pool, reads: PostgresReadModel, transfer_eta: timedelta
+    ) -> None:
         self.pool = pool
         self.reads = reads
         self.transfer_eta = transfer_eta
