@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from stockd.domain.catalog import Location, Sku
-from stockd.domain.supply import Source, Tie
+from stockd.domain.supply import Source
 from stockd.domain.weeks import IsoWeek
 
 
@@ -111,10 +111,6 @@ class Step:
     location: str
     quantity: int
     cumulative: int
-
-    def tie(self, quantity: int) -> Tie:
-        """`quantity` of these units, as a promise or a hold would record them."""
-        return Tie(self.source, quantity, self.ready_at, self.reference, self.location)
 
 
 @dataclass(frozen=True, slots=True)

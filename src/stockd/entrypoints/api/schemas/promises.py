@@ -71,9 +71,14 @@ class AtpRead(Output):
 
 
 class PromiseRequest(Input):
-    lines: Annotated[list[UnitsIn], Field(min_length=1, max_length=MAX_PROMISE_LINES)] = Field(
-        description=f"1 to {MAX_PROMISE_LINES} lines, one per SKU."
-    )
+    lines: Annotated[
+        list[UnitsIn],
+        Field(
+            min_length=1,
+            max_length=MAX_PROMISE_LINES,
+            description=f"1 to {MAX_PROMISE_LINES} lines, one per SKU.",
+        ),
+    ]
     ship_to: ShipTo
 
 
