@@ -24,9 +24,10 @@ async def test_supply_reads_levels_live_and_transfers_in_flight(backend: Contain
     c = backend
     await seed(
         c.bus,
-        skus={"A": 5, "B": 0},
+        skus={"A": 0, "B": 0},
         locations={"x": 1, "y": 2, "z": 3},
         stock={("A", "y"): 20, ("B", "y"): 3},
+        backorder={"A": 5},
     )
     first = await c.bus.handle(CreateTransfer("y", "x", (SkuQuantity("A", 6),)), ADMIN)
     clock = c.clock
