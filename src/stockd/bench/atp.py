@@ -7,8 +7,8 @@ or an embedded PostgreSQL), loads the data through the API (so every unit
 has its ledger events), then times the three requests interleaved, one at a
 time from one keep-alive connection: latency, not throughput.
 
-The data is loaded by the steps in `LOADERS`, each a function of the client
-and the `Shape`; a kind of supply added later (capacity pools and their
+The data is loaded by the steps in `LOADERS`, each a name and a function
+of the client and the `Shape`; a kind of supply added later (capacity pools and their
 weeks, purchase orders) is one more step there.
 """
 
@@ -121,7 +121,11 @@ def load_transfers(client: httpx.Client, shape: Shape) -> None:
         _ok(client.post("/v1/transfers", json=body))
 
 
-LOADERS: tuple[Loader, ...] = (load_locations, load_variants, load_transfers)
+LOADERS: tuple[tuple[str, Loader], ...] = (
+    ("locations", load_locations),
+    ("variants and their stock", load_variants),
+    ("transfers in flight", load_transfers),
+)
 
 
 def _ok(response: httpx.Response) -> None:
@@ -159,8 +163,8 @@ def run(
             headers = {"Authorization": f"Bearer {key}"}
             with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
                 started = time.perf_counter()
-                for step in LOADERS:
-                    say(f"loading: {step.__name__}")
+                for name, step in LOADERS:
+                    say(f"loading {name}")
                     step(client, shape)
                 loaded = time.perf_counter() - started
                 say(f"loaded in {loaded:.1f}s; timing {requests} requests of each")
