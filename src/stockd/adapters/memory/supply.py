@@ -35,7 +35,7 @@ class MemorySupplyReader:
         ]
         lots = [lot for lot in [*transfers, *self.inbound.get(sku, [])] if lot.eta <= until]
         weeks = self.production.get(sku, [])
-        named = {x.location for x in [*lots, *weeks]}
+        named = {lot.location for lot in lots} | {week.location for week in weeks}
         return Supply(
             found,
             {**await self.locations(named), **{x.location.id: x.location for x in levels}},
