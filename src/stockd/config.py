@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, Json, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -145,7 +145,9 @@ class Settings(BaseSettings):
     carry no ETA of their own yet)."""
     promise_handling_days: int = Field(1, ge=0, le=365)
     """Days from the day units are ready to the day they leave the location."""
-    promise_transit_days: dict[str, dict[str, Annotated[int, Field(ge=0, le=365)]]] = {}
+    promise_transit_days: Json[dict[str, dict[str, Annotated[int, Field(ge=0, le=365)]]]] = Field(
+        default_factory=dict, validate_default=False
+    )
     """Transit days by the location's region, then the customer's: JSON such
     as `{"DE": {"DE": 1, "FR": 3}}`. Pairs it does not name go by distance."""
     promise_transit_km_per_day: float = Field(500.0, gt=0, le=100_000)

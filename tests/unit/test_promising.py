@@ -36,7 +36,7 @@ def c() -> Container:
     settings = Settings(
         env="test",
         _env_file=None,  # type: ignore[call-arg]
-        promise_transit_days={"DE": {"DE": 2}},
+        promise_transit_days='{"DE": {"DE": 2}}',
         transfer_eta_days=3,
     )
     return build_in_memory(settings, ManualClock(T0))
