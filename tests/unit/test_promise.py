@@ -93,10 +93,10 @@ def test_inbound_and_production_carry_the_supplier_safety_buffer() -> None:
         NOW,
         NOW + timedelta(days=60),
     )
-    line = made(promise(atp, 4, HAMBURG, PLACES, TERMS))
+    line = made(promise(atp, 6, HAMBURG, PLACES, TERMS))
     assert [(x.step.source, x.quantity, x.safety_buffer_days) for x in line.legs] == [
-        (Source.INBOUND, 2, 7),
-        (Source.PRODUCTION, 2, 7),
+        (Source.INBOUND, 1, 7),
+        (Source.PRODUCTION, 5, 7),
     ]
     # po:1 on 2027-01-08 + 1 + 1 + 2 + 7; the week ends Monday 2027-01-25 + 11.
     assert [x.deliver_by for x in line.legs] == [date(2027, 1, 19), date(2027, 2, 5)]
@@ -120,6 +120,18 @@ def test_transit_from_a_location_without_coordinates_or_region_entry_is_the_defa
     nowhere = Location("n", "N", region="XX")
     transit = TERMS.transit(nowhere, PARIS)
     assert (transit.basis, transit.days, transit.distance_km) == (TransitBasis.DEFAULT, 5, None)
+
+
+def test_of_the_supply_that_keeps_the_date_the_fewest_shipments_are_taken() -> None:
+    # 3 at Berlin and 10 at Munich, both on hand: Munich alone delivers 5 by
+    # the date the pair would (Hamburg is a day from both by the table).
+    atp = atp_of((Stock("ber", 3), Stock("muc", 10)))
+    line = made(promise(atp, 5, HAMBURG, PLACES, TERMS))
+    assert [(x.step.location, x.quantity) for x in line.legs] == [("muc", 5)]
+    assert line.deliver_by == date(2027, 1, 5) + timedelta(days=1 + 1 + 2)
+    # 12 need both.
+    both = made(promise(atp, 12, HAMBURG, PLACES, TERMS))
+    assert sorted((x.step.location, x.quantity) for x in both.legs) == [("ber", 2), ("muc", 10)]
 
 
 def test_a_closer_location_with_later_stock_wins_when_it_delivers_sooner() -> None:
@@ -239,6 +251,11 @@ def test_a_promise_is_the_earliest_date_the_steps_allow_and_uses_each_unit_once(
     assert sum(x.quantity for x in answer.legs) == quantity
     used = [x.step for x in answer.legs]
     assert len(used) == len(set(used))
+    # The fewest shipments that keep the date: one fewer could not carry it.
+    by_then = sorted(
+        (s.quantity for s in atp.steps if date_of(s) <= answer.deliver_by), reverse=True
+    )
+    assert sum(by_then[: len(answer.legs) - 1]) < quantity
     for leg in answer.legs:
         assert 0 < leg.quantity <= leg.step.quantity
         assert leg.deliver_by == date_of(leg.step) <= answer.deliver_by

@@ -109,8 +109,8 @@ async def test_a_promise_counts_days_with_the_configured_terms(c: Container) -> 
     await setup(c)
     made = await c.promises.promise([SkuQuantity("SOFA", 5)], HAMBURG)
     [line] = made.lines
-    # 4 from Berlin, 1 from Munich, both today: 1 handling + 2 transit (DE → DE) + 2 window.
-    assert [(x.step.location, x.quantity) for x in line.legs] == [("ber", 4), ("muc", 1)]
+    # Munich alone, today: 1 handling + 2 transit (DE → DE) + 2 window.
+    assert [(x.step.location, x.quantity) for x in line.legs] == [("muc", 5)]
     assert line.deliver_by == date(2026, 1, 1) + timedelta(days=5)
     assert made.until == T0 + timedelta(days=366)
 

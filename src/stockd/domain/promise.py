@@ -13,10 +13,11 @@ for supply that depends on a supplier or a workshop (inbound, production),
 none for stock on the shelf. Dates are calendar dates, counted in the
 shipping location's zone.
 
-A line takes units in order of their own delivery date, so it is promised
-the earliest date any choice of supply could keep: the latest date among the
-units it takes. Anyone with the ATP steps and these terms gets the same
-answer.
+A line is promised the earliest date any choice of supply could keep: the
+date by which enough units are delivered, taking them in order of their own
+delivery date. Of the supply delivered by then it takes the fewest
+shipments (the largest steps first). Anyone with the ATP steps and these
+terms gets the same answer.
 """
 
 from __future__ import annotations
@@ -154,7 +155,8 @@ def promise(
     terms: Terms,
 ) -> LinePromise | Shortfall:
     """The earliest delivery of `quantity` units from `atp` to `to`, shipped
-    from locations that ship; a `Shortfall` when the steps hold too few."""
+    from locations that ship, in the fewest shipments that keep that date; a
+    `Shortfall` when the steps hold too few."""
     if quantity < 1:
         raise ValueError("a promise is for at least one unit")
     legs = [
@@ -163,16 +165,29 @@ def promise(
         if locations[step.location].ships
     ]
     legs.sort(key=lambda leg: (leg.deliver_by, leg.step.ready_at, leg.step.cumulative))
+    units, by = 0, None
+    for leg in legs:
+        units += leg.quantity
+        if units >= quantity:
+            by = leg.deliver_by
+            break
+    if by is None:
+        return Shortfall(atp.sku, quantity, units, _why(atp, units))
+    # Any supply delivered by then keeps the date: the fewest shipments are
+    # the largest steps (their prefix is the largest sum of that many).
+    eligible = sorted(
+        (leg for leg in legs if leg.deliver_by <= by),
+        key=lambda leg: (-leg.quantity, leg.deliver_by, leg.step.ready_at, leg.step.cumulative),
+    )
     taken: list[Leg] = []
     wanted = quantity
-    for leg in legs:
+    for leg in eligible:
         if wanted == 0:
             break
-        units = min(wanted, leg.step.quantity)
-        taken.append(replace(leg, quantity=units))
-        wanted -= units
-    if wanted:
-        return Shortfall(atp.sku, quantity, quantity - wanted, _why(atp, quantity - wanted))
+        take = min(wanted, leg.quantity)
+        taken.append(replace(leg, quantity=take))
+        wanted -= take
+    taken.sort(key=lambda leg: (leg.deliver_by, leg.step.ready_at, leg.step.cumulative))
     return LinePromise(atp.sku, quantity, tuple(taken))
 
 
