@@ -28,6 +28,7 @@ from stockd.adapters.postgres.reconcile.drift import drift_check
 from stockd.adapters.postgres.reconcile.examiner import PostgresExaminer
 from stockd.adapters.postgres.reconcile.store import PostgresReconcileStore
 from stockd.adapters.postgres.relay_cursors import PostgresRelayCursors
+from stockd.adapters.postgres.supply import PostgresSupplyReader
 from stockd.adapters.postgres.uow import PostgresUnitOfWorkFactory
 from stockd.adapters.postgres.watch import PostgresLedgerAnnouncer, PostgresLedgerWatch
 from stockd.adapters.postgres.webhooks import PostgresWebhookStore
@@ -37,6 +38,7 @@ from stockd.adapters.webhook_http import HttpWebhookSender
 from stockd.config import Settings
 from stockd.domain.commands import Reserve
 from stockd.domain.events import Event
+from stockd.domain.promise import Terms
 from stockd.domain.reservations import TtlPolicy
 from stockd.service.auth import ApiKeyStore, Authenticator
 from stockd.service.channel_drift import ChannelDrifts
@@ -52,8 +54,10 @@ from stockd.service.ports import (
     HoldMetrics,
     LedgerWatch,
     SharedCache,
+    SupplyReader,
     UnitOfWorkFactory,
 )
+from stockd.service.promising import Horizon, Promises
 from stockd.service.queries import AvailabilityReader, ReadModel
 from stockd.service.read_cache import ReadCache
 from stockd.service.readiness import Dependency, Probe
@@ -76,6 +80,8 @@ class Container:
     watch: LedgerWatch
     cache: ReadCache
     """The storefront reads' caches (L1, and L2 with STOCKD_REDIS_URL)."""
+    promises: Promises
+    """Available-to-promise and delivery-date promises."""
     pool: asyncpg.Pool | None = None
     announcer: PostgresLedgerAnnouncer | None = None
     webhooks: Webhooks | None = None
@@ -200,6 +206,9 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         availability=availability,
         watch=watch,
         cache=cache,
+        promises=promises(
+            settings, PostgresSupplyReader(pool, reads, transfer_eta(settings)), clock
+        ),
         pool=pool,
         announcer=announcer,
         webhooks=Webhooks(
@@ -212,6 +221,26 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
     )
     container.channel_drift = channel_drifts(container, PostgresChannelFigures(pool))
     return container
+
+
+def transfer_eta(settings: Settings) -> timedelta:
+    return timedelta(days=settings.transfer_eta_days)
+
+
+def promises(settings: Settings, supply: SupplyReader, clock: Clock) -> Promises:
+    """ATP and promises over `supply`, with the settings' terms and horizon."""
+    terms = Terms(
+        handling_days=settings.promise_handling_days,
+        delivery_window_days=settings.promise_delivery_window_days,
+        on_hand_buffer_days=settings.promise_on_hand_buffer_days,
+        supplier_buffer_days=settings.promise_supplier_buffer_days,
+        transit_days=settings.promise_transit_days,
+        km_per_day=settings.promise_transit_km_per_day,
+        min_transit_days=settings.promise_transit_min_days,
+        default_transit_days=settings.promise_transit_default_days,
+    )
+    horizon = Horizon(settings.atp_default_days, settings.atp_max_days)
+    return Promises(supply, clock, terms, horizon)
 
 
 def channel_drifts(container: Container, store: ChannelFigureStore) -> ChannelDrifts:
@@ -311,6 +340,7 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
     )
     from stockd.adapters.memory.channel_figures import MemoryChannelFigures
     from stockd.adapters.memory.monitoring import MemoryFigures
+    from stockd.adapters.memory.supply import MemorySupplyReader
 
     clock = clock or SystemClock()
     store = MemoryStore()
@@ -326,6 +356,7 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
         availability=AvailabilityReader(reads, clock),
         watch=store.watch,
         cache=read_cache(settings, reads, store.watch, clock),
+        promises=promises(settings, MemorySupplyReader(store, transfer_eta(settings)), clock),
         figures=CachedFigures(MemoryFigures(store)),
         dependencies=dependencies(settings, _memory_ping(MemoryMaintenance(store))),
     )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, Json, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -142,6 +142,34 @@ class Settings(BaseSettings):
     reconcile_chunk_levels: int = Field(5000, ge=1, le=1_000_000)
     """About how many levels the reconciler compares per snapshot."""
 
+    atp_default_days: int = Field(91, ge=1, le=3660)
+    """`GET /v1/atp/{sku}` without `until` looks this many days ahead."""
+    atp_max_days: int = Field(366, ge=1, le=3660)
+    """The furthest `until` may lie ahead; promises look this far."""
+    transfer_eta_days: float = Field(3.0, ge=0, le=365)
+    """A transfer in flight is due this long after it was sent (transfers
+    carry no ETA of their own yet)."""
+    promise_handling_days: int = Field(1, ge=0, le=365)
+    """Days from the day units are ready to the day they leave the location."""
+    promise_transit_days: Json[dict[str, dict[str, Annotated[int, Field(ge=0, le=365)]]]] = Field(
+        default_factory=dict, validate_default=False
+    )
+    """Transit days by the location's region, then the customer's: JSON such
+    as `{"DE": {"DE": 1, "FR": 3}}`. Pairs it does not name go by distance."""
+    promise_transit_km_per_day: float = Field(500.0, gt=0, le=100_000)
+    """Transit by distance: great-circle kilometres a shipment covers a day."""
+    promise_transit_min_days: int = Field(1, ge=0, le=365)
+    """Transit by distance takes at least this many days."""
+    promise_transit_default_days: int = Field(5, ge=0, le=365)
+    """Transit from a location with neither a region entry nor coordinates."""
+    promise_delivery_window_days: int = Field(2, ge=0, le=365)
+    """The carrier's delivery window: days it may take beyond the transit."""
+    promise_supplier_buffer_days: int = Field(7, ge=0, le=365)
+    """Safety buffer for supply that depends on a supplier or a workshop
+    (inbound, production)."""
+    promise_on_hand_buffer_days: int = Field(0, ge=0, le=365)
+    """Safety buffer for stock on hand."""
+
     @model_validator(mode="after")
     def _safe(self) -> Self:
         # Each message starts with the setting to change (the CLI prints it as is).
@@ -153,6 +181,10 @@ class Settings(BaseSettings):
         if self.pool_min_size > self.pool_max_size:
             raise ValueError(
                 f"STOCKD_POOL_MIN_SIZE: exceeds STOCKD_POOL_MAX_SIZE ({self.pool_max_size})"
+            )
+        if self.atp_default_days > self.atp_max_days:
+            raise ValueError(
+                f"STOCKD_ATP_DEFAULT_DAYS: exceeds STOCKD_ATP_MAX_DAYS ({self.atp_max_days})"
             )
         if self.env == "production":
             if not self.database_url:

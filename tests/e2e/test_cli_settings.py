@@ -56,6 +56,19 @@ def test_every_bad_setting_gets_its_own_line(tmp_path: Path) -> None:
     ]
 
 
+def test_a_bad_transit_table_or_horizon_is_one_line_naming_it(tmp_path: Path) -> None:
+    for setting, value, says in (
+        ("STOCKD_PROMISE_TRANSIT_DAYS", "{DE: 1}", "Invalid JSON"),
+        ("STOCKD_PROMISE_TRANSIT_DAYS", '{"DE": {"FR": -1}}', "must be at least 0, not -1"),
+        ("STOCKD_ATP_DEFAULT_DAYS", "400", "exceeds STOCKD_ATP_MAX_DAYS (366)"),
+    ):
+        result = stockd("status", env=cli_env(None, tmp_path, **{setting: value}))
+        assert result.returncode == 2, result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith(f"stockd: bad setting {setting}: "), line
+        assert says in line
+
+
 def test_the_relay_worker_without_a_nats_url_says_what_it_needs(tmp_path: Path) -> None:
     result = stockd("worker", "relay", env=cli_env("postgresql://unused/db", tmp_path))
     assert result.returncode == 2

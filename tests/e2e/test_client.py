@@ -4,6 +4,7 @@ paging, If-Match, and a POST whose answer is lost on the way back."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -292,3 +293,33 @@ def test_refusals_raise_the_exception_of_their_kind(
         reader.skus.list(limit=1)
         with pytest.raises(Forbidden):
             reader.skus.create(f"RO-{unique}", "P", "read only")
+
+
+def test_atp_and_a_promise_through_the_client(client: StockdClient, unique: str) -> None:
+    sku = stocked(client, f"ATP-{unique}", ("x", 4), ("y", 0))
+    client.transfers.create(f"{sku}-x", f"{sku}-y", [{"sku": sku, "quantity": 1}])
+    atp = client.promises.atp(sku)
+    assert [(s.source, s.location, s.quantity, s.cumulative) for s in atp.steps] == [
+        ("on_hand", f"{sku}-x", 3, 3),
+        ("inbound", f"{sku}-y", 1, 4),
+    ]
+    assert isinstance(atp.steps[0].ready_on, date)
+    assert client.promises.atp(sku, location=f"{sku}-y").total == 1
+    made = client.promises.promise([{"sku": sku, "quantity": 2}], {"lat": 52.5, "lon": 13.4})
+    [line] = made.lines
+    [leg] = line.shipments
+    assert (leg.location, leg.source, leg.quantity, leg.transit_basis) == (
+        f"{sku}-x",
+        "on_hand",
+        2,
+        "default",  # the location has no coordinates
+    )
+    assert line.deliver_by == leg.ready_on + timedelta(
+        days=leg.handling_days
+        + leg.transit_days
+        + leg.delivery_window_days
+        + leg.safety_buffer_days
+    )
+    with pytest.raises(InsufficientStock) as caught:
+        client.promises.promise([{"sku": sku, "quantity": 9}], {"lat": 52.5, "lon": 13.4})
+    assert caught.value.lines == (ShortLine(sku, None, 9, 4, short=5),)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import types
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -67,6 +67,11 @@ def _value(tp: Any, value: Any, where: str) -> Any:
             return datetime.fromisoformat(_a(str, value, where))
         except ValueError:
             raise Mismatch(f"{where}: {value!r} is not an RFC 3339 time") from None
+    if tp is date:
+        try:
+            return date.fromisoformat(_a(str, value, where))
+        except ValueError:
+            raise Mismatch(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
     if tp is float:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 Policy = Literal["deny", "backorder", "preorder"]
@@ -483,6 +483,67 @@ class PlanRead:
     shipments: tuple[ShipmentPlanRead, ...]
     distance_km: float | None
     shipping_cost: float | None
+
+
+# -- available-to-promise and delivery dates --------------------------------------
+
+
+
+@dataclass(frozen=True, slots=True)
+class AtpStepRead:
+    ready_at: datetime
+    ready_on: date
+    source: SupplySource
+    reference: str | None
+    location: str
+    quantity: int
+    cumulative: int
+
+
+@dataclass(frozen=True, slots=True)
+class AtpRead:
+    sku: str
+    as_of: datetime
+    until: datetime
+    location: str | None
+    total: int
+    unbacked: int
+    steps: tuple[AtpStepRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryLegRead:
+    """`deliver_by = ready_on + handling_days + transit_days +
+    delivery_window_days + safety_buffer_days`."""
+
+    location: str
+    source: SupplySource
+    reference: str | None
+    quantity: int
+    ready_at: datetime
+    ready_on: date
+    handling_days: int
+    transit_days: int
+    transit_basis: Literal["region", "distance", "default"]
+    distance_km: float | None
+    delivery_window_days: int
+    safety_buffer_days: int
+    deliver_by: date
+
+
+@dataclass(frozen=True, slots=True)
+class LinePromiseRead:
+    sku: str
+    quantity: int
+    deliver_by: date
+    shipments: tuple[DeliveryLegRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseRead:
+    as_of: datetime
+    until: datetime
+    lines: tuple[LinePromiseRead, ...]
 
 
 # -- the ledger ---------------------------------------------------------------------

@@ -37,6 +37,7 @@ from stockd.client.inputs import (
 )
 from stockd.client.models import (
     AdjustmentResults,
+    AtpRead,
     AtRiskPage,
     AvailabilityList,
     AvailabilityRead,
@@ -64,6 +65,7 @@ from stockd.client.models import (
     PlanRead,
     Policy,
     PoolsRead,
+    PromiseRead,
     PurchaseOrderPage,
     PurchaseOrderRead,
     PurchaseOrderStatus,
@@ -544,6 +546,27 @@ class Allocations(Resource[T]):
         return Args(json=body)
 
 
+class Promises(Resource[T]):
+    @endpoint("GET", "/v1/atp/{sku}", AtpRead)
+    def atp(
+        self, sku: str, *, location: str | None = None, until: datetime | str | None = None
+    ) -> Args:
+        """Units sellable by date, each step labelled with its supply."""
+        return Args(params={"location": location, "until": instant(until)})
+
+    @endpoint("POST", "/v1/promise", PromiseRead)
+    def promise(self, lines: Sequence[UnitsIn], ship_to: ShipTo) -> Args:
+        """The earliest delivery date of each line; holds nothing."""
+        return Args(json={"lines": list(lines), "ship_to": ship_to})
+
+    @endpoint("GET", "/v1/promises/at-risk", AtRiskPage)
+    def at_risk(self, *, limit: int | None = None, cursor: str | None = None) -> Args:
+        """Open orders whose backordered units are now ready later than promised."""
+        return Args(params={"limit": limit, "cursor": cursor})
+
+    iter_at_risk = by_cursor(at_risk)
+
+
 class Orders(Resource[T]):
     @endpoint("POST", "/v1/orders", OrderRead)
     def create(
@@ -805,15 +828,6 @@ class PurchaseOrders(Resource[T]):
         """Units that will not come; every open unit (cancel) without `lines`."""
         body = given(lines=None if lines is None else list(lines), reason=reason)
         return Args(json=body, idempotency_key=idempotency_key)
-
-
-class Promises(Resource[T]):
-    @endpoint("GET", "/v1/promises/at-risk", AtRiskPage)
-    def at_risk(self, *, limit: int | None = None, cursor: str | None = None) -> Args:
-        """Open orders whose backordered units are now ready later than promised."""
-        return Args(params={"limit": limit, "cursor": cursor})
-
-    iter_at_risk = by_cursor(at_risk)
 
 
 class Sales(Resource[T]):

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from stockd.domain.atp import Supply
 from stockd.domain.capacity import (
     CapacityPool,
     CapacityWeek,
@@ -976,6 +977,24 @@ class CorrectionRepository(Protocol):
         ...
 
     async def location_policies(self, locations: Collection[str]) -> dict[str, Policy]: ...
+
+
+# -- available-to-promise ----------------------------------------------------------
+
+
+class SupplyReader(Protocol):
+    """What available-to-promise reads of one SKU: as last committed, no locks."""
+
+    async def supply(self, sku: str, now: datetime, until: datetime) -> Supply | None:
+        """The SKU (None when it does not exist) and its supply: `available`
+        per level, live at `now` (holds past their deadline do not count);
+        the inbound lots due by `until` (purchase orders, transfers in
+        flight), with the units already tied to backorders; the production
+        weeks of its pools that end by `until`, with their free units; and
+        every location these name."""
+        ...
+
+    async def locations(self, ids: Collection[str]) -> dict[str, Location]: ...
 
 
 class HoldMetrics(Protocol):

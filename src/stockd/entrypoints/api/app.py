@@ -132,6 +132,7 @@ def create_app(
         overview,
         reservations,
         orders,
+        promises,
         transfers,
         purchase_orders,
         promises,

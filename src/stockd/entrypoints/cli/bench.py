@@ -125,6 +125,54 @@ def run_workloads(
 
 
 @app.command()
+def atp(
+    variants: Annotated[int, typer.Option(min=1, help="Variants of the one product.")] = 5_000,
+    transfers: Annotated[
+        int, typer.Option(min=0, help="Transfers in flight of the measured variant.")
+    ] = 20,
+    requests: Annotated[int, typer.Option(min=10, help="Timed requests of each kind.")] = 2_000,
+    as_json: AsJson = False,
+) -> None:
+    """ATP and a promise for one variant of a product with VARIANTS variants,
+    beside its availability, over HTTP (one `stockd serve`, on a database of
+    its own: STOCKD_BENCH_SERVER_URL, or an embedded server)."""
+    from stockd.bench.atp import Shape, run
+
+    say = err.print if as_json else out.print
+    shape = Shape(variants=variants, transfers=transfers)
+    rows, loaded = run(shape, requests, say=say)
+    if as_json:
+        print_json(
+            {
+                "machine": machine(),
+                "shape": asdict(shape),
+                "load_seconds": loaded,
+                "rows": [asdict(r) for r in rows],
+            }
+        )
+        return
+    table = Table(
+        "request",
+        "requests",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "mean ms",
+        title=f"ATP and promise, {variants:,} variants, one at a time ({machine()})",
+    )
+    for r in rows:
+        table.add_row(
+            r.request,
+            str(r.requests),
+            f"{r.p50_ms:.2f}",
+            f"{r.p99_ms:.2f}",
+            f"{r.max_ms:.1f}",
+            f"{r.mean_ms:.2f}",
+        )
+    out.print(table)
+
+
+@app.command()
 def staleness(
     changes: Annotated[int, typer.Option(min=10, help="Changes made and timed.")] = 300,
     as_json: AsJson = False,

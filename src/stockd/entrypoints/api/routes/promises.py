@@ -1,14 +1,69 @@
-"""Promises of backordered units: the orders whose supply moved past their date."""
+"""Available-to-promise, delivery-date promises (read scope; nothing is held), and
+the orders whose supply moved past the date they were promised."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from stockd.entrypoints.api.deps import ReadKey, Reads
-from stockd.entrypoints.api.routes.common import Cursor, Limit, newest_first, problems, resume_at
+from fastapi import APIRouter, Path, Query
+
+from stockd.domain.commands import SkuQuantity
+from stockd.domain.promise import Destination
+from stockd.entrypoints.api.deps import AppContainer, ReadKey, Reads
+from stockd.entrypoints.api.routes.common import (
+    Cursor,
+    Limit,
+    TimeFilter,
+    newest_first,
+    problems,
+    resume_at,
+)
+from stockd.entrypoints.api.schemas.common import CODE_PATTERN
+from stockd.entrypoints.api.schemas.promises import AtpRead, PromiseRead, PromiseRequest
 from stockd.entrypoints.api.schemas.supply import AtRiskPage, AtRiskRead
 
-router = APIRouter(prefix="/v1", tags=["purchase orders"])
+router = APIRouter(prefix="/v1", tags=["promises"])
+
+
+@router.get(
+    "/atp/{sku}",
+    response_model=AtpRead,
+    responses=problems(404),
+    summary="Available-to-promise: units sellable by date, each step labelled with its supply",
+)
+async def atp(
+    sku: Annotated[str, Path(pattern=CODE_PATTERN)],
+    key: ReadKey,
+    container: AppContainer,
+    location: Annotated[
+        str | None, Query(pattern=CODE_PATTERN, description="Only this location's supply.")
+    ] = None,
+    until: TimeFilter = None,
+) -> AtpRead:
+    """Stock on hand now, then each inbound lot at its ETA, then production
+    weeks as they end, each adding the units nobody holds yet; `until`
+    (default and cap: STOCKD_ATP_DEFAULT_DAYS / STOCKD_ATP_MAX_DAYS ahead)
+    must lie in the future."""
+    found = await container.promises.atp(sku, location=location, until=until)
+    return AtpRead.of(found)
+
+
+@router.post(
+    "/promise",
+    response_model=PromiseRead,
+    responses=problems(409),
+    summary="The earliest delivery date of each line, and the terms that make it",
+)
+async def promise(body: PromiseRequest, key: ReadKey, container: AppContainer) -> PromiseRead:
+    """Per line, the supply it would take (from locations that ship) and
+    its delivery date: ready date + handling + transit + the carrier's
+    window + a safety buffer. Holds nothing. A line that cannot be promised
+    within STOCKD_ATP_MAX_DAYS is a 409 `insufficient_stock` naming it."""
+    to = Destination(body.ship_to.to_domain(), body.ship_to.region)
+    made = await container.promises.promise(
+        [SkuQuantity(x.sku, x.quantity) for x in body.lines], to
+    )
+    return PromiseRead.of(made)
 
 
 @router.get("/promises/at-risk", response_model=AtRiskPage, responses=problems())
