@@ -206,9 +206,7 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
         availability=availability,
         watch=watch,
         cache=cache,
-        promises=promises(
-            settings, PostgresSupplyReader(pool, reads, transfer_eta(settings)), clock
-        ),
+        promises=promises(settings, PostgresSupplyReader(pool, reads), clock),
         pool=pool,
         announcer=announcer,
         webhooks=Webhooks(
@@ -221,10 +219,6 @@ async def build(settings: Settings, url: str, clock: Clock | None = None) -> Con
     )
     container.channel_drift = channel_drifts(container, PostgresChannelFigures(pool))
     return container
-
-
-def transfer_eta(settings: Settings) -> timedelta:
-    return timedelta(days=settings.transfer_eta_days)
 
 
 def promises(settings: Settings, supply: SupplyReader, clock: Clock) -> Promises:
@@ -356,7 +350,7 @@ def build_in_memory(settings: Settings, clock: Clock | None = None) -> Container
         availability=AvailabilityReader(reads, clock),
         watch=store.watch,
         cache=read_cache(settings, reads, store.watch, clock),
-        promises=promises(settings, MemorySupplyReader(store, transfer_eta(settings)), clock),
+        promises=promises(settings, MemorySupplyReader(store), clock),
         figures=CachedFigures(MemoryFigures(store)),
         dependencies=dependencies(settings, _memory_ping(MemoryMaintenance(store))),
     )

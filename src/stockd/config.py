@@ -146,9 +146,6 @@ class Settings(BaseSettings):
     """`GET /v1/atp/{sku}` without `until` looks this many days ahead."""
     atp_max_days: int = Field(366, ge=1, le=3660)
     """The furthest `until` may lie ahead; promises look this far."""
-    transfer_eta_days: float = Field(3.0, ge=0, le=365)
-    """A transfer in flight is due this long after it was sent (transfers
-    carry no ETA of their own yet)."""
     promise_handling_days: int = Field(1, ge=0, le=365)
     """Days from the day units are ready to the day they leave the location."""
     promise_transit_days: Json[dict[str, dict[str, Annotated[int, Field(ge=0, le=365)]]]] = Field(

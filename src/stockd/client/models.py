@@ -488,7 +488,6 @@ class PlanRead:
 # -- available-to-promise and delivery dates --------------------------------------
 
 
-
 @dataclass(frozen=True, slots=True)
 class AtpStepRead:
     ready_at: datetime

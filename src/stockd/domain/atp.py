@@ -10,9 +10,9 @@ cumulative figure never counts a unit twice:
   left out of it); a negative `available` (units sold beyond stock under
   backorder) is owed, not offered;
 - inbound: the lot's open units, less those already promised to backorders
-  (`promised`, the units tied to it) and less what the owed units above take:
-  each owed unit takes the earliest lot that covers it, at its own location
-  first, then anywhere (first come, first served);
+  (`promised`, the units tied to it) and less what the owed units above that
+  no lot is tied to yet take: each takes the earliest lot that covers it, at
+  its own location first, then anywhere (first come, first served);
 - production: the week's free units (capacity less held and committed).
 
 Times are instants (aware datetimes); each step also carries the calendar
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.supply import Source
@@ -57,14 +57,6 @@ class InboundLot:
             raise ValueError(
                 f"{self.reference}: promised {self.promised} of {self.open} open units"
             )
-
-
-def in_flight(
-    transfer_id: str, destination: str, sent_at: datetime, units: int, takes: timedelta
-) -> InboundLot:
-    """`units` of a transfer still on their way, as an inbound lot. Transfers
-    carry no ETA of their own yet: one is due `takes` after it was sent."""
-    return InboundLot(f"transfer:{transfer_id}", destination, sent_at + takes, units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +185,12 @@ def _cover_backorders(supply: Supply, remaining: list[int]) -> int:
     for s in supply.stock:
         if s.available < 0:
             owed[s.location] = owed.get(s.location, 0) - s.available
+    # Units tied to a lot are owed too, but the lot already counts them
+    # (`promised`): only the rest (preordered, or left without inbound by a
+    # cut) still take from the lots.
+    for lot in supply.inbound:
+        if lot.location in owed:
+            owed[lot.location] = max(owed[lot.location] - lot.promised, 0)
     lots = sorted(
         range(len(supply.inbound)),
         key=lambda i: (supply.inbound[i].eta, supply.inbound[i].reference),

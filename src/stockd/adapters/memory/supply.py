@@ -1,25 +1,25 @@
-"""The in-memory `SupplyReader`: levels and transfers from the store; the
-inbound lots and production weeks that have no store of their own yet
-(purchase orders, capacity pools) are given by the test (`inbound`,
-`production`, by SKU)."""
+"""The in-memory `SupplyReader`: levels, transfers in flight, purchase orders
+and production weeks from the store, as the PostgreSQL one reads them."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from stockd.adapters.memory.store import MemoryReadModel, MemoryStore
-from stockd.domain.atp import InboundLot, ProductionWeek, Stock, Supply, in_flight
+from stockd.domain.atp import InboundLot, ProductionWeek, Stock, Supply
 from stockd.domain.catalog import Location
+from stockd.domain.inbound import PurchaseOrderStatus
+from stockd.domain.promises import SupplyKind
+from stockd.domain.weeks import IsoWeek
+
+_OPEN = (PurchaseOrderStatus.OPEN, PurchaseOrderStatus.PARTIALLY_RECEIVED)
 
 
 class MemorySupplyReader:
-    def __init__(self, store: MemoryStore, transfer_eta: timedelta) -> None:
+    def __init__(self, store: MemoryStore) -> None:
         self.store = store
         self.reads = MemoryReadModel(store)
-        self.transfer_eta = transfer_eta
-        self.inbound: dict[str, list[InboundLot]] = {}
-        self.production: dict[str, list[ProductionWeek]] = {}
 
     async def supply(self, sku: str, now: datetime, until: datetime) -> Supply | None:
         found = await self.reads.sku(sku)
@@ -27,20 +27,57 @@ class MemorySupplyReader:
             return None
         state = self.store.state
         levels = (await self.reads.availability_of(now, [sku]))[sku]
+
+        def promised(kind: SupplyKind, supply_id: str) -> int:
+            return state.promised.get((kind, supply_id, sku), 0)
+
         transfers = [
-            in_flight(t.id, t.destination, t.created_at, line.in_transit, self.transfer_eta)
+            InboundLot(
+                f"transfer:{t.id}",
+                t.destination,
+                t.expected_at or t.created_at,
+                line.in_transit,
+                promised(SupplyKind.TRANSFER, t.id),
+            )
             for t in state.transfers.values()
             for line in t.lines
             if line.sku == sku and line.in_transit
         ]
-        lots = [lot for lot in [*transfers, *self.inbound.get(sku, [])] if lot.eta <= until]
-        weeks = self.production.get(sku, [])
-        named = {lot.location for lot in lots} | {week.location for week in weeks}
+        ordered = [
+            InboundLot(
+                po.supply,
+                po.location,
+                po.expected_at,
+                line.open,
+                promised(SupplyKind.PURCHASE_ORDER, po.id),
+            )
+            for po in state.purchase_orders.values()
+            if po.status in _OPEN
+            for line in po.lines
+            if line.sku == sku and line.open
+        ]
+        lots = sorted([*transfers, *ordered], key=lambda lot: (lot.eta, lot.reference))
+        named = {x.location.id: x.location for x in levels}
+        weeks: list[ProductionWeek] = []
+        pool = state.capacity.pools.get(found.capacity_pool or "")
+        if pool is not None:
+            named.update(await self.locations([pool.location]))
+            zone = named[pool.location].zone
+            first, last = pool.first_week(now, zone), IsoWeek.at(until, zone)
+            weeks = [
+                ProductionWeek(pool.id, pool.location, w.week, w.free)
+                for (pool_id, week), w in sorted(state.capacity.weeks.items())
+                if pool_id == pool.id
+                and first <= week <= last
+                and w.free > 0
+                and week.ends_at(zone) <= until
+            ]
+        unknown = {lot.location for lot in lots} - named.keys()
         return Supply(
             found,
-            {**await self.locations(named), **{x.location.id: x.location for x in levels}},
+            {**await self.locations(unknown), **named},
             tuple(Stock(x.location.id, x.level.quantities.available) for x in levels),
-            tuple(sorted(lots, key=lambda lot: (lot.eta, lot.reference))),
+            tuple(lots),
             tuple(weeks),
         )
 
