@@ -8,8 +8,10 @@ has its ledger events), then times the three requests interleaved, one at a
 time from one keep-alive connection: latency, not throughput.
 
 The data is loaded by the steps in `LOADERS`, each a name and a function
-of the client and the `Shape`; a kind of supply added later (capacity pools and their
-weeks, purchase orders) is one more step there.
+of the client and the `Shape`: the issue's shape is a product of 5,000
+made-to-order variants across 3 capacity pools with 52 weeks of capacity
+each, 200 open purchase orders, and (here) stock on hand and transfers in
+flight too, so that every kind of supply is read.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 from stockd.bench.run import _wait, bench_database, free_port, stop_all
+from stockd.domain.weeks import IsoWeek
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,12 @@ class Shape:
     """Transfers in flight carrying the measured variant."""
     units: int = 50
     """On hand per variant and location."""
+    pools: int = 3
+    """Capacity pools the variants are made in (variant i in pool i % pools)."""
+    weeks: int = 52
+    """Weeks of capacity set in each pool, from its first bookable week."""
+    purchase_orders: int = 200
+    """Open purchase orders, each with the measured variant and four others."""
 
     def variant(self, i: int) -> str:
         return f"SOFA-{i:05d}"
@@ -87,12 +97,38 @@ def load_locations(client: httpx.Client, shape: Shape) -> None:
         _ok(client.post("/v1/locations", json=body))
 
 
+def pool(i: int) -> str:
+    return f"pool-{i}"
+
+
+def load_pools(client: httpx.Client, shape: Shape) -> None:
+    """The capacity pools (workshops at the first locations, two weeks' lead
+    time), each with `weeks` weeks of 40 units from its first bookable week."""
+    for i in range(shape.pools):
+        workshop = LOCATIONS[i % len(LOCATIONS)][0]
+        body = {"id": pool(i), "location": workshop, "name": pool(i), "lead_time_weeks": 2}
+        _ok(client.post("/v1/capacity-pools", json=body))
+        shown = client.get(f"/v1/capacity-pools/{pool(i)}/weeks")
+        _ok(shown)
+        first = IsoWeek.parse(shown.json()["weeks"][0]["week"]) + 2
+        weeks = [{"week": str(first + n), "units": 40} for n in range(shape.weeks)]
+        _ok(client.put(f"/v1/capacity-pools/{pool(i)}/weeks", json={"weeks": weeks}))
+
+
 def load_variants(client: httpx.Client, shape: Shape) -> None:
-    """The product's variants, and stock of each at every other location
-    (`units` each), in adjustments of up to 1,000 changes."""
+    """The product's variants, made to order in the pools, and stock of each
+    at every other location (`units` each: floor models and returns), in
+    adjustments of up to 1,000 changes."""
     for i in range(shape.variants):
         sku = shape.variant(i)
-        _ok(client.post("/v1/skus", json={"sku": sku, "product_id": "SOFA", "name": sku}))
+        body = {
+            "sku": sku,
+            "product_id": "SOFA",
+            "name": sku,
+            "inventory_type": "made_to_order",
+            "capacity_pool": pool(i % shape.pools),
+        }
+        _ok(client.post("/v1/skus", json=body))
     changes = [
         {
             "sku": shape.variant(i),
@@ -121,10 +157,29 @@ def load_transfers(client: httpx.Client, shape: Shape) -> None:
         _ok(client.post("/v1/transfers", json=body))
 
 
+def load_purchase_orders(client: httpx.Client, shape: Shape) -> None:
+    """Open purchase orders due over the coming months, each with the
+    measured variant (so its ATP reads every one) and four others."""
+    now = datetime.now(UTC)
+    for n in range(shape.purchase_orders):
+        others = [shape.variant((n * 4 + k) % shape.variants) for k in range(1, 5)]
+        skus = [shape.measured, *(x for x in others if x != shape.measured)]
+        body = {
+            "id": f"PO-{n:04d}",
+            "supplier": "bench",
+            "location": LOCATIONS[n % len(LOCATIONS)][0],
+            "lines": [{"sku": sku, "quantity": 5} for sku in skus],
+            "expected_at": (now + timedelta(days=1 + n % 180)).isoformat(),
+        }
+        _ok(client.post("/v1/purchase-orders", json=body))
+
+
 LOADERS: tuple[tuple[str, Loader], ...] = (
     ("locations", load_locations),
+    ("capacity pools and their weeks", load_pools),
     ("variants and their stock", load_variants),
     ("transfers in flight", load_transfers),
+    ("purchase orders", load_purchase_orders),
 )
 
 

@@ -130,6 +130,10 @@ def atp(
     transfers: Annotated[
         int, typer.Option(min=0, help="Transfers in flight of the measured variant.")
     ] = 20,
+    purchase_orders: Annotated[
+        int, typer.Option(min=0, help="Open purchase orders with the measured variant.")
+    ] = 200,
+    weeks: Annotated[int, typer.Option(min=1, help="Weeks of capacity in each pool.")] = 52,
     requests: Annotated[int, typer.Option(min=10, help="Timed requests of each kind.")] = 2_000,
     as_json: AsJson = False,
 ) -> None:
@@ -139,7 +143,9 @@ def atp(
     from stockd.bench.atp import Shape, run
 
     say = err.print if as_json else out.print
-    shape = Shape(variants=variants, transfers=transfers)
+    shape = Shape(
+        variants=variants, transfers=transfers, purchase_orders=purchase_orders, weeks=weeks
+    )
     rows, loaded = run(shape, requests, say=say)
     if as_json:
         print_json(
