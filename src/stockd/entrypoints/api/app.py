@@ -135,7 +135,6 @@ def create_app(
         promises,
         transfers,
         purchase_orders,
-        promises,
         events,
         webhooks,
         corrections,
