@@ -15,7 +15,6 @@ from stockd.domain.atp import (
     Stock,
     Supply,
     available_to_promise,
-    in_flight,
 )
 from stockd.domain.catalog import Location, Sku
 from stockd.domain.supply import Source
@@ -152,9 +151,57 @@ def test_a_late_inbound_lot_is_ready_now_not_in_the_past() -> None:
     assert [(s.ready_at, s.quantity) for s in atp.steps] == [(NOW, 3)]
 
 
-def test_a_transfer_in_flight_is_due_its_set_time_after_it_was_sent() -> None:
-    lot = in_flight("trf_1", "ber", NOW, 4, timedelta(days=3))
-    assert lot == InboundLot("transfer:trf_1", "ber", NOW + timedelta(days=3), 4)
+def test_owed_units_already_tied_to_a_lot_are_not_taken_from_the_lots_again() -> None:
+    # Berlin sold 3 beyond stock, and all 3 are tied to po:1 (its `promised`):
+    # po:1 offers 10 - 3, and nothing else is taken for them.
+    atp = available_to_promise(
+        supply(
+            (Stock("ber", -3),),
+            (
+                InboundLot("po:1", "ber", NOW + timedelta(days=3), 10, promised=3),
+                InboundLot("po:2", "ber", NOW + timedelta(days=9), 4),
+            ),
+        ),
+        NOW,
+        NOW + timedelta(days=30),
+    )
+    assert [(s.reference, s.quantity, s.cumulative) for s in atp.steps] == [
+        ("po:1", 7, 7),
+        ("po:2", 4, 11),
+    ]
+    assert atp.unbacked == 0
+
+
+def test_owed_units_no_lot_is_tied_to_still_take_from_the_lots() -> None:
+    # Berlin owes 6, 2 of them tied to po:1; the other 4 (preordered, or cut
+    # loose from their lot) take po:1's earliest free units, then po:2's.
+    atp = available_to_promise(
+        supply(
+            (Stock("ber", -6), Stock("lax", -1)),
+            (
+                InboundLot("po:1", "ber", NOW + timedelta(days=3), 5, promised=2),
+                InboundLot("po:2", "ber", NOW + timedelta(days=9), 4),
+                # Tied to Los Angeles' backorder: does not cover Berlin's.
+                InboundLot("po:la", "lax", NOW + timedelta(days=1), 3, promised=1),
+            ),
+        ),
+        NOW,
+        NOW + timedelta(days=30),
+    )
+    assert {s.reference: s.quantity for s in atp.steps} == {"po:la": 2, "po:2": 3}
+    assert atp.unbacked == 0
+
+    # More owed than the lots hold: the rest is unbacked, and no lot is offered.
+    short = available_to_promise(
+        supply(
+            (Stock("ber", -9),),
+            (InboundLot("po:1", "ber", NOW + timedelta(days=3), 5, promised=2),),
+        ),
+        NOW,
+        NOW + timedelta(days=30),
+    )
+    assert short.steps == ()
+    assert short.unbacked == 4
 
 
 # -- ISO weeks, year ends and time zones ----------------------------------------------
@@ -271,7 +318,13 @@ def test_atp_never_promises_a_unit_twice_and_only_grows(
 
     # Inbound: never more than a lot's unpromised units; and every owed unit
     # is taken from a lot (as far as lots go) before any is offered.
-    owed = sum(-x.available for x in stock if x.available < 0)
+    # Owed units tied to a lot of their location are in its `promised`
+    # already; only the rest take from the lots.
+    owed = 0
+    for at in PLACES:
+        short = sum(-x.available for x in stock if x.location == at and x.available < 0)
+        tied = sum(x.promised for x in inbound if x.location == at)
+        owed += max(short - tied, 0)
     free = sum(x.open - x.promised for x in inbound)
     offered_inbound = sum(x.quantity for x in atp.steps if x.source is Source.INBOUND)
     in_view = sum(x.open - x.promised for x in inbound if x.eta <= until)
