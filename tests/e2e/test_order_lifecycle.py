@@ -79,7 +79,6 @@ async def test_reserve_order_ship_cancel_return(api: Api, db: Container) -> None
                     "shipped": 0,
                     "cancelled": 0,
                     "returned": 0,
-                    "supply": None,  # stock: only made-to-order lines name their supply
                 }
             ],
         }
