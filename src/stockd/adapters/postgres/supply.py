@@ -93,30 +93,30 @@ class PostgresSupplyReader:
         `locations`."""
         if sku.capacity_pool is None:
             return []
-        async with self.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                "SELECT id, location, name, lead_time_weeks, version FROM capacity_pools"
-                " WHERE id = $1",
-                sku.capacity_pool,
-            )
-            if row is None:
-                return []
-            pool = pool_of(row)
-            if pool.location not in locations:
-                locations.update(await self.locations([pool.location]))
-            zone = locations[pool.location].zone
-            first = pool.first_week(now, zone)
-            last = IsoWeek.at(until, zone)
-            found = await conn.fetch(
-                """
-                SELECT week, units - held - committed AS free FROM capacity_weeks
-                WHERE pool = $1 AND week >= $2 AND week <= $3 AND units > held + committed
-                ORDER BY week
-                """,
-                pool.id,
-                str(first),
-                str(last),
-            )
+        # One statement at a time, never holding a connection while asking
+        # for another (`locations`): under load the pool could run dry.
+        row = await self.pool.fetchrow(
+            "SELECT id, location, name, lead_time_weeks, version FROM capacity_pools WHERE id = $1",
+            sku.capacity_pool,
+        )
+        if row is None:
+            return []
+        pool = pool_of(row)
+        if pool.location not in locations:
+            locations.update(await self.locations([pool.location]))
+        zone = locations[pool.location].zone
+        first = pool.first_week(now, zone)
+        last = IsoWeek.at(until, zone)
+        found = await self.pool.fetch(
+            """
+            SELECT week, units - held - committed AS free FROM capacity_weeks
+            WHERE pool = $1 AND week >= $2 AND week <= $3 AND units > held + committed
+            ORDER BY week
+            """,
+            pool.id,
+            str(first),
+            str(last),
+        )
         weeks = [
             ProductionWeek(pool.id, pool.location, IsoWeek.parse(r["week"]), r["free"])
             for r in found
