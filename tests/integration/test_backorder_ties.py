@@ -137,7 +137,7 @@ async def test_a_slipped_eta_re_dates_exactly_the_orders_tied_to_it(backend: Con
     events = await changed(backend, since)
     assert [(e.order_id, e.previous, e.ready_at) for e in events] == [("OA", JAN, MAR)]
     assert await ties_of(backend, HolderKind.ORDER, "OB") == [("po:PO-FEB", 3)]
-    at_risk = await backend.reads.at_risk(None, 10)
+    at_risk = await backend.reads.at_risk(backend.clock.now(), None, 10)
     assert [(x.id, [(y.promised_ready_at, y.ready_at) for y in x.lines]) for x in at_risk] == [
         ("OA", [(JAN, MAR)])
     ]
@@ -164,7 +164,8 @@ async def test_a_cut_re_ties_the_last_promised_to_other_inbound_or_to_none(
         ("OA", JAN, FEB),
         ("OB", JAN, None),
     ]
-    assert {x.id for x in await backend.reads.at_risk(None, 10)} == {"OA", "OB"}
+    at_risk = await backend.reads.at_risk(backend.clock.now(), None, 10)
+    assert {x.id for x in at_risk} == {"OA", "OB"}
     # New inbound dates the units left without one.
     await purchase(backend, "PO-MAR", 5, MAR)
     assert await ties_of(backend, HolderKind.ORDER, "OB") == [("po:PO-MAR", 2)]

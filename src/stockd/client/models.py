@@ -590,6 +590,11 @@ class OrderLineRead:
     returned: int
     promised_ready_at: datetime | None = None
     supply: tuple[TieRead, ...] | None = None
+    produced: int | None = None
+    """A made-to-order line: units made so far (they ship from the order's
+    stock line at the workshop)."""
+    week: str | None = None
+    """A made-to-order line: the ISO week it is made in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -619,6 +624,7 @@ class OrderRead:
     plan: PlanRead | None = None
     events: tuple[EventRead, ...] | None = None
     channel: str | None = None  # older servers do not send it
+    deliver_by: date | None = None  # older servers do not send it
 
 
 @dataclass(frozen=True, slots=True)
@@ -894,6 +900,8 @@ class AtRiskLineRead:
     location: str
     promised_ready_at: datetime
     ready_at: datetime | None
+    supply: Literal["inbound", "production"] = "inbound"  # older servers do not send it
+    week: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -901,6 +909,7 @@ class AtRiskRead:
     order_id: str
     created_at: datetime
     lines: tuple[AtRiskLineRead, ...]
+    deliver_by: date | None = None  # older servers do not send it
 
 
 @dataclass(frozen=True, slots=True)

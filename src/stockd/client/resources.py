@@ -10,7 +10,7 @@ page) and `iter` (every item, lazily).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from stockd.client.calls import Args
@@ -579,9 +579,11 @@ class Orders(Resource[T]):
         strategy: Strategy | None = None,
         pickup_location: str | None = None,
         channel: str | None = None,
+        deliver_by: date | str | None = None,
         idempotency_key: str | None = None,
     ) -> Args:
-        """Place an order from `lines` or from a `reservation_id` (one of them)."""
+        """Place an order from `lines` or from a `reservation_id` (one of
+        them); `deliver_by`: the date promised to the customer, kept with it."""
         body = given(
             order_id=order_id,
             lines=None if lines is None else list(lines),
@@ -590,6 +592,7 @@ class Orders(Resource[T]):
             strategy=strategy,
             pickup_location=pickup_location,
             channel=channel,
+            deliver_by=deliver_by.isoformat() if isinstance(deliver_by, date) else deliver_by,
         )
         return Args(json=body, idempotency_key=idempotency_key)
 
@@ -635,6 +638,20 @@ class Orders(Resource[T]):
         idempotency_key: str | None = None,
     ) -> Args:
         body = given(location=location, lines=list(lines), reference=reference)
+        return Args(json=body, idempotency_key=idempotency_key)
+
+    @endpoint("POST", "/v1/orders/{order_id}/produce", OrderRead)
+    def produce(
+        self,
+        order_id: str,
+        lines: Sequence[ProductionLineIn],
+        *,
+        reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Args:
+        """Report units of the order's made-to-order lines made: they become
+        its committed stock at the workshop, which `ship` then ships."""
+        body = given(lines=list(lines), reference=reference)
         return Args(json=body, idempotency_key=idempotency_key)
 
     @endpoint("POST", "/v1/orders/{order_id}/cancel", OrderRead)

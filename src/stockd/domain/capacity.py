@@ -101,14 +101,38 @@ class ProductionLine:
     location: str
     options: Mapping[str, str] = field(default_factory=dict)
     cancelled: bool = False
-    """An order's line given back when the order was cancelled."""
+    """An order's line closed when the order was cancelled: its unproduced
+    units went back to the week."""
+    produced: int = 0
+    """Units the workshop reported made: they are the order's committed
+    stock at the workshop now."""
+    promised_ready_at: datetime | None = None
+    """The week's ready date when the line was booked (None: before it was
+    kept)."""
+    id: int | None = field(default=None, compare=False)
+    """The store's handle on a booked line (None before it is stored)."""
 
     @property
     def reference(self) -> str:
         return supply_reference(self.pool, self.week)
 
+    @property
+    def unproduced(self) -> int:
+        """Units still to make: none once the line is cancelled."""
+        return 0 if self.cancelled else self.quantity - self.produced
+
+    @property
+    def promised(self) -> datetime:
+        """The ready date promised for the line."""
+        return self.promised_ready_at or self.ready_at
+
     def tie(self) -> Tie:
         return Tie(Source.PRODUCTION, self.quantity, self.ready_at, self.reference, self.location)
+
+    def late(self, now: datetime) -> bool:
+        """Units still to make after their week's end, or a week now ready
+        later than promised."""
+        return self.unproduced > 0 and (self.ready_at <= now or self.ready_at > self.promised)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from stockd.domain.adjustments import Change
@@ -135,6 +135,9 @@ class PlaceOrder(Command):
     channel: str | None = None
     """As `Reserve.channel`; an order from a reservation sells through the
     reservation's channel."""
+    deliver_by: date | None = None
+    """The date the shop promised its customer (`POST /v1/promise`), kept with
+    the order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +151,16 @@ class ShipOrder(Command):
     order_id: str
     location: str
     lines: tuple[SkuQuantity, ...]
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProduceOrder(Command):
+    """The workshop made units of the order's made-to-order lines: each
+    line names the SKU (and options) as the order booked it."""
+
+    order_id: str
+    lines: tuple[LineRequest, ...]
     reference: str | None = None
 
 

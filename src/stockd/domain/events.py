@@ -146,6 +146,19 @@ class OrderShipped(Movement):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OrderProduced(Movement):
+    type: ClassVar[str] = "order.produced"
+    summary: ClassVar[str] = (
+        "The workshop made units of an order's made-to-order line (`POST"
+        " /v1/orders/{id}/produce`): they are at the workshop, `on_hand` and `committed` up,"
+        " one event per production week; the week keeps its capacity used."
+    )
+
+    pool: Annotated[str, "The capacity pool the units were booked in."]
+    week: Annotated[str, "The ISO week (`2027-W03`) they were booked in."]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderCancelled(Movement):
     type: ClassVar[str] = "order.cancelled"
     summary: ClassVar[str] = "An order's unshipped units released (`committed` down)."
@@ -710,6 +723,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReservationCommitted,
         OrderAllocated,
         OrderShipped,
+        OrderProduced,
         OrderCancelled,
         OrderReturned,
         TransferSent,

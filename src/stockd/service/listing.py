@@ -12,7 +12,7 @@ the contract tests hold the two to one answer).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 from stockd.domain.inbound import PurchaseOrder, PurchaseOrderStatus
@@ -29,16 +29,28 @@ class AtRiskLine:
     promised_ready_at: datetime
     """The ready date promised when the order was placed."""
     ready_at: datetime | None
-    """When its backordered units are ready now; None: some have no inbound."""
+    """When its units are ready now; None: no date (backordered units some
+    of which have no inbound, or made-to-order units past their week's
+    end and not all made)."""
+    supply: str = "inbound"
+    """What the line waits for: `inbound` (backordered units tied to
+    purchase orders and transfers) or `production` (a made-to-order line)."""
+    week: str | None = None
+    """A made-to-order line's production week."""
 
 
 @dataclass(frozen=True, slots=True)
 class AtRisk:
-    """An open order with lines whose supply now is ready later than promised."""
+    """An open order with lines whose supply now is ready later than
+    promised: backordered lines whose inbound moved past the promised date,
+    and made-to-order lines with units still to make after their week's end
+    (or whose week now ends later than promised)."""
 
     id: str
     created_at: datetime
     lines: tuple[AtRiskLine, ...]
+    deliver_by: date | None = None
+    """The date the shop promised its customer, if the order says."""
 
 
 Listed = TypeVar(

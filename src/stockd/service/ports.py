@@ -258,6 +258,11 @@ class OrderRepository(Protocol):
 
     async def set_status(self, order_id: str, status: OrderStatus, now: datetime) -> None: ...
 
+    async def add_produced(self, order_id: str, sku: str, location: str, quantity: int) -> None:
+        """Units made for the order join it as committed at `location`: its
+        line there grows by `quantity` (ordered and committed), or is added."""
+        ...
+
     async def add_return(self, record: ReturnRecord) -> None: ...
 
 
@@ -455,8 +460,15 @@ class CapacityRepository(Protocol):
         any another transaction holds."""
         ...
 
+    async def produce(self, line_id: int, quantity: int) -> bool:
+        """Count `quantity` more units of a booked order line made, only if
+        it is not cancelled and stays within its units (a conditional
+        update); False otherwise."""
+        ...
+
     async def cancel_order_lines(self, order_id: str) -> list[ProductionLine]:
-        """Mark an order's made-to-order lines cancelled; the lines."""
+        """Mark an order's made-to-order lines cancelled; the lines that were
+        not yet (as they were: their unproduced units go back)."""
         ...
 
 

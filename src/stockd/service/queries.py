@@ -239,9 +239,11 @@ class ReadModel(Protocol):
         order) the ready date each line was promised when placed."""
         ...
 
-    async def at_risk(self, after: Position | None, limit: int) -> list[AtRisk]:
+    async def at_risk(self, now: datetime, after: Position | None, limit: int) -> list[AtRisk]:
         """Open orders whose backordered units are now ready later than
-        promised when they were placed (or have no date left), newest first."""
+        promised when they were placed (or have no date left), or whose
+        made-to-order lines are late as of `now` (`ProductionLine.late`),
+        newest first."""
         ...
 
     async def returns(

@@ -23,6 +23,12 @@ class BookedLine:
     slot_id: str | None
     order_id: str | None
     cancelled: bool = False
+    produced: int = 0
+
+    @property
+    def booked(self) -> ProductionLine:
+        """The line as the store reads it back."""
+        return replace(self.line, cancelled=self.cancelled, produced=self.produced)
 
 
 @dataclass
@@ -41,9 +47,7 @@ class CapacityData:
         )
 
     def order_lines(self, order_id: str) -> tuple[ProductionLine, ...]:
-        return tuple(
-            replace(x.line, cancelled=x.cancelled) for x in self.lines if x.order_id == order_id
-        )
+        return tuple(x.booked for x in self.lines if x.order_id == order_id)
 
 
 class MemoryCapacity:
@@ -110,7 +114,11 @@ class MemoryCapacity:
     async def add_lines(
         self, lines: Sequence[ProductionLine], slot_id: str | None, order_id: str | None
     ) -> None:
-        self.d.lines.extend(BookedLine(x, slot_id, order_id) for x in lines)
+        first = len(self.d.lines) + 1
+        self.d.lines.extend(
+            BookedLine(replace(x, id=first + i, promised_ready_at=x.promised), slot_id, order_id)
+            for i, x in enumerate(lines)
+        )
 
     async def add_slot(self, slot: SlotBooking) -> None:
         assert slot.id not in self.d.slots
@@ -143,10 +151,19 @@ class MemoryCapacity:
         ]
         return sorted(due, key=lambda s: (s.expires_at, s.id))[:limit]
 
+    async def produce(self, line_id: int, quantity: int) -> bool:
+        found = next((x for x in self.d.lines if x.line.id == line_id), None)
+        if found is None or found.order_id is None or found.cancelled:
+            return False
+        if found.produced + quantity > found.line.quantity:
+            return False
+        found.produced += quantity
+        return True
+
     async def cancel_order_lines(self, order_id: str) -> list[ProductionLine]:
         found = []
         for x in self.d.lines:
             if x.order_id == order_id and not x.cancelled:
+                found.append(x.booked)
                 x.cancelled = True
-                found.append(x.line)
         return found

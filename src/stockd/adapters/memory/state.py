@@ -20,7 +20,7 @@ from stockd.domain.channels import (
 )
 from stockd.domain.events import Event, Movement
 from stockd.domain.inbound import PurchaseOrder
-from stockd.domain.orders import Order, OrderStatus
+from stockd.domain.orders import Order, OrderLine, OrderStatus
 from stockd.domain.promises import SupplyKind, TiedUnits
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
@@ -364,6 +364,19 @@ class MemoryOrders:
 
     async def set_status(self, order_id: str, status: OrderStatus, now: datetime) -> None:
         self.s.orders[order_id] = replace(self.s.orders[order_id], status=status)
+
+    async def add_produced(self, order_id: str, sku: str, location: str, quantity: int) -> None:
+        order = self.s.orders[order_id]
+        line = order.line(sku, location)
+        if line is None:
+            lines = (*order.lines, OrderLine(sku, location, quantity, quantity))
+        else:
+            grown = replace(
+                line, ordered=line.ordered + quantity, committed=line.committed + quantity
+            )
+            lines = tuple(grown if x is line else x for x in order.lines)
+        ordered = tuple(sorted(lines, key=lambda x: (x.sku, x.location)))
+        self.s.orders[order_id] = replace(order, lines=ordered)
 
     async def add_return(self, record: ReturnRecord) -> None:
         # Lines by SKU, as PostgreSQL reads them back.

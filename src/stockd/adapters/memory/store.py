@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Collection, Iterable
+from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -283,7 +284,7 @@ class MemoryReadModel:
         promised = {k: at for (o, k), at in self.s.promised_ready.items() if o == holder.id}
         return Promises(tuple(ties), promised if holder.kind is HolderKind.ORDER else {})
 
-    async def at_risk(self, after: Position | None, limit: int) -> list[AtRisk]:
+    async def at_risk(self, now: datetime, after: Position | None, limit: int) -> list[AtRisk]:
         found = []
         for order in self.s.orders.values():
             if order.status not in (OrderStatus.OPEN, OrderStatus.PARTIALLY_SHIPPED):
@@ -299,15 +300,30 @@ class MemoryReadModel:
                 ready = ready_of(here, promised)
                 if ready is None or ready > promised:
                     lines.append(AtRiskLine(ol.sku, ol.location, promised, ready))
+            for made in self.s.capacity.order_lines(order.id):
+                if made.late(now):
+                    ready_at = None if made.ready_at <= now else made.ready_at
+                    lines.append(
+                        AtRiskLine(
+                            made.sku,
+                            made.location,
+                            made.promised,
+                            ready_at,
+                            "production",
+                            str(made.week),
+                        )
+                    )
             if lines:
-                found.append(AtRisk(order.id, order.created_at, tuple(lines)))
+                lines.sort(key=lambda x: (x.sku, x.location, x.week or ""))
+                found.append(AtRisk(order.id, order.created_at, tuple(lines), order.deliver_by))
         return _newest_first(found, after, limit)
 
     async def reservation(self, reservation_id: str) -> Reservation | None:
         return self.s.reservations.get(reservation_id)
 
     async def orders(self, only: OrderFilter, after: Position | None, limit: int) -> list[Order]:
-        return _newest_first(filter(only.matches, self.s.orders.values()), after, limit)
+        found = _newest_first(filter(only.matches, self.s.orders.values()), after, limit)
+        return [replace(o, production=self.s.capacity.order_lines(o.id)) for o in found]
 
     async def reservations(
         self, now: datetime, only: ReservationFilter, after: Position | None, limit: int

@@ -208,8 +208,8 @@ def _capacity(s: MemoryData) -> list[Discrepancy]:
         slot = s.capacity.slots.get(x.slot_id) if x.slot_id else None
         if slot is not None and slot.status is ReservationStatus.ACTIVE:
             booked[key][0] += x.line.quantity
-        if x.order_id is not None and not x.cancelled:
-            booked[key][1] += x.line.quantity
+        if x.order_id is not None:
+            booked[key][1] += x.produced if x.cancelled else x.line.quantity
     for key, c in sorted(weeks.items()):
         if [c.held, c.committed] != booked.get(key, [0, 0]):
             found.append(

@@ -31,8 +31,8 @@ WEEK_COLUMNS = "pool, week, units, held, committed"
 SLOT_COLUMNS = "id, status, reference, order_id, created_at, expires_at, closed_at"
 
 LINES = """
-SELECT x.slot_id, x.order_id, x.sku, x.quantity, x.pool, x.week, x.options, x.cancelled,
-       p.location, l.timezone
+SELECT x.id, x.slot_id, x.order_id, x.sku, x.quantity, x.pool, x.week, x.options, x.cancelled,
+       x.produced, x.promised_ready_at, p.location, l.timezone
 FROM production_lines x
 JOIN capacity_pools p ON p.id = x.pool
 JOIN locations l ON l.id = p.location
@@ -61,6 +61,7 @@ def week_of(row: Row) -> CapacityWeek:
 
 
 def line_of(row: Row) -> ProductionLine:
+    """A line from a row of `LINES` (or the same columns gathered)."""
     week = IsoWeek.parse(row["week"])
     return ProductionLine(
         sku=row["sku"],
@@ -71,6 +72,9 @@ def line_of(row: Row) -> ProductionLine:
         location=row["location"],
         options=orjson.loads(row["options"]),
         cancelled=row["cancelled"],
+        produced=row["produced"],
+        promised_ready_at=row["promised_ready_at"],
+        id=row["id"],
     )
 
 
@@ -213,9 +217,10 @@ class PostgresCapacity:
         await self.conn.execute(
             """
             INSERT INTO production_lines
-                (slot_id, order_id, line_no, sku, quantity, pool, week, options)
+                (slot_id, order_id, line_no, sku, quantity, pool, week, options,
+                 promised_ready_at)
             SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::bigint[], $6::text[],
-                                        $7::text[], $8::jsonb[])
+                                        $7::text[], $8::jsonb[], $9::timestamptz[])
             """,
             slot_id,
             order_id,
@@ -225,6 +230,7 @@ class PostgresCapacity:
             [x.pool for x in lines],
             [str(x.week) for x in lines],
             [orjson.dumps(dict(x.options)).decode() for x in lines],
+            [x.promised for x in lines],
         )
 
     async def add_slot(self, slot: SlotBooking) -> None:
@@ -288,6 +294,18 @@ class PostgresCapacity:
             limit,
         )
         return await self._with_lines(found)
+
+    async def produce(self, line_id: int, quantity: int) -> bool:
+        done = await self.conn.execute(
+            """
+            UPDATE production_lines SET produced = produced + $2
+            WHERE id = $1 AND order_id IS NOT NULL AND NOT cancelled
+              AND produced + $2 <= quantity
+            """,
+            line_id,
+            quantity,
+        )
+        return bool(done == "UPDATE 1")
 
     async def cancel_order_lines(self, order_id: str) -> list[ProductionLine]:
         lines = [x for x in await order_lines(self.conn, order_id) if not x.cancelled]

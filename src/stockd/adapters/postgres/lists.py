@@ -12,14 +12,15 @@ that uses its index.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from stockd.adapters.postgres import capacity, rows
 from stockd.adapters.postgres import orders as order_rows
 from stockd.adapters.postgres import purchase_orders as po_rows
-from stockd.adapters.postgres import rows
 from stockd.adapters.postgres import transfers as transfer_rows
 from stockd.domain.commands import SkuQuantity
 from stockd.domain.inbound import PurchaseOrder, PurchaseOrderLine
@@ -75,18 +76,36 @@ def _gathered(columns: Sequence[str], order: str) -> str:
     return ", ".join(f"array_agg({c} ORDER BY {order}) AS l_{c}" for c in columns)
 
 
-def _lines(row: asyncpg.Record, columns: Sequence[str]) -> list[dict[str, Any]]:
-    arrays = [row[f"l_{c}"] or [] for c in columns]
+def _lines(row: asyncpg.Record, columns: Sequence[str], prefix: str = "l_") -> list[dict[str, Any]]:
+    arrays = [row[f"{prefix}{c}"] or [] for c in columns]
     return [dict(zip(columns, values, strict=True)) for values in zip(*arrays, strict=True)]
 
 
 _ORDER_LINES = ("sku", "location", "ordered", "committed", "shipped", "cancelled", "returned")
+_PRODUCTION_LINES = {
+    "id": "x.id",
+    "sku": "x.sku",
+    "quantity": "x.quantity",
+    "pool": "x.pool",
+    "week": "x.week",
+    "options": "x.options::text",
+    "cancelled": "x.cancelled",
+    "produced": "x.produced",
+    "promised_ready_at": "x.promised_ready_at",
+    "location": "p.location",
+    "timezone": "z.timezone",
+}
+"""An order's made-to-order lines as `capacity.LINES` reads them, gathered."""
+_PRODUCTION_GATHERED = ", ".join(
+    f"array_agg({e} ORDER BY x.id) AS p_{c}" for c, e in _PRODUCTION_LINES.items()
+)
 _HOLD_LINES = ("sku", "location", "quantity", "named")
 _TRANSFER_LINES = ("sku", "quantity", "received")
 _RETURN_LINES = ("sku", "quantity")
-_AT_RISK_LINES = ("sku", "location", "promised_ready_at", "ready_at")
+_AT_RISK_LINES = ("sku", "location", "promised_ready_at", "ready_at", "supply", "week")
 _AT_RISK_GATHERED = ", ".join(
-    f"array_agg(k.{c} ORDER BY k.sku, k.location) AS l_{c}" for c in _AT_RISK_LINES
+    f"array_agg(k.{c} ORDER BY k.sku, k.location, k.week NULLS FIRST) AS l_{c}"
+    for c in _AT_RISK_LINES
 )
 _RETURN_COLUMNS = "id, order_id, location, condition, created_at"
 
@@ -114,7 +133,7 @@ async def orders(
     q.below(after, "o.created_at", "o.id")
     found = await pool.fetch(
         f"""
-        SELECT o.*, l.*
+        SELECT o.*, l.*, m.*
         FROM (
             SELECT {_columns("o", order_rows.COLUMNS)} FROM orders o
             WHERE {q.condition}
@@ -125,12 +144,25 @@ async def orders(
             SELECT {_gathered(_ORDER_LINES, "sku, location")}
             FROM order_lines WHERE order_id = o.id
         ) l
+        CROSS JOIN LATERAL (
+            SELECT {_PRODUCTION_GATHERED}
+            FROM production_lines x
+            JOIN capacity_pools p ON p.id = x.pool
+            JOIN locations z ON z.id = p.location
+            WHERE x.order_id = o.id
+        ) m
         ORDER BY o.created_at DESC, o.id DESC
         """,
         *q.args,
     )
     return [
-        order_rows.order_of(r, [OrderLine(**x) for x in _lines(r, _ORDER_LINES)]) for r in found
+        replace(
+            order_rows.order_of(r, [OrderLine(**x) for x in _lines(r, _ORDER_LINES)]),
+            production=tuple(
+                capacity.line_of(x) for x in _lines(r, tuple(_PRODUCTION_LINES), "p_")
+            ),
+        )
+        for r in found
     ]
 
 
@@ -262,7 +294,9 @@ async def purchase_orders(
     ]
 
 
-async def at_risk(pool: asyncpg.Pool, after: Position | None, limit: int) -> list[AtRisk]:
+async def at_risk(
+    pool: asyncpg.Pool, now: datetime, after: Position | None, limit: int
+) -> list[AtRisk]:
     q = _Query()
     q.below(after, "o.created_at", "o.id")
     found = await pool.fetch(
@@ -276,25 +310,46 @@ async def at_risk(pool: asyncpg.Pool, after: Position | None, limit: int) -> lis
             LEFT JOIN transfers x ON t.supply = 'transfer' AND x.id = t.supply_id
             WHERE t.holder = 'order'
             GROUP BY 1, 2, 3
+        ), made AS (
+            -- A week's units are ready when it ends in the workshop's zone.
+            SELECT x.order_id, x.sku, p.location, x.week, x.promised_ready_at,
+                   (to_date(x.week, 'IYYY-"W"IW') + 7)::timestamp AT TIME ZONE z.timezone
+                       AS ready_at
+            FROM production_lines x
+            JOIN capacity_pools p ON p.id = x.pool
+            JOIN locations z ON z.id = p.location
+            WHERE x.order_id IS NOT NULL AND NOT x.cancelled AND x.produced < x.quantity
         ), risky AS (
             SELECT l.order_id, l.sku, l.location, l.promised_ready_at,
-                   CASE WHEN r.undated THEN NULL ELSE r.ready_at END AS ready_at
+                   CASE WHEN r.undated THEN NULL ELSE r.ready_at END AS ready_at,
+                   'inbound' AS supply, NULL AS week
             FROM order_lines l JOIN ready r USING (order_id, sku, location)
             WHERE l.promised_ready_at IS NOT NULL AND l.committed > 0
               AND (r.undated OR r.ready_at > l.promised_ready_at)
+            UNION ALL
+            SELECT order_id, sku, location, coalesce(promised_ready_at, ready_at),
+                   CASE WHEN ready_at <= {q.arg(now)} THEN NULL ELSE ready_at END,
+                   'production', week
+            FROM made
+            WHERE ready_at <= {q.arg(now)} OR ready_at > coalesce(promised_ready_at, ready_at)
         )
-        SELECT o.id, o.created_at,
+        SELECT o.id, o.created_at, o.deliver_by,
                {_AT_RISK_GATHERED}
         FROM orders o JOIN risky k ON k.order_id = o.id
         WHERE o.status IN ('open', 'partially_shipped') AND {q.condition}
-        GROUP BY o.id, o.created_at
+        GROUP BY o.id, o.created_at, o.deliver_by
         ORDER BY o.created_at DESC, o.id DESC
         LIMIT {q.arg(limit)}
         """,
         *q.args,
     )
     return [
-        AtRisk(r["id"], r["created_at"], tuple(AtRiskLine(**x) for x in _lines(r, _AT_RISK_LINES)))
+        AtRisk(
+            r["id"],
+            r["created_at"],
+            tuple(AtRiskLine(**x) for x in _lines(r, _AT_RISK_LINES)),
+            r["deliver_by"],
+        )
         for r in found
     ]
 

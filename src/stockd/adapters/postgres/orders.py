@@ -16,7 +16,7 @@ from stockd.service.ports import OrderLineChange, ReturnRecord
 
 COLUMNS = (
     "id, status, fingerprint, reservation_id, strategy, ship_to_lat, ship_to_lon,"
-    " ship_to_region, pickup_location, created_at, channel"
+    " ship_to_region, pickup_location, created_at, channel, deliver_by"
 )
 LINE_COLUMNS = "sku, location, ordered, committed, shipped, cancelled, returned"
 
@@ -36,6 +36,7 @@ def order_of(row: Record, lines: Sequence[OrderLine]) -> Order:
         region=row["ship_to_region"],
         pickup_location=row["pickup_location"],
         channel=row["channel"],
+        deliver_by=row["deliver_by"],
     )
 
 
@@ -48,8 +49,9 @@ class PostgresOrders:
         inserted = await self.conn.execute(
             """
             INSERT INTO orders (id, status, fingerprint, reservation_id, strategy, ship_to_lat,
-                ship_to_lon, ship_to_region, pickup_location, created_at, updated_at, channel)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)
+                ship_to_lon, ship_to_region, pickup_location, created_at, updated_at, channel,
+                deliver_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)
             ON CONFLICT (id) DO NOTHING
             """,
             order.id,
@@ -63,6 +65,7 @@ class PostgresOrders:
             order.pickup_location,
             order.created_at,
             order.channel,
+            order.deliver_by,
         )
         if inserted != "INSERT 0 1":
             return False
@@ -121,6 +124,20 @@ class PostgresOrders:
             order_id,
             status.value,
             now,
+        )
+
+    async def add_produced(self, order_id: str, sku: str, location: str, quantity: int) -> None:
+        await self.conn.execute(
+            """
+            INSERT INTO order_lines AS l (order_id, sku, location, ordered, committed)
+            VALUES ($1, $2, $3, $4, $4)
+            ON CONFLICT (order_id, sku, location) DO UPDATE
+            SET ordered = l.ordered + excluded.ordered, committed = l.committed + excluded.committed
+            """,
+            order_id,
+            sku,
+            location,
+            quantity,
         )
 
     async def add_return(self, record: ReturnRecord) -> None:

@@ -298,8 +298,8 @@ class PostgresReadModel:
                 promised = {LevelKey(r["sku"], r["location"]): r["promised_ready_at"] for r in rows}
         return Promises(tuple(ties), promised)
 
-    async def at_risk(self, after: Position | None, limit: int) -> list[AtRisk]:
-        return await lists.at_risk(self.pool, after, limit)
+    async def at_risk(self, now: datetime, after: Position | None, limit: int) -> list[AtRisk]:
+        return await lists.at_risk(self.pool, now, after, limit)
 
     async def sales(self, only: SaleFilter, after: Position | None, limit: int) -> list[SaleRecord]:
         return await lists.sales(self.pool, only, after, limit)

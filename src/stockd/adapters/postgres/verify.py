@@ -31,7 +31,8 @@ transfers, incoming, channels) are written once, in `comparisons`:
   the ledger says (its last `capacity.set`, and the sum of the `production.*`
   events of the week, each adding to `held` / `committed` as its type says);
 - capacity_bookings: each week's `held` equals the units of the active slot
-  bookings' lines in it, its `committed` those of orders' lines not cancelled.
+  bookings' lines in it, its `committed` those of orders' lines not cancelled
+  (and of cancelled ones, the units made before: they keep what they used).
 """
 
 from __future__ import annotations
@@ -162,8 +163,8 @@ _BOOKINGS = """
 WITH booked AS (
     SELECT x.pool, x.week,
            sum(CASE WHEN s.status = 'active' THEN x.quantity ELSE 0 END)::bigint AS held,
-           sum(CASE WHEN x.order_id IS NOT NULL AND NOT x.cancelled THEN x.quantity ELSE 0 END
-           )::bigint AS committed
+           sum(CASE WHEN x.order_id IS NULL THEN 0
+                    WHEN x.cancelled THEN x.produced ELSE x.quantity END)::bigint AS committed
     FROM production_lines x LEFT JOIN production_slots s ON s.id = x.slot_id
     GROUP BY 1, 2
 )

@@ -325,12 +325,13 @@ def _new_order(
         region=cmd.ship_to.region if cmd.ship_to else None,
         pickup_location=pickup if pickup is not None else cmd.pickup_location,
         channel=reservation.channel if reservation else cmd.channel,
+        deliver_by=cmd.deliver_by,
     )
 
 
 async def ship_order(cmd: ShipOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> Order:
     now = deps.clock.now()
-    order = await _order(uow, cmd.order_id)
+    order = await locked(uow, cmd.order_id)
     if order.status is OrderStatus.CANCELLED:
         raise errors.OrderClosed(
             f"order {order.id!r} is cancelled", order_status=order.status.value
@@ -382,7 +383,7 @@ async def ship_order(cmd: ShipOrder, uow: UnitOfWork, ctx: Context, deps: Deps) 
             )
         )
     await uow.ledger.append(movements)
-    return await _restatus(uow, order.id, now, ctx)
+    return await restatus(uow, order.id, now, ctx)
 
 
 async def _not_on_hand(uow: UnitOfWork, key: LevelKey, q: int) -> errors.InsufficientStock:
@@ -400,12 +401,12 @@ async def _not_on_hand(uow: UnitOfWork, key: LevelKey, q: int) -> errors.Insuffi
 
 async def cancel_order(cmd: CancelOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> Order:
     now = deps.clock.now()
-    order = await _order(uow, cmd.order_id)
+    order = await locked(uow, cmd.order_id)
     if order.status is OrderStatus.CANCELLED:
         raise errors.OrderClosed(
             f"order {order.id!r} is already cancelled", order_status=order.status.value
         )
-    if order.outstanding == 0 and all(x.cancelled for x in order.production):
+    if order.outstanding == 0:
         raise errors.OrderClosed(
             f"order {order.id!r} has nothing left to cancel: all shipped",
             order_status=order.status.value,
@@ -440,7 +441,8 @@ async def cancel_order(cmd: CancelOrder, uow: UnitOfWork, ctx: Context, deps: De
     return await _reload(uow, order.id)
 
 
-async def _order(uow: UnitOfWork, order_id: str) -> Order:
+async def locked(uow: UnitOfWork, order_id: str) -> Order:
+    """The order, under its row lock (404 when there is none)."""
     order = await uow.orders.get(order_id, lock=True)
     if order is None:
         raise errors.NotFound(f"order {order_id!r} does not exist")
@@ -453,9 +455,9 @@ async def _reload(uow: UnitOfWork, order_id: str) -> Order:
     return order
 
 
-async def _restatus(uow: UnitOfWork, order_id: str, now: datetime, ctx: Context) -> Order:
+async def restatus(uow: UnitOfWork, order_id: str, now: datetime, ctx: Context) -> Order:
     order = await _reload(uow, order_id)
-    status = status_after(order.lines)
+    status = status_after(order.lines, production=order.production)
     if status is not order.status:
         await _set_status(uow, order, status, now, ctx)
         order = await _reload(uow, order_id)

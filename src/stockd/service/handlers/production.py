@@ -13,7 +13,7 @@ weeks by pool; lines of one request are booked pool by pool.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
 from stockd import errors
@@ -287,12 +287,15 @@ async def commit(cmd: CommitSlot, uow: UnitOfWork, ctx: Context, deps: Deps) -> 
 async def give_back(
     order: Order, uow: UnitOfWork, ctx: Context, now: datetime, reason: str
 ) -> list[Production]:
-    """A cancelled order's made-to-order units go back to their weeks."""
-    lines = await uow.capacity.cancel_order_lines(order.id)
-    for line in sorted(lines, key=lambda x: (x.pool, x.week)):
+    """A cancelled order's made-to-order units not yet made go back to their
+    weeks. Units made keep the capacity they used: they are the order's
+    committed stock at the workshop, cancelled as its other lines are."""
+    closed = await uow.capacity.cancel_order_lines(order.id)
+    back = [replace(x, quantity=x.unproduced, produced=0) for x in closed if x.unproduced]
+    for line in sorted(back, key=lambda x: (x.pool, x.week)):
         if not await uow.capacity.move(line.pool, line.week, 0, -line.quantity):
             raise errors.InvariantViolation(f"{line.reference}: could not give back the units")
-    return events(ProductionCancelled, lines, now, ctx, None, reason=reason, order_id=order.id)
+    return events(ProductionCancelled, back, now, ctx, None, reason=reason, order_id=order.id)
 
 
 async def active_slot(uow: UnitOfWork, slot_id: str, clock: Clock) -> SlotBooking:

@@ -10,7 +10,14 @@ from starlette.responses import Response
 
 from stockd import errors
 from stockd.domain.allocation import OrderLine
-from stockd.domain.commands import CancelOrder, PlaceOrder, ReturnItems, ShipOrder, ShipTo
+from stockd.domain.commands import (
+    CancelOrder,
+    PlaceOrder,
+    ProduceOrder,
+    ReturnItems,
+    ShipOrder,
+    ShipTo,
+)
 from stockd.domain.orders import OrderStatus
 from stockd.domain.promises import Holder, HolderKind
 from stockd.entrypoints.api.deps import (
@@ -39,6 +46,7 @@ from stockd.entrypoints.api.schemas.orders import (
     OrderRead,
     OrderStatusName,
     PlanRead,
+    ProduceRequest,
     QuoteRequest,
     ReturnCreate,
     ReturnPage,
@@ -112,6 +120,7 @@ async def place(
         strategy=body.strategy,
         pickup_location=body.pickup_location,
         channel=body.channel,
+        deliver_by=body.deliver_by,
     )
     may_name(write.key, body.channel)
     return await write(cmd, _placed(from_reservation=body.reservation_id is not None), body=body)
@@ -222,6 +231,26 @@ async def ship(
     cmd = ShipOrder(
         order_id, body.location, tuple(x.to_domain() for x in body.lines), body.reference
     )
+    return await write(cmd, lambda o: (200, OrderRead.of(o)), body=body)
+
+
+@router.post(
+    "/orders/{order_id}/produce",
+    response_model=OrderRead,
+    responses=problems(404, 409, 422),
+    summary="Report made-to-order units made: they become the order's stock at the workshop",
+)
+async def produce(order_id: OrderId, body: ProduceRequest, write: Writer) -> Response:
+    """The workshop made units of the order's made-to-order lines. They
+    are counted against the line's earliest weeks first (the weeks keep the
+    capacity used), appear at the workshop `on_hand` and `committed` to the
+    order (`order.produced`), and join the order's line of the SKU at the
+    workshop, which `POST /v1/orders/{id}/shipments` ships. A SKU that is
+    not made to order is a 422; one this order has not booked
+    (`not_in_order`), or more units than it still has to make
+    (`exceeds_unproduced`), a 409 `beyond_recorded`; nothing is recorded
+    then."""
+    cmd = ProduceOrder(order_id, body.line_requests(), body.reference)
     return await write(cmd, lambda o: (200, OrderRead.of(o)), body=body)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from stockd.domain.commands import SkuQuantity
 from stockd.domain.promise import Destination
-from stockd.entrypoints.api.deps import AppContainer, ReadKey, Reads
+from stockd.entrypoints.api.deps import AppContainer, Now, ReadKey, Reads
 from stockd.entrypoints.api.routes.common import (
     Cursor,
     Limit,
@@ -67,11 +67,15 @@ async def promise(body: PromiseRequest, key: ReadKey, container: AppContainer) -
 
 
 @router.get("/promises/at-risk", response_model=AtRiskPage, responses=problems())
-async def at_risk(key: ReadKey, reads: Reads, limit: Limit, cursor: Cursor = None) -> AtRiskPage:
+async def at_risk(
+    key: ReadKey, reads: Reads, clock: Now, limit: Limit, cursor: Cursor = None
+) -> AtRiskPage:
     """Open orders with lines whose backordered units are now ready later
     than the date promised when the order was placed (their inbound's ETA
-    slipped, or a cut left them with another inbound or none), newest first
-    (by creation time, then id). Each line shows both dates."""
-    found = await reads.at_risk(resume_at(cursor), limit + 1)
+    slipped, or a cut left them with another inbound or none), or whose
+    made-to-order lines are late (their week ended and units are still to
+    make), newest first (by creation time, then id). Each line shows both
+    dates and what it waits for (`supply`)."""
+    found = await reads.at_risk(clock.now(), resume_at(cursor), limit + 1)
     page, next_cursor = newest_first(found, limit)
     return AtRiskPage(items=[AtRiskRead.of(x) for x in page], next_cursor=next_cursor)

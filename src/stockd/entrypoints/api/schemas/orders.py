@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from stockd.domain.capacity import ProductionLine
 from stockd.domain.commands import LineRequest, SkuQuantity
 from stockd.domain.orders import Order
 from stockd.domain.quantities import LevelKey
@@ -23,7 +25,7 @@ from stockd.entrypoints.api.schemas.common import (
     StrategyName,
 )
 from stockd.entrypoints.api.schemas.events import EventRead
-from stockd.entrypoints.api.schemas.production import Options
+from stockd.entrypoints.api.schemas.production import Options, ProductionLineIn
 from stockd.entrypoints.api.schemas.reservations import LineIn, LineQuantity
 from stockd.entrypoints.api.schemas.supply import (
     TieRead,
@@ -168,6 +170,12 @@ class OrderCreate(Input):
         description=CHANNEL_DESCRIPTION + " From a reservation: the reservation's channel"
         " (naming another is a 422).",
     )
+    deliver_by: date | None = Field(
+        None,
+        strict=False,  # a `YYYY-MM-DD` string: JSON has no date type
+        description="The date the shop promised its customer (as `POST /v1/promise` answers"
+        " it): kept with the order, shown on it and in `GET /v1/promises/at-risk`.",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> OrderCreate:
@@ -207,6 +215,36 @@ class OrderLineRead(Output):
     returned: int
     promised_ready_at: datetime | None = promised_field()
     supply: list[TieRead] | None = supply_field()
+    produced: int | None = Field(
+        None,
+        description="A made-to-order line: units the workshop made so far. They left this"
+        " line (its `committed` is what is still to make) for the order's stock line of the"
+        " SKU at the workshop, which ships them. Absent for stock lines.",
+        exclude_if=lambda v: v is None,
+    )
+    week: str | None = Field(
+        None,
+        description="A made-to-order line: the ISO week it is made in. Absent for stock lines.",
+        exclude_if=lambda v: v is None,
+    )
+
+    @classmethod
+    def of_production(cls, made: ProductionLine) -> OrderLineRead:
+        """A made-to-order line: `committed` is what is still to make;
+        `cancelled` what the order's cancel gave back."""
+        left = made.unproduced
+        return cls(
+            sku=made.sku,
+            ordered=made.quantity,
+            committed=left,
+            shipped=0,
+            cancelled=made.quantity - made.produced if made.cancelled else 0,
+            returned=0,
+            promised_ready_at=made.promised,
+            supply=[TieRead.of_tie(replace(made.tie(), quantity=left))] if left else [],
+            produced=made.produced,
+            week=str(made.week),
+        )
 
 
 class ShipmentRead(Output):
@@ -232,6 +270,9 @@ class OrderRead(Output):
     ship_to: ShipToRead | None
     pickup_location: str | None
     channel: str | None = Field(None, description="The sales channel it sells through.")
+    deliver_by: date | None = Field(
+        None, description="The date the shop promised its customer, if it was given."
+    )
     created_at: datetime
     shipments: list[ShipmentRead] = Field(description="What each location ships, line by line.")
     replanned: bool | None = Field(
@@ -266,17 +307,7 @@ class OrderRead(Output):
                 )
             )
         for made in order.production:
-            by_location.setdefault(made.location, []).append(
-                OrderLineRead(
-                    sku=made.sku,
-                    ordered=made.quantity,
-                    committed=0 if made.cancelled else made.quantity,
-                    shipped=0,
-                    cancelled=made.quantity if made.cancelled else 0,
-                    returned=0,
-                    supply=[] if made.cancelled else [TieRead.of_tie(made.tie())],
-                )
-            )
+            by_location.setdefault(made.location, []).append(OrderLineRead.of_production(made))
         point = order.ship_to
         return cls(
             order_id=order.id,
@@ -288,6 +319,7 @@ class OrderRead(Output):
             else None,
             pickup_location=order.pickup_location,
             channel=order.channel,
+            deliver_by=order.deliver_by,
             created_at=order.created_at,
             shipments=[ShipmentRead(location=loc, lines=ls) for loc, ls in by_location.items()],
             replanned=replanned,
@@ -308,6 +340,24 @@ class ShipmentCreate(Input):
     location: Code
     lines: Lines
     reference: Reference | None = None
+
+
+class ProduceRequest(Input):
+    """Units of the order's made-to-order lines the workshop made."""
+
+    lines: list[ProductionLineIn] = Field(
+        min_length=1,
+        max_length=1000,
+        description="Each SKU (with the options it was ordered with) once, and how many were"
+        " made; they count against its earliest weeks first.",
+    )
+    reference: Reference | None = None
+
+    def line_requests(self) -> tuple[LineRequest, ...]:
+        return tuple(
+            LineRequest(x.sku, x.quantity, options=tuple(sorted((x.options or {}).items())))
+            for x in self.lines
+        )
 
 
 class CancelRequest(Input):

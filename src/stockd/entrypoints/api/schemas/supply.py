@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import Field
@@ -84,29 +84,49 @@ def promised_field() -> Any:
 
 class AtRiskLineRead(Output):
     sku: str
-    location: str
+    location: str = Field(
+        description="Where the units are committed (a made-to-order line: the workshop)."
+    )
     promised_ready_at: datetime = Field(description="The date promised when it was placed.")
     ready_at: datetime | None = Field(
-        description="When its backordered units are ready now; null: some have no inbound."
+        description="When its units are ready now; null: no date (backordered units some of"
+        " which have no inbound, or made-to-order units past their week's end and not all"
+        " made)."
+    )
+    supply: Literal["inbound", "production"] = Field(
+        "inbound",
+        description="What the line waits for: `inbound` (backordered units tied to purchase"
+        " orders and transfers) or `production` (a made-to-order line).",
+    )
+    week: str | None = Field(
+        None,
+        description="A made-to-order line's production week. Absent for inbound lines.",
+        exclude_if=_absent,
     )
 
 
 class AtRiskRead(Output):
     order_id: str
     created_at: datetime
-    lines: list[AtRiskLineRead] = Field(description="The lines whose supply moved past.")
+    deliver_by: date | None = Field(
+        None, description="The date the shop promised its customer, if the order says."
+    )
+    lines: list[AtRiskLineRead] = Field(description="The lines whose supply is late.")
 
     @classmethod
     def of(cls, found: AtRisk) -> AtRiskRead:
         return cls(
             order_id=found.id,
             created_at=found.created_at,
+            deliver_by=found.deliver_by,
             lines=[
                 AtRiskLineRead(
                     sku=x.sku,
                     location=x.location,
                     promised_ready_at=x.promised_ready_at,
                     ready_at=x.ready_at,
+                    supply="production" if x.supply == "production" else "inbound",
+                    week=x.week,
                 )
                 for x in found.lines
             ],
