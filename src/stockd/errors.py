@@ -393,8 +393,8 @@ class ItemError:
 class BeyondRecorded(Conflict):
     """More units than the order or transfer has in that state; `errors`
     lists each line (codes: not_in_order, exceeds_committed, exceeds_shipped,
-    not_in_transfer, exceeds_in_transit, not_in_purchase_order, exceeds_open,
-    nothing_open)."""
+    exceeds_unproduced, not_in_transfer, exceeds_in_transit,
+    not_in_purchase_order, exceeds_open, nothing_open)."""
 
     code = "beyond_recorded"
     title = "More units than recorded"
