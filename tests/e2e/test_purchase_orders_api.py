@@ -86,7 +86,16 @@ async def test_a_backordered_lamp_whose_purchase_order_slips(api: Api) -> None:
             {
                 "order_id": "O-1",
                 "created_at": r.json()["items"][0]["created_at"],
-                "lines": [{"sku": "L", "location": "x", "promised_ready_at": JAN, "ready_at": MAR}],
+                "deliver_by": None,
+                "lines": [
+                    {
+                        "sku": "L",
+                        "location": "x",
+                        "promised_ready_at": JAN,
+                        "ready_at": MAR,
+                        "supply": "inbound",
+                    }
+                ],
             }
         ],
         "next_cursor": None,
