@@ -251,3 +251,17 @@ async def test_12_workshop_reports_racing_for_5_units_make_exactly_5(
     assert (row["quantity"], row["produced"]) == (5, 5)
     assert await level(db) == (5, 5)
     assert (await db.reads.verify()).clean
+
+
+async def test_verify_finds_units_made_behind_the_ledgers_back(
+    db: Container, raw: asyncpg.Connection
+) -> None:
+    await workshop(db, {0: 10})
+    await place(db, "O1", 3)
+    await produce(db, "O1", 2)
+    assert (await db.reads.verify()).clean
+    await raw.execute("UPDATE production_lines SET produced = 3")
+    report = await db.reads.verify()
+    assert [(d.check, d.subject) for d in report.discrepancies] == [
+        ("produced", "order O1: SOFA in pool P 2026-W01")
+    ]

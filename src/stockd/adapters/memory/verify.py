@@ -15,6 +15,7 @@ from stockd.domain.events import (
     InboundCut,
     InboundReceived,
     Movement,
+    OrderProduced,
     OrderReturned,
     OrderShipped,
     Production,
@@ -82,6 +83,20 @@ def verify(s: MemoryData) -> VerifyReport:
             if isinstance(m, OrderShipped)
         ),
         lambda k: f"order {k[0]}: {k[1]}@{k[2]}",
+    )
+    found += _differ(
+        "produced",
+        _sums(
+            ((x.order_id, x.line.pool, str(x.line.week), x.line.sku), x.produced)
+            for x in s.capacity.lines
+            if x.order_id is not None
+        ),
+        _sums(
+            ((m.order_id or "", m.pool, m.week, m.key.sku), m.delta.on_hand)
+            for _, m in movements
+            if isinstance(m, OrderProduced)
+        ),
+        lambda k: f"order {k[0]}: {k[3]} in pool {k[1]} {k[2]}",
     )
     found += _differ(
         "returns",

@@ -12,6 +12,8 @@ transfers, incoming, channels) are written once, in `comparisons`:
 - orders: each level's `committed` equals the units its orders still have to ship;
 - reservations: each hold line's units equal its `reservation.created` events';
 - shipments: each order line's `shipped` equals its `order.shipped` movements';
+- produced: each order's made-to-order units made, per pool, week and SKU,
+  equal its `order.produced` movements';
 - returns: an order's `returned` units of a SKU equal its `order.returned`
   movements' (a return restocks wherever it is received, so per order and SKU);
 - transfers: each transfer line's units in transit equal the `incoming` its
@@ -46,6 +48,7 @@ from stockd.domain.events import (
     EVENT_TYPES,
     CapacitySet,
     DriftFound,
+    OrderProduced,
     OrderReturned,
     OrderShipped,
     Production,
@@ -99,6 +102,22 @@ FROM order_lines l FULL JOIN logged g
   ON g.order_id = l.order_id AND g.sku = l.sku AND g.location = l.location
 WHERE coalesce(l.shipped, 0) <> coalesce(g.shipped, 0)
 ORDER BY 1, 2, 3 LIMIT 1000
+"""
+
+_PRODUCED = f"""
+WITH recorded AS (
+    SELECT order_id, pool, week, sku, sum(produced)::bigint AS produced
+    FROM production_lines WHERE order_id IS NOT NULL GROUP BY 1, 2, 3, 4
+), logged AS (
+    SELECT order_id, data->>'pool' AS pool, data->>'week' AS week, sku,
+           sum(d_on_hand)::bigint AS produced
+    FROM ledger_events WHERE type = '{OrderProduced.type}' GROUP BY 1, 2, 3, 4
+)
+SELECT order_id, pool, week, sku, coalesce(r.produced, 0) AS recorded,
+       coalesce(g.produced, 0) AS logged
+FROM recorded r FULL JOIN logged g USING (order_id, pool, week, sku)
+WHERE coalesce(r.produced, 0) <> coalesce(g.produced, 0)
+ORDER BY 1, 2, 3, 4 LIMIT 1000
 """
 
 _RETURNS = f"""
@@ -249,6 +268,14 @@ async def verify(pool: asyncpg.Pool) -> VerifyReport:
                     "shipments",
                     f"order {r['order_id']}: {r['sku']}@{r['location']}",
                     f"{r['recorded']} shipped, but its order.shipped events ship {r['logged']}",
+                )
+            )
+        for r in await conn.fetch(_PRODUCED):
+            found.append(
+                Discrepancy(
+                    "produced",
+                    f"order {r['order_id']}: {r['sku']} in pool {r['pool']} {r['week']}",
+                    f"{r['recorded']} made, but its order.produced events make {r['logged']}",
                 )
             )
         for r in await conn.fetch(_RETURNS):
