@@ -17,11 +17,13 @@ from stockd import errors
 from stockd.bootstrap import Container
 from stockd.domain.capacity import CapacityPool
 from stockd.domain.catalog import InventoryType, Location, Sku
+from stockd.domain.channels import Channel
 from stockd.domain.commands import (
     BookSlots,
     CancelOrder,
     CommitSlot,
     CreateCapacityPool,
+    CreateChannel,
     CreateLocation,
     CreateSku,
     LineRequest,
@@ -178,6 +180,19 @@ async def test_cancelling_after_some_were_made_gives_back_only_the_rest(
     events = await backend.reads.events(0, 1000)
     given = [r.event for r in events if isinstance(r.event, ProductionCancelled)]
     assert [e.quantity for e in given] == [3]
+    assert (await backend.reads.verify()).clean
+
+
+async def test_units_made_for_a_channel_order_count_as_the_channels_until_shipped(
+    backend: Container,
+) -> None:
+    await workshop(backend, {0: 10})
+    await backend.bus.handle(CreateChannel(Channel("web", "Web")), ADMIN)
+    await place(backend, "O1", 3, channel="web")
+    await produce(backend, "O1", 3)
+    stock = await backend.reads.channel_stock(["SOFA"])
+    assert stock["SOFA"].outstanding == {"web": 3}
+    await ship(backend, "O1", 3)
     assert (await backend.reads.verify()).clean
 
 

@@ -7,6 +7,8 @@ report that would overrun the line updates nothing.
 `production_lines.promised_ready_at`: the ready date of the line's week
 when it was booked, kept as promised (a workshop's zone may change later).
 `orders.deliver_by`: the date the shop promised its customer, if given.
+`production_lines_unmade`: the lines with units still to make, which the
+at-risk list reads on every request (most lines are long made).
 
 Revision ID: 0021
 Revises: 0020
@@ -30,6 +32,8 @@ def upgrade() -> None:
             ADD COLUMN promised_ready_at timestamptz,
             ADD CONSTRAINT production_lines_produced_within
                 CHECK (produced >= 0 AND produced <= quantity);
+        CREATE INDEX production_lines_unmade ON production_lines (order_id)
+            WHERE order_id IS NOT NULL AND NOT cancelled AND produced < quantity;
         ALTER TABLE orders ADD COLUMN deliver_by date;
         """
     )
@@ -39,6 +43,7 @@ def downgrade() -> None:
     run_script(
         """
         ALTER TABLE orders DROP COLUMN deliver_by;
+        DROP INDEX production_lines_unmade;
         ALTER TABLE production_lines DROP CONSTRAINT production_lines_produced_within,
             DROP COLUMN promised_ready_at, DROP COLUMN produced;
         """
