@@ -4,11 +4,15 @@ the fake and PostgreSQL, raced for real on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from stockd import errors
+from stockd.adapters.postgres import rows
+from stockd.adapters.postgres.ties import PostgresTies
 from stockd.bootstrap import Container
 from stockd.domain.catalog import ChannelPreorderCap, Sku
 from stockd.domain.channels import Channel
@@ -184,8 +188,8 @@ async def test_switching_a_preorder_sku_to_deny_drops_its_channel_caps(
 async def test_30_web_and_30_app_buyers_race_for_a_web_cap_of_10_and_a_total_of_25(
     db: Container,
 ) -> None:
-    """Each holds one unit at x or y: exactly 10 web buyers win, and app
-    buyers take exactly the rest of the total; the counters match the ties."""
+    """Each holds one unit at x or y, all at once: exactly 25 win (the
+    total), at most 10 of them through web; the counters match the ties."""
     await setup(db)
     await levels_made(db)
 
@@ -196,20 +200,22 @@ async def test_30_web_and_30_app_buyers_race_for_a_web_cap_of_10_and_a_total_of_
     won = [i for i, r in enumerate(results) if not isinstance(r, BaseException)]
     lost = [r for r in results if isinstance(r, BaseException)]
     assert all(isinstance(e, errors.InsufficientStock) for e in lost), lost
-    assert len([i for i in won if i % 2]) == 10
+    web = len([i for i in won if i % 2])
     assert len(won) == 25
+    assert web <= 10
     assert db.pool is not None
     row = await db.pool.fetchrow(
         "SELECT s.preordered, c.preordered AS web FROM skus s"
         " JOIN sku_preorder_channels c ON c.sku = s.sku AND c.channel = 'web' WHERE s.sku = 'P'"
     )
-    assert (row["preordered"], row["web"]) == (25, 10)
+    assert (row["preordered"], row["web"]) == (25, web)
     assert (await db.reads.verify()).discrepancies == ()
 
 
 async def test_20_web_orders_race_for_a_cap_of_5_beside_20_through_no_channel(
     db: Container,
 ) -> None:
+    """All at once: exactly 12 win (the total), at most 5 of them through web."""
     await setup(db, total=12, caps={"web": 5})
     await levels_made(db)
 
@@ -220,14 +226,18 @@ async def test_20_web_orders_race_for_a_cap_of_5_beside_20_through_no_channel(
     won = [i for i, r in enumerate(results) if not isinstance(r, BaseException)]
     lost = [r for r in results if isinstance(r, BaseException)]
     assert all(isinstance(e, errors.InsufficientStock) for e in lost), lost
-    assert (len([i for i in won if i % 2]), len(won)) == (5, 12)
-    assert await counts(db) == (0, {"web": 5})
+    web = len([i for i in won if i % 2])
+    assert len(won) == 12
+    assert web <= 5
+    assert await counts(db) == (0, {"web": web})
     assert (await db.reads.verify()).discrepancies == ()
 
 
 async def test_30_web_buyers_race_for_a_cap_of_10_then_the_rest_of_the_total(
     db: Container,
 ) -> None:
+    """30 web buyers at once: exactly 10 win; then 30 buyers through no
+    channel: exactly the 15 left of the total win."""
     await setup(db)
     results = await race(30, lambda i: hold(db, 1, "web"))
     assert len([r for r in results if not isinstance(r, BaseException)]) == 10
@@ -235,3 +245,40 @@ async def test_30_web_buyers_race_for_a_cap_of_10_then_the_rest_of_the_total(
     assert len([r for r in results if not isinstance(r, BaseException)]) == 15
     assert await counts(db) == (0, {"web": 10})
     assert (await db.reads.verify()).discrepancies == ()
+
+
+async def test_a_hold_of_an_ordinary_sku_reads_no_preorder_figures(
+    db: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hold path pays nothing for preorder caps unless the SKU takes
+    preorders: no room read, no tie, and the SKU's caps subquery never runs."""
+    await setup(db)
+    await seed(db.bus, skus={"A": 0}, stock={("A", "x"): 5})
+    called: list[str] = []
+    for name in ("preorder_room", "add_preorder", "inbound"):
+        original = getattr(PostgresTies, name)
+
+        def spy(self: PostgresTies, *args: object, _n: str = name, _f: object = original) -> object:
+            called.append(_n)
+            return _f(self, *args)  # type: ignore[operator]
+
+        monkeypatch.setattr(PostgresTies, name, spy)
+    await db.bus.handle(Reserve((LineRequest("A", 2, "x"),), channel="web"), ADMIN)
+    assert called == []
+    await hold(db, 1, "web")  # a preorder reads its room and ties
+    assert called == ["inbound", "preorder_room", "inbound", "add_preorder"]
+
+    assert db.pool is not None
+    for sku, loops in (("A", 0), ("P", 1)):
+        plan = await db.pool.fetchval(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) SELECT {rows.SKU_COLUMNS} FROM skus WHERE sku = $1",
+            sku,
+        )
+        subplans = [
+            p for p in _nodes(json.loads(plan)[0]["Plan"]) if "SubPlan" in p.get("Subplan Name", "")
+        ]
+        assert [p["Actual Loops"] for p in subplans] == [loops], sku
+
+
+def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [plan, *(n for child in plan.get("Plans", []) for n in _nodes(child))]

@@ -156,7 +156,7 @@ class Cover:
     inbound: int
     """By inbound not yet promised (tied to it, dated)."""
     preorder: int
-    """By the SKU's preorder allowance (no date yet)."""
+    """By the SKU's preorder allowance (no date yet), if it has room left."""
     short: int
     """By nothing: the sale is refused."""
 
@@ -165,22 +165,19 @@ class Cover:
         return self.preorder + self.short
 
 
-def cover(
-    units: int, inbound_free: int, policy: StockPolicy, now: datetime, room: int | None = None
-) -> Cover:
+def cover(units: int, inbound_free: int, policy: StockPolicy, now: datetime) -> Cover:
     """Cover `units` beyond stock: inbound not yet promised first; the rest,
-    while the SKU takes preorders, by its preorder allowance — at most
-    `room` units when it is known (None: all of the rest, for the store to
-    grant or refuse). A preorder SKU past its end sells as `deny`: nothing
-    covers units beyond stock then, inbound or not."""
+    while the SKU takes preorders, by its preorder allowance (what is left
+    of it, `PreorderRoom`, is the store's to grant or refuse). A preorder
+    SKU past its end sells as `deny`: nothing covers units beyond stock
+    then, inbound or not."""
     if policy.preorders_ended(now):
         return Cover(0, 0, units)
     inbound = min(units, inbound_free)
     rest = units - inbound
-    preorder = 0
     if policy.preorders_at(now):
-        preorder = rest if room is None else max(0, min(rest, room))
-    return Cover(inbound, preorder, rest - preorder)
+        return Cover(inbound, rest, 0)
+    return Cover(inbound, 0, rest)
 
 
 @dataclass(frozen=True, slots=True)
