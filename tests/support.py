@@ -40,7 +40,7 @@ TABLES = (
     ", channel_figures_sent"
     ", count_lines, stock_reports, location_report_policies, report_sources"
     ", capacity_pools, capacity_weeks, production_slots, production_lines"
-    ", purchase_orders, purchase_order_lines, supply_ties"
+    ", purchase_orders, purchase_order_lines, supply_ties, sku_preorder_channels"
 )
 
 

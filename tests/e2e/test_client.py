@@ -323,3 +323,33 @@ def test_atp_and_a_promise_through_the_client(client: StockdClient, unique: str)
     with pytest.raises(InsufficientStock) as caught:
         client.promises.promise([{"sku": sku, "quantity": 9}], {"lat": 52.5, "lon": 13.4})
     assert caught.value.lines == (ShortLine(sku, None, 9, 4, short=5),)
+
+
+def test_preorder_channel_caps_round_trip_with_their_counts(
+    client: StockdClient, unique: str
+) -> None:
+    channel = f"pre-{unique}".lower()
+    client.channels.create(channel, "Preorders")
+    client.locations.create(f"PRE-{unique}", "preorders")
+    sku = client.skus.create(
+        f"PRE-{unique}",
+        "P",
+        "preordered",
+        policy="preorder",
+        preorder_cap=3,
+        preorder_channel_caps=[{"channel": channel, "cap": 1}],
+    )
+    assert [(c.channel, c.cap, c.preordered) for c in sku.preorder_channel_caps] == [
+        (channel, 1, 0)
+    ]
+    client.reservations.create(
+        [{"sku": sku.sku, "quantity": 1, "location": f"PRE-{unique}"}], channel=channel
+    )
+    with pytest.raises(InsufficientStock):
+        client.reservations.create(
+            [{"sku": sku.sku, "quantity": 1, "location": f"PRE-{unique}"}], channel=channel
+        )
+    shown = client.skus.get(sku.sku).preorder_channel_caps
+    assert [(c.channel, c.cap, c.preordered) for c in shown] == [(channel, 1, 1)]
+    changed = client.skus.update(sku.sku, {"preorder_channel_caps": []})
+    assert changed.preorder_channel_caps == ()

@@ -67,6 +67,13 @@ class OptionPoolIn(TypedDict):
     pool: str
 
 
+class ChannelPreorderCapIn(TypedDict):
+    """At most `cap` units of a preorder SKU preordered through `channel`."""
+
+    channel: str
+    cap: int
+
+
 class SkuUpdate(TypedDict, total=False):
     product_id: str
     name: str
@@ -78,6 +85,8 @@ class SkuUpdate(TypedDict, total=False):
     preorder_cap: int
     preorder_until: str
     """RFC 3339."""
+    preorder_channel_caps: Sequence[ChannelPreorderCapIn]
+    """Replaces the list."""
 
 
 class OrderLineIn(TypedDict):

@@ -44,6 +44,14 @@ class SkuRead:
     option_pools: tuple[OptionPoolRead, ...] = ()
     preorder_cap: int = 0
     preorder_until: datetime | None = None
+    preorder_channel_caps: tuple[ChannelPreorderCapRead, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPreorderCapRead:
+    channel: str
+    cap: int
+    preordered: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from stockd.client.calls import Args
 from stockd.client.endpoints import Resource, T, by_cursor, by_seq, endpoint
 from stockd.client.inputs import (
     ChangeIn,
+    ChannelPreorderCapIn,
     ChannelUpdate,
     Condition,
     CountLineIn,
@@ -126,6 +127,7 @@ class Skus(Resource[T]):
         option_pools: Sequence[OptionPoolIn] | None = None,
         preorder_cap: int | None = None,
         preorder_until: datetime | str | None = None,
+        preorder_channel_caps: Sequence[ChannelPreorderCapIn] | None = None,
         idempotency_key: str | None = None,
     ) -> Args:
         body = given(
@@ -139,6 +141,9 @@ class Skus(Resource[T]):
             option_pools=None if option_pools is None else list(option_pools),
             preorder_cap=preorder_cap,
             preorder_until=None if preorder_until is None else _instant(preorder_until),
+            preorder_channel_caps=(
+                None if preorder_channel_caps is None else list(preorder_channel_caps)
+            ),
         )
         return Args(json=body, idempotency_key=idempotency_key)
 

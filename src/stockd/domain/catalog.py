@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -26,6 +26,21 @@ class PolicyKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelPreorderCap:
+    """How many of a preorder SKU's units may be preordered through one
+    sales channel (within the SKU's total `preorder_cap` as well)."""
+
+    channel: str
+    cap: int
+    preordered: int = field(default=0, compare=False)
+    """Units preordered through the channel, as last read: a figure the
+    store keeps, not part of the policy (never compared nor recorded)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"channel": self.channel, "cap": self.cap}
+
+
+@dataclass(frozen=True, slots=True)
 class StockPolicy:
     """Whether a SKU may be sold beyond its stock, and how far.
 
@@ -35,13 +50,16 @@ class StockPolicy:
     until `preorder_until` (if set): against inbound first, then up to
     `preorder_cap` units in total over all its levels without inbound (no
     date yet: the first arrivals cover them); after `preorder_until` it
-    behaves as `deny`.
+    behaves as `deny`. `preorder_channel_caps` caps the units preordered
+    through a channel as well (a channel not listed, or a hold through no
+    channel, is limited by the total only).
     """
 
     kind: PolicyKind = PolicyKind.DENY
     backorder_cap: int = 0
     preorder_cap: int = 0
     preorder_until: datetime | None = None
+    preorder_channel_caps: tuple[ChannelPreorderCap, ...] = ()
 
     def __post_init__(self) -> None:
         if self.backorder_cap < 0:
@@ -54,6 +72,15 @@ class StockPolicy:
             self.preorder_cap or self.preorder_until is not None
         ):
             raise ValueError("preorder_cap and preorder_until need policy 'preorder'")
+        if self.kind is not PolicyKind.PREORDER and self.preorder_channel_caps:
+            raise ValueError("preorder_channel_caps need policy 'preorder'")
+        seen: set[str] = set()
+        for c in self.preorder_channel_caps:
+            if c.cap < 0:
+                raise ValueError(f"preorder_channel_caps: the cap of {c.channel!r} is negative")
+            if c.channel in seen:
+                raise ValueError(f"preorder_channel_caps: channel {c.channel!r} is given twice")
+            seen.add(c.channel)
 
     @property
     def floor(self) -> int:
@@ -68,6 +95,15 @@ class StockPolicy:
         return self.kind is PolicyKind.PREORDER and (
             self.preorder_until is None or now < self.preorder_until
         )
+
+    @property
+    def channel_caps_in_order(self) -> list[ChannelPreorderCap]:
+        """The channel caps by channel: the order they are shown and compared in."""
+        return sorted(self.preorder_channel_caps, key=lambda c: c.channel)
+
+    def preorders_ended(self, now: datetime) -> bool:
+        """Whether a preorder SKU is past its `preorder_until`: it sells as `deny`."""
+        return self.kind is PolicyKind.PREORDER and not self.preorders_at(now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +162,7 @@ class Sku:
             "backorder_cap": self.policy.backorder_cap,
             "preorder_cap": self.policy.preorder_cap,
             "preorder_until": self.policy.preorder_until,
+            "preorder_channel_caps": [c.as_dict() for c in self.policy.channel_caps_in_order],
             "archived": self.archived,
             "version": self.version,
             "inventory_type": self.inventory_type.value,

@@ -6,15 +6,21 @@ purchase order line or a transfer line, ready at its ETA. Ties are made
 first come, first served: claims in the order the holders took their units
 (`since`), each from the inbound that arrives earliest (`fifo`). Units no
 inbound covers stay backordered without a date (`supply` none).
+
+Units sold beyond stock are covered by inbound not yet promised first and
+then, for a SKU taking preorders, by its preorder allowance (`cover`): the
+total `preorder_cap` and, for a hold through a capped channel, that
+channel's cap (`PreorderRoom`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from stockd.domain.catalog import StockPolicy
 from stockd.domain.quantities import LevelKey
 from stockd.domain.supply import Source, Tie
 
@@ -111,6 +117,9 @@ class TiedUnits:
     since: datetime
     ready_at: datetime | None
     """The inbound's ETA; None without inbound."""
+    channel: str | None = None
+    """Preordered units: the channel they were sold through (whose cap, if
+    it has one, they count against until untied)."""
 
     def as_tie(self) -> Tie | None:
         """As read models show it; None for units without inbound."""
@@ -138,3 +147,56 @@ def backordered_change(available_after: int, available_delta: int) -> int:
     available) after a change: negative when fewer."""
     before = available_after - available_delta
     return max(0, -available_after) - max(0, -before)
+
+
+@dataclass(frozen=True, slots=True)
+class Cover:
+    """How units sold beyond stock at one level are covered."""
+
+    inbound: int
+    """By inbound not yet promised (tied to it, dated)."""
+    preorder: int
+    """By the SKU's preorder allowance (no date yet), if it has room left."""
+    short: int
+    """By nothing: the sale is refused."""
+
+    @property
+    def beyond_inbound(self) -> int:
+        return self.preorder + self.short
+
+
+def cover(units: int, inbound_free: int, policy: StockPolicy, now: datetime) -> Cover:
+    """Cover `units` beyond stock: inbound not yet promised first; the rest,
+    while the SKU takes preorders, by its preorder allowance (what is left
+    of it, `PreorderRoom`, is the store's to grant or refuse). A preorder
+    SKU past its end sells as `deny`: nothing covers units beyond stock
+    then, inbound or not."""
+    if policy.preorders_ended(now):
+        return Cover(0, 0, units)
+    inbound = min(units, inbound_free)
+    rest = units - inbound
+    if policy.preorders_at(now):
+        return Cover(inbound, rest, 0)
+    return Cover(inbound, 0, rest)
+
+
+@dataclass(frozen=True, slots=True)
+class PreorderRoom:
+    """What a preorder SKU may still preorder: in total, and through each
+    channel with a cap (a channel not listed has only the total)."""
+
+    total: int
+    channels: Mapping[str, int] = field(default_factory=dict)
+
+    def through(self, channel: str | None) -> int:
+        """Units that may still be preordered through `channel` (None: no channel)."""
+        left = self.total
+        if channel is not None and channel in self.channels:
+            left = min(left, self.channels[channel])
+        return max(left, 0)
+
+    def took(self, channel: str | None, units: int) -> PreorderRoom:
+        channels = dict(self.channels)
+        if channel is not None and channel in channels:
+            channels[channel] -= units
+        return PreorderRoom(self.total - units, channels)

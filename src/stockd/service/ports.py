@@ -29,7 +29,7 @@ from stockd.domain.corrections import Anchor, Policy, ReportLine, Source
 from stockd.domain.events import Event, Movement
 from stockd.domain.inbound import PurchaseOrder, PurchaseOrderStatus
 from stockd.domain.orders import Order, OrderStatus, ReturnCondition
-from stockd.domain.promises import Holder, Inbound, SupplyKind, TiedUnits
+from stockd.domain.promises import Holder, Inbound, PreorderRoom, SupplyKind, TiedUnits
 from stockd.domain.quantities import Level, LevelKey, Quantities
 from stockd.domain.reservations import Reservation, ReservationStatus
 from stockd.domain.transfers import Transfer, TransferStatus
@@ -341,15 +341,17 @@ class TieRepository(Protocol):
         ...
 
     async def add_preorder(
-        self, holder: Holder, key: LevelKey, units: int, since: datetime
+        self, holder: Holder, key: LevelKey, units: int, since: datetime, channel: str | None
     ) -> bool:
-        """Tie `units` of the holder at `key` to its SKU's preorder allowance;
-        False, and nothing written, if fewer than that are left of its
-        `preorder_cap`."""
+        """Tie `units` of the holder at `key`, sold through `channel`, to its
+        SKU's preorder allowance; False if fewer than that are left of its
+        `preorder_cap` or of the channel's cap, when it has one (then the
+        caller's transaction must not commit: a counter may have moved)."""
         ...
 
-    async def preorder_room(self, sku: str) -> int:
-        """Units the SKU may still preorder (its cap less those preordered)."""
+    async def preorder_room(self, sku: str) -> PreorderRoom:
+        """Units the SKU may still preorder: of its cap, and of each
+        channel's cap (a cap less the units preordered under it)."""
         ...
 
     async def reduce(self, tie: TiedUnits, units: int) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stockd import errors
-from stockd.domain.catalog import PolicyKind
+from stockd.domain.catalog import StockPolicy
 from stockd.domain.events import (
     Movement,
     OrderAllocated,
@@ -37,6 +37,7 @@ from stockd.domain.promises import (
     SupplyKind,
     TiedUnits,
     backordered_change,
+    cover,
     fifo,
     ready_of,
 )
@@ -103,40 +104,58 @@ async def follow(
         more = backordered_change(m.after.available, m.delta.available)
         holder = holder_of(m)
         if more > 0 and holder is not None:
-            await tie(uow, holder, m.key, more, now)
+            await tie(uow, holder, m.key, more, now, m.channel)
             tied = True
         elif more < 0:
             changed += await untie(uow, m.key, -more, holder, ctx, now)
     return Followed(changed, tied)
 
 
-async def tie(uow: UnitOfWork, holder: Holder, key: LevelKey, units: int, now: datetime) -> None:
+async def tie(
+    uow: UnitOfWork,
+    holder: Holder,
+    key: LevelKey,
+    units: int,
+    now: datetime,
+    channel: str | None = None,
+) -> None:
     """Tie `units` backordered units of `holder` at `key` to the earliest
     open inbound not yet promised — and, for a SKU taking preorders, the
-    rest to its preorder allowance; 409 insufficient_stock when there is not
-    enough (the caller's transaction then writes nothing). A preorder SKU
-    past its `preorder_until` sells as `deny`: nothing beyond stock."""
+    rest to its preorder allowance (and to the cap of `channel`, the one the
+    holder sells through, if it has one); 409 insufficient_stock when there
+    is not enough (the caller's transaction then writes nothing). A preorder
+    SKU past its `preorder_until` sells as `deny`: nothing beyond stock."""
     policy = (await uow.catalog.skus([key.sku]))[key.sku].policy
-    if policy.kind is PolicyKind.PREORDER and not policy.preorders_at(now):
+    if policy.preorders_ended(now):
         raise overdue.shortage(
             f"{key.sku}: preorders ended at {errors.timestamp(policy.preorder_until or now)}",
             [errors.ShortLine(key.sku, key.location, units, 0)],
         )
     inbound = await uow.ties.inbound(key)
-    grants = fifo([Claim(holder, units, now)], inbound)
-    left = sum(g.units for g in grants if g.inbound is None)
-    if left and policy.preorders_at(now) and await uow.ties.add_preorder(holder, key, left, now):
-        left = 0
-    if left:
-        free = sum(s.free for s in inbound)
+    free = sum(s.free for s in inbound)
+    covered = cover(units, free, policy, now)
+    refused = covered.short > 0 or (
+        covered.preorder > 0
+        and not await uow.ties.add_preorder(holder, key, covered.preorder, now, channel)
+    )
+    if refused:
         raise overdue.shortage(
             f"not enough inbound to backorder {key}: {units} units beyond stock, {free} inbound"
-            " not yet promised",
+            " not yet promised" + capped_note([policy], channel),
             [errors.ShortLine(key.sku, key.location, units, free)],
         )
-    for g in grants:
-        if g.inbound is not None and not await uow.ties.add(holder, key, g.inbound, g.units, now):
+    for g in fifo([Claim(holder, covered.inbound, now)], inbound):
+        if g.inbound is None or not await uow.ties.add(holder, key, g.inbound, g.units, now):
             raise errors.InvariantViolation(f"{key}: inbound refused the promise")
+
+
+def capped_note(policies: Iterable[StockPolicy], channel: str | None) -> str:
+    """For a refusal: the channel's preorder cap, when one of these caps it."""
+    if channel is None or not any(
+        c.channel == channel for p in policies for c in p.preorder_channel_caps
+    ):
+        return ""
+    return f" (within the preorder cap of channel {channel!r})"
 
 
 async def untie(

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from stockd.adapters.memory.state import MemoryData
 from stockd.domain.inbound import PurchaseOrder, PurchaseOrderStatus
-from stockd.domain.promises import Holder, Inbound, SupplyKind, TiedUnits
+from stockd.domain.promises import Holder, Inbound, PreorderRoom, SupplyKind, TiedUnits
 from stockd.domain.quantities import LevelKey
 
 
@@ -128,21 +128,37 @@ class MemoryTies:
         return True
 
     async def add_preorder(
-        self, holder: Holder, key: LevelKey, units: int, since: datetime
+        self, holder: Holder, key: LevelKey, units: int, since: datetime, channel: str | None
     ) -> bool:
-        if units > await self.preorder_room(key.sku):
+        if units > (await self.preorder_room(key.sku)).through(channel):
             return False
         self.s.preordered[key.sku] = self.s.preordered.get(key.sku, 0) + units
+        if channel is not None and (key.sku, channel) in self._caps(key.sku):
+            by_channel = (key.sku, channel)
+            self.s.preordered_through[by_channel] = (
+                self.s.preordered_through.get(by_channel, 0) + units
+            )
         tie_id = max(self.s.ties, default=0) + 1
         self.s.ties[tie_id] = TiedUnits(
-            tie_id, holder, key, SupplyKind.PREORDER, key.sku, units, since, None
+            tie_id, holder, key, SupplyKind.PREORDER, key.sku, units, since, None, channel
         )
         return True
 
-    async def preorder_room(self, sku: str) -> int:
+    def _caps(self, sku: str) -> dict[tuple[str, str], int]:
+        found = self.s.skus.get(sku)
+        caps = found.policy.preorder_channel_caps if found else ()
+        return {(sku, c.channel): c.cap for c in caps}
+
+    async def preorder_room(self, sku: str) -> PreorderRoom:
         found = self.s.skus.get(sku)
         cap = found.policy.preorder_cap if found else 0
-        return max(cap - self.s.preordered.get(sku, 0), 0)
+        return PreorderRoom(
+            cap - self.s.preordered.get(sku, 0),
+            {
+                channel: c - self.s.preordered_through.get((sku, channel), 0)
+                for (_, channel), c in self._caps(sku).items()
+            },
+        )
 
     async def reduce(self, tie: TiedUnits, units: int) -> None:
         stored = self.s.ties[tie.id]
@@ -152,6 +168,9 @@ class MemoryTies:
             self.s.ties[tie.id] = replace(stored, quantity=stored.quantity - units)
         if stored.supply is SupplyKind.PREORDER:
             self.s.preordered[stored.key.sku] -= min(units, stored.quantity)
+            by_channel = (stored.key.sku, stored.channel or "")
+            if by_channel in self.s.preordered_through:
+                self.s.preordered_through[by_channel] -= min(units, stored.quantity)
         elif stored.supply is not SupplyKind.NONE and stored.supply_id is not None:
             line = (stored.supply, stored.supply_id, stored.key.sku)
             self.s.promised[line] -= min(units, stored.quantity)

@@ -70,6 +70,8 @@ class MemoryData:
     """The ready date each order line was promised: (order id, level)."""
     preordered: dict[str, int] = field(default_factory=dict)
     """Units each SKU has preordered (tied to its preorder allowance)."""
+    preordered_through: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Units each SKU has preordered through each channel it caps: (sku, channel)."""
 
     def copy(self) -> MemoryData:
         return MemoryData(
@@ -95,7 +97,19 @@ class MemoryData:
             dict(self.promised),
             dict(self.promised_ready),
             dict(self.preordered),
+            dict(self.preordered_through),
         )
+
+
+def counted(s: MemoryData, sku: Sku) -> Sku:
+    """The SKU with the units preordered through each channel it caps."""
+    caps = sku.policy.preorder_channel_caps
+    if not caps:
+        return sku
+    through = tuple(
+        replace(c, preordered=s.preordered_through.get((sku.sku, c.channel), 0)) for c in caps
+    )
+    return replace(sku, policy=replace(sku.policy, preorder_channel_caps=through))
 
 
 class MemoryCatalog:
@@ -103,16 +117,18 @@ class MemoryCatalog:
         self.s = state
 
     async def skus(self, codes: Collection[str]) -> dict[str, Sku]:
-        return {c: self.s.skus[c] for c in codes if c in self.s.skus}
+        return {c: counted(self.s, self.s.skus[c]) for c in codes if c in self.s.skus}
 
     async def add_sku(self, sku: Sku, now: datetime) -> bool:
         if sku.sku in self.s.skus:
             return False
         self.s.skus[sku.sku] = replace(sku, version=1)
+        self._count_through(sku)
         return True
 
     async def lock_sku(self, code: str) -> Sku | None:
-        return self.s.skus.get(code)
+        found = self.s.skus.get(code)
+        return None if found is None else counted(self.s, found)
 
     async def save_sku(self, sku: Sku, now: datetime) -> Sku:
         saved = replace(sku, version=self.s.skus[sku.sku].version + 1)
@@ -123,7 +139,27 @@ class MemoryCatalog:
                     raise errors.InvariantViolation(f"refused by the store: {key}")
                 self.s.levels[key] = replace(level, floor=floor)
         self.s.skus[sku.sku] = saved
-        return saved
+        self._count_through(saved)
+        return counted(self.s, saved)
+
+    def _count_through(self, sku: Sku) -> None:
+        """Counters for the channels the SKU caps (a new one counts the
+        units already preordered through it); none for the others."""
+        capped = {c.channel for c in sku.policy.preorder_channel_caps}
+        for key in [k for k in self.s.preordered_through if k[0] == sku.sku]:
+            if key[1] not in capped:
+                del self.s.preordered_through[key]
+        for channel in capped:
+            self.s.preordered_through.setdefault(
+                (sku.sku, channel),
+                sum(
+                    t.quantity
+                    for t in self.s.ties.values()
+                    if t.supply is SupplyKind.PREORDER
+                    and t.key.sku == sku.sku
+                    and t.channel == channel
+                ),
+            )
 
     async def locations(self, ids: Collection[str]) -> dict[str, Location]:
         return {i: self.s.locations[i] for i in ids if i in self.s.locations}

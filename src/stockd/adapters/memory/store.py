@@ -26,6 +26,7 @@ from stockd.adapters.memory.state import (
     MemorySales,
     MemoryTransfers,
     MemoryWebhooks,
+    counted,
 )
 from stockd.adapters.memory.verify import verify
 from stockd.adapters.memory.watch import MemoryLedgerWatch
@@ -175,11 +176,12 @@ class MemoryReadModel:
         return self.store.state
 
     async def sku(self, code: str) -> Sku | None:
-        return self.s.skus.get(code)
+        found = self.s.skus.get(code)
+        return None if found is None else counted(self.s, found)
 
     async def skus(self, after: str | None, limit: int, *, archived: bool = False) -> list[Sku]:
         return [
-            v
+            counted(self.s, v)
             for k, v in sorted(self.s.skus.items())
             if k > (after or "") and v.archived is archived
         ][:limit]

@@ -157,6 +157,18 @@ def verify(s: MemoryData) -> VerifyReport:
     )
     found += _differ(
         "promises",
+        {k: n for k, n in s.preordered_through.items() if n},
+        _sums(
+            ((t.key.sku, t.channel), t.quantity)
+            for t in s.ties.values()
+            if t.supply is SupplyKind.PREORDER
+            and t.channel is not None
+            and (t.key.sku, t.channel) in s.preordered_through
+        ),
+        lambda k: f"preorder:{k[0]} through {k[1]}",
+    )
+    found += _differ(
+        "promises",
         {(k.value, i, sku): n for (k, i, sku), n in s.promised.items() if n},
         tied,
         lambda k: f"{k[0]}:{k[1]}: {k[2]}",

@@ -18,6 +18,26 @@ def _production(sku: Sku) -> tuple[str, str | None, str]:
     return sku.inventory_type.value, sku.capacity_pool, pools
 
 
+_SET_CHANNEL_CAPS = """
+WITH given AS (
+    SELECT * FROM unnest($2::text[], $3::bigint[]) AS g (channel, cap)
+), dropped AS (
+    DELETE FROM sku_preorder_channels c
+    WHERE c.sku = $1 AND c.channel <> ALL ($2::text[])
+)
+INSERT INTO sku_preorder_channels (sku, channel, cap, preordered)
+SELECT $1, g.channel, g.cap,
+       (SELECT coalesce(sum(t.quantity), 0) FROM supply_ties t
+        WHERE t.supply = 'preorder' AND t.sku = $1 AND t.channel = g.channel)
+FROM given g
+ON CONFLICT (sku, channel) DO UPDATE SET cap = excluded.cap
+"""
+"""Replace a SKU's channel caps. A channel capped anew counts the units
+already preordered through it (its ties); one still capped keeps its count.
+Run under the SKU's row lock (`lock_sku`), which every writer of its
+preorder counters takes first: no tie moves meanwhile."""
+
+
 class PostgresCatalog:
     def __init__(self, conn: PoolConnectionProxy) -> None:
         self.conn = conn
@@ -47,7 +67,17 @@ class PostgresCatalog:
             sku.policy.preorder_cap,
             sku.policy.preorder_until,
         )
-        return bool(status == "INSERT 0 1")
+        if status != "INSERT 0 1":
+            return False
+        if sku.policy.preorder_channel_caps:
+            await self._set_channel_caps(sku)
+        return True
+
+    async def _set_channel_caps(self, sku: Sku) -> None:
+        caps = sku.policy.preorder_channel_caps
+        await self.conn.execute(
+            _SET_CHANNEL_CAPS, sku.sku, [c.channel for c in caps], [c.cap for c in caps]
+        )
 
     async def lock_sku(self, code: str) -> Sku | None:
         row = await self.conn.fetchrow(
@@ -56,6 +86,7 @@ class PostgresCatalog:
         return None if row is None else rows.sku(row)
 
     async def save_sku(self, sku: Sku, now: datetime) -> Sku:
+        await self._set_channel_caps(sku)  # first: the row read back shows them
         row = await self.conn.fetchrow(
             f"""
             UPDATE skus SET product_id = $2, name = $3, policy = $4, backorder_cap = $5,

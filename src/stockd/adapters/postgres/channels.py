@@ -49,7 +49,7 @@ _BOOK = (
     .replace("SELECT sku, archived FROM skus", f"SELECT {rows.SKU_COLUMNS} FROM skus")
     .replace(
         "SELECT s.sku, s.archived,",
-        f"SELECT {', '.join('s.' + c for c in rows.SKU_COLUMNS.split(', '))},"
+        f"SELECT {', '.join('s.' + c for c in rows.SKU_NAMES)},"
         " (SELECT coalesce(json_agg(c), '[]') FROM"
         f" (SELECT {rows.CHANNEL_COLUMNS} FROM channels) c) AS every_channel,",
     )

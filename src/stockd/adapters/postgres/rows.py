@@ -10,6 +10,7 @@ import orjson
 
 from stockd.domain.capacity import OptionPool
 from stockd.domain.catalog import (
+    ChannelPreorderCap,
     InventoryType,
     Location,
     LocationType,
@@ -28,10 +29,20 @@ Row = asyncpg.Record | Mapping[str, Any]
 
 COUNTERS = tuple(s.value for s in STATES)
 LEVEL_COLUMNS = ", ".join(("sku", "location", *COUNTERS, "floor", "version"))
-SKU_COLUMNS = (
+_SKU_FIELDS = (
     "sku, product_id, name, policy, backorder_cap, preorder_cap, preorder_until, version,"
     " archived, inventory_type, capacity_pool, option_pools"
 )
+SKU_NAMES = (*_SKU_FIELDS.split(", "), "preorder_channels")
+"""The names of `SKU_COLUMNS` (to select them again from a subquery)."""
+SKU_COLUMNS = (
+    _SKU_FIELDS
+    # Only a preorder SKU reads its channel caps: any other pays nothing.
+    + ", CASE WHEN policy = 'preorder' THEN (SELECT json_agg(json_build_array("
+    " c.channel, c.cap, c.preordered) ORDER BY c.channel) FROM sku_preorder_channels c"
+    " WHERE c.sku = skus.sku) END AS preorder_channels"
+)
+"""A SKU's columns, read `FROM skus` (not aliased)."""
 WEBHOOK_COLUMNS = (
     "id, url, events, channel, skus, low_stock_threshold, description, active, version,"
     " created_at, updated_at"
@@ -100,6 +111,10 @@ def sku(row: Row) -> Sku:
             row["backorder_cap"],
             row["preorder_cap"],
             row["preorder_until"],
+            tuple(
+                ChannelPreorderCap(channel, cap, preordered)
+                for channel, cap, preordered in orjson.loads(row["preorder_channels"] or "[]")
+            ),
         ),
         version=row["version"],
         archived=row["archived"],

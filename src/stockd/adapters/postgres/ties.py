@@ -3,7 +3,13 @@
 An inbound line's `promised` counts the units tied to it; a tie is written
 in the same statement as the conditional update of that counter, and the
 line's CHECK keeps it within the units still open, so no inbound unit is
-promised twice whatever runs concurrently."""
+promised twice whatever runs concurrently.
+
+Preordered units count on their SKU (`skus.preordered`, within
+`preorder_cap`) and, when sold through a channel with a cap, on that
+channel (`sku_preorder_channels`): both counters move in the statement
+that writes or shrinks the tie, the SKU's row first, so every writer of a
+SKU's preorder counters waits on that row in the same order."""
 
 from __future__ import annotations
 
@@ -14,12 +20,19 @@ import asyncpg
 from asyncpg import Record
 from asyncpg.pool import PoolConnectionProxy
 
-from stockd.domain.promises import Holder, HolderKind, Inbound, SupplyKind, TiedUnits
+from stockd.domain.promises import (
+    Holder,
+    HolderKind,
+    Inbound,
+    PreorderRoom,
+    SupplyKind,
+    TiedUnits,
+)
 from stockd.domain.quantities import LevelKey
 
 _TIES = """
 SELECT t.id, t.holder, t.holder_id, t.sku, t.location, t.supply, t.supply_id, t.quantity,
-       t.since,
+       t.since, t.channel,
        CASE t.supply
            WHEN 'po' THEN (SELECT p.expected_at FROM purchase_orders p WHERE p.id = t.supply_id)
            WHEN 'transfer' THEN (SELECT x.expected_at FROM transfers x WHERE x.id = t.supply_id)
@@ -45,8 +58,15 @@ _UNPROMISE = {
     " WHERE purchase_order_id = $1 AND sku = $2",
     SupplyKind.TRANSFER: "UPDATE transfer_lines SET promised = promised - $3"
     " WHERE transfer_id = $1 AND sku = $2",
-    SupplyKind.PREORDER: "UPDATE skus SET preordered = preordered - $3 WHERE sku = $1 AND sku = $2",
 }
+
+_UNPREORDER = """
+    WITH total AS (
+        UPDATE skus SET preordered = preordered - $2 WHERE sku = $1 RETURNING 1
+    )
+    UPDATE sku_preorder_channels SET preordered = preordered - $2
+    WHERE sku = $1 AND channel = $3 AND EXISTS (SELECT FROM total)
+"""
 
 
 def tie_of(r: Record) -> TiedUnits:
@@ -59,6 +79,7 @@ def tie_of(r: Record) -> TiedUnits:
         quantity=r["quantity"],
         since=r["since"],
         ready_at=r["ready_at"],
+        channel=r["channel"],
     )
 
 
@@ -130,20 +151,30 @@ class PostgresTies:
         return bool(done == "INSERT 0 1")
 
     async def add_preorder(
-        self, holder: Holder, key: LevelKey, units: int, since: datetime
+        self, holder: Holder, key: LevelKey, units: int, since: datetime, channel: str | None
     ) -> bool:
+        # The SKU's total first (`capped` needs `room`): its row is where
+        # every writer of the SKU's preorder counters queues. A channel
+        # without a cap row is limited by the total only.
         done = await self.conn.execute(
             """
             WITH room AS (
                 UPDATE skus SET preordered = preordered + $5
                 WHERE sku = $3 AND preordered + $5 <= preorder_cap
                 RETURNING 1
+            ), capped AS (
+                UPDATE sku_preorder_channels SET preordered = preordered + $5
+                WHERE sku = $3 AND channel = $7 AND preordered + $5 <= cap
+                  AND EXISTS (SELECT FROM room)
+                RETURNING 1
             )
             INSERT INTO supply_ties
-                (holder, holder_id, sku, location, supply, supply_id, quantity, since)
+                (holder, holder_id, sku, location, supply, supply_id, quantity, since, channel)
             SELECT $1::text, $2::text, $3::text, $4::text, 'preorder', $3::text, $5::bigint,
-                   $6::timestamptz
+                   $6::timestamptz, $7::text
             FROM room
+            WHERE EXISTS (SELECT FROM capped)
+               OR NOT EXISTS (SELECT FROM sku_preorder_channels WHERE sku = $3 AND channel = $7)
             """,
             holder.kind.value,
             holder.id,
@@ -151,14 +182,27 @@ class PostgresTies:
             key.location,
             units,
             since,
+            channel,
         )
         return bool(done == "INSERT 0 1")
 
-    async def preorder_room(self, sku: str) -> int:
-        room: int | None = await self.conn.fetchval(
-            "SELECT preorder_cap - preordered FROM skus WHERE sku = $1", sku
+    async def preorder_room(self, sku: str) -> PreorderRoom:
+        row = await self.conn.fetchrow(
+            """
+            SELECT s.preorder_cap - s.preordered AS total,
+                   coalesce(array_agg(c.channel) FILTER (WHERE c.channel IS NOT NULL), '{}')
+                       AS channels,
+                   coalesce(array_agg(c.cap - c.preordered) FILTER (WHERE c.channel IS NOT NULL),
+                            '{}') AS rooms
+            FROM skus s LEFT JOIN sku_preorder_channels c ON c.sku = s.sku
+            WHERE s.sku = $1
+            GROUP BY s.sku
+            """,
+            sku,
         )
-        return max(room or 0, 0)
+        if row is None:
+            return PreorderRoom(0)
+        return PreorderRoom(row["total"], dict(zip(row["channels"], row["rooms"], strict=True)))
 
     async def reduce(self, tie: TiedUnits, units: int) -> None:
         if units >= tie.quantity:
@@ -167,7 +211,9 @@ class PostgresTies:
             await self.conn.execute(
                 "UPDATE supply_ties SET quantity = quantity - $2 WHERE id = $1", tie.id, units
             )
-        if tie.supply is not SupplyKind.NONE:
+        if tie.supply is SupplyKind.PREORDER:
+            await self.conn.execute(_UNPREORDER, tie.key.sku, min(units, tie.quantity), tie.channel)
+        elif tie.supply is not SupplyKind.NONE:
             await self.conn.execute(
                 _UNPROMISE[tie.supply], tie.supply_id, tie.key.sku, min(units, tie.quantity)
             )

@@ -216,6 +216,13 @@ FROM skus s LEFT JOIN supply_ties t ON t.supply = 'preorder' AND t.sku = s.sku
 GROUP BY s.sku, s.preordered
 HAVING s.preordered <> coalesce(sum(t.quantity), 0)
 UNION ALL
+SELECT 'preorder:' || c.sku || ' through ' || c.channel,
+       format('%s preordered, %s tied', c.preordered, coalesce(sum(t.quantity), 0))
+FROM sku_preorder_channels c
+LEFT JOIN supply_ties t ON t.supply = 'preorder' AND t.sku = c.sku AND t.channel = c.channel
+GROUP BY c.sku, c.channel, c.preordered
+HAVING c.preordered <> coalesce(sum(t.quantity), 0)
+UNION ALL
 SELECT 'reservation ' || t.holder_id || ': ' || t.sku || '@' || t.location,
        format('%s units tied, but the hold is %s', sum(t.quantity), coalesce(r.status, 'gone'))
 FROM supply_ties t LEFT JOIN reservations r ON r.id = t.holder_id

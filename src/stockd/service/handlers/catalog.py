@@ -47,6 +47,7 @@ async def create_sku(cmd: CreateSku, uow: UnitOfWork, ctx: Context, deps: Deps) 
     now = deps.clock.now()
     sku = replace(cmd.sku, version=1, archived=False)
     await check_production(uow, sku)
+    await check_channels(uow, sku)
     if not await uow.catalog.add_sku(sku, now):
         raise errors.AlreadyExists(f"SKU {sku.sku!r} already exists", resource="sku", id=sku.sku)
     await uow.ledger.append(
@@ -75,6 +76,7 @@ async def update_sku(cmd: UpdateSku, uow: UnitOfWork, ctx: Context, deps: Deps) 
     if not changed:
         return current
     await check_production(uow, updated)
+    await check_channels(uow, updated)
     if updated.policy.floor != current.policy.floor:
         levels = await uow.levels.lock(skus=[cmd.sku])
         broken = [
@@ -224,7 +226,22 @@ async def check_production(uow: UnitOfWork, sku: Sku) -> None:
         raise errors.UnknownReference(*missing)
 
 
-_POLICY_FIELDS = ("backorder_cap", "preorder_cap", "preorder_until")
+async def check_channels(uow: UnitOfWork, sku: Sku) -> None:
+    """Preorder caps name channels that exist (a SKU with none reads nothing)."""
+    caps = sku.policy.preorder_channel_caps
+    if not caps:
+        return
+    known = await uow.channels.get_many({c.channel for c in caps})
+    missing = [
+        errors.Issue(f"unknown channel {c.channel!r}", f"preorder_channel_caps[{i}].channel")
+        for i, c in enumerate(caps)
+        if c.channel not in known
+    ]
+    if missing:
+        raise errors.UnknownReference(*missing)
+
+
+_POLICY_FIELDS = ("backorder_cap", "preorder_cap", "preorder_until", "preorder_channel_caps")
 
 
 def _sku_changes(current: Sku, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -254,9 +271,10 @@ def _sku_changes(current: Sku, changes: Mapping[str, Any]) -> dict[str, Any]:
             fields["backorder_cap"] or 0,
             fields["preorder_cap"] or 0,
             fields["preorder_until"],
+            fields["preorder_channel_caps"] or (),
         )
     except ValueError as e:
-        field = next((f for f in _POLICY_FIELDS if f in str(e)), "policy")
+        field = next((f for f in reversed(_POLICY_FIELDS) if f in str(e)), "policy")
         raise errors.InvalidRequest(errors.Issue(str(e), field)) from None
     return out
 

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stockd import errors
-from stockd.domain.catalog import PolicyKind, Sku
+from stockd.domain.catalog import Sku
 from stockd.domain.commands import Reserve
 from stockd.domain.events import Movement, Reserved
-from stockd.domain.promises import backordered_change
+from stockd.domain.promises import PreorderRoom, backordered_change, cover
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.reservations import HoldLine, Reservation, ReservationStatus
 from stockd.service import overdue, planning, promises
@@ -53,47 +53,52 @@ class Request:
 
 class InboundLeft:
     """Inbound not yet promised at the backorder levels a locked batch
-    takes below zero (and what preorder SKUs may still preorder), as the
-    requests before leave it: a request whose units beyond stock it cannot
-    cover is refused alone."""
+    takes below zero (and what preorder SKUs may still preorder, in total
+    and per capped channel), as the requests before leave it: a request
+    whose units beyond stock it cannot cover (`promises.cover`, the rule
+    `promises.tie` follows) is refused alone."""
 
     def __init__(self, uow: UnitOfWork, skus: Mapping[str, Sku], now: datetime) -> None:
         self.uow = uow
         self.skus = skus
         self.now = now
         self.free: dict[LevelKey, int] = {}
-        self.room: dict[str, int] = {}
+        self.room: dict[str, PreorderRoom] = {}
         self.taken = False
 
-    async def take(self, beyond: dict[LevelKey, int]) -> errors.StockdError | None:
+    async def take(
+        self, beyond: dict[LevelKey, int], channel: str | None
+    ) -> errors.StockdError | None:
         for key in sorted(beyond.keys() - self.free.keys()):
             self.free[key] = sum(s.free for s in await self.uow.ties.inbound(key))
             policy = self.skus[key.sku].policy
-            if policy.kind is PolicyKind.PREORDER and not policy.preorders_at(self.now):
-                self.free[key] = 0  # preorders ended: sells as deny
-            elif policy.preorders_at(self.now) and key.sku not in self.room:
+            if policy.preorders_at(self.now) and key.sku not in self.room:
                 self.room[key.sku] = await self.uow.ties.preorder_room(key.sku)
-        # Inbound first; a preorder SKU's allowance for the rest.
-        preordered = {k: max(b - self.free[k], 0) for k, b in beyond.items()}
+        # Inbound first; a preorder SKU's allowance (through the channel) for the rest.
+        covers = {
+            k: cover(b, self.free[k], self.skus[k.sku].policy, self.now) for k, b in beyond.items()
+        }
         wanted: dict[str, int] = {}
-        for k, n in preordered.items():
-            wanted[k.sku] = wanted.get(k.sku, 0) + n
+        for k, c in covers.items():
+            wanted[k.sku] = wanted.get(k.sku, 0) + c.beyond_inbound
+        room = {sku: self.room[sku].through(channel) if sku in self.room else 0 for sku in wanted}
         short = [
-            errors.ShortLine(k.sku, k.location, b, self.free[k] + self.room.get(k.sku, 0))
+            errors.ShortLine(k.sku, k.location, b, covers[k].inbound + room[k.sku])
             for k, b in sorted(beyond.items())
-            if wanted[k.sku] > self.room.get(k.sku, 0) and preordered[k]
+            if wanted[k.sku] > room[k.sku] and covers[k].beyond_inbound
         ]
         if short:
             return overdue.shortage(
                 "not enough inbound to backorder "
-                + ", ".join(f"{x.sku}@{x.location}" for x in short),
+                + ", ".join(f"{x.sku}@{x.location}" for x in short)
+                + promises.capped_note([self.skus[x.sku].policy for x in short], channel),
                 short,
             )
-        for key, b in beyond.items():
-            self.free[key] -= b - preordered[key]
+        for key, c in covers.items():
+            self.free[key] -= c.inbound
         for sku, n in wanted.items():
             if n:
-                self.room[sku] -= n
+                self.room[sku] = self.room[sku].took(channel, n)
         self.taken = True
         return None
 
@@ -195,7 +200,7 @@ async def reserve_batch(
         if beyond:
             if not locked:
                 return None  # backorders are tied to inbound under lock: decide there
-            if (refused := await inbound.take(beyond)) is not None:
+            if (refused := await inbound.take(beyond, cmd.channel)) is not None:
                 outcomes[i] = refused
                 continue
         if book is not None and (refused := book.admit(cmd.channel, units)) is not None:

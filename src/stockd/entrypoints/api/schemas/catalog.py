@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from stockd.domain.capacity import OptionPool
 from stockd.domain.catalog import (
+    ChannelPreorderCap,
     InventoryType,
     Location,
     LocationType,
@@ -90,14 +91,44 @@ class ShippingCostRead(Output):
 
 
 def _policy(
-    policy: PolicyName, cap: int, preorder_cap: int = 0, preorder_until: datetime | None = None
+    policy: PolicyName,
+    cap: int,
+    preorder_cap: int = 0,
+    preorder_until: datetime | None = None,
+    channel_caps: tuple[ChannelPreorderCap, ...] = (),
 ) -> StockPolicy:
-    return StockPolicy(PolicyKind(policy), cap, preorder_cap, preorder_until)
+    return StockPolicy(PolicyKind(policy), cap, preorder_cap, preorder_until, channel_caps)
+
+
+class ChannelPreorderCapIn(Input):
+    """At most `cap` units preordered through `channel`."""
+
+    channel: Code
+    cap: Count
+
+    def to_domain(self) -> ChannelPreorderCap:
+        return ChannelPreorderCap(self.channel, self.cap)
+
+
+class ChannelPreorderCapRead(Output):
+    channel: str
+    cap: int
+    preordered: int = Field(
+        description="Units preordered through the channel now (held or ordered, not yet"
+        " covered by an arrival)."
+    )
 
 
 PREORDER_CAP = (
     "With policy 'preorder': how many units may be sold in total, over all its levels,"
     " beyond stock with no inbound behind them (also how far below zero each level may go)."
+)
+PREORDER_CHANNEL_CAPS = (
+    "With policy 'preorder': caps on the units preordered through a sales channel, each"
+    " within `preorder_cap` as well. A channel not listed, or a hold or order through no"
+    " channel, is limited by `preorder_cap` only. Each channel must exist and be listed once."
+    " A cap below what the channel has preordered keeps those preorders; the channel takes"
+    " no new one until it is back under its cap."
 )
 PREORDER_UNTIL = (
     "With policy 'preorder': when preorders end (RFC 3339); after it the SKU sells as"
@@ -115,6 +146,9 @@ class SkuCreate(Input):
     )
     preorder_cap: Count = Field(0, description=PREORDER_CAP)
     preorder_until: Instant | None = Field(None, strict=False, description=PREORDER_UNTIL)
+    preorder_channel_caps: list[ChannelPreorderCapIn] = Field(
+        default_factory=list, max_length=100, description=PREORDER_CHANNEL_CAPS
+    )
 
     inventory_type: InventoryTypeName = Field("physical", description=INVENTORY_TYPE)
     capacity_pool: Code | None = Field(None, description=CAPACITY_POOL)
@@ -128,7 +162,13 @@ class SkuCreate(Input):
         return self
 
     def to_domain(self) -> Sku:
-        policy = _policy(self.policy, self.backorder_cap, self.preorder_cap, self.preorder_until)
+        policy = _policy(
+            self.policy,
+            self.backorder_cap,
+            self.preorder_cap,
+            self.preorder_until,
+            tuple(x.to_domain() for x in self.preorder_channel_caps),
+        )
         return Sku(
             self.sku,
             self.product_id,
@@ -147,6 +187,9 @@ class SkuUpdate(Input):
     backorder_cap: Count | None = None
     preorder_cap: Count | None = None
     preorder_until: Instant | None = Field(None, strict=False, description=PREORDER_UNTIL)
+    preorder_channel_caps: list[ChannelPreorderCapIn] | None = Field(
+        None, max_length=100, description=PREORDER_CHANNEL_CAPS + " Replaces the list."
+    )
     inventory_type: InventoryTypeName | None = Field(
         None,
         description=INVENTORY_TYPE + " Switching to `physical` drops the pool and option pools.",
@@ -159,11 +202,15 @@ class SkuUpdate(Input):
     def changes(self) -> dict[str, object]:
         out = {
             k: v
-            for k, v in self.model_dump(exclude_unset=True, exclude={"option_pools"}).items()
+            for k, v in self.model_dump(
+                exclude_unset=True, exclude={"option_pools", "preorder_channel_caps"}
+            ).items()
             if v is not None
         }
         if self.option_pools is not None:
             out["option_pools"] = tuple(x.to_domain() for x in self.option_pools)
+        if self.preorder_channel_caps is not None:
+            out["preorder_channel_caps"] = tuple(x.to_domain() for x in self.preorder_channel_caps)
         return out
 
 
@@ -175,6 +222,9 @@ class SkuRead(Output):
     backorder_cap: int
     preorder_cap: int = Field(0, description=PREORDER_CAP)
     preorder_until: datetime | None = Field(None, description=PREORDER_UNTIL)
+    preorder_channel_caps: list[ChannelPreorderCapRead] = Field(
+        default_factory=list, description=PREORDER_CHANNEL_CAPS
+    )
     archived: bool = Field(
         description="Archived (DELETE): no longer held, ordered or sold, nor listed by default."
     )
@@ -185,7 +235,11 @@ class SkuRead(Output):
 
     @classmethod
     def of(cls, s: Sku) -> SkuRead:
-        return cls.model_validate(s.as_dict())
+        shown = s.as_dict()
+        shown["preorder_channel_caps"] = [
+            {**c.as_dict(), "preordered": c.preordered} for c in s.policy.channel_caps_in_order
+        ]
+        return cls.model_validate(shown)
 
 
 class SkuPage(Output):
