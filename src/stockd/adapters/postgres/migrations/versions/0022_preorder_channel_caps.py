@@ -9,16 +9,16 @@ them back when it is untied: the tie remembers its channel
 (`supply_ties.channel`, set on preorder ties). A channel with no row is
 limited by the total only.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 """
 
 from __future__ import annotations
 
 from stockd.adapters.postgres.migrate import run_script
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
