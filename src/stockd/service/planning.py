@@ -93,10 +93,14 @@ def plan_request(
     placement: Placement,
     consumed: Mapping[LevelKey, int] | None = None,
     returned: Mapping[LevelKey, int] | None = None,
+    inbound: Mapping[LevelKey, int] | None = None,
 ) -> PlanRequest:
     """The strategy's view: eligible sites and their stock, less what other
     lines of the same request already took (`consumed`), plus units the
-    request itself gives back if re-planned (`returned`)."""
+    request itself gives back if re-planned (`returned`). A backorder level
+    in `inbound` may go below zero only as far as its open inbound not yet
+    promised (`placing.beyond_stock`) as well as its floor: a backorder
+    sells only against inbound, so a site without any cannot take one."""
     consumed = consumed or {}
     returned = returned or {}
     adjust = bool(consumed or returned)
@@ -131,7 +135,10 @@ def plan_request(
         available = level.quantities.available
         if adjust:
             available += returned.get(key, 0) - consumed.get(key, 0)
-        stock[sku][location_id] = Stock(available, level.floor)
+        floor = level.floor
+        if inbound and key in inbound:
+            floor = max(floor, min(available, 0) - inbound[key])
+        stock[sku][location_id] = Stock(available, floor)
     return PlanRequest(
         tuple(lines),
         sites,

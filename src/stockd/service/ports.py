@@ -354,6 +354,12 @@ class TieRepository(Protocol):
         channel's cap (a cap less the units preordered under it)."""
         ...
 
+    async def unpromised(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
+        """Open inbound not yet promised at each level, locking nothing: what
+        a plan may count on beyond stock (`inbound` decides under lock);
+        levels with none are left out."""
+        ...
+
     async def reduce(self, tie: TiedUnits, units: int) -> None:
         """Untie `units` of a stored tie (all of it: delete it)."""
         ...

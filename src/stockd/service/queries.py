@@ -239,6 +239,11 @@ class ReadModel(Protocol):
         order) the ready date each line was promised when placed."""
         ...
 
+    async def unpromised(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
+        """Open inbound not yet promised at each level (levels with none left
+        out): how far a quote lets a backorder level go below zero."""
+        ...
+
     async def at_risk(self, now: datetime, after: Position | None, limit: int) -> list[AtRisk]:
         """Open orders whose backordered units are now ready later than
         promised when they were placed (or have no date left), or whose

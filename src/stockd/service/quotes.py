@@ -7,6 +7,7 @@ from datetime import datetime
 
 from stockd import errors
 from stockd.domain.allocation import OrderLine
+from stockd.domain.catalog import PolicyKind
 from stockd.service import planning
 from stockd.service.channel_book import ChannelBook
 from stockd.service.handlers import references
@@ -47,7 +48,17 @@ async def quote(
     locations = await reads.locations_by_id(wanted)
     if placement.pickup_location is not None:
         planning.check_pickup(locations.get(placement.pickup_location), placement.pickup_location)
-    request = planning.plan_request(lines, levels, locations, placement)
+    below = {lvl.key.sku for lvl in levels if lvl.floor < 0}
+    backorder = {
+        s
+        for s in below
+        if (sku := await reads.sku(s)) is not None and sku.policy.kind is PolicyKind.BACKORDER
+    }
+    keys = [lvl.key for lvl in levels if lvl.key.sku in backorder]
+    inbound = await reads.unpromised(keys) if keys else {}
+    request = planning.plan_request(
+        lines, levels, locations, placement, inbound={k: inbound.get(k, 0) for k in keys}
+    )
     return planning.run(strategy, request)
 
 

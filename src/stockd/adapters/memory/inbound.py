@@ -149,6 +149,10 @@ class MemoryTies:
         caps = found.policy.preorder_channel_caps if found else ()
         return {(sku, c.channel): c.cap for c in caps}
 
+    async def unpromised(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
+        found = {k: sum(x.free for x in await self.inbound(k)) for k in keys}
+        return {k: n for k, n in found.items() if n}
+
     async def preorder_room(self, sku: str) -> PreorderRoom:
         found = self.s.skus.get(sku)
         cap = found.policy.preorder_cap if found else 0

@@ -281,6 +281,9 @@ class MemoryReadModel:
     ) -> list[PurchaseOrder]:
         return _newest_first(filter(only.matches, self.s.purchase_orders.values()), after, limit)
 
+    async def unpromised(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
+        return await MemoryTies(self.s).unpromised(keys)
+
     async def promises(self, holder: Holder) -> Promises:
         ties = await MemoryTies(self.s).of_holders([holder])
         promised = {k: at for (o, k), at in self.s.promised_ready.items() if o == holder.id}

@@ -285,6 +285,10 @@ class PostgresReadModel:
     ) -> list[PurchaseOrder]:
         return await lists.purchase_orders(self.pool, only, after, limit)
 
+    async def unpromised(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
+        async with self.pool.acquire() as conn:
+            return await PostgresTies(conn).unpromised(keys)
+
     async def promises(self, holder: Holder) -> Promises:
         async with self.pool.acquire() as conn:
             ties = await PostgresTies(conn).of_holders([holder])

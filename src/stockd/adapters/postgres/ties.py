@@ -186,6 +186,29 @@ class PostgresTies:
         )
         return bool(done == "INSERT 0 1")
 
+    async def unpromised(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
+        if not keys:
+            return {}
+        found = await self.conn.fetch(
+            """
+            WITH k (sku, location) AS (SELECT * FROM unnest($1::text[], $2::text[]))
+            SELECT sku, location, sum(free)::bigint AS free FROM (
+                SELECT l.sku, p.location, l.quantity - l.received - l.cut - l.promised AS free
+                FROM k JOIN purchase_order_lines l ON l.sku = k.sku
+                JOIN purchase_orders p ON p.id = l.purchase_order_id AND p.location = k.location
+                UNION ALL
+                SELECT l.sku, t.destination, l.quantity - l.received - l.promised
+                FROM k JOIN transfer_lines l ON l.sku = k.sku
+                JOIN transfers t ON t.id = l.transfer_id AND t.destination = k.location
+            ) open_lines
+            WHERE free > 0
+            GROUP BY sku, location
+            """,
+            [k.sku for k in keys],
+            [k.location for k in keys],
+        )
+        return {LevelKey(r["sku"], r["location"]): r["free"] for r in found}
+
     async def preorder_room(self, sku: str) -> PreorderRoom:
         row = await self.conn.fetchrow(
             """

@@ -151,7 +151,7 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
         placing.reject_duplicates(stock)
         skus = await placing.check_references(uow, stock)
         placement = _placement(cmd)
-        units, planned = await placing.place(uow, stock, placement, deps.default_strategy)
+        units, planned = await placing.place(uow, stock, skus, placement, deps.default_strategy)
         # Preorders sell before any stock arrived: the level may not exist yet.
         preorder = [k for k in units if skus[k.sku].policy.preorders_at(now)]
         if preorder:

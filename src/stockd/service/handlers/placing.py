@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from stockd import errors
 from stockd.domain.allocation import OrderLine
-from stockd.domain.catalog import Location, Sku
+from stockd.domain.catalog import Location, PolicyKind, Sku
 from stockd.domain.commands import LineRequest
 from stockd.domain.quantities import Level, LevelKey
 from stockd.errors import InsufficientStock
@@ -82,6 +82,7 @@ def short_of(units: Mapping[LevelKey, int], levels: Mapping[LevelKey, Level]) ->
 async def place(
     uow: UnitOfWork,
     lines: Sequence[LineRequest],
+    skus: Mapping[str, Sku],
     placement: planning.Placement,
     default_strategy: str,
 ) -> tuple[dict[LevelKey, int], planning.Planned | None]:
@@ -101,7 +102,29 @@ async def place(
         return named, None
     levels = await uow.levels.lock(list(named), skus=open_skus)
     locations = await uow.catalog.locations({key.location for key in levels})
-    return planned_units(lines, named, levels, locations, placement, default_strategy)
+    inbound = await beyond_stock(uow, levels, skus, open_skus)
+    return planned_units(lines, named, levels, locations, placement, default_strategy, inbound)
+
+
+async def beyond_stock(
+    uow: UnitOfWork, levels: Mapping[LevelKey, Level], skus: Mapping[str, Sku], open_skus: set[str]
+) -> dict[LevelKey, int]:
+    """For the strategy: how far each level of an open line's `backorder`
+    SKU may go below zero: its open inbound not yet promised (read without
+    locks; tying the units decides under lock). Empty, at no cost, when no
+    such level may go below zero. Preorder SKUs keep their floor: their
+    allowance is the SKU's, not a level's."""
+    keys = [
+        k
+        for k, level in levels.items()
+        if level.floor < 0
+        and k.sku in open_skus
+        and skus[k.sku].policy.kind is PolicyKind.BACKORDER
+    ]
+    if not keys:
+        return {}
+    found = await uow.ties.unpromised(keys)
+    return {k: found.get(k, 0) for k in keys}
 
 
 def named_units(lines: Sequence[LineRequest]) -> dict[LevelKey, int]:
@@ -142,9 +165,12 @@ def planned_units(
     locations: Mapping[str, Location],
     placement: planning.Placement,
     default_strategy: str,
+    inbound: Mapping[LevelKey, int] | None = None,
 ) -> tuple[dict[LevelKey, int], planning.Planned | None]:
     """Place the lines without a location by the strategy over `levels` (as
-    seen under lock), after the `named` units have taken their share."""
+    seen under lock), after the `named` units have taken their share; a
+    backorder level goes below zero only as far as `inbound` covers
+    (`beyond_stock`)."""
     units = dict(named)
     open_lines = [OrderLine(x.sku, x.quantity) for x in lines if x.location is None]
     if not open_lines:
@@ -152,7 +178,12 @@ def planned_units(
     strategy = planning.strategy_named(placement.strategy, default_strategy)
     skus = {x.sku for x in open_lines}
     request = planning.plan_request(
-        open_lines, (lvl for k, lvl in levels.items() if k.sku in skus), locations, placement, named
+        open_lines,
+        (lvl for k, lvl in levels.items() if k.sku in skus),
+        locations,
+        placement,
+        named,
+        inbound=inbound,
     )
     planned = planning.run(strategy, request)
     if not planned.plan.feasible:

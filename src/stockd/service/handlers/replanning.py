@@ -21,7 +21,7 @@ from stockd.domain.quantities import LevelKey
 from stockd.domain.reservations import Reservation
 from stockd.service import planning
 from stockd.service.context import Deps
-from stockd.service.handlers import holds
+from stockd.service.handlers import holds, placing
 from stockd.service.ports import UnitOfWork
 
 
@@ -49,12 +49,19 @@ async def better_placement(
         per_sku[key.sku] += q
     levels = await uow.levels.lock(skus=per_sku)
     locations = await uow.catalog.locations({key.location for key in levels})
+    below = {k.sku for k, level in levels.items() if level.floor < 0}
+    inbound = (
+        await placing.beyond_stock(uow, levels, await uow.catalog.skus(below), below)
+        if below
+        else {}
+    )
     request = planning.plan_request(
         [PlanLine(sku, q) for sku, q in sorted(per_sku.items())],
         levels.values(),
         locations,
         placement,
         returned=movable,
+        inbound=inbound,
     )
     planned = planning.run(strategy, request)
     if not planned.plan.feasible:

@@ -158,11 +158,14 @@ async def reserve_batch(
         await uow.levels.create_missing(preorder, now)
     read = uow.levels.lock if locked else uow.levels.read
     batch = LevelBatch(await read(named_keys, skus=open_skus))
+    inbound_at: dict[LevelKey, int] = {}
     if open_skus:
-        # The strategy needs every location holding an open line's SKU.
+        # The strategy needs every location holding an open line's SKU, and
+        # how far its backorder levels may go below zero.
         locations |= await uow.catalog.locations(
             {k.location for k in batch.view} - locations.keys()
         )
+        inbound_at = await placing.beyond_stock(uow, batch.view, skus, open_skus)
 
     if locked:
         book = await ChannelBook.load(uow, {x.sku for i in live for x in requests[i].cmd.lines})
@@ -183,7 +186,13 @@ async def reserve_batch(
                 named_units = placing.named_units(cmd.lines)
                 placement = planning.Placement(cmd.ship_to, cmd.strategy)
                 units, _ = placing.planned_units(
-                    cmd.lines, named_units, batch.view, locations, placement, deps.default_strategy
+                    cmd.lines,
+                    named_units,
+                    batch.view,
+                    locations,
+                    placement,
+                    deps.default_strategy,
+                    inbound_at,
                 )
         except errors.StockdError as e:
             outcomes[i] = e
