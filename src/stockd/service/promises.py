@@ -86,20 +86,22 @@ async def follow(
     each level that came back up unties as many units, the holder's own
     first. Levels that were never below zero cost nothing here."""
     changed: list[PromiseChanged] = []
-    handed: set[tuple[str, str]] = set()
     tied = False
-    for m in movements:
-        if (
-            isinstance(m, ReservationCommitted | OrderAllocated)
-            and m.reservation_id is not None
-            and m.order_id is not None
-            and (m.reservation_id, m.order_id) not in handed
-        ):
-            handed.add((m.reservation_id, m.order_id))
-            tied |= await uow.ties.hand_over(
-                Holder(HolderKind.RESERVATION, m.reservation_id),
-                Holder(HolderKind.ORDER, m.order_id),
-            )
+    # A hold has ties only at levels below zero (as many as are backordered
+    # there), and its commit moves every level it holds at: when none of
+    # them is below zero, before or after, there is nothing to hand over.
+    handed = {
+        (m.reservation_id, m.order_id)
+        for m in movements
+        if isinstance(m, ReservationCommitted | OrderAllocated)
+        and m.reservation_id is not None
+        and m.order_id is not None
+        and min(m.after.available, m.after.available - m.delta.available) < 0
+    }
+    for reservation_id, order_id in sorted(handed):
+        tied |= await uow.ties.hand_over(
+            Holder(HolderKind.RESERVATION, reservation_id), Holder(HolderKind.ORDER, order_id)
+        )
     for m in movements:
         more = backordered_change(m.after.available, m.delta.available)
         holder = holder_of(m)

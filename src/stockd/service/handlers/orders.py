@@ -48,9 +48,6 @@ class Placed:
     movements: tuple[Movement, ...] = ()
     production: tuple[Production, ...] = ()
     """The events that book its made-to-order lines."""
-    backorder: bool = False
-    """Whether a level it committed at may sell beyond stock (its SKU's
-    floor is below zero): only then can its units have ties."""
 
 
 async def place_order(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps) -> Placed:
@@ -97,10 +94,8 @@ async def commit_reservation(
 async def _promise(uow: UnitOfWork, placed: Placed, ctx: Context) -> None:
     """Backordered units tied to inbound (a hold's ties pass to the order),
     and each line's ready date recorded as promised (the at-risk list
-    compares it with the ties as they move). Nothing to do for SKUs that
-    never sell beyond stock."""
-    if not placed.backorder:
-        return
+    compares it with the ties as they move). Levels never below zero cost
+    no query here."""
     order = placed.order
     now = order.created_at
     followed = await promises.follow(uow, placed.movements, ctx, now)
@@ -160,14 +155,12 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
     strategy = planned.plan.strategy if planned else None
     short: dict[LevelKey, int] = {}
     movements: list[Movement] = []
-    backorder = False
     for key in sorted(units):
         delta = Quantities(committed=units[key])
         after = await uow.levels.apply(key, delta, now)
         if after is None:
             short[key] = units[key]
             continue
-        backorder |= after.floor < 0
         movements.append(
             OrderAllocated(
                 key=key,
@@ -200,7 +193,6 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
         planned,
         movements=tuple(movements),
         production=tuple(events),
-        backorder=backorder,
     )
 
 
@@ -252,13 +244,11 @@ async def _from_reservation(
     strategy = planned.plan.strategy if planned else None
 
     movements: list[Movement] = []
-    backorder = False
     for key in sorted(held.keys() | target.keys()):
         delta = Quantities(reserved=-held.get(key, 0), committed=target.get(key, 0))
         after = await uow.levels.apply(key, delta, now)
         if after is None:
             raise errors.InvariantViolation(f"{key}: could not commit the held units")
-        backorder |= after.floor < 0
         event = OrderAllocated if replanned else ReservationCommitted
         movements.append(
             event(
@@ -286,7 +276,6 @@ async def _from_reservation(
         planned,
         replanned=replanned,
         movements=tuple(movements),
-        backorder=backorder,
     )
 
 
