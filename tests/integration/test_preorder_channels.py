@@ -12,6 +12,8 @@ import pytest
 
 from stockd import errors
 from stockd.adapters.postgres import rows
+from stockd.adapters.postgres.channels import PostgresChannels
+from stockd.adapters.postgres.levels import PostgresLevels
 from stockd.adapters.postgres.ties import PostgresTies
 from stockd.bootstrap import Container
 from stockd.domain.catalog import ChannelPreorderCap, Sku
@@ -282,3 +284,33 @@ async def test_a_hold_of_an_ordinary_sku_reads_no_preorder_figures(
 
 def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return [plan, *(n for child in plan.get("Plans", []) for n in _nodes(child))]
+
+
+async def test_an_order_through_channels_locks_its_levels_before_the_skus_rows(
+    db: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of holds locks its levels, then the channels' book (the SKUs'
+    rows). An order (or a hold decided alone) must take them in the same
+    order, else the two can each hold what the other waits for: the order
+    locks its levels before it reads the book under lock."""
+    await setup(db)
+    await levels_made(db)
+    taken: list[str] = []
+    lock, stock = PostgresLevels.lock, PostgresChannels.stock
+
+    async def levels(self: PostgresLevels, *args: Any, **kw: Any) -> Any:
+        taken.append("levels")
+        return await lock(self, *args, **kw)
+
+    async def book(self: PostgresChannels, *args: Any, lock: bool = False) -> Any:
+        if lock:
+            taken.append("skus")
+        return await stock(self, *args, lock=lock)
+
+    monkeypatch.setattr(PostgresLevels, "lock", levels)
+    monkeypatch.setattr(PostgresChannels, "stock", book)
+    await order(db, "O1", 1, "web")
+    assert taken[:2] == ["levels", "skus"], taken
+    taken.clear()
+    await hold(db, 1, "web", "y")
+    assert taken[:2] == ["levels", "skus"], taken

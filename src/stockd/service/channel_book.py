@@ -46,12 +46,17 @@ class ChannelBook:
         """Per SKU and channel, the room last worked out and `_taken` then."""
 
     @classmethod
-    async def load(cls, uow: UnitOfWork, skus: Collection[str]) -> ChannelBook:
-        """The book of `skus`, their rows locked. Every channel is read: any
-        may hold a pool, by its own or by its default share."""
+    async def load(
+        cls, uow: UnitOfWork, skus: Collection[str], levels: Collection[LevelKey] = ()
+    ) -> ChannelBook:
+        """The book of `skus`, their rows locked (after `levels`, if given).
+        Every channel is read: any may hold a pool, by its own or by its
+        default share."""
         channels = await uow.channels.all()
         if not channels:
             return cls(channels, {})  # no channel, no pool: nothing to lock
+        if levels:
+            await uow.levels.lock(sorted(levels))
         return cls(channels, await uow.channels.stock(skus, lock=True))
 
     @classmethod
@@ -74,11 +79,18 @@ class ChannelBook:
 
     @classmethod
     async def check(
-        cls, uow: UnitOfWork, channel: str | None, units: Mapping[LevelKey, int]
+        cls,
+        uow: UnitOfWork,
+        channel: str | None,
+        units: Mapping[LevelKey, int],
+        *,
+        locked: bool = False,
     ) -> None:
         """Refuse `units` through `channel` unless the pools allow them (for
-        a request decided on its own, its levels already locked)."""
-        book = await cls.load(uow, {key.sku for key in units})
+        a request decided on its own). Its levels are locked first, unless
+        the caller has (`locked`): levels before the SKUs' rows, the order a
+        batch of holds takes them in (the other order could deadlock)."""
+        book = await cls.load(uow, {key.sku for key in units}, levels=() if locked else units)
         problem = book.unknown(channel) or book.refusal(channel, units)
         if problem is not None:
             raise problem

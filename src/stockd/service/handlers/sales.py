@@ -43,7 +43,7 @@ async def record_sale(cmd: RecordSale, uow: UnitOfWork, ctx: Context, deps: Deps
     keys = {LevelKey(x.sku, cmd.location): x.quantity for x in cmd.lines}
     levels = await uow.levels.lock(keys)
     lines.require_available(levels, keys, "on the shelf")
-    await ChannelBook.check(uow, cmd.channel, keys)
+    await ChannelBook.check(uow, cmd.channel, keys, locked=True)
     movements: list[Movement] = []
     for key in sorted(keys):
         movements.append(
