@@ -282,6 +282,10 @@ class TransferRepository(Protocol):
 
     async def set_status(self, transfer_id: str, status: TransferStatus, now: datetime) -> None: ...
 
+    async def set_eta(self, transfer_id: str, expected_at: datetime, now: datetime) -> int:
+        """The new ETA; the transfer's version after it."""
+        ...
+
     async def in_transit_to(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
         """Units that open transfers still owe each level (sent to its
         location, not yet received); levels owed nothing are left out."""

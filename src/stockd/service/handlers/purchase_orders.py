@@ -21,7 +21,6 @@ from stockd.domain.events import (
     Event,
     InboundCreated,
     InboundCut,
-    InboundEtaChanged,
     InboundReceived,
     Movement,
     PurchaseOrderCreated,
@@ -33,11 +32,11 @@ from stockd.domain.inbound import (
     PurchaseOrderStatus,
     purchase_order_status,
 )
-from stockd.domain.promises import Claim, Holder, SupplyKind, TiedUnits
+from stockd.domain.promises import SupplyKind, TiedUnits
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.service import promises
 from stockd.service.context import Context, Deps
-from stockd.service.handlers import lines
+from stockd.service.handlers import inbound_eta, lines
 from stockd.service.handlers.catalog import check_version
 from stockd.service.handlers.moves import move
 from stockd.service.ports import UnitOfWork
@@ -202,8 +201,7 @@ async def change_eta(
     order = await _order(uow, cmd.purchase_order_id)
     check_version(cmd.expected_version, order.version, f"purchase order {order.id!r}")
     now = deps.clock.now()
-    lines.not_before(cmd.expected_at, now)
-    if cmd.expected_at == order.expected_at:
+    if not inbound_eta.needs_change(cmd.expected_at, order.expected_at, now):
         return order
     if order.status in (PurchaseOrderStatus.RECEIVED, PurchaseOrderStatus.CANCELLED):
         raise errors.BeyondRecorded(
@@ -215,36 +213,16 @@ async def change_eta(
                 )
             ]
         )
-    # The holders tied to this order are tied again, first come first
-    # served, to the inbound open at its level: the order at its new ETA,
-    # or other inbound that now comes sooner.
-    await uow.levels.lock([LevelKey(x.sku, order.location) for x in order.lines])
-    affected: dict[LevelKey, tuple[dict[Holder, datetime | None], list[Claim]]] = {}
-    for line in order.lines:
-        tied = await uow.ties.of_supply(SupplyKind.PURCHASE_ORDER, order.id, line.sku)
-        if tied:
-            key = LevelKey(line.sku, order.location)
-            before = await promises.ready_at(uow, key, now)
-            affected[key] = (before, await promises.free(uow, [(t, t.quantity) for t in tied]))
-    version = await uow.purchase_orders.set_eta(order.id, cmd.expected_at, now)
-    changed: list[Event] = []
-    for key, (before, claims) in sorted(affected.items()):
-        changed += await promises.retie(uow, key, claims, before, ctx, now)
-    await uow.ledger.append(
-        [
-            InboundEtaChanged(
-                at=now,
-                actor=ctx.actor,
-                idempotency_key=ctx.idempotency_key,
-                reference=order.reference,
-                purchase_order_id=order.id,
-                location=order.location,
-                previous=order.expected_at,
-                expected_at=cmd.expected_at,
-                version=version,
-            ),
-            *changed,
-        ]
+    open_keys = [LevelKey(x.sku, order.location) for x in order.lines if x.open]
+    await inbound_eta.move(
+        uow,
+        SupplyKind.PURCHASE_ORDER,
+        order.id,
+        inbound_eta.Arrival(order.location, open_keys, order.expected_at, order.reference),
+        cmd.expected_at,
+        lambda: uow.purchase_orders.set_eta(order.id, cmd.expected_at, now),
+        ctx,
+        now,
     )
     return await _reload(uow, order.id)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stockd import errors
-from stockd.domain.commands import CreateTransfer, ReceiveTransfer, SkuQuantity
+from stockd.domain.commands import ChangeTransferEta, CreateTransfer, ReceiveTransfer, SkuQuantity
 from stockd.domain.events import (
     Event,
     Movement,
@@ -18,7 +18,8 @@ from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.transfers import Transfer, TransferLine, TransferStatus, transfer_status
 from stockd.service import promises
 from stockd.service.context import Context, Deps
-from stockd.service.handlers import lines
+from stockd.service.handlers import inbound_eta, lines
+from stockd.service.handlers.catalog import check_version
 from stockd.service.handlers.moves import move
 from stockd.service.ports import UnitOfWork
 
@@ -95,9 +96,7 @@ async def receive_transfer(
     cmd: ReceiveTransfer, uow: UnitOfWork, ctx: Context, deps: Deps
 ) -> Transfer:
     now = deps.clock.now()
-    transfer = await uow.transfers.get(cmd.transfer_id, lock=True)
-    if transfer is None:
-        raise errors.NotFound(f"transfer {cmd.transfer_id!r} does not exist")
+    transfer = await _transfer(uow, cmd.transfer_id)
     arrived = cmd.lines or tuple(
         SkuQuantity(x.sku, x.in_transit) for x in transfer.lines if x.in_transit
     )
@@ -165,3 +164,49 @@ async def receive_transfer(
         updated = await uow.transfers.get(transfer.id)
         assert updated is not None
     return updated
+
+
+async def change_eta(cmd: ChangeTransferEta, uow: UnitOfWork, ctx: Context, deps: Deps) -> Transfer:
+    """The units still in transit are expected at `expected_at`; the holders
+    tied to them are re-dated (as for a purchase order's new ETA)."""
+    transfer = await _transfer(uow, cmd.transfer_id)
+    check_version(cmd.expected_version, transfer.version, f"transfer {transfer.id!r}")
+    now = deps.clock.now()
+    if not inbound_eta.needs_change(cmd.expected_at, transfer.expected_at, now):
+        return transfer
+    if transfer.status is TransferStatus.RECEIVED:
+        raise errors.NothingInTransit(
+            f"transfer {transfer.id!r} has nothing left in transit: nothing is expected",
+            transfer_status=transfer.status.value,
+        )
+    open_keys = [LevelKey(x.sku, transfer.destination) for x in transfer.lines if x.in_transit]
+    arrival = inbound_eta.Arrival(
+        transfer.destination,
+        open_keys,
+        transfer.expected_at or transfer.created_at,
+        transfer.reference,
+    )
+    await inbound_eta.move(
+        uow,
+        SupplyKind.TRANSFER,
+        transfer.id,
+        arrival,
+        cmd.expected_at,
+        lambda: uow.transfers.set_eta(transfer.id, cmd.expected_at, now),
+        ctx,
+        now,
+    )
+    return await _reload(uow, transfer.id)
+
+
+async def _transfer(uow: UnitOfWork, transfer_id: str) -> Transfer:
+    transfer = await uow.transfers.get(transfer_id, lock=True)
+    if transfer is None:
+        raise errors.NotFound(f"transfer {transfer_id!r} does not exist")
+    return transfer
+
+
+async def _reload(uow: UnitOfWork, transfer_id: str) -> Transfer:
+    transfer = await uow.transfers.get(transfer_id)
+    assert transfer is not None  # locked by this transaction
+    return transfer
