@@ -5,7 +5,6 @@ from __future__ import annotations
 from stockd import errors
 from stockd.domain.commands import ChangeTransferEta, CreateTransfer, ReceiveTransfer, SkuQuantity
 from stockd.domain.events import (
-    Event,
     Movement,
     TransferCreated,
     TransferIncoming,
@@ -18,10 +17,12 @@ from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.transfers import Transfer, TransferLine, TransferStatus, transfer_status
 from stockd.service import promises
 from stockd.service.context import Context, Deps
-from stockd.service.handlers import inbound_eta, lines
+from stockd.service.handlers import inbound, lines
 from stockd.service.handlers.catalog import check_version
 from stockd.service.handlers.moves import move
 from stockd.service.ports import UnitOfWork
+
+TRANSFER_LINES = inbound.LineNames("not_in_transfer", "exceeds_in_transit", "in transit")
 
 
 async def create_transfer(
@@ -105,43 +106,22 @@ async def receive_transfer(
             f"transfer {transfer.id!r} has nothing left in transit: all of it was received",
             transfer_status=transfer.status.value,
         )
-    lines.unique_skus(arrived)
-    await lines.known_skus(uow, arrived)
-    problems = []
-    for i, line in enumerate(arrived):
-        found = transfer.line(line.sku)
-        if found is None:
-            problems.append(
-                lines.problem(i, "not_in_transfer", f"{line.sku} is not in this transfer")
-            )
-        elif line.quantity > found.in_transit:
-            detail = f"{line.sku}: {line.quantity} received, {found.in_transit} in transit"
-            problems.append(lines.problem(i, "exceeds_in_transit", detail))
-    lines.raise_beyond(problems)
-
-    # Levels before inbound lines, as holds lock them: no deadlock between the two.
-    await uow.levels.lock([LevelKey(x.sku, transfer.destination) for x in arrived])
-    events: list[Event] = []
-    for line in sorted(arrived, key=lambda x: x.sku):
-        key = LevelKey(line.sku, transfer.destination)
-        settled = await promises.settle_receipt(
-            uow, SupplyKind.TRANSFER, transfer.id, key, line.quantity, now
-        )
-        if not await uow.transfers.receive(transfer.id, line.sku, line.quantity):
-            raise errors.InvariantViolation(f"{line.sku}: transfer line refused the receipt")
-        received = await move(
-            uow,
-            TransferReceived,
-            key,
-            Quantities(incoming=-line.quantity, on_hand=line.quantity),
-            now,
-            ctx,
-            "the store refused the receipt",
-            reason=f"received from {transfer.source}",
-            reference=transfer.reference,
-            transfer_id=transfer.id,
-        )
-        events += [received, *await promises.after_receipt(uow, received, settled, ctx, now)]
+    to_come = {x.sku: x.in_transit for x in transfer.lines}
+    await inbound.check_lines(uow, arrived, to_come, TRANSFER_LINES, "this transfer", "received")
+    events = await inbound.receive(
+        uow,
+        SupplyKind.TRANSFER,
+        transfer.id,
+        transfer.destination,
+        arrived,
+        lambda sku, units: uow.transfers.receive(transfer.id, sku, units),
+        TransferReceived,
+        ctx,
+        now,
+        reason=f"received from {transfer.source}",
+        reference=transfer.reference,
+        transfer_id=transfer.id,
+    )
     await uow.ledger.append(events)
     updated = await uow.transfers.get(transfer.id)
     assert updated is not None
@@ -172,7 +152,7 @@ async def change_eta(cmd: ChangeTransferEta, uow: UnitOfWork, ctx: Context, deps
     transfer = await _transfer(uow, cmd.transfer_id)
     check_version(cmd.expected_version, transfer.version, f"transfer {transfer.id!r}")
     now = deps.clock.now()
-    if not inbound_eta.needs_change(cmd.expected_at, transfer.expected_at, now):
+    if not inbound.needs_change(cmd.expected_at, transfer.expected_at, now):
         return transfer
     if transfer.status is TransferStatus.RECEIVED:
         raise errors.NothingInTransit(
@@ -180,13 +160,13 @@ async def change_eta(cmd: ChangeTransferEta, uow: UnitOfWork, ctx: Context, deps
             transfer_status=transfer.status.value,
         )
     open_keys = [LevelKey(x.sku, transfer.destination) for x in transfer.lines if x.in_transit]
-    arrival = inbound_eta.Arrival(
+    arrival = inbound.Arrival(
         transfer.destination,
         open_keys,
         transfer.expected_at or transfer.created_at,
         transfer.reference,
     )
-    await inbound_eta.move(
+    await inbound.move_eta(
         uow,
         SupplyKind.TRANSFER,
         transfer.id,
