@@ -406,6 +406,12 @@ class CapacityRepository(Protocol):
 
     async def pools(self, ids: Collection[str]) -> dict[str, CapacityPool]: ...
 
+    async def lock_pools(self, ids: Collection[str]) -> None:
+        """Lock these pools' rows, in id order (their weeks stay free to
+        others). A booking with more than one line in a pool takes the pool
+        first: two of them cannot take its weeks in opposite orders."""
+        ...
+
     async def lock_weeks(
         self, pool: str, weeks: Collection[IsoWeek]
     ) -> dict[IsoWeek, CapacityWeek]:
