@@ -25,7 +25,7 @@ from stockd.config import Settings
 from tests.nats_server import NatsServer
 from tests.nats_server import binary as nats_binary
 from tests.redis_server import RedisServer
-from tests.support import IN_CI, T0, TABLES, create_database, drop_database
+from tests.support import IN_CI, RESET, T0, create_database, drop_database
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +71,7 @@ async def pg_container(database_url: str, settings: Settings) -> AsyncIterator[C
 async def db(pg_container: Container) -> Container:
     """The PostgreSQL-backed container with empty tables and the clock at T0."""
     assert pg_container.pool is not None
-    await pg_container.pool.execute(f"TRUNCATE {TABLES} RESTART IDENTITY")
+    await pg_container.pool.execute(RESET)
     clock = pg_container.clock
     assert isinstance(clock, ManualClock)
     clock.set(T0)

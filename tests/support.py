@@ -43,6 +43,32 @@ TABLES = (
     ", purchase_orders, purchase_order_lines, supply_ties, sku_preorder_channels"
 )
 
+_NAMES = tuple(t.strip() for t in TABLES.split(","))
+
+RESET = f"""
+BEGIN;
+SET LOCAL session_replication_role = replica;
+{" ".join(f"DELETE FROM {t};" for t in _NAMES)}
+DO $$
+DECLARE s record;
+BEGIN
+    FOR s IN
+        SELECT q.seqrelid::regclass AS seq, q.seqstart FROM pg_sequence q
+        JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = q.seqrelid
+        WHERE d.deptype IN ('a', 'i')
+          AND d.refobjid = ANY(ARRAY[{", ".join(f"'{t}'" for t in _NAMES)}]::regclass[])
+    LOOP
+        PERFORM setval(s.seq, s.seqstart, false);
+    END LOOP;
+END $$;
+COMMIT;
+"""
+"""Empty `TABLES` and restart their sequences: what `TRUNCATE … RESTART
+IDENTITY` does, in a few milliseconds instead of a quarter of a second
+(TRUNCATE gives every table and index new files; nearly a thousand tests
+start this way). As replica the ledger's no-delete trigger and the foreign
+keys stand aside, as they do for TRUNCATE."""
+
 
 def database_at(server_url: str, name: str) -> str:
     """The URL of database `name` on the server of `server_url`."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import asyncpg
@@ -106,6 +108,24 @@ def test_db_upgrade_migrates_a_fresh_database(fresh_db: str, tmp_path: Path) -> 
     result = stockd("db", "upgrade", env=cli_env(fresh_db, tmp_path))
     assert result.returncode == 0, result.stderr
     assert f"revision {migrate.head()}" in result.stdout.replace("\n", " ")
+
+
+def test_a_database_at_the_latest_schema_is_used_without_loading_alembic(
+    fresh_db: str, tmp_path: Path
+) -> None:
+    """Each command migrates its database first; once it is up to date that
+    is one query, not an Alembic run (a second or more on every command)."""
+    env = cli_env(fresh_db, tmp_path)
+    assert stockd("db", "upgrade", env=env).returncode == 0
+    probe = (
+        "import sys; from stockd.adapters.postgres import migrate;"
+        f" migrate.upgrade({fresh_db!r}); print(sorted(m for m in ('alembic', 'sqlalchemy')"
+        " if m in sys.modules))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False
+    )
+    assert (run.returncode, run.stdout.strip()) == (0, "[]"), run.stderr
 
 
 def test_ledger_verify_exits_non_zero_and_names_a_tampered_level(

@@ -428,6 +428,7 @@ CASES: list[tuple[str, str, str, Any, int, str, str]] = [
     ("no such week", "PUT", "/v1/capacity-pools/upholstery/weeks", {"weeks": [{"week": "2027-W53", "units": 1}]}, 422, "invalid_request", "weeks[0].week"),
     ("week off the calendar", "PUT", "/v1/capacity-pools/upholstery/weeks", {"weeks": [{"week": "9999-W52", "units": 1}]}, 422, "invalid_request", "weeks[0].week"),
     ("negative capacity", "PUT", "/v1/capacity-pools/upholstery/weeks", {"weeks": [{"week": "2026-W04", "units": 3}, {"week": "2026-W05", "units": -1}]}, 422, "invalid_request", "weeks[1].units"),
+    ("capacity past any integer", "PUT", "/v1/capacity-pools/upholstery/weeks", {"weeks": [{"week": "2026-W04", "units": -11590483214167220380031540210434048}]}, 422, "validation_failed", "units"),  # found by schemathesis
     ("week twice", "PUT", "/v1/capacity-pools/upholstery/weeks", {"weeks": [{"week": "2026-W04", "units": 3}, {"week": "2026-W04", "units": 4}]}, 422, "invalid_request", "weeks[1].week"),
     ("weeks of an unknown pool", "PUT", "/v1/capacity-pools/nope/weeks", {"weeks": [{"week": "2026-W04", "units": 3}]}, 404, "not_found", ""),
     ("pool at an unknown workshop", "POST", "/v1/capacity-pools", {"id": "p2", "location": "mars", "name": "P"}, 422, "unknown_reference", "location"),

@@ -148,3 +148,82 @@ async def test_receiving_more_than_open_is_409_naming_the_line(api: Api) -> None
     assert (r.status_code, r.json()["status"]) == (200, "cancelled")
     level = (await api.get("/v1/levels", params={"sku": "L"})).json()["items"][0]
     assert (level["on_hand"], level["incoming"]) == (1, 0)
+
+
+async def transfer_in_flight(api: Api) -> str:
+    """Lamp L at x; 3 more at y sent to x, expected in January."""
+    await lamp(api)
+    assert (await api.post("/v1/locations", json={"id": "y", "name": "y"})).status_code == 201
+    change = {"sku": "L", "location": "y", "state": "on_hand", "delta": 3, "reason": "r"}
+    assert (await api.post("/v1/adjustments", json={"changes": [change]})).status_code == 200
+    body = {"from": "y", "to": "x", "lines": [{"sku": "L", "quantity": 3}], "expected_at": JAN}
+    r = await api.post("/v1/transfers", json=body)
+    assert (r.status_code, r.headers["etag"]) == (201, '"1"'), r.text
+    transfer_id: str = r.json()["id"]
+    return transfer_id
+
+
+async def test_a_backorder_tied_to_a_transfer_whose_eta_slips(api: Api) -> None:
+    transfer_id = await transfer_in_flight(api)
+    r = await api.post(
+        "/v1/orders", json={"order_id": "O-1", "lines": [{"sku": "L", "quantity": 3}]}
+    )
+    assert r.status_code == 201, r.text
+    line = (await api.get("/v1/orders/O-1")).json()["shipments"][0]["lines"][0]
+    assert (line["promised_ready_at"], line["supply"][0]["reference"]) == (
+        JAN,
+        f"transfer:{transfer_id}",
+    )
+
+    r = await api.patch(
+        f"/v1/transfers/{transfer_id}", json={"expected_at": MAR}, headers={"If-Match": '"1"'}
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["expected_at"], r.json()["version"], r.headers["etag"]) == (MAR, 2, '"2"')
+    assert (await api.get(f"/v1/transfers/{transfer_id}")).headers["etag"] == '"2"'
+    [eta] = (await api.get("/v1/events", params={"type": "inbound.eta_changed"})).json()["items"]
+    assert (eta["transfer_id"], eta["location"]) == (transfer_id, "x")
+    assert (eta["data"]["purchase_order_id"], eta["data"]["version"]) == (None, 2)
+    [moved] = (await api.get("/v1/events", params={"type": "promise.changed"})).json()["items"]
+    assert moved["order_id"] == "O-1"
+    assert (moved["data"]["previous"][:19], moved["data"]["ready_at"][:19]) == (JAN[:19], MAR[:19])
+    line = (await api.get("/v1/orders/O-1")).json()["shipments"][0]["lines"][0]
+    assert line["supply"][0]["ready_at"] == MAR
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"expected_at": "2025-12-30T00:00:00Z"}, "expected_at"),
+        ({"expected_at": "soon"}, "expected_at"),
+        ({}, "expected_at"),
+        ({"expected_at": JAN, "to": "y"}, "to"),
+    ],
+    ids=["eta before today", "not a time", "no eta", "unknown member"],
+)
+async def test_bad_transfer_eta_changes_are_422_naming_the_field_and_write_nothing(
+    api: Api, body: dict[str, Any], field: str
+) -> None:
+    transfer_id = await transfer_in_flight(api)
+    before = (await api.get("/v1/events")).json()["items"]
+    r = await api.patch(f"/v1/transfers/{transfer_id}", json=body)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert field in r.text
+    assert (await api.get("/v1/events")).json()["items"] == before
+    assert (await api.get(f"/v1/transfers/{transfer_id}")).json()["expected_at"] == JAN
+
+
+async def test_a_received_transfer_keeps_its_eta_409_and_an_unknown_one_is_404(api: Api) -> None:
+    transfer_id = await transfer_in_flight(api)
+    r = await api.patch(
+        f"/v1/transfers/{transfer_id}", json={"expected_at": FEB}, headers={"If-Match": '"7"'}
+    )
+    assert (r.status_code, r.json()["code"]) == (409, "version_conflict")
+    assert (await api.post(f"/v1/transfers/{transfer_id}/receive")).status_code == 200
+    r = await api.patch(f"/v1/transfers/{transfer_id}", json={"expected_at": FEB})
+    assert (r.status_code, r.json()["code"]) == (409, "nothing_in_transit")
+    assert r.json()["transfer_status"] == "received"
+    assert (await api.get(f"/v1/transfers/{transfer_id}")).json()["expected_at"] == JAN
+    r = await api.patch("/v1/transfers/NOPE", json={"expected_at": FEB})
+    assert r.status_code == 404

@@ -26,7 +26,7 @@ from stockd.domain.commands import (
 )
 from stockd.domain.events import PromiseChanged
 from stockd.domain.promises import Holder, HolderKind
-from tests.support import ADMIN, T0, TABLES, seed
+from tests.support import ADMIN, RESET, T0, seed
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ async def test_backorders_fill_inbound_first_come_first_served_on_postgres(
     pg: Container, case: Case
 ) -> None:
     assert pg.pool is not None
-    await pg.pool.execute(f"TRUNCATE {TABLES} RESTART IDENTITY")
+    await pg.pool.execute(RESET)
     assert isinstance(pg.clock, ManualClock)
     pg.clock.set(T0)
     await check(pg, case)

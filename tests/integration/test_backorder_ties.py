@@ -15,8 +15,10 @@ from stockd.bootstrap import Container
 from stockd.domain.commands import (
     CancelOrder,
     ChangePurchaseOrderEta,
+    ChangeTransferEta,
     CommitReservation,
     CreatePurchaseOrder,
+    CreateTransfer,
     CutPurchaseOrder,
     LineRequest,
     PlaceOrder,
@@ -26,7 +28,7 @@ from stockd.domain.commands import (
     SkuQuantity,
     UpdateSku,
 )
-from stockd.domain.events import PromiseChanged
+from stockd.domain.events import InboundEtaChanged, PromiseChanged
 from stockd.domain.promises import Holder, HolderKind, SupplyKind
 from stockd.domain.quantities import LevelKey
 from stockd.domain.reservations import Reservation
@@ -141,6 +143,38 @@ async def test_a_slipped_eta_re_dates_exactly_the_orders_tied_to_it(backend: Con
     assert [(x.id, [(y.promised_ready_at, y.ready_at) for y in x.lines]) for x in at_risk] == [
         ("OA", [(JAN, MAR)])
     ]
+
+
+async def test_a_transfer_that_slips_re_dates_exactly_the_orders_tied_to_it(
+    backend: Container,
+) -> None:
+    await setup(backend, on_hand=0)
+    await seed(backend.bus, locations={"y": 2}, stock={("L", "y"): 3})
+    sent = await backend.bus.handle(
+        CreateTransfer("y", "x", (SkuQuantity("L", 3),), expected_at=JAN), ADMIN
+    )
+    await purchase(backend, "PO-FEB", 3, FEB)
+    await order(backend, "OA", 3)  # the transfer
+    await order(backend, "OB", 3)  # PO-FEB
+    assert await ties_of(backend, HolderKind.ORDER, "OA") == [(f"transfer:{sent.id}", 3)]
+    since = await head(backend)
+    moved = await backend.bus.handle(ChangeTransferEta(sent.id, MAR), ADMIN)
+    assert (moved.expected_at, moved.version) == (MAR, 2)
+    assert (await backend.reads.transfer(sent.id)).expected_at == MAR  # type: ignore[union-attr]
+    events = [r.event for r in await backend.reads.events(since, 1000)]
+    [eta] = [e for e in events if isinstance(e, InboundEtaChanged)]
+    assert (eta.transfer_id, eta.purchase_order_id, eta.location) == (sent.id, None, "x")
+    assert (eta.previous, eta.expected_at, eta.version) == (JAN, MAR, 2)
+    changes = await changed(backend, since)
+    assert [(e.order_id, e.previous, e.ready_at) for e in changes] == [("OA", JAN, MAR)]
+    assert await ties_of(backend, HolderKind.ORDER, "OA") == [(f"transfer:{sent.id}", 3)]
+    assert await ties_of(backend, HolderKind.ORDER, "OB") == [("po:PO-FEB", 3)]
+    # Sooner again: the same holders, no one else, follow it back.
+    since = await head(backend)
+    await backend.bus.handle(ChangeTransferEta(sent.id, JAN, expected_version=2), ADMIN)
+    changes = await changed(backend, since)
+    assert [(e.order_id, e.previous, e.ready_at) for e in changes] == [("OA", MAR, JAN)]
+    assert (await backend.reads.verify()).discrepancies == ()
 
 
 async def test_a_cut_re_ties_the_last_promised_to_other_inbound_or_to_none(

@@ -37,7 +37,7 @@ from stockd.service.handlers.reserve_batch import Request, reserve_batch
 from stockd.service.messagebus import Idempotency
 from stockd.service.ports import StoredResponse
 from stockd.service.queries import EventFilter
-from tests.support import ADMIN, T0, TABLES, seed
+from tests.support import ADMIN, RESET, T0, seed
 
 
 async def types_after(c: Container, seq: int, only: EventFilter | None = None) -> list[str]:
@@ -204,7 +204,7 @@ async def test_both_hold_writers_record_the_same_events(db: Container) -> None:
 
     async def written(locked: bool) -> list[dict[str, Any]]:
         assert db.pool is not None
-        await db.pool.execute(f"TRUNCATE {TABLES} RESTART IDENTITY")
+        await db.pool.execute(RESET)
         await seed(
             db.bus,
             skus={"A": 0, "B": 0},

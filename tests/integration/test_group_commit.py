@@ -20,7 +20,7 @@ from stockd.domain.reservations import Reservation
 from stockd.service.messagebus import Idempotency
 from stockd.service.ports import StoredResponse
 from stockd.service.queries import EventFilter
-from tests.support import ADMIN, T0, TABLES, seed
+from tests.support import ADMIN, RESET, T0, seed
 
 
 async def test_one_batch_many_outcomes(backend: Container) -> None:
@@ -184,7 +184,7 @@ async def test_a_level_locked_elsewhere_fails_only_the_holds_that_need_it(
     c = await build(quick, database_url, clock=ManualClock(T0))
     try:
         assert c.pool is not None
-        await c.pool.execute(f"TRUNCATE {TABLES} RESTART IDENTITY")
+        await c.pool.execute(RESET)
         await seed(
             c.bus, skus={"A": 0, "B": 0}, locations={"x": 1}, stock={("A", "x"): 50, ("B", "x"): 5}
         )

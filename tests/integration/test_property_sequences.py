@@ -45,7 +45,7 @@ from stockd.domain.commands import (
 from stockd.domain.quantities import LevelKey, State
 from stockd.domain.reservations import Reservation
 from stockd.entrypoints.workers.loops import expire_once
-from tests.support import ADMIN, T0, TABLES, seed
+from tests.support import ADMIN, RESET, T0, seed
 
 SKUS = ("A", "B")
 LOCATIONS = ("x", "y")
@@ -282,7 +282,7 @@ async def test_random_sequences_keep_every_invariant_on_postgres(
     pg: Container, program: list[Step]
 ) -> None:
     assert pg.pool is not None
-    await pg.pool.execute(f"TRUNCATE {TABLES} RESTART IDENTITY")
+    await pg.pool.execute(RESET)
     assert isinstance(pg.clock, ManualClock)
     pg.clock.set(T0)
     await setup(pg)

@@ -13,10 +13,12 @@ from stockd.domain.adjustments import Change
 from stockd.domain.commands import (
     Adjust,
     ChangePurchaseOrderEta,
+    ChangeTransferEta,
     CreatePurchaseOrder,
     CreateTransfer,
     CutPurchaseOrder,
     ReceivePurchaseOrder,
+    ReceiveTransfer,
     SkuQuantity,
 )
 from stockd.domain.inbound import PurchaseOrderStatus
@@ -206,3 +208,35 @@ async def test_a_transfer_keeps_its_eta_defaulting_to_the_configured_transit(
             CreateTransfer("y", "x", (SkuQuantity("A", 1),), expected_at=T0 - timedelta(days=3)),
             ADMIN,
         )
+
+
+async def test_a_transfer_in_flight_takes_a_new_eta_and_bad_changes_write_nothing(
+    backend: Container,
+) -> None:
+    await setup(backend)
+    await seed(backend.bus, stock={("A", "y"): 5})
+    t = await backend.bus.handle(
+        CreateTransfer("y", "x", (SkuQuantity("A", 2),), expected_at=ETA), ADMIN
+    )
+    assert t.version == 1
+    later = ETA + timedelta(days=3)
+    moved = await backend.bus.handle(ChangeTransferEta(t.id, later), ADMIN)
+    assert (moved.expected_at, moved.version) == (later, 2)
+    count = len(await event_types(backend))
+    assert (await backend.bus.handle(ChangeTransferEta(t.id, later), ADMIN)).version == 2
+    refused: list[tuple[ChangeTransferEta, type[errors.StockdError]]] = [
+        (ChangeTransferEta(t.id, T0 - timedelta(days=2)), errors.InvalidRequest),
+        (ChangeTransferEta(t.id, ETA, expected_version=1), errors.VersionConflict),
+        (ChangeTransferEta("trf-nope", ETA), errors.NotFound),
+    ]
+    for cmd, error in refused:
+        with pytest.raises(error):
+            await backend.bus.handle(cmd, ADMIN)
+    assert len(await event_types(backend)) == count
+    await backend.bus.handle(ReceiveTransfer(t.id), ADMIN)
+    count = len(await event_types(backend))
+    with pytest.raises(errors.NothingInTransit) as caught:
+        await backend.bus.handle(ChangeTransferEta(t.id, ETA), ADMIN)
+    assert caught.value.extra["transfer_status"] == "received"
+    assert len(await event_types(backend)) == count
+    assert (await backend.reads.transfer(t.id)).expected_at == later  # type: ignore[union-attr]

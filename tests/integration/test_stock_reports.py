@@ -31,7 +31,7 @@ from stockd.domain.commands import (
 from stockd.domain.corrections import Policy, ReportLine, Source
 from stockd.domain.quantities import LevelKey, State
 from stockd.service.handlers.reports import ReportResult
-from tests.support import ADMIN, T0, TABLES, race, seed
+from tests.support import ADMIN, RESET, T0, race, seed
 
 WINDOW = timedelta(minutes=5)
 MAX_AGE = timedelta(days=7)
@@ -154,7 +154,7 @@ async def test_the_standing_figure_depends_on_the_policy_not_the_order_on_postgr
     pg: Container, lines: list[Sent], data: st.DataObject
 ) -> None:
     assert pg.pool is not None
-    await pg.pool.execute(f"TRUNCATE {TABLES} RESTART IDENTITY")
+    await pg.pool.execute(RESET)
     await arrive_in_every_order(pg, lines, data)
 
 

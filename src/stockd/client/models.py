@@ -677,6 +677,7 @@ class TransferRead:
     reference: str | None
     created_at: datetime
     expected_at: datetime | None
+    version: int
     lines: tuple[TransferLineRead, ...]
 
 

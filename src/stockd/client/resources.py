@@ -754,6 +754,14 @@ class Transfers(Resource[T]):
 
     iter = by_cursor(list)
 
+    @endpoint("PATCH", "/v1/transfers/{transfer_id}", TransferRead)
+    def update(
+        self, transfer_id: str, expected_at: datetime | str, *, if_match: int | None = None
+    ) -> Args:
+        """Move the ETA of what is in transit (an `inbound.eta_changed` event;
+        tied promises are re-dated)."""
+        return Args(json={"expected_at": _instant(expected_at)}, if_match=if_match)
+
     @endpoint("POST", "/v1/transfers/{transfer_id}/receive", TransferRead)
     def receive(
         self,

@@ -197,6 +197,15 @@ class ReceiveTransfer(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeTransferEta(Command):
+    """A new arrival time for the units still in transit."""
+
+    transfer_id: str
+    expected_at: datetime
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CreatePurchaseOrder(Command):
     purchase_order_id: str
     supplier: str

@@ -363,14 +363,16 @@ class PurchaseOrderCreated(Event):
 class InboundEtaChanged(Event):
     type: ClassVar[str] = "inbound.eta_changed"
     summary: ClassVar[str] = (
-        "A purchase order's expected arrival moved (`PATCH /v1/purchase-orders/{id}`)."
+        "Inbound's expected arrival moved: a purchase order's (`PATCH"
+        " /v1/purchase-orders/{id}`, `purchase_order_id` names it) or a transfer's (`PATCH"
+        " /v1/transfers/{id}`, `transfer_id` names it)."
     )
 
-    purchase_order_id: Annotated[str, "The purchase order."]
+    purchase_order_id: Annotated[str | None, "The purchase order; null for a transfer."] = None
     location: Annotated[str, "Where its units will arrive."]
     previous: Annotated[datetime, "The ETA before."]
     expected_at: Annotated[datetime, "The ETA now."]
-    version: Annotated[int, "The purchase order's version after the change."]
+    version: Annotated[int, "The purchase order's or transfer's version after the change."]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

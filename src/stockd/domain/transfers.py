@@ -36,6 +36,8 @@ class Transfer:
     reference: str | None = None
     expected_at: datetime | None = None
     """When the units should arrive: inbound stock at the destination until then."""
+    version: int = 1
+    """Raised by each change of the ETA (`If-Match`)."""
 
     def line(self, sku: str) -> TransferLine | None:
         return next((x for x in self.lines if x.sku == sku), None)

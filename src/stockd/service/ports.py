@@ -287,6 +287,10 @@ class TransferRepository(Protocol):
 
     async def set_status(self, transfer_id: str, status: TransferStatus, now: datetime) -> None: ...
 
+    async def set_eta(self, transfer_id: str, expected_at: datetime, now: datetime) -> int:
+        """The new ETA; the transfer's version after it."""
+        ...
+
     async def in_transit_to(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
         """Units that open transfers still owe each level (sent to its
         location, not yet received); levels owed nothing are left out."""
@@ -414,6 +418,12 @@ class CapacityRepository(Protocol):
         ...
 
     async def pools(self, ids: Collection[str]) -> dict[str, CapacityPool]: ...
+
+    async def lock_pools(self, ids: Collection[str]) -> None:
+        """Lock these pools' rows, in id order (their weeks stay free to
+        others). A booking with more than one line in a pool takes the pool
+        first: two of them cannot take its weeks in opposite orders."""
+        ...
 
     async def lock_weeks(
         self, pool: str, weeks: Collection[IsoWeek]

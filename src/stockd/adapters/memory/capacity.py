@@ -63,6 +63,9 @@ class MemoryCapacity:
     async def pools(self, ids: Collection[str]) -> dict[str, CapacityPool]:
         return {i: self.d.pools[i] for i in ids if i in self.d.pools}
 
+    async def lock_pools(self, ids: Collection[str]) -> None:
+        return None
+
     async def lock_weeks(
         self, pool: str, weeks: Collection[IsoWeek]
     ) -> dict[IsoWeek, CapacityWeek]:

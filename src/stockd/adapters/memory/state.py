@@ -444,6 +444,12 @@ class MemoryTransfers:
     async def set_status(self, transfer_id: str, status: TransferStatus, now: datetime) -> None:
         self.s.transfers[transfer_id] = replace(self.s.transfers[transfer_id], status=status)
 
+    async def set_eta(self, transfer_id: str, expected_at: datetime, now: datetime) -> int:
+        before = self.s.transfers[transfer_id]
+        changed = replace(before, expected_at=expected_at, version=before.version + 1)
+        self.s.transfers[transfer_id] = changed
+        return changed.version
+
     async def in_transit_to(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
         wanted = set(keys)
         owed: dict[LevelKey, int] = {}

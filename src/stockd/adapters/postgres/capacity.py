@@ -132,6 +132,14 @@ class PostgresCapacity:
         )
         return [pool_of(r) for r in found]
 
+    async def lock_pools(self, ids: Collection[str]) -> None:
+        # NO KEY UPDATE: new weeks (their foreign key) and single-line
+        # bookings (which never lock the pool) are not held up by it.
+        await self.conn.execute(
+            "SELECT 1 FROM capacity_pools WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE",
+            sorted(ids),
+        )
+
     async def lock_weeks(
         self, pool: str, weeks: Collection[IsoWeek]
     ) -> dict[IsoWeek, CapacityWeek]:

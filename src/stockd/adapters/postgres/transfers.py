@@ -14,7 +14,7 @@ from stockd.domain.quantities import LevelKey
 from stockd.domain.transfers import Transfer, TransferLine, TransferStatus
 from stockd.service.ports import SaleRecord
 
-COLUMNS = "id, source, destination, status, reference, created_at, expected_at"
+COLUMNS = "id, source, destination, status, reference, created_at, expected_at, version"
 SALE_COLUMNS = "location, external_id, fingerprint, skus, quantities, created_at"
 
 
@@ -29,6 +29,7 @@ def transfer_of(row: Record, lines: Sequence[TransferLine]) -> Transfer:
         created_at=row["created_at"],
         reference=row["reference"],
         expected_at=row["expected_at"],
+        version=row["version"],
     )
 
 
@@ -103,6 +104,18 @@ class PostgresTransfers:
             status.value,
             now,
         )
+
+    async def set_eta(self, transfer_id: str, expected_at: datetime, now: datetime) -> int:
+        version: int = await self.conn.fetchval(
+            """
+            UPDATE transfers SET expected_at = $2, version = version + 1, updated_at = $3
+            WHERE id = $1 RETURNING version
+            """,
+            transfer_id,
+            expected_at,
+            now,
+        )
+        return version
 
     async def in_transit_to(self, keys: Collection[LevelKey]) -> dict[LevelKey, int]:
         rows = await self.conn.fetch(

@@ -62,6 +62,7 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.ReturnItems: returns.return_items,
     commands.CreateTransfer: transfers.create_transfer,
     commands.ReceiveTransfer: transfers.receive_transfer,
+    commands.ChangeTransferEta: transfers.change_eta,
     commands.CreatePurchaseOrder: purchase_orders.create_purchase_order,
     commands.ReceivePurchaseOrder: purchase_orders.receive_purchase_order,
     commands.CutPurchaseOrder: purchase_orders.cut_purchase_order,

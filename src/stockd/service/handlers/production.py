@@ -6,12 +6,14 @@ earliest week of its pool from its first week through the booking window
 with room for the whole line; a line no week takes makes the whole request
 fail (the transaction rolls back, nothing is booked).
 
-Lock order: the slot booking row (or the order row) first, then capacity
+Lock order: the slot booking row (or the order row) first, then the pools
+in which the request has more than one line (in id order), then capacity
 weeks by pool; lines of one request are booked pool by pool.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
@@ -103,6 +105,14 @@ async def book(
                 raise errors.InvalidRequest(errors.Issue(detail, "earliest_week"))
             first = max(first, requested)
         planned.append((line, zone, first))
+    # Which week a line takes depends on its quantity, so two bookings with
+    # several lines in a pool can take its weeks in opposite orders: such a
+    # booking locks the pool first (pools in id order, before any week). A
+    # booking with one line a pool takes one week there and needs no more.
+    lines_in = Counter(line.pool.id for line in resolved)
+    crowded = [p for p, n in lines_in.items() if n > 1]
+    if crowded:  # no round trip for the rest
+        await uow.capacity.lock_pools(crowded)
     booked: dict[int, ProductionLine] = {}
     short: list[tuple[_Line, IsoWeek]] = []
     for line, where, first in planned:

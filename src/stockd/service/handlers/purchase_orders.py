@@ -21,7 +21,6 @@ from stockd.domain.events import (
     Event,
     InboundCreated,
     InboundCut,
-    InboundEtaChanged,
     InboundReceived,
     Movement,
     PurchaseOrderCreated,
@@ -33,11 +32,11 @@ from stockd.domain.inbound import (
     PurchaseOrderStatus,
     purchase_order_status,
 )
-from stockd.domain.promises import Claim, Holder, SupplyKind, TiedUnits
+from stockd.domain.promises import SupplyKind, TiedUnits
 from stockd.domain.quantities import LevelKey, Quantities
 from stockd.service import promises
 from stockd.service.context import Context, Deps
-from stockd.service.handlers import lines
+from stockd.service.handlers import inbound, lines
 from stockd.service.handlers.catalog import check_version
 from stockd.service.handlers.moves import move
 from stockd.service.ports import UnitOfWork
@@ -110,29 +109,20 @@ async def receive_purchase_order(
     order = await _order(uow, cmd.purchase_order_id)
     now = deps.clock.now()
     await _check_open(uow, order, cmd.lines, "received")
-    # Levels before inbound lines, as holds lock them: no deadlock between the two.
-    await uow.levels.lock([LevelKey(x.sku, order.location) for x in cmd.lines])
-    events: list[Event] = []
-    for line in sorted(cmd.lines, key=lambda x: x.sku):
-        key = LevelKey(line.sku, order.location)
-        settled = await promises.settle_receipt(
-            uow, SupplyKind.PURCHASE_ORDER, order.id, key, line.quantity, now
-        )
-        if not await uow.purchase_orders.receive(order.id, line.sku, line.quantity):
-            raise errors.InvariantViolation(f"{line.sku}: purchase order line refused the receipt")
-        received = await move(
-            uow,
-            InboundReceived,
-            LevelKey(line.sku, order.location),
-            Quantities(incoming=-line.quantity, on_hand=line.quantity),
-            now,
-            ctx,
-            "the store refused the receipt",
-            reason=f"received from {order.supplier}",
-            reference=order.reference,
-            purchase_order_id=order.id,
-        )
-        events += [received, *await promises.after_receipt(uow, received, settled, ctx, now)]
+    events = await inbound.receive(
+        uow,
+        SupplyKind.PURCHASE_ORDER,
+        order.id,
+        order.location,
+        cmd.lines,
+        lambda sku, units: uow.purchase_orders.receive(order.id, sku, units),
+        InboundReceived,
+        ctx,
+        now,
+        reason=f"received from {order.supplier}",
+        reference=order.reference,
+        purchase_order_id=order.id,
+    )
     await uow.ledger.append(events)
     return await _restatus(uow, order, now, ctx)
 
@@ -202,8 +192,7 @@ async def change_eta(
     order = await _order(uow, cmd.purchase_order_id)
     check_version(cmd.expected_version, order.version, f"purchase order {order.id!r}")
     now = deps.clock.now()
-    lines.not_before(cmd.expected_at, now)
-    if cmd.expected_at == order.expected_at:
+    if not inbound.needs_change(cmd.expected_at, order.expected_at, now):
         return order
     if order.status in (PurchaseOrderStatus.RECEIVED, PurchaseOrderStatus.CANCELLED):
         raise errors.BeyondRecorded(
@@ -215,59 +204,29 @@ async def change_eta(
                 )
             ]
         )
-    # The holders tied to this order are tied again, first come first
-    # served, to the inbound open at its level: the order at its new ETA,
-    # or other inbound that now comes sooner.
-    await uow.levels.lock([LevelKey(x.sku, order.location) for x in order.lines])
-    affected: dict[LevelKey, tuple[dict[Holder, datetime | None], list[Claim]]] = {}
-    for line in order.lines:
-        tied = await uow.ties.of_supply(SupplyKind.PURCHASE_ORDER, order.id, line.sku)
-        if tied:
-            key = LevelKey(line.sku, order.location)
-            before = await promises.ready_at(uow, key, now)
-            affected[key] = (before, await promises.free(uow, [(t, t.quantity) for t in tied]))
-    version = await uow.purchase_orders.set_eta(order.id, cmd.expected_at, now)
-    changed: list[Event] = []
-    for key, (before, claims) in sorted(affected.items()):
-        changed += await promises.retie(uow, key, claims, before, ctx, now)
-    await uow.ledger.append(
-        [
-            InboundEtaChanged(
-                at=now,
-                actor=ctx.actor,
-                idempotency_key=ctx.idempotency_key,
-                reference=order.reference,
-                purchase_order_id=order.id,
-                location=order.location,
-                previous=order.expected_at,
-                expected_at=cmd.expected_at,
-                version=version,
-            ),
-            *changed,
-        ]
+    open_keys = [LevelKey(x.sku, order.location) for x in order.lines if x.open]
+    await inbound.move_eta(
+        uow,
+        SupplyKind.PURCHASE_ORDER,
+        order.id,
+        inbound.Arrival(order.location, open_keys, order.expected_at, order.reference),
+        cmd.expected_at,
+        lambda: uow.purchase_orders.set_eta(order.id, cmd.expected_at, now),
+        ctx,
+        now,
     )
     return await _reload(uow, order.id)
+
+
+PURCHASE_ORDER_LINES = inbound.LineNames("not_in_purchase_order", "exceeds_open", "open")
 
 
 async def _check_open(
     uow: UnitOfWork, order: PurchaseOrder, wanted: Sequence[SkuQuantity], what: str
 ) -> None:
-    """Each line names a SKU of the order, once, with no more units than it has open."""
-    lines.unique_skus(wanted)
-    await lines.known_skus(uow, wanted)
-    problems = []
-    for i, line in enumerate(wanted):
-        found = order.line(line.sku)
-        if found is None:
-            problems.append(
-                lines.problem(
-                    i, "not_in_purchase_order", f"{line.sku} is not in purchase order {order.id}"
-                )
-            )
-        elif line.quantity > found.open:
-            detail = f"{line.sku}: {line.quantity} {what}, {found.open} open"
-            problems.append(lines.problem(i, "exceeds_open", detail))
-    lines.raise_beyond(problems)
+    to_come = {x.sku: x.open for x in order.lines}
+    label = f"purchase order {order.id}"
+    await inbound.check_lines(uow, wanted, to_come, PURCHASE_ORDER_LINES, label, what)
 
 
 async def _order(uow: UnitOfWork, purchase_order_id: str) -> PurchaseOrder:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from stockd import errors
-from stockd.domain.commands import CreateTransfer, ReceiveTransfer, SkuQuantity
+from stockd.domain.commands import ChangeTransferEta, CreateTransfer, ReceiveTransfer, SkuQuantity
 from stockd.domain.events import (
-    Event,
     Movement,
     TransferCreated,
     TransferIncoming,
@@ -18,9 +17,12 @@ from stockd.domain.quantities import LevelKey, Quantities
 from stockd.domain.transfers import Transfer, TransferLine, TransferStatus, transfer_status
 from stockd.service import promises
 from stockd.service.context import Context, Deps
-from stockd.service.handlers import lines
+from stockd.service.handlers import inbound, lines
+from stockd.service.handlers.catalog import check_version
 from stockd.service.handlers.moves import move
 from stockd.service.ports import UnitOfWork
+
+TRANSFER_LINES = inbound.LineNames("not_in_transfer", "exceeds_in_transit", "in transit")
 
 
 async def create_transfer(
@@ -95,9 +97,7 @@ async def receive_transfer(
     cmd: ReceiveTransfer, uow: UnitOfWork, ctx: Context, deps: Deps
 ) -> Transfer:
     now = deps.clock.now()
-    transfer = await uow.transfers.get(cmd.transfer_id, lock=True)
-    if transfer is None:
-        raise errors.NotFound(f"transfer {cmd.transfer_id!r} does not exist")
+    transfer = await _transfer(uow, cmd.transfer_id)
     arrived = cmd.lines or tuple(
         SkuQuantity(x.sku, x.in_transit) for x in transfer.lines if x.in_transit
     )
@@ -106,43 +106,22 @@ async def receive_transfer(
             f"transfer {transfer.id!r} has nothing left in transit: all of it was received",
             transfer_status=transfer.status.value,
         )
-    lines.unique_skus(arrived)
-    await lines.known_skus(uow, arrived)
-    problems = []
-    for i, line in enumerate(arrived):
-        found = transfer.line(line.sku)
-        if found is None:
-            problems.append(
-                lines.problem(i, "not_in_transfer", f"{line.sku} is not in this transfer")
-            )
-        elif line.quantity > found.in_transit:
-            detail = f"{line.sku}: {line.quantity} received, {found.in_transit} in transit"
-            problems.append(lines.problem(i, "exceeds_in_transit", detail))
-    lines.raise_beyond(problems)
-
-    # Levels before inbound lines, as holds lock them: no deadlock between the two.
-    await uow.levels.lock([LevelKey(x.sku, transfer.destination) for x in arrived])
-    events: list[Event] = []
-    for line in sorted(arrived, key=lambda x: x.sku):
-        key = LevelKey(line.sku, transfer.destination)
-        settled = await promises.settle_receipt(
-            uow, SupplyKind.TRANSFER, transfer.id, key, line.quantity, now
-        )
-        if not await uow.transfers.receive(transfer.id, line.sku, line.quantity):
-            raise errors.InvariantViolation(f"{line.sku}: transfer line refused the receipt")
-        received = await move(
-            uow,
-            TransferReceived,
-            key,
-            Quantities(incoming=-line.quantity, on_hand=line.quantity),
-            now,
-            ctx,
-            "the store refused the receipt",
-            reason=f"received from {transfer.source}",
-            reference=transfer.reference,
-            transfer_id=transfer.id,
-        )
-        events += [received, *await promises.after_receipt(uow, received, settled, ctx, now)]
+    to_come = {x.sku: x.in_transit for x in transfer.lines}
+    await inbound.check_lines(uow, arrived, to_come, TRANSFER_LINES, "this transfer", "received")
+    events = await inbound.receive(
+        uow,
+        SupplyKind.TRANSFER,
+        transfer.id,
+        transfer.destination,
+        arrived,
+        lambda sku, units: uow.transfers.receive(transfer.id, sku, units),
+        TransferReceived,
+        ctx,
+        now,
+        reason=f"received from {transfer.source}",
+        reference=transfer.reference,
+        transfer_id=transfer.id,
+    )
     await uow.ledger.append(events)
     updated = await uow.transfers.get(transfer.id)
     assert updated is not None
@@ -165,3 +144,49 @@ async def receive_transfer(
         updated = await uow.transfers.get(transfer.id)
         assert updated is not None
     return updated
+
+
+async def change_eta(cmd: ChangeTransferEta, uow: UnitOfWork, ctx: Context, deps: Deps) -> Transfer:
+    """The units still in transit are expected at `expected_at`; the holders
+    tied to them are re-dated (as for a purchase order's new ETA)."""
+    transfer = await _transfer(uow, cmd.transfer_id)
+    check_version(cmd.expected_version, transfer.version, f"transfer {transfer.id!r}")
+    now = deps.clock.now()
+    if not inbound.needs_change(cmd.expected_at, transfer.expected_at, now):
+        return transfer
+    if transfer.status is TransferStatus.RECEIVED:
+        raise errors.NothingInTransit(
+            f"transfer {transfer.id!r} has nothing left in transit: nothing is expected",
+            transfer_status=transfer.status.value,
+        )
+    open_keys = [LevelKey(x.sku, transfer.destination) for x in transfer.lines if x.in_transit]
+    arrival = inbound.Arrival(
+        transfer.destination,
+        open_keys,
+        transfer.expected_at or transfer.created_at,
+        transfer.reference,
+    )
+    await inbound.move_eta(
+        uow,
+        SupplyKind.TRANSFER,
+        transfer.id,
+        arrival,
+        cmd.expected_at,
+        lambda: uow.transfers.set_eta(transfer.id, cmd.expected_at, now),
+        ctx,
+        now,
+    )
+    return await _reload(uow, transfer.id)
+
+
+async def _transfer(uow: UnitOfWork, transfer_id: str) -> Transfer:
+    transfer = await uow.transfers.get(transfer_id, lock=True)
+    if transfer is None:
+        raise errors.NotFound(f"transfer {transfer_id!r} does not exist")
+    return transfer
+
+
+async def _reload(uow: UnitOfWork, transfer_id: str) -> Transfer:
+    transfer = await uow.transfers.get(transfer_id)
+    assert transfer is not None  # locked by this transaction
+    return transfer

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from stockd import errors
-from stockd.domain.commands import CreateTransfer, ReceiveTransfer, RecordSale
+from stockd.domain.commands import ChangeTransferEta, CreateTransfer, ReceiveTransfer, RecordSale
 from stockd.domain.transfers import TransferStatus
 from stockd.entrypoints.api.deps import (
     AppContainer,
@@ -16,6 +16,7 @@ from stockd.entrypoints.api.deps import (
     Reads,
     Writer,
 )
+from stockd.entrypoints.api.routes.catalog import IfMatch
 from stockd.entrypoints.api.routes.common import (
     CodeFilter,
     Cursor,
@@ -34,8 +35,9 @@ from stockd.entrypoints.api.schemas.orders import (
     TransferRead,
     TransferReceive,
     TransferStatusName,
+    TransferUpdate,
 )
-from stockd.entrypoints.api.writes import fingerprint
+from stockd.entrypoints.api.writes import expected_version, fingerprint
 from stockd.service.auth import may_name
 from stockd.service.handlers.sales import SaleResult
 from stockd.service.listing import SaleFilter, TransferFilter
@@ -65,7 +67,7 @@ async def create(
         body.reference,
         body.expected_at,
     )
-    return await write(cmd, lambda t: (201, TransferRead.of(t)), body=body)
+    return await write(cmd, lambda t: (201, TransferRead.of(t)), body=body, etag=True)
 
 
 @router.get("/transfers", response_model=TransferPage, responses=problems())
@@ -89,12 +91,33 @@ async def list_transfers(
     return TransferPage(items=[TransferRead.of(t) for t in page], next_cursor=next_cursor)
 
 
-@router.get("/transfers/{transfer_id}", response_model=TransferRead, responses=problems())
-async def get(transfer_id: TransferId, key: ReadKey, container: AppContainer) -> TransferRead:
+@router.get("/transfers/{transfer_id}", response_model=TransferRead, responses=problems(404))
+async def get(
+    transfer_id: TransferId, key: ReadKey, container: AppContainer, response: Response
+) -> TransferRead:
     found = await container.reads.transfer(transfer_id)
     if found is None:
         raise errors.NotFound(f"transfer {transfer_id!r} does not exist")
+    response.headers["ETag"] = f'"{found.version}"'
     return TransferRead.of(found)
+
+
+@router.patch(
+    "/transfers/{transfer_id}",
+    response_model=TransferRead,
+    responses=problems(404, 409, 422),
+    summary="Move the ETA of a transfer's units in transit",
+)
+async def update(
+    transfer_id: TransferId, body: TransferUpdate, write: Writer, if_match: IfMatch = None
+) -> Response:
+    """A new `expected_at` is recorded as an `inbound.eta_changed` event and
+    the backorders tied to the transfer are re-dated (`promise.changed`), as
+    for a purchase order; the same ETA again changes nothing. 409
+    `nothing_in_transit` once all of it was received, `version_conflict` if `If-Match`
+    names another version."""
+    cmd = ChangeTransferEta(transfer_id, body.expected_at, expected_version(if_match))
+    return await write(cmd, lambda t: (200, TransferRead.of(t)), body=body, etag=True)
 
 
 @router.post(

@@ -419,6 +419,13 @@ class TransferCreate(Input):
     )
 
 
+class TransferUpdate(Input):
+    expected_at: Instant = Field(
+        strict=False,
+        description="When the units still in transit should arrive now (RFC 3339), today or later.",
+    )
+
+
 class TransferReceive(Input):
     lines: list[UnitsIn] | None = Field(
         None, min_length=1, max_length=1000, description="What arrived; all in transit if absent."
@@ -442,6 +449,7 @@ class TransferRead(Output):
     reference: str | None
     created_at: datetime
     expected_at: datetime | None = Field(description="When the units should arrive.")
+    version: int = Field(description="Raised by each change of the ETA; send it as `If-Match`.")
     lines: list[TransferLineRead]
 
     @classmethod
@@ -454,6 +462,7 @@ class TransferRead(Output):
             reference=t.reference,
             created_at=t.created_at,
             expected_at=t.expected_at,
+            version=t.version,
             lines=[
                 TransferLineRead(
                     sku=x.sku, quantity=x.quantity, received=x.received, in_transit=x.in_transit

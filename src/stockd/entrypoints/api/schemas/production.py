@@ -76,7 +76,12 @@ class CapacityPoolPage(Output):
 
 class WeekIn(Input):
     week: Week
-    units: int = Field(le=1_000_000_000, description="The week's capacity in units (0 or more).")
+    # Bounded both ways so that any number gets a 422 naming it (the request's
+    # fingerprint holds 64-bit integers); a negative one the handler refuses
+    # naming the week, with the rest of the request's problems.
+    units: int = Field(
+        ge=-1_000_000_000, le=1_000_000_000, description="The week's capacity in units (0 or more)."
+    )
 
 
 class CapacityWeeksSet(Input):

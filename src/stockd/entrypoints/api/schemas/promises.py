@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -17,32 +17,50 @@ SourceName = Literal["on_hand", "inbound", "production"]
 
 MAX_PROMISE_LINES = 100
 
-
-class AtpStepRead(Output):
-    ready_at: datetime = Field(
+# The supply an ATP step stands for, as both an ATP step and a promise's
+# shipment (which draws on one) show it: one meaning, one description.
+ReadyAt = Annotated[
+    datetime,
+    Field(
         description="When these units are ready: now (on hand), the ETA (inbound) or the"
         " end of the production week in the workshop's zone."
-    )
-    ready_on: date = Field(description="The calendar date of `ready_at` in the location's zone.")
-    source: SourceName
-    reference: str | None = Field(
+    ),
+]
+ReadyOn = Annotated[
+    date, Field(description="The calendar date of `ready_at` in the location's zone.")
+]
+SupplyReference = Annotated[
+    str | None,
+    Field(
         description="The supply: `po:<id>`, `transfer:<id>`, `pool:<id>/<YYYY-Www>`; null on hand."
-    )
+    ),
+]
+
+
+def supply_of(step: Step) -> dict[str, Any]:
+    """The fields of a step's supply (`ReadyAt`, `ReadyOn`, `SupplyReference`,
+    source and location)."""
+    return {
+        "ready_at": step.ready_at,
+        "ready_on": step.ready_on,
+        "source": step.source.value,
+        "reference": step.reference,
+        "location": step.location,
+    }
+
+
+class AtpStepRead(Output):
+    ready_at: ReadyAt
+    ready_on: ReadyOn
+    source: SourceName
+    reference: SupplyReference
     location: str
     quantity: int = Field(description="Units this step adds (none of them held or promised).")
     cumulative: int = Field(description="Units that can be promised by `ready_at`.")
 
     @classmethod
     def of(cls, step: Step) -> AtpStepRead:
-        return cls(
-            ready_at=step.ready_at,
-            ready_on=step.ready_on,
-            source=step.source.value,
-            reference=step.reference,
-            location=step.location,
-            quantity=step.quantity,
-            cumulative=step.cumulative,
-        )
+        return cls(**supply_of(step), quantity=step.quantity, cumulative=step.cumulative)
 
 
 class AtpRead(Output):
@@ -89,10 +107,10 @@ class DeliveryLegRead(Output):
 
     location: str = Field(description="Where they ship from.")
     source: SourceName
-    reference: str | None
+    reference: SupplyReference
     quantity: int
-    ready_at: datetime
-    ready_on: date
+    ready_at: ReadyAt
+    ready_on: ReadyOn
     handling_days: int
     transit_days: int
     transit_basis: Literal["region", "distance", "default"] = Field(
@@ -106,14 +124,9 @@ class DeliveryLegRead(Output):
 
     @classmethod
     def of(cls, leg: Leg) -> DeliveryLegRead:
-        step = leg.step
         return cls(
-            location=step.location,
-            source=step.source.value,
-            reference=step.reference,
+            **supply_of(leg.step),
             quantity=leg.quantity,
-            ready_at=step.ready_at,
-            ready_on=step.ready_on,
             handling_days=leg.handling_days,
             transit_days=leg.transit.days,
             transit_basis=leg.transit.basis.value,

@@ -1,0 +1,23 @@
+"""Transfers carry a version: their ETA can move (`PATCH /v1/transfers/{id}`),
+guarded by `If-Match` as a purchase order's is.
+
+Revision ID: 0021
+Revises: 0020
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0021"
+down_revision = "0020"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("ALTER TABLE transfers ADD COLUMN version bigint NOT NULL DEFAULT 1")
+
+
+def downgrade() -> None:
+    op.execute("ALTER TABLE transfers DROP COLUMN version")
