@@ -1,16 +1,16 @@
 """Transfers carry a version: their ETA can move (`PATCH /v1/transfers/{id}`),
 guarded by `If-Match` as a purchase order's is.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0023
+Revises: 0022
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
