@@ -164,6 +164,7 @@ async def place_channel_order(
         strategy=body.strategy,
         pickup_location=body.pickup_location,
         channel=channel_id,
+        deliver_by=body.deliver_by,
     )
     return await write(cmd, _placed(from_reservation=False), body=body)
 

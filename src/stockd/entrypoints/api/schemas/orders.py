@@ -153,6 +153,16 @@ class OrderLineIn(LineIn):
     )
 
 
+DeliverBy = Annotated[
+    date | None,
+    Field(
+        strict=False,  # a `YYYY-MM-DD` string: JSON has no date type
+        description="The date the shop promised its customer (as `POST /v1/promise` answers"
+        " it): kept with the order, shown on it and in `GET /v1/promises/at-risk`.",
+    ),
+]
+
+
 class OrderCreate(Input):
     """Place an order from `lines` or from an active `reservation_id` (not both).
     Lines of made-to-order SKUs take production capacity (each the earliest
@@ -170,12 +180,7 @@ class OrderCreate(Input):
         description=CHANNEL_DESCRIPTION + " From a reservation: the reservation's channel"
         " (naming another is a 422).",
     )
-    deliver_by: date | None = Field(
-        None,
-        strict=False,  # a `YYYY-MM-DD` string: JSON has no date type
-        description="The date the shop promised its customer (as `POST /v1/promise` answers"
-        " it): kept with the order, shown on it and in `GET /v1/promises/at-risk`.",
-    )
+    deliver_by: DeliverBy = None
 
     @model_validator(mode="after")
     def _one_source(self) -> OrderCreate:
@@ -201,6 +206,7 @@ class ChannelOrderCreate(Input):
     ship_to: ShipTo | None = None
     strategy: StrategyName | None = None
     pickup_location: Code | None = None
+    deliver_by: DeliverBy = None
 
     def line_requests(self) -> tuple[LineRequest, ...]:
         return tuple(LineRequest(x.sku, x.quantity, x.location) for x in self.lines)
