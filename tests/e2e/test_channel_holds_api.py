@@ -153,7 +153,7 @@ async def test_an_order_that_arrived_on_a_channel_is_recorded_once(api: Api) -> 
     r = await api.post("/v1/channels/amazon/orders", json={**dated, "deliver_by": "2026-01-20"})
     assert (r.status_code, r.json()["deliver_by"]) == (201, "2026-01-20")
     r = await api.post("/v1/channels/amazon/orders", json={**dated, "deliver_by": "soon"})
-    assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "deliver_by")
+    assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "body.deliver_by")
 
 
 async def test_sales_and_direct_orders_name_their_channel(api: Api, db: Container) -> None:
