@@ -183,6 +183,41 @@ async def test_cancelling_after_some_were_made_gives_back_only_the_rest(
     assert (await backend.reads.verify()).clean
 
 
+async def test_units_on_hand_of_a_made_to_order_sku_sell_to_a_line_naming_their_location(
+    backend: Container,
+) -> None:
+    """Two sofas made for an order that was then cancelled stand at the
+    workshop: a line naming the workshop sells them from stock, books no
+    production; a line naming no location is made; options on a stock line
+    are a 422 and nothing is written."""
+    await workshop(backend, {0: 10})
+    await place(backend, "O1", 2)
+    await produce(backend, "O1", 2)
+    await backend.bus.handle(CancelOrder("O1"), ADMIN)
+    assert await level(backend) == (2, 0)
+    with pytest.raises(errors.InvalidRequest) as caught:
+        await backend.bus.handle(
+            PlaceOrder("O2", "O2", lines=(LineRequest("SOFA", 1, "works", (("cover", "red"),)),)),
+            ADMIN,
+        )
+    assert caught.value.issues[0].field == "lines[0].options"
+    placed = await backend.bus.handle(
+        PlaceOrder("O2", "O2", lines=(LineRequest("SOFA", 2, "works"),)), ADMIN
+    )
+    order: Order = placed.order
+    assert order.production == ()
+    assert [(x.location, x.committed) for x in order.lines] == [("works", 2)]
+    assert await level(backend) == (2, 2)
+    assert await week(backend) == (0, 2)  # no more capacity used
+    shipped = await ship(backend, "O2", 2)
+    assert shipped.status is OrderStatus.SHIPPED
+    with pytest.raises(errors.InsufficientStock):
+        await backend.bus.handle(
+            PlaceOrder("O3", "O3", lines=(LineRequest("SOFA", 1, "works"),)), ADMIN
+        )
+    assert (await backend.reads.verify()).clean
+
+
 async def test_units_made_for_a_channel_order_count_as_the_channels_until_shipped(
     backend: Container,
 ) -> None:

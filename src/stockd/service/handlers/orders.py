@@ -199,10 +199,29 @@ async def _from_lines(cmd: PlaceOrder, uow: UnitOfWork, ctx: Context, deps: Deps
 async def _made_to_order(
     uow: UnitOfWork, lines: Sequence[LineRequest]
 ) -> tuple[list[tuple[int, LineRequest]], tuple[LineRequest, ...]]:
-    """The lines of made-to-order SKUs (with their index), and the others."""
+    """The lines to make — of made-to-order SKUs, naming no location — with
+    their index, and the stock lines: the others, a made-to-order SKU's too
+    when it names where units of it are on hand (one returned, a floor
+    model). Options choose how a unit is made: on a stock line, a 422."""
     skus = await uow.catalog.skus({x.sku for x in lines})
-    made = [(i, x) for i, x in enumerate(lines) if x.sku in skus and skus[x.sku].made_to_order]
+    made = [
+        (i, x)
+        for i, x in enumerate(lines)
+        if x.location is None and x.sku in skus and skus[x.sku].made_to_order
+    ]
     taken = {i for i, _ in made}
+    stray = [
+        errors.Issue(
+            "options are for made-to-order lines that name no location; this line sells"
+            f" stock{f' at {x.location!r}' if x.location else ''}",
+            f"lines[{i}].options",
+            i,
+        )
+        for i, x in enumerate(lines)
+        if i not in taken and x.options
+    ]
+    if stray:
+        raise errors.InvalidRequest(*stray)
     return made, tuple(x for i, x in enumerate(lines) if i not in taken)
 
 
