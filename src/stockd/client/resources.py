@@ -260,15 +260,18 @@ class Channels(Resource[T]):
         ship_to: ShipTo | None = None,
         strategy: Strategy | None = None,
         pickup_location: str | None = None,
+        deliver_by: date | str | None = None,
         idempotency_key: str | None = None,
     ) -> Args:
-        """Record an order that arrived on the channel (once per `external_id`)."""
+        """Record an order that arrived on the channel (once per `external_id`);
+        `deliver_by`: the date promised to the customer, kept with it."""
         body = given(
             external_id=external_id,
             lines=list(lines),
             ship_to=ship_to,
             strategy=strategy,
             pickup_location=pickup_location,
+            deliver_by=_day(deliver_by),
         )
         return Args(json=body, idempotency_key=idempotency_key)
 
@@ -597,7 +600,7 @@ class Orders(Resource[T]):
             strategy=strategy,
             pickup_location=pickup_location,
             channel=channel,
-            deliver_by=deliver_by.isoformat() if isinstance(deliver_by, date) else deliver_by,
+            deliver_by=_day(deliver_by),
         )
         return Args(json=body, idempotency_key=idempotency_key)
 
@@ -1071,3 +1074,8 @@ class ProductionSlots(Resource[T]):
     def commit(self, slot_id: str, order_id: str, *, idempotency_key: str | None = None) -> Args:
         """The held units become committed to the order."""
         return Args(json={"order_id": order_id}, idempotency_key=idempotency_key)
+
+
+def _day(day: date | str | None) -> str | None:
+    """A date as the API takes it (`YYYY-MM-DD`); a string as given."""
+    return day.isoformat() if isinstance(day, date) else day
