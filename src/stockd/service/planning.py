@@ -4,7 +4,7 @@ and which strategy decides."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from stockd import errors
@@ -147,6 +147,12 @@ def plan_request(
         excluded,
         {sku: tuple(sorted(found)) for sku, found in unusable.items()},
     )
+
+
+def backorder_levels(levels: Iterable[Level], backorder: Collection[str]) -> list[LevelKey]:
+    """The levels of these `backorder`-policy SKUs that may go below zero:
+    those whose open inbound a plan counts (`plan_request`'s `inbound`)."""
+    return [level.key for level in levels if level.floor < 0 and level.key.sku in backorder]
 
 
 @dataclass(frozen=True, slots=True)

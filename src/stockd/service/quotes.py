@@ -54,7 +54,7 @@ async def quote(
         for s in below
         if (sku := await reads.sku(s)) is not None and sku.policy.kind is PolicyKind.BACKORDER
     }
-    keys = [lvl.key for lvl in levels if lvl.key.sku in backorder]
+    keys = planning.backorder_levels(levels, backorder)
     inbound = await reads.unpromised(keys) if keys else {}
     request = planning.plan_request(
         lines, levels, locations, placement, inbound={k: inbound.get(k, 0) for k in keys}

@@ -83,17 +83,22 @@ def tie_of(r: Record) -> TiedUnits:
     )
 
 
+_PO_FREE = "l.quantity - l.received - l.cut - l.promised"
+"""A purchase order line's units open and not yet promised (alias `l`)."""
+_TRANSFER_FREE = "l.quantity - l.received - l.promised"
+"""A transfer line's units in transit and not yet promised (alias `l`)."""
+
+
 class PostgresTies:
     def __init__(self, conn: PoolConnectionProxy | asyncpg.Connection) -> None:
         self.conn = conn
 
     async def inbound(self, key: LevelKey) -> list[Inbound]:
         orders = await self.conn.fetch(
-            """
-            SELECT p.id, p.expected_at, l.quantity - l.received - l.cut - l.promised AS free
+            f"""
+            SELECT p.id, p.expected_at, {_PO_FREE} AS free
             FROM purchase_order_lines l JOIN purchase_orders p ON p.id = l.purchase_order_id
-            WHERE l.sku = $1 AND p.location = $2
-              AND l.quantity - l.received - l.cut - l.promised > 0
+            WHERE l.sku = $1 AND p.location = $2 AND {_PO_FREE} > 0
             ORDER BY p.id
             FOR UPDATE OF l
             """,
@@ -101,10 +106,10 @@ class PostgresTies:
             key.location,
         )
         transfers = await self.conn.fetch(
-            """
-            SELECT t.id, t.expected_at, l.quantity - l.received - l.promised AS free
+            f"""
+            SELECT t.id, t.expected_at, {_TRANSFER_FREE} AS free
             FROM transfer_lines l JOIN transfers t ON t.id = l.transfer_id
-            WHERE l.sku = $1 AND t.destination = $2 AND l.quantity - l.received - l.promised > 0
+            WHERE l.sku = $1 AND t.destination = $2 AND {_TRANSFER_FREE} > 0
             ORDER BY t.id
             FOR UPDATE OF l
             """,
@@ -190,14 +195,14 @@ class PostgresTies:
         if not keys:
             return {}
         found = await self.conn.fetch(
-            """
+            f"""
             WITH k (sku, location) AS (SELECT * FROM unnest($1::text[], $2::text[]))
             SELECT sku, location, sum(free)::bigint AS free FROM (
-                SELECT l.sku, p.location, l.quantity - l.received - l.cut - l.promised AS free
+                SELECT l.sku, p.location, {_PO_FREE} AS free
                 FROM k JOIN purchase_order_lines l ON l.sku = k.sku
                 JOIN purchase_orders p ON p.id = l.purchase_order_id AND p.location = k.location
                 UNION ALL
-                SELECT l.sku, t.destination, l.quantity - l.received - l.promised
+                SELECT l.sku, t.destination, {_TRANSFER_FREE}
                 FROM k JOIN transfer_lines l ON l.sku = k.sku
                 JOIN transfers t ON t.id = l.transfer_id AND t.destination = k.location
             ) open_lines

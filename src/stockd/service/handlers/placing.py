@@ -114,13 +114,8 @@ async def beyond_stock(
     locks; tying the units decides under lock). Empty, at no cost, when no
     such level may go below zero. Preorder SKUs keep their floor: their
     allowance is the SKU's, not a level's."""
-    keys = [
-        k
-        for k, level in levels.items()
-        if level.floor < 0
-        and k.sku in open_skus
-        and skus[k.sku].policy.kind is PolicyKind.BACKORDER
-    ]
+    backorder = {s for s in open_skus if skus[s].policy.kind is PolicyKind.BACKORDER}
+    keys = planning.backorder_levels(levels.values(), backorder) if backorder else []
     if not keys:
         return {}
     found = await uow.ties.unpromised(keys)
