@@ -16,7 +16,6 @@ flight too, so that every kind of supply is read.
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import statistics
@@ -31,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from stockd.bench.run import _wait, bench_database, free_port, stop_all
+from stockd.bench.run import _wait, bench_database, free_port, server_env, stop_all
 from stockd.domain.weeks import IsoWeek
 
 
@@ -197,13 +196,7 @@ def run(
         home = Path(tempfile.mkdtemp(prefix="stockd-atp-"))
         procs: list[subprocess.Popen[bytes]] = []
         try:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKD_")}
-            env |= {
-                "STOCKD_DATABASE_URL": db_url,
-                "STOCKD_BOOTSTRAP_ADMIN_KEY": key,
-                "STOCKD_LOG_LEVEL": "warning",
-                "STOCKD_HOME": str(home),
-            }
+            env = server_env(db_url, key, STOCKD_HOME=str(home))
             port = free_port()
             log = home / "serve.log"
             p = subprocess.Popen(

@@ -184,6 +184,19 @@ def bench_database(prefix: str) -> Iterator[str]:
             asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def server_env(db_url: str, key: str, **settings: str) -> dict[str, str]:
+    """The environment of a benched `stockd serve`: this process's, less any
+    STOCKD_ setting, then the database, the admin key, quiet logs and
+    `settings` (`STOCKD_HOME="…"` and the like)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKD_")}
+    return env | {
+        "STOCKD_DATABASE_URL": db_url,
+        "STOCKD_BOOTSTRAP_ADMIN_KEY": key,
+        "STOCKD_LOG_LEVEL": "warning",
+        **settings,
+    }
+
+
 def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
     """Terminate every process, then wait for each (killing a straggler)."""
     for p in procs:
@@ -210,13 +223,7 @@ def servers(
             counts = asyncio.run(load_data(db_url, shape))
             say(f"loaded {counts} with COPY in {time.monotonic() - started:.1f}s")
             key = "sk_bench_" + secrets.token_urlsafe(24)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKD_")}
-            env |= {
-                "STOCKD_DATABASE_URL": db_url,
-                "STOCKD_BOOTSTRAP_ADMIN_KEY": key,
-                "STOCKD_LOG_LEVEL": "warning",
-                "STOCKD_HOME": str(logs),
-            }
+            env = server_env(db_url, key, STOCKD_HOME=str(logs))
             s_port, b_port = free_port(), free_port()
             stockd = subprocess.Popen(
                 [

@@ -11,7 +11,6 @@ the second node's first read that shows it (reads back to back).
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import statistics
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from stockd.bench.run import _wait, bench_database, free_port, stop_all
+from stockd.bench.run import _wait, bench_database, free_port, server_env, stop_all
 
 
 @dataclass
@@ -64,15 +63,13 @@ def run(changes: int = 300, say: Callable[[str], None] = print) -> Staleness:
         home = Path(tempfile.mkdtemp(prefix="stockd-stale-"))
         procs: list[subprocess.Popen[bytes]] = []
         try:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKD_")}
-            env |= {
-                "STOCKD_DATABASE_URL": db_url,
-                "STOCKD_BOOTSTRAP_ADMIN_KEY": key,
-                "STOCKD_LOG_LEVEL": "warning",
-                "STOCKD_REDIS_URL": redis_url,
-                "STOCKD_CACHE_TTL_SECONDS": "600",
-                "STOCKD_CACHE_L2_TTL_SECONDS": "600",
-            }
+            env = server_env(
+                db_url,
+                key,
+                STOCKD_REDIS_URL=redis_url,
+                STOCKD_CACHE_TTL_SECONDS="600",
+                STOCKD_CACHE_L2_TTL_SECONDS="600",
+            )
             urls = []
             for node in ("a", "b"):
                 port = free_port()
